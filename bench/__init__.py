@@ -1,0 +1,1 @@
+"""Benchmarks. Figures go to bench/README.md, never into unit-test assertions."""

@@ -1,0 +1,1 @@
+"""Solidity sources, the pinned solc set-up and the committed build artifacts."""

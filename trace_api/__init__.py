@@ -1,0 +1,4 @@
+"""The FastAPI service: enterprises, EPCIS capture, provenance, verification, labels.
+
+Filled in by the trace-API issue.
+"""
