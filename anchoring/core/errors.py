@@ -125,3 +125,57 @@ class SignerMismatchError(VerificationError):
 
 class NoteVerificationError(VerificationError):
     """A signed note carries no valid signature by a required key, or a signature fails."""
+
+
+# --- Merkle tree input -------------------------------------------------------
+
+
+class TreeInputError(CoreError, ValueError):
+    """Leaf hashes or a persisted compact range handed to the Merkle tree code are malformed.
+
+    Raised for a leaf hash that is not 32 bytes, or a restored (size, hashes) state whose
+    hash count is not popcount(size). Nothing was verified, so it is not a `VerificationError`.
+    """
+
+
+# --- Added for signed notes (anchoring/core/note.py) -------------------------
+
+from typing import TYPE_CHECKING  # here, beside the classes that need it
+
+if TYPE_CHECKING:
+    from anchoring.core.note import Note
+
+
+class InvalidNoteSignatureError(NoteVerificationError):
+    """A signature line by a known key (name and key ID match) fails to verify."""
+
+    def __init__(self, name: str, key_id: int) -> None:
+        super().__init__(f"invalid signature for key {name}+{key_id:08x}")
+        self.name = name
+        self.key_id = key_id
+
+
+class UnverifiedNoteError(NoteVerificationError):
+    """A well-formed note carries no signature by any known key; `note` holds what was parsed."""
+
+    def __init__(self, note: Note) -> None:
+        super().__init__("note has no verifiable signatures")
+        self.note = note
+
+
+# --- Added for RFC 8785 numbers and secp256k1 signing keys ------------------
+
+
+class UnsafeIntegerError(CanonicalJSONError):
+    """An `int` outside ±2**53, the range where every integer is a double and prints in full
+    (RFC 7493 §2.2, RFC 8785 §3.2.2.3): its JCS form would read back as another integer, so
+    it is refused; send big integers as strings."""
+
+    def __init__(self, value: int) -> None:
+        # str() of a huge int can itself fail (sys.int_info digit limit), so describe it by size.
+        super().__init__(f"integer of {value.bit_length()} bits is outside ±2**53")
+        self.value = value
+
+
+class SigningKeyError(CoreError, ValueError):
+    """A secp256k1 private key is malformed: not 32 bytes, or not in 1 .. n-1."""
