@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from anchoring.cli import anchorer_app, log_app, witness_app
 from bench.cli import app as bench_app
+from indexer.cli import app as indexer_app
+from ledger_node.cli import app as node_app
 from traceledger_cli.core_commands import app as core_app
 from traceledger_cli.system import up
 
@@ -15,7 +18,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(core_app, name="core", help="Event hash IDs, canonical JSON and proof checks.")
+app.add_typer(indexer_app, name="indexer", help="Mirror the chain into SQL; verify the mirror.")
 app.add_typer(bench_app, name="bench", help="Measure throughput; figures go to bench/README.md.")
+app.add_typer(node_app, name="node", help="The permissioned py-evm ledger node: init, run.")
+app.add_typer(log_app, name="log", help="The trace log: keys, tlog-tiles serving, verification.")
+app.add_typer(anchorer_app, name="anchorer", help="Anchor the log's tree heads on chain.")
+app.add_typer(witness_app, name="witness", help="Check and cosign the log's checkpoints (regulators).")
 app.command(name="up")(up)
 
 

@@ -2,5 +2,125 @@
 
 Nothing here does I/O, reads a clock or draws randomness. Code whose change could break
 old proofs lives here and nowhere else: every byte format is versioned and pinned by
-golden tests. Public names are re-exported below; everything else is internal.
+golden tests. The names below are the public surface; the submodules' other names are
+internal.
+
+- Canonical JSON, RFC 8785: `canonical_json`, `parse_json_strict`, `canonicalize_json_text`.
+- Event identity, GS1 CBV 2.0 §8.9: `event_hash_id`, `event_prehash`.
+- Authorship, EIP-712: `TraceRecord`, `RecordDomain`, `sign_record`, `recover_record_signer`,
+  `verify_record_signature`, and the generic `typed_data_digest`.
+- Log entries (leaves hide content): `LogEntry`, `encode_entry`, `decode_entry`, `leaf_hash`.
+- The Merkle log, RFC 9162: `node_hash`, `root_hash`, `inclusion_proof`, `consistency_proof`,
+  `verify_inclusion`, `verify_consistency`, `CompactRange`.
+- Tree heads, C2SP signed-note / tlog-checkpoint / tlog-cosignature: `Checkpoint`,
+  `format_checkpoint`, `parse_checkpoint`, `sign_checkpoint`, `open_checkpoint`, `sign_note`,
+  `open_note`, `NoteSigner`, `NoteVerifier`, `WitnessCosigner`, `WitnessVerifier`.
+- Errors: every error is a `CoreError`; every "this is not authentic" is a `VerificationError`.
 """
+
+from __future__ import annotations
+
+from anchoring.core.checkpoint import (
+    Checkpoint,
+    format_checkpoint,
+    open_checkpoint,
+    parse_checkpoint,
+    sign_checkpoint,
+)
+from anchoring.core.cosignature import WitnessCosigner, WitnessVerifier
+from anchoring.core.eip712 import typed_data_digest
+from anchoring.core.entry import LogEntry, decode_entry, encode_entry, entry_leaf_hash
+from anchoring.core.errors import (
+    CanonicalJSONError,
+    CoreError,
+    EntryFormatError,
+    EventError,
+    IndexOutOfRangeError,
+    MalformedEventError,
+    NoteFormatError,
+    NoteVerificationError,
+    ProofShapeError,
+    RootMismatchError,
+    SignatureError,
+    SignerMismatchError,
+    TypedDataError,
+    VerificationError,
+)
+from anchoring.core.event_hash import event_hash_id, event_prehash
+from anchoring.core.jcs import canonical_json, canonicalize_json_text, parse_json_strict
+from anchoring.core.merkle import (
+    EMPTY_ROOT,
+    CompactRange,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    root_from_consistency_proof,
+    root_from_inclusion_proof,
+    root_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from anchoring.core.note import NoteSigner, NoteVerifier, generate_signer_key, open_note, sign_note
+from anchoring.core.record_signature import (
+    RecordDomain,
+    TraceRecord,
+    recover_record_signer,
+    sign_record,
+    verify_record_signature,
+)
+
+__all__ = [
+    "EMPTY_ROOT",
+    "CanonicalJSONError",
+    "Checkpoint",
+    "CompactRange",
+    "CoreError",
+    "EntryFormatError",
+    "EventError",
+    "IndexOutOfRangeError",
+    "LogEntry",
+    "MalformedEventError",
+    "NoteFormatError",
+    "NoteSigner",
+    "NoteVerificationError",
+    "NoteVerifier",
+    "ProofShapeError",
+    "RecordDomain",
+    "RootMismatchError",
+    "SignatureError",
+    "SignerMismatchError",
+    "TraceRecord",
+    "TypedDataError",
+    "VerificationError",
+    "WitnessCosigner",
+    "WitnessVerifier",
+    "canonical_json",
+    "canonicalize_json_text",
+    "consistency_proof",
+    "decode_entry",
+    "encode_entry",
+    "entry_leaf_hash",
+    "event_hash_id",
+    "event_prehash",
+    "format_checkpoint",
+    "generate_signer_key",
+    "inclusion_proof",
+    "leaf_hash",
+    "node_hash",
+    "open_checkpoint",
+    "open_note",
+    "parse_checkpoint",
+    "parse_json_strict",
+    "recover_record_signer",
+    "root_from_consistency_proof",
+    "root_from_inclusion_proof",
+    "root_hash",
+    "sign_checkpoint",
+    "sign_note",
+    "sign_record",
+    "typed_data_digest",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_record_signature",
+]

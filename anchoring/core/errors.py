@@ -7,6 +7,11 @@ HTTP problem document needs, not just a message.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations: note.py imports this module
+    from anchoring.core.note import Note
+
 
 class CoreError(Exception):
     """Base class of every error raised by `anchoring.core`."""
@@ -61,10 +66,6 @@ class TypedDataError(CoreError, ValueError):
     """EIP-712 typed data is malformed: unknown type, bad identifier, value out of range."""
 
 
-class SignatureError(CoreError, ValueError):
-    """A signature is malformed (length, v, s in the upper half order) or does not recover."""
-
-
 # --- Log entries -------------------------------------------------------------
 
 
@@ -114,6 +115,13 @@ class IndexOutOfRangeError(VerificationError, ValueError):
     """A leaf index or tree size violates 0 <= index < size (or old_size <= new_size)."""
 
 
+class SignatureError(VerificationError, ValueError):
+    """A signature is malformed (length, v, s in the upper half order) or does not recover.
+
+    A `VerificationError`: a record whose signature cannot even be parsed is not authentic.
+    """
+
+
 class SignerMismatchError(VerificationError):
     """A signature recovers to a different address than the claimed signer."""
 
@@ -139,11 +147,6 @@ class TreeInputError(CoreError, ValueError):
 
 
 # --- Added for signed notes (anchoring/core/note.py) -------------------------
-
-from typing import TYPE_CHECKING  # here, beside the classes that need it
-
-if TYPE_CHECKING:
-    from anchoring.core.note import Note
 
 
 class InvalidNoteSignatureError(NoteVerificationError):
