@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,28 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from anchoring.core import CoreError, canonicalize_json_text, event_hash_id, event_prehash
+from anchoring.core import CoreError, canonicalize_json_text, document_events
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
 error_console = Console(stderr=True)
-
-
-def _epcis_events(document: Any) -> Iterator[Mapping[str, Any]]:
-    """Yield the events of an EPCISDocument, an EPCISQueryDocument or a bare event."""
-    if not isinstance(document, dict):
-        raise ValueError("the file does not hold a JSON object")
-    if "type" in document and document["type"] not in ("EPCISDocument", "EPCISQueryDocument"):
-        yield document
-        return
-    body = document.get("epcisBody", {})
-    if "event" in body:
-        yield body["event"]
-        return
-    events = body.get("eventList")
-    if events is None:
-        events = body.get("queryResults", {}).get("resultsBody", {}).get("eventList", [])
-    yield from events
 
 
 def _read_json(path: Path) -> Any:
@@ -54,10 +36,10 @@ def event_hash_command(
     """Print the CBV 2.0 Event Hash ID (GS1 CBV 2.0 §8.9) of every event in DOCUMENT."""
     rows = []
     try:
-        for position, event in enumerate(_epcis_events(_read_json(document))):
-            row = {"index": position, "type": event.get("type"), "eventHashID": event_hash_id(event)}
+        for position, item in enumerate(document_events(_read_json(document))):
+            row = {"index": position, "type": item.event.get("type"), "eventHashID": item.hash_id()}
             if prehash:
-                row["prehash"] = event_prehash(event)
+                row["prehash"] = item.prehash()
             rows.append(row)
     except (CoreError, ValueError) as exc:
         error_console.print(f"[red]{document}: {exc}[/]")

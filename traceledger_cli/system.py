@@ -51,7 +51,7 @@ def up(
 
 def _self_check() -> None:
     """Exercise the core once so a broken install fails here, not at the first real record."""
-    from anchoring.core import canonical_json, root_hash, leaf_hash
+    from anchoring.core import canonical_json, leaf_hash, root_hash
 
     canonical = canonical_json({"b": 1, "a": [True, None]})
     # RFC 9162 §2.1.1: a one-leaf tree's root is its leaf hash.

@@ -6,7 +6,7 @@ golden tests. The names below are the public surface; the submodules' other name
 internal.
 
 - Canonical JSON, RFC 8785: `canonical_json`, `parse_json_strict`, `canonicalize_json_text`.
-- Event identity, GS1 CBV 2.0 §8.9: `event_hash_id`, `event_prehash`.
+- Event identity, GS1 CBV 2.0 §8.9: `event_hash_id`, `event_prehash`, `document_events`.
 - Authorship, EIP-712: `TraceRecord`, `RecordDomain`, `sign_record`, `recover_record_signer`,
   `verify_record_signature`, and the generic `typed_data_digest`.
 - Log entries (leaves hide content): `LogEntry`, `encode_entry`, `decode_entry`, `leaf_hash`.
@@ -47,6 +47,7 @@ from anchoring.core.errors import (
     VerificationError,
 )
 from anchoring.core.event_hash import event_hash_id, event_prehash
+from anchoring.core.event_hash.document import DocumentEvent, document_events
 from anchoring.core.jcs import canonical_json, canonicalize_json_text, parse_json_strict
 from anchoring.core.merkle import (
     EMPTY_ROOT,
@@ -76,6 +77,7 @@ __all__ = [
     "Checkpoint",
     "CompactRange",
     "CoreError",
+    "DocumentEvent",
     "EntryFormatError",
     "EventError",
     "IndexOutOfRangeError",
@@ -99,6 +101,7 @@ __all__ = [
     "canonicalize_json_text",
     "consistency_proof",
     "decode_entry",
+    "document_events",
     "encode_entry",
     "entry_leaf_hash",
     "event_hash_id",
