@@ -6,6 +6,7 @@ import typer
 
 from anchoring.cli import anchorer_app, log_app, witness_app
 from bench.cli import app as bench_app
+from contracts.cli import app as contracts_app
 from indexer.cli import app as indexer_app
 from ledger_node.cli import app as node_app
 from traceledger_cli.core_commands import app as core_app
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(core_app, name="core", help="Event hash IDs, canonical JSON and proof checks.")
+app.add_typer(contracts_app, name="contracts", help="Build the Solidity contracts (needs Node).")
 app.add_typer(indexer_app, name="indexer", help="Mirror the chain into SQL; verify the mirror.")
 app.add_typer(bench_app, name="bench", help="Measure throughput; figures go to bench/README.md.")
 app.add_typer(node_app, name="node", help="The permissioned py-evm ledger node: init, run.")
