@@ -1,0 +1,51 @@
+"""GS1 identifiers, element strings and Digital Link URIs (no I/O, no server).
+
+Public surface: the functions re-exported below and ``trace_api.gs1.errors``.
+The API, the label renderer and the CLI call these directly.
+"""
+
+from trace_api.gs1.digital_link import (
+    DEFAULT_STEM,
+    DigitalLink,
+    build_digital_link,
+    canonical_link,
+    canonical_uri,
+    format_digital_link,
+    parse_digital_link,
+)
+from trace_api.gs1.element_string import (
+    format_bracketed,
+    format_element_string,
+    parse_bracketed,
+    parse_element_string,
+)
+from trace_api.gs1.equipment import giai_from_registration_code
+from trace_api.gs1.errors import GS1Error
+from trace_api.gs1.identifiers import (
+    link_for_asset,
+    link_for_item,
+    link_for_location,
+    link_for_logistic_unit,
+    normalise_gtin,
+)
+
+__all__ = [
+    "DEFAULT_STEM",
+    "DigitalLink",
+    "GS1Error",
+    "build_digital_link",
+    "canonical_link",
+    "canonical_uri",
+    "format_bracketed",
+    "format_digital_link",
+    "format_element_string",
+    "giai_from_registration_code",
+    "link_for_asset",
+    "link_for_item",
+    "link_for_location",
+    "link_for_logistic_unit",
+    "normalise_gtin",
+    "parse_bracketed",
+    "parse_digital_link",
+    "parse_element_string",
+]

@@ -1,0 +1,119 @@
+"""GS1 element strings: the data inside GS1-128, GS1 DataMatrix and GS1 QR codes.
+
+Two text forms are handled:
+
+* the barcode form: AIs and values run together, with an FNC1 separator (sent
+  by scanners as ASCII GS, 0x1D) after every value whose AI is not of
+  predefined length; an optional leading FNC1 or GS1 symbology identifier
+  (``]C1``, ``]d2``, ``]Q3``, ``]e0``, ``]J1``) is accepted on input;
+* the human-readable bracketed form ``(01)09506000134352(10)ABC``, where a
+  literal ``(`` inside a value is written ``\\(``.
+
+Splitting the barcode form is done by ``biip`` (a maintained GS1 parser that
+knows every AI, so an AI we do not support is named precisely); every value is
+then checked against this package's own AI rules, which are authoritative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from biip import ParseError as BiipParseError
+from biip.gs1_messages import GS1Message
+
+from trace_api.gs1.ai_table import is_supported_ai, lookup_ai
+from trace_api.gs1.ai_values import verify_ai_value
+from trace_api.gs1.associations import verify_associations
+from trace_api.gs1.errors import InvalidElementStringError, UnknownAIError
+
+GS = "\x1d"  # how scanners transmit FNC1 as a separator
+_SYMBOLOGY_IDENTIFIERS = ("]C1", "]e0", "]d2", "]Q3", "]J1")
+
+Pair = tuple[str, str]
+
+
+def verify_pairs(pairs: Sequence[Pair], *, check_associations: bool = True) -> None:
+    """Check every AI value and (unless disabled) the AI associations (repeats, req, ex);
+    raise a GS1Error subclass if any check fails."""
+    if not pairs:
+        raise InvalidElementStringError("no AI data")
+    for ai, value in pairs:
+        verify_ai_value(ai, value)
+    if check_associations:
+        verify_associations(pairs)
+
+
+def format_element_string(pairs: Sequence[Pair]) -> str:
+    """Return the barcode form of ``pairs`` in the given order, GS after each variable-length
+    value that is not last, without the leading FNC1 (the symbology adds it)."""
+    parts: list[str] = []
+    for index, (ai, value) in enumerate(pairs):
+        parts.append(ai + value)
+        if index < len(pairs) - 1 and not lookup_ai(ai).predefined_length:
+            parts.append(GS)
+    return "".join(parts)
+
+
+def parse_element_string(data: str, *, check_associations: bool = True) -> list[Pair]:
+    """Split barcode-form AI data into validated ``(ai, value)`` pairs, keeping their order.
+
+    Accepts a leading GS1 symbology identifier or FNC1/GS and a trailing GS.
+    Raises :class:`InvalidElementStringError`, :class:`UnknownAIError` or another
+    GS1Error naming the AI and reason.
+    """
+    for identifier in _SYMBOLOGY_IDENTIFIERS:
+        if data.startswith(identifier):
+            data = data[len(identifier) :]
+            break
+    data = data.removeprefix(GS)
+    if not data:
+        raise InvalidElementStringError("no AI data")
+    try:
+        message = GS1Message.parse(data)
+    except BiipParseError as exc:
+        raise InvalidElementStringError(f"cannot split element string: {exc}") from exc
+    pairs = [(element.ai.ai, element.value) for element in message.element_strings]
+    for ai, _ in pairs:
+        if not is_supported_ai(ai):
+            raise UnknownAIError(ai)
+    verify_pairs(pairs, check_associations=check_associations)
+    return pairs
+
+
+def format_bracketed(pairs: Sequence[Pair]) -> str:
+    """Return the human-readable form ``(ai)value...``; ``(`` in a value becomes ``\\(``."""
+    return "".join(f"({ai}){value.replace('(', chr(92) + '(')}" for ai, value in pairs)
+
+
+def parse_bracketed(text: str, *, check_associations: bool = True) -> list[Pair]:
+    """Parse ``(01)...(10)...`` text into validated pairs, in order.
+
+    An AI is 2 to 4 digits in brackets; ``\\(`` is a literal bracket in a value.
+    Raises :class:`InvalidElementStringError` for syntax, or a GS1Error subclass
+    naming the AI for values and combinations.
+    """
+    if not text.startswith("("):
+        raise InvalidElementStringError("bracketed AI data must start with '(AI)'")
+    pairs: list[Pair] = []
+    index = 0
+    while index < len(text):
+        close = text.find(")", index)
+        if close < 0:
+            raise InvalidElementStringError("unterminated AI bracket")
+        ai = text[index + 1 : close]
+        if not (2 <= len(ai) <= 4 and ai.isascii() and ai.isdigit()):
+            raise InvalidElementStringError(f"bad AI {ai!r}: an AI is 2 to 4 digits")
+        value_chars: list[str] = []
+        index = close + 1
+        while index < len(text) and text[index] != "(":
+            if text[index] == "\\" and text[index + 1 : index + 2] == "(":
+                value_chars.append("(")
+                index += 2
+                continue
+            value_chars.append(text[index])
+            index += 1
+        pairs.append((ai, "".join(value_chars)))
+    for ai, _ in pairs:
+        lookup_ai(ai)
+    verify_pairs(pairs, check_associations=check_associations)
+    return pairs
