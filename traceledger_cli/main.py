@@ -10,6 +10,7 @@ from contracts.cli import app as contracts_app
 from indexer.cli import app as indexer_app
 from ledger_node.cli import app as node_app
 from traceledger_cli.core_commands import app as core_app
+from traceledger_cli.label_commands import app as label_app
 from traceledger_cli.system import up
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(core_app, name="core", help="Event hash IDs, canonical JSON and proof checks.")
+app.add_typer(label_app, name="label", help="GS1 Digital Link QR labels (SVG/PNG/PDF), offline.")
 app.add_typer(contracts_app, name="contracts", help="Build the Solidity contracts (needs Node).")
 app.add_typer(indexer_app, name="indexer", help="Mirror the chain into SQL; verify the mirror.")
 app.add_typer(bench_app, name="bench", help="Measure throughput; figures go to bench/README.md.")
