@@ -14,6 +14,7 @@ caller: this module reads no clock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -23,13 +24,12 @@ from anchoring.core.note import (
     ALG_ED25519,
     ED25519_KEY_SIZE,
     ED25519_SIGNATURE_SIZE,
+    Ed25519VerifierKey,
     NoteSignature,
     compute_key_id,
     decode_signer_key,
-    decode_verifier_key,
     ed25519_public_key,
     ed25519_verify,
-    encode_verifier_key,
     is_valid_key_name,
 )
 
@@ -81,37 +81,10 @@ def cosignature_timestamp(signature: NoteSignature) -> int:
 
 
 @dataclass(frozen=True, kw_only=True)
-class WitnessVerifier:
+class WitnessVerifier(Ed25519VerifierKey):
     """A witness's cosignature/v1 verifier key (type 0x04), usable in `open_note`."""
 
-    name: str
-    key_id: int
-    public_key: bytes
-
-    def __post_init__(self) -> None:
-        if not is_valid_key_name(self.name) or len(self.public_key) != ED25519_KEY_SIZE:
-            raise KeyFormatError("a verifier needs a valid name and a 32-byte public key")
-        if compute_key_id(self.name, ALG_COSIGNATURE_V1, self.public_key) != self.key_id:
-            raise KeyFormatError("key ID does not match name and public key")
-
-    @classmethod
-    def from_public_key(cls, name: str, public_key: bytes) -> WitnessVerifier:
-        """Build the cosignature verifier of `name`'s 32-byte Ed25519 public key."""
-        if len(public_key) != ED25519_KEY_SIZE:
-            raise KeyFormatError("an Ed25519 public key is 32 bytes")
-        key_id = compute_key_id(name, ALG_COSIGNATURE_V1, public_key)
-        return cls(name=name, key_id=key_id, public_key=public_key)
-
-    @classmethod
-    def from_verifier_key(cls, vkey: str) -> WitnessVerifier:
-        """Parse a type 0x04 verifier key string (tlog-cosignature §Format); `KeyFormatError`."""
-        name, key_id, public_key = decode_verifier_key(vkey, signature_type=ALG_COSIGNATURE_V1)
-        return cls(name=name, key_id=key_id, public_key=public_key)
-
-    @property
-    def verifier_key(self) -> str:
-        """The verifier key string, `<name>+<hex key ID>+base64(0x04 || public key)`."""
-        return encode_verifier_key(self.name, ALG_COSIGNATURE_V1, self.public_key)
+    signature_type: ClassVar[int] = ALG_COSIGNATURE_V1
 
     def verify(self, text: bytes, signature: bytes) -> bool:
         """Report whether `signature` is timestamp || Ed25519 sig over the cosigned message.

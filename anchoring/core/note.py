@@ -22,7 +22,7 @@ import binascii
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -264,8 +264,14 @@ class Verifier(Protocol):
 
 
 @dataclass(frozen=True, kw_only=True)
-class NoteVerifier:
-    """An Ed25519 (type 0x01) note verifier key, signed-note §Ed25519 signatures."""
+class Ed25519VerifierKey:
+    """An Ed25519 public key named for notes; subclasses fix the signature type and `verify`.
+
+    Holds what every Ed25519-based verifier key shares (signed-note §Verifier keys): the
+    key name, the key ID derived from name, type and key, and the string encoding.
+    """
+
+    signature_type: ClassVar[int]
 
     name: str
     key_id: int
@@ -274,27 +280,34 @@ class NoteVerifier:
     def __post_init__(self) -> None:
         if not is_valid_key_name(self.name) or len(self.public_key) != ED25519_KEY_SIZE:
             raise KeyFormatError("a verifier needs a valid name and a 32-byte public key")
-        if compute_key_id(self.name, ALG_ED25519, self.public_key) != self.key_id:
+        if compute_key_id(self.name, self.signature_type, self.public_key) != self.key_id:
             raise KeyFormatError("key ID does not match name and public key")
 
     @classmethod
-    def from_public_key(cls, name: str, public_key: bytes) -> NoteVerifier:
+    def from_public_key(cls, name: str, public_key: bytes) -> Self:
         """Build the verifier of `name`'s 32-byte Ed25519 public key."""
         if len(public_key) != ED25519_KEY_SIZE:
             raise KeyFormatError("an Ed25519 public key is 32 bytes")
-        key_id = compute_key_id(name, ALG_ED25519, public_key)
+        key_id = compute_key_id(name, cls.signature_type, public_key)
         return cls(name=name, key_id=key_id, public_key=public_key)
 
     @classmethod
-    def from_verifier_key(cls, vkey: str) -> NoteVerifier:
-        """Parse a type 0x01 verifier key string; raises `KeyFormatError`."""
-        name, key_id, public_key = decode_verifier_key(vkey, signature_type=ALG_ED25519)
+    def from_verifier_key(cls, vkey: str) -> Self:
+        """Parse a verifier key string of this signature type; raises `KeyFormatError`."""
+        name, key_id, public_key = decode_verifier_key(vkey, signature_type=cls.signature_type)
         return cls(name=name, key_id=key_id, public_key=public_key)
 
     @property
     def verifier_key(self) -> str:
-        """The verifier key string, `<name>+<hex key ID>+base64(0x01 || public key)`."""
-        return encode_verifier_key(self.name, ALG_ED25519, self.public_key)
+        """The verifier key string, `<name>+<hex key ID>+base64(type || public key)`."""
+        return encode_verifier_key(self.name, self.signature_type, self.public_key)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteVerifier(Ed25519VerifierKey):
+    """An Ed25519 (type 0x01) note verifier key, signed-note §Ed25519 signatures."""
+
+    signature_type: ClassVar[int] = ALG_ED25519
 
     def verify(self, text: bytes, signature: bytes) -> bool:
         """Report whether `signature` is this key's Ed25519 signature of the note text."""
