@@ -1,0 +1,235 @@
+"""Ledger node throughput and inclusion latency, against our node and anvil in one run.
+
+Run: .venv/bin/python -m bench.node_bench [--rate 1200] [--seconds 15] [--senders 5]
+(`traceledger bench node` calls `run_node_bench()`.)
+
+Workload: signed legacy contract-call transactions (gas price 0) from several member
+accounts of a fresh `--dev` chain, calling a counter contract that does an SLOAD, an
+SSTORE to a per-sender slot and a LOG1 (~28-45k gas, the cost range of TraceAnchor.anchor),
+offered at `rate` tx/s in JSON-RPC batches of eth_sendRawTransaction every 100 ms.
+Inclusion: a poller reads each new block (eth_getBlockByNumber) every 50 ms; a
+transaction's latency is (time its block was first seen) - (time its batch was sent).
+Sustained included tx/s = included transactions / (last inclusion - first send), which
+counts the drain at the end; steady included tx/s = inclusions seen between 2 s after the
+first send and the last send, per second of that window.
+
+Both nodes get a 1 s block period and a 1,000,000,000 block gas limit (anvil:
+`--block-time 1 --gas-limit 1000000000`, London, base fee 0), and are run one after the
+other so they do not compete for the CPU. The signing happens before the clock starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from ledger_node.devnet import Backend, init_dev_dir, rpc, start_anvil, start_ledger_node
+
+SENDER_ROLES = ("admin", "anchorer", "regulator", "enterprise1", "enterprise2")
+# Counter: slot[caller] += 1; LOG1(value, topic=caller). Hand-assembled, no compiler needed.
+COUNTER_RUNTIME = bytes.fromhex("33546001018033556000523360206000a100")
+COUNTER_INIT = bytes([0x60, len(COUNTER_RUNTIME), 0x80, 0x60, 0x0B, 0x60, 0x00, 0x39,
+                      0x60, 0x00, 0xF3]) + COUNTER_RUNTIME
+CALL_GAS = 100_000
+BATCH_INTERVAL = 0.1
+WARMUP_S = 2.0
+POLL_INTERVAL = 0.05
+
+
+def _wait_receipt(url: str, tx_hash: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        receipt = rpc(url, "eth_getTransactionReceipt", [tx_hash])
+        if receipt:
+            return receipt  # type: ignore[no-any-return]
+        time.sleep(0.1)
+    raise TimeoutError(tx_hash)
+
+
+def _deploy_counter(backend: Backend) -> str:
+    admin = Account.from_key(backend.accounts["admin"]["privateKey"])
+    nonce = int(rpc(backend.url, "eth_getTransactionCount", [admin.address, "pending"]), 16)
+    signed = admin.sign_transaction({"data": COUNTER_INIT, "gas": 200_000, "gasPrice": 0,
+                                     "nonce": nonce, "chainId": backend.chain_id, "value": 0})
+    tx_hash = rpc(backend.url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+    receipt = _wait_receipt(backend.url, tx_hash)
+    assert receipt["status"] == "0x1", receipt
+    return to_checksum_address(receipt["contractAddress"])
+
+
+def _sign_workload(backend: Backend, contract: str, total: int, senders: int) -> list[tuple[str, str]]:
+    """(tx hash, raw hex) round-robin over the senders, nonces from each sender's pending count."""
+    accounts = [Account.from_key(backend.accounts[r]["privateKey"]) for r in SENDER_ROLES[:senders]]
+    nonces = [int(rpc(backend.url, "eth_getTransactionCount", [a.address, "pending"]), 16)
+              for a in accounts]
+    signed_txs = []
+    for index in range(total):
+        which = index % len(accounts)
+        signed = accounts[which].sign_transaction({
+            "to": contract, "data": index.to_bytes(32, "big") * 2, "gas": CALL_GAS,
+            "gasPrice": 0, "nonce": nonces[which], "chainId": backend.chain_id, "value": 0,
+        })
+        nonces[which] += 1
+        signed_txs.append(("0x" + bytes(signed.hash).hex(), "0x" + bytes(signed.raw_transaction).hex()))
+    return signed_txs
+
+
+async def _drive(url: str, signed_txs: list[tuple[str, str]], rate: int, drain_s: float) -> dict[str, Any]:
+    sent_at: dict[str, float] = {}
+    included_at: dict[str, float] = {}
+    rejected: list[Any] = []
+    per_batch = max(1, int(rate * BATCH_INTERVAL))
+    async with httpx.AsyncClient(timeout=60) as client:
+        start_block = int((await client.post(url, json={"jsonrpc": "2.0", "id": 1,
+                                                        "method": "eth_blockNumber"})).json()["result"], 16)
+        sending_done = asyncio.Event()
+
+        async def send() -> None:
+            started = time.monotonic()
+            for offset in range(0, len(signed_txs), per_batch):
+                chunk = signed_txs[offset:offset + per_batch]
+                target = started + (offset // per_batch) * BATCH_INTERVAL
+                delay = target - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction",
+                          "params": [raw]} for i, (_, raw) in enumerate(chunk)]
+                now = time.monotonic()
+                for tx_hash, _ in chunk:
+                    sent_at[tx_hash] = now
+                responses = (await client.post(url, json=batch)).json()
+                rejected.extend(r["error"] for r in responses if "error" in r)
+            sending_done.set()
+
+        async def poll() -> None:
+            next_block = start_block + 1
+            idle_deadline: float | None = None
+            while True:
+                head = int((await client.post(url, json={"jsonrpc": "2.0", "id": 1,
+                                                         "method": "eth_blockNumber"})).json()["result"], 16)
+                while next_block <= head:
+                    block = (await client.post(url, json={
+                        "jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber",
+                        "params": [hex(next_block), False]})).json()["result"]
+                    seen = time.monotonic()
+                    for tx_hash in block["transactions"]:
+                        included_at.setdefault(tx_hash, seen)
+                    next_block += 1
+                if len(included_at) >= len(signed_txs) - len(rejected) and sending_done.is_set():
+                    return
+                if sending_done.is_set():
+                    idle_deadline = idle_deadline or time.monotonic() + drain_s
+                    if time.monotonic() > idle_deadline:
+                        return
+                await asyncio.sleep(POLL_INTERVAL)
+
+        await asyncio.gather(send(), poll())
+    latencies = sorted(included_at[h] - sent_at[h] for h in included_at if h in sent_at)
+    first_send = min(sent_at.values())
+    last_send = max(sent_at.values())
+    last_inclusion = max(included_at.values()) if included_at else first_send
+    # Steady state: inclusions seen while the load was on, after a warm-up.
+    window_start = first_send + WARMUP_S
+    in_window = sum(1 for t in included_at.values() if window_start <= t <= last_send)
+    result: dict[str, Any] = {
+        "offered_tx": len(signed_txs),
+        "offered_tx_per_s": rate,
+        "included_tx": len(latencies),
+        "rejected_tx": len(rejected),
+        "rejections_sample": rejected[:3],
+        "sustained_included_tx_per_s": round(len(latencies) / max(last_inclusion - first_send, 1e-9), 1),
+        "steady_included_tx_per_s": round(in_window / max(last_send - window_start, 1e-9), 1),
+    }
+    if latencies:
+        result["latency_p50_s"] = round(statistics.median(latencies), 3)
+        result["latency_p99_s"] = round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 3)
+    return result
+
+
+def _bench_backend(backend: Backend, rate: int, seconds: float, senders: int) -> dict[str, Any]:
+    contract = _deploy_counter(backend)
+    signed_txs = _sign_workload(backend, contract, int(rate * seconds), senders)
+    return asyncio.run(_drive(backend.url, signed_txs, rate, drain_s=30))
+
+
+def run_node_bench(rate: int = 1_200, seconds: float = 15, senders: int = 5) -> dict[str, Any]:
+    """Run the workload against a fresh dev node and then a fresh anvil; return the figures
+    {"ledger": {...}, "anvil": {...}, "ratio_ledger_to_anvil": x, "workload": {...}}."""
+    results: dict[str, Any] = {"workload": {"rate": rate, "seconds": seconds, "senders": senders,
+                                            "period_s": 1, "gas_limit": 1_000_000_000}}
+    with tempfile.TemporaryDirectory(prefix="node-bench-") as tmp:
+        data_dir = Path(tmp) / "ledger"
+        init_dev_dir(data_dir, period=1)
+        ledger = start_ledger_node(data_dir)
+        try:
+            results["ledger"] = _bench_backend(ledger, rate, seconds, senders)
+        finally:
+            ledger.stop()
+        anvil = start_anvil(ledger.accounts, ["--block-time", "1", "--gas-limit", "1000000000"])
+        try:
+            results["anvil"] = _bench_backend(anvil, rate, seconds, senders)
+        finally:
+            anvil.stop()
+    ours = results["ledger"]["sustained_included_tx_per_s"]
+    theirs = results["anvil"]["sustained_included_tx_per_s"]
+    results["ratio_ledger_to_anvil"] = round(ours / theirs, 3) if theirs else None
+    return results
+
+
+TARGETS = {"sustained_included_tx_per_s": ">= 1,000", "latency_p50_s": "< 1.5"}
+
+
+def record_node_bench(result: dict[str, Any], note: str = "") -> None:
+    """Append the figures of `run_node_bench()` to bench/README.md with the machine."""
+    from bench.machine import describe_machine
+    from bench.report import append_section
+
+    workload = result["workload"]
+    rows = []
+    for backend in ("ledger", "anvil"):
+        figures = result[backend]
+        label = "ledger node" if backend == "ledger" else "anvil (London, 1 s blocks, 1e9 gas)"
+        offered = (f"offered {workload['rate']:,}/s, {workload['seconds']:g} s, "
+                   f"{workload['senders']} senders")
+        rows.append((f"{label}: sustained included tx/s ({offered})",
+                     f"{figures['sustained_included_tx_per_s']:,}",
+                     TARGETS["sustained_included_tx_per_s"] if backend == "ledger" else "-"))
+        rows.append((f"{label}: steady-state included tx/s (while the load is on)",
+                     f"{figures['steady_included_tx_per_s']:,}", "-"))
+        rows.append((f"{label}: inclusion latency p50 / p99, s",
+                     f"{figures.get('latency_p50_s')} / {figures.get('latency_p99_s')}",
+                     TARGETS["latency_p50_s"] + " (p50)" if backend == "ledger" else "-"))
+        counts = (f"{figures['included_tx']:,} / {figures['offered_tx']:,} / "
+                  f"{figures['rejected_tx']:,}")
+        rows.append((f"{label}: included / offered / rejected", counts, "-"))
+    rows.append(("ratio ledger / anvil (sustained tx/s)", str(result["ratio_ledger_to_anvil"]), "-"))
+    title = "ledger node vs anvil" + (f" ({note})" if note else "")
+    append_section(title, describe_machine(), rows, "python -m bench.node_bench --record")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=int, default=1_200)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--senders", type=int, default=5)
+    parser.add_argument("--record", action="store_true", help="append to bench/README.md")
+    parser.add_argument("--note", default="", help="context for the record (e.g. other load)")
+    args = parser.parse_args()
+    result = run_node_bench(args.rate, args.seconds, args.senders)
+    print(json.dumps(result, indent=2))
+    if args.record:
+        record_node_bench(result, args.note)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""`traceledger node ...`: initialise a data directory, run a node."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger_node.errors import LedgerNodeError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="Node data directory.")]
+PassphraseFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--passphrase-file",
+        help="File whose first line is the keystore passphrase "
+        "(default: $TRACELEDGER_NODE_PASSPHRASE).",
+    ),
+]
+
+
+@app.command()
+def init(
+    data_dir: DataDir,
+    dev: Annotated[bool, typer.Option("--dev", help="Development network with plain keys.")] = False,
+    chain_id: Annotated[int, typer.Option("--chain-id")] = 7331,
+    period: Annotated[int, typer.Option("--period", help="Clique block period, seconds.")] = 1,
+    passphrase_file: PassphraseFile = None,
+    key_dir: Annotated[
+        Path | None,
+        typer.Option("--key-dir", help="Use the keystores <role>.json found here (same "
+                     "passphrase) instead of creating keys: sealer, admin, anchorer, regulator."),
+    ] = None,
+) -> None:
+    """Write genesis, keys and the bootstrap block (contracts) into DATA_DIR."""
+    from ledger_node.genesis import init_data_dir
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        result = init_data_dir(
+            data_dir, dev=dev, chain_id=chain_id, period=period,
+            passphrase_file=passphrase_file, key_dir=key_dir,
+        )
+    except LedgerNodeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(result.deployment, indent=2))
+    for path in result.key_files:
+        typer.echo(f"keys: {path}")
+
+
+@app.command()
+def run(
+    data_dir: DataDir,
+    rpc_port: Annotated[int, typer.Option("--rpc-port")] = 8545,
+    host: Annotated[str, typer.Option("--host", help="Bind address.")] = "127.0.0.1",
+    passphrase_file: PassphraseFile = None,
+    empty_blocks: Annotated[
+        bool, typer.Option("--empty-blocks", help="Seal a block every period even when idle.")
+    ] = False,
+    log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option("--cors-origin", help="Browser origin allowed to call the RPC (repeatable)."),
+    ] = None,
+    in_process_sealer: Annotated[
+        bool,
+        typer.Option("--in-process-sealer", help="Build blocks in a thread, not a child process."),
+    ] = False,
+) -> None:
+    """Serve JSON-RPC (HTTP + WebSocket) on HOST:RPC_PORT and seal blocks."""
+    import uvicorn
+
+    from ledger_node.node import LedgerNode, NodeSettings
+    from ledger_node.rpc.server import MAX_REQUEST_BYTES, create_app
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    try:
+        node = LedgerNode(
+            NodeSettings(
+                data_dir=data_dir,
+                passphrase_file=passphrase_file,
+                empty_blocks=empty_blocks,
+                sealer_process=not in_process_sealer,
+            )
+        )
+    except LedgerNodeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    config = uvicorn.Config(
+        create_app(node, cors_origins=cors_origin or ()),
+        host=host,
+        port=rpc_port,
+        log_level="warning",
+        access_log=False,
+        ws_max_size=MAX_REQUEST_BYTES,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def verify(
+    genesis: Annotated[Path, typer.Option("--genesis", help="genesis.json written by init.")],
+    upstream: Annotated[str, typer.Option("--upstream", help="JSON-RPC URL of a node.")],
+    to_block: Annotated[int | None, typer.Option("--to-block")] = None,
+) -> None:
+    """Re-execute every block a node serves, as a follower would, and check seals and roots."""
+    from ledger_node.follower import verify_upstream
+
+    try:
+        result = verify_upstream(genesis, upstream, to_block)
+    except LedgerNodeError as exc:
+        typer.echo(f"FAILED: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"verified": [result.first, result.last], "head": result.head_hash,
+                           "stateRoot": result.state_root}))

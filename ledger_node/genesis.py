@@ -1,0 +1,216 @@
+"""`node init`: genesis block, bootstrap block with the three contracts, deployment.json.
+
+Deterministic addresses: block 0 holds only balances and the Clique signer list; block 1
+(the bootstrap block, sealed by `init`) holds transactions from the admin account at nonces
+0, 1, 2 deploying MemberRegistry([admin], 1), TraceAnchor(registry) and
+RecallRegistry(registry), so their addresses are CREATE(admin, 0..2), then grants the
+anchorer and regulator roles and, with `--dev`, registers the two development enterprises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth._utils.address import generate_contract_address
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_keys import keys as eth_keys
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+
+from ledger_node.chain import ChainConfig, LedgerChain
+from ledger_node.errors import GenesisError
+from ledger_node.keys import (
+    ADMIN,
+    ANCHORER,
+    DEV_ROLES,
+    ENTERPRISE_1,
+    ENTERPRISE_2,
+    NETWORK_ROLES,
+    REGULATOR,
+    SEALER,
+    NodeKey,
+    new_key,
+    read_keystore,
+    read_passphrase,
+    write_dev_keys,
+    write_keystore,
+)
+from ledger_node.store import LedgerStore
+from ledger_node.transactions import decode_signed_transaction
+
+logger = logging.getLogger(__name__)
+
+STORE_FILE = "chain.sqlite"
+DEPLOYMENT_FILE = "deployment.json"
+GENESIS_FILE = "genesis.json"  # what a follower needs to rebuild block 0 (no keys)
+DEFAULT_CHAIN_ID = 7331
+DEFAULT_PERIOD = 1
+DEV_BALANCE = 10**24  # 1,000,000 ether per development account, as anvil's 10,000 ether
+BOOTSTRAP_GAS = 15_000_000
+CONTRACT_NAMES = ("MemberRegistry", "TraceAnchor", "RecallRegistry")
+# Role enum of contracts/src/Roles.sol (its values are part of the ABI).
+ROLE_REGULATOR = 2
+ROLE_ANCHORER = 3
+SECTOR_FOOD = 1
+SECTOR_SPECIAL_EQUIPMENT = 2
+DEV_ENTERPRISES = {
+    ENTERPRISE_1: (b"dev-enterprise-1", SECTOR_FOOD, ["0614141"]),
+    ENTERPRISE_2: (b"dev-enterprise-2", SECTOR_SPECIAL_EQUIPMENT, ["4012345"]),
+}
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What `init` wrote: the deployment document and where the keys went."""
+
+    deployment: dict[str, Any]
+    key_files: tuple[Path, ...]
+
+
+def abi_sha256(abi: Any) -> str:
+    """SHA-256 of the ABI as canonical JSON (sorted keys, no spaces), hex."""
+    canonical = json.dumps(abi, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _call_data(signature: str, types: list[str], args: list[Any]) -> bytes:
+    return function_signature_to_4byte_selector(signature) + abi_encode(types, args)
+
+
+def _load_artifacts() -> dict[str, Any]:
+    try:
+        from contracts.artifacts import load_artifact
+    except ImportError as exc:  # pragma: no cover - the repo always has contracts/
+        raise GenesisError("contracts package not importable") from exc
+    return {name: load_artifact(name) for name in CONTRACT_NAMES}
+
+
+def bootstrap_transactions(
+    keys: dict[str, NodeKey], chain_id: int, artifacts: dict[str, Any]
+) -> tuple[list[bytes], dict[str, str]]:
+    """The signed raw transactions of block 1 and the contract addresses they create."""
+    admin = keys[ADMIN]
+    admin_address = bytes.fromhex(admin.address[2:])
+    addresses = {
+        name: to_checksum_address(generate_contract_address(admin_address, nonce))
+        for nonce, name in enumerate(CONTRACT_NAMES)
+    }
+    registry = addresses["MemberRegistry"]
+    payloads: list[tuple[str | None, bytes]] = [
+        (None, bytes.fromhex(artifacts["MemberRegistry"].bytecode[2:])
+         + abi_encode(["address[]", "uint256"], [[admin.address], 1])),
+        (None, bytes.fromhex(artifacts["TraceAnchor"].bytecode[2:])
+         + abi_encode(["address"], [registry])),
+        (None, bytes.fromhex(artifacts["RecallRegistry"].bytecode[2:])
+         + abi_encode(["address"], [registry])),
+        (registry, _call_data("proposeRoleChange(address,uint8)", ["address", "uint8"],
+                              [keys[ANCHORER].address, ROLE_ANCHORER])),
+        (registry, _call_data("proposeRoleChange(address,uint8)", ["address", "uint8"],
+                              [keys[REGULATOR].address, ROLE_REGULATOR])),
+    ]
+    for role, (label, sectors, prefixes) in DEV_ENTERPRISES.items():
+        if role in keys:
+            payloads.append((registry, _call_data(
+                "registerEnterprise(bytes32,address,uint8,string[],bytes32)",
+                ["bytes32", "address", "uint8", "string[]", "bytes32"],
+                [keccak(label), keys[role].address, sectors, prefixes, bytes(32)],
+            )))
+    raws = []
+    for nonce, (to, data) in enumerate(payloads):
+        tx: dict[str, Any] = {
+            "nonce": nonce, "gas": BOOTSTRAP_GAS, "gasPrice": 0, "value": 0,
+            "data": data, "chainId": chain_id,
+        }
+        if to is not None:
+            tx["to"] = to
+        raws.append(bytes(Account.sign_transaction(tx, admin.private_key).raw_transaction))
+    return raws, addresses
+
+
+def init_data_dir(
+    data_dir: Path,
+    *,
+    dev: bool,
+    chain_id: int = DEFAULT_CHAIN_ID,
+    period: int = DEFAULT_PERIOD,
+    passphrase_file: Path | None = None,
+    key_dir: Path | None = None,
+) -> InitResult:
+    """Create keys, genesis and bootstrap block in `data_dir`; write deployment.json.
+
+    Raises GenesisError if `data_dir` already holds a chain or a bootstrap transaction fails
+    (then no chain file is left behind). Without `dev`, keys are written only as scrypt
+    keystores and the passphrase is required before anything is written. With `key_dir`,
+    the keystores KEY_DIR/<role>.json found there (same passphrase) are used instead of
+    new keys; roles without one get a new key.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if (data_dir / STORE_FILE).exists():
+        raise GenesisError(f"{data_dir} already holds a chain ({STORE_FILE})")
+    passphrase = None if dev else read_passphrase(passphrase_file)
+    roles = DEV_ROLES if dev else NETWORK_ROLES
+    keys = {role: new_key(role) for role in roles}
+    if key_dir is not None:
+        if passphrase is None:
+            raise GenesisError("--key-dir needs keystores and a passphrase: not with --dev")
+        for role in roles:
+            if (key_dir / f"{role}.json").exists():
+                keys[role] = read_keystore(key_dir / f"{role}.json", role, passphrase)
+    artifacts = _load_artifacts()
+
+    if dev:
+        key_files: tuple[Path, ...] = (write_dev_keys(data_dir, keys),)
+    else:
+        assert passphrase is not None
+        key_files = tuple(write_keystore(data_dir, key, passphrase) for key in keys.values())
+
+    config = ChainConfig(chain_id=chain_id, period=period, signers=(keys[SEALER].address,))
+    alloc = {bytes.fromhex(k.address[2:]): DEV_BALANCE for k in keys.values()} if dev else {}
+    genesis_timestamp = int(time.time()) - 1
+    store = LedgerStore(data_dir / STORE_FILE)
+    completed = False
+    try:
+        genesis = LedgerChain.create_genesis(store, config, alloc, genesis_timestamp)
+        chain = LedgerChain(store, config, eth_keys.PrivateKey(keys[SEALER].private_key))
+        raws, addresses = bootstrap_transactions(keys, chain_id, artifacts)
+        txs = [decode_signed_transaction(raw) for raw in raws]
+        built = chain.build_block(txs, int(time.time()))
+        failed = [i for i, r in enumerate(built.receipts) if r.state_root != b"\x01"]
+        if failed or built.dropped or built.deferred:
+            raise GenesisError(f"bootstrap transactions failed: {failed} {built.dropped}")
+        store.set_meta("member_registry", addresses["MemberRegistry"])
+        completed = True
+    finally:
+        store.close()
+        if not completed:  # no half-initialised chain: remove the store and its WAL
+            for suffix in ("", "-wal", "-shm"):
+                (data_dir / (STORE_FILE + suffix)).unlink(missing_ok=True)
+
+    deployment = {
+        "chainId": chain_id,
+        "genesisHash": "0x" + genesis.hash.hex(),
+        "bootstrapBlock": 1,
+        "clique": {"period": period, "epoch": config.epoch, "signers": list(config.signers)},
+        "contracts": {
+            name: {"address": addresses[name], "abiSha256": abi_sha256(list(artifacts[name].abi))}
+            for name in CONTRACT_NAMES
+        },
+        "accounts": {role: key.address for role, key in keys.items()},
+        "dev": dev,
+    }
+    (data_dir / DEPLOYMENT_FILE).write_text(json.dumps(deployment, indent=2) + "\n")
+    genesis_document = {
+        "config": json.loads(config.to_json()),
+        "timestamp": genesis_timestamp,
+        "alloc": {to_checksum_address(a): hex(b) for a, b in alloc.items()},
+        "hash": "0x" + genesis.hash.hex(),
+    }
+    (data_dir / GENESIS_FILE).write_text(json.dumps(genesis_document, indent=2) + "\n")
+    logger.info("initialised %s: chain id %d genesis 0x%s", data_dir, chain_id, genesis.hash.hex())
+    return InitResult(deployment, key_files)

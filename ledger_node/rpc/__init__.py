@@ -1,0 +1,1 @@
+"""The node's Ethereum JSON-RPC: method table, filters, HTTP + WebSocket server."""

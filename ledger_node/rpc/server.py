@@ -1,0 +1,274 @@
+"""JSON-RPC 2.0 over HTTP (with batches) and WebSocket (with eth_subscribe) on one port.
+
+Limits: a request body or WebSocket message of at most MAX_REQUEST_BYTES (geth: 5 MiB) and
+at most MAX_BATCH_ITEMS calls per batch (geth: 1,000). Errors follow JSON-RPC 2.0 / EIP-1474:
+-32700 parse error, -32600 invalid request, -32601 no such method, -32602 bad params,
+-32603 internal, -32000 family for rejected transactions and state errors, 3 for reverts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ledger_node.errors import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    RpcError,
+    invalid_params,
+)
+from ledger_node.node import LedgerNode
+from ledger_node.rpc import format as fmt
+from ledger_node.rpc.methods import EthApi
+from ledger_node.sealer import SealedBlock
+
+logger = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 5 * 1024 * 1024
+MAX_BATCH_ITEMS = 1_000
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
+WS_QUEUE_LIMIT = 10_000  # notifications buffered per slow WebSocket client before it is cut
+
+
+def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
+
+
+class RpcDispatcher:
+    """Turns parsed JSON-RPC messages into responses over an `EthApi`."""
+
+    def __init__(self, api: EthApi) -> None:
+        self.api = api
+
+    def handle_payload(self, payload: Any) -> Any:
+        """Answer a parsed request or batch; None when nothing is to be sent (notifications)."""
+        if isinstance(payload, list):
+            if not payload:
+                return _error(None, RpcError(INVALID_REQUEST, "empty batch"))
+            if len(payload) > MAX_BATCH_ITEMS:
+                return _error(None, RpcError(
+                    INVALID_REQUEST, f"batch too large (limit {MAX_BATCH_ITEMS} requests)"))
+            responses = [r for r in (self.handle_one(item) for item in payload) if r is not None]
+            return responses or None
+        return self.handle_one(payload)
+
+    def handle_one(self, message: Any, extra: dict[str, Any] | None = None) -> Any:
+        """Answer one request object (None for a valid notification)."""
+        if not isinstance(message, dict):
+            return _error(None, RpcError(INVALID_REQUEST, "invalid request: not an object"))
+        request_id = message.get("id")
+        if request_id is not None and not isinstance(request_id, (str, int, float)):
+            return _error(None, RpcError(INVALID_REQUEST, "invalid request: bad id"))
+        method = message.get("method")
+        if message.get("jsonrpc") != "2.0" or not isinstance(method, str):
+            return _error(request_id, RpcError(INVALID_REQUEST, "invalid request"))
+        params = message.get("params", [])
+        try:
+            if params is None:
+                params = []
+            if not isinstance(params, list):
+                raise invalid_params("params must be an array")
+            handler = (extra or {}).get(method) or self.api.methods.get(method)
+            if handler is None:
+                raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+            result = handler(params)
+        except RpcError as exc:
+            response = _error(request_id, exc)
+        except (KeyError, TypeError, ValueError) as exc:
+            response = _error(request_id, invalid_params(f"invalid params: {exc}"))
+        except Exception:
+            logger.exception("internal error in %s", method)
+            response = _error(request_id, RpcError(INTERNAL_ERROR, "internal error"))
+        else:
+            response = {"jsonrpc": "2.0", "id": request_id, "result": result}
+        return None if "id" not in message else response
+
+
+async def _read_limited(request: Request) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_response(body: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":")), status_code=status,
+        media_type="application/json",
+    )
+
+
+class Subscriptions:
+    """eth_subscribe state of one WebSocket connection."""
+
+    def __init__(self, api: EthApi) -> None:
+        self.api = api
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(WS_QUEUE_LIMIT)
+        self.active: dict[str, tuple[str, Any]] = {}  # id -> (kind, LogFilter | None)
+        self.overflowed = False
+
+    def subscribe(self, params: list[Any]) -> str:
+        if not params or params[0] not in ("newHeads", "logs"):
+            raise invalid_params("unsupported subscription (newHeads, logs)")
+        if len(self.active) >= MAX_SUBSCRIPTIONS_PER_CONNECTION:
+            raise RpcError(-32005, "too many subscriptions")
+        kind = params[0]
+        criteria = None
+        if kind == "logs":
+            obj = dict(params[1]) if len(params) > 1 and params[1] else {}
+            obj.pop("fromBlock", None)
+            obj.pop("toBlock", None)
+            criteria = self.api.resolve_log_filter(obj)
+        subscription_id = fmt.quantity(secrets.randbits(128))
+        self.active[subscription_id] = (kind, criteria)
+        return subscription_id
+
+    def unsubscribe(self, params: list[Any]) -> bool:
+        if len(params) != 1:
+            raise invalid_params("expected 1 param")
+        return self.active.pop(params[0], None) is not None
+
+    def on_block(self, sealed: SealedBlock) -> None:
+        header = sealed.header
+        head_json: dict[str, Any] | None = None
+        for subscription_id, (kind, criteria) in list(self.active.items()):
+            if kind == "newHeads":
+                if head_json is None:
+                    row = self.api.store.block_by_number(header.block_number)
+                    assert row is not None
+                    head_json = fmt.header_json(header, row)
+                    head_json.pop("uncles", None)
+                self._push(subscription_id, head_json)
+            else:
+                for log in sealed.logs:
+                    if criteria.matches(log):
+                        self._push(subscription_id, fmt.log_json(log, header.hash))
+
+    def _push(self, subscription_id: str, result: Any) -> None:
+        message = {
+            "jsonrpc": "2.0", "method": "eth_subscription",
+            "params": {"subscription": subscription_id, "result": result},
+        }
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+def create_app(node: LedgerNode, cors_origins: Sequence[str] = ()) -> Starlette:
+    """The ASGI app serving `node`; its lifespan runs the block producer. Browsers on
+    `cors_origins` (geth's --http.corsdomain) may call the HTTP endpoint; none by default."""
+    api = EthApi(node)
+    dispatcher = RpcDispatcher(api)
+
+    async def http_endpoint(request: Request) -> Response:
+        body = await _read_limited(request)
+        if body is None:
+            return _json_response(_error(None, RpcError(
+                INVALID_REQUEST, f"request too large (limit {MAX_REQUEST_BYTES} bytes)")), 413)
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _json_response(_error(None, RpcError(PARSE_ERROR, "parse error")))
+        response = dispatcher.handle_payload(payload)
+        if response is None:
+            return Response(status_code=200)
+        return _json_response(response)
+
+    async def ws_endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        subscriptions = Subscriptions(api)
+        extra = {"eth_subscribe": subscriptions.subscribe,
+                 "eth_unsubscribe": subscriptions.unsubscribe}
+        node.listeners.append(subscriptions.on_block)
+
+        async def pump() -> None:
+            while True:
+                message = await subscriptions.queue.get()
+                if subscriptions.overflowed:
+                    await websocket.close(code=1008, reason="subscriber too slow")
+                    return
+                await websocket.send_text(json.dumps(message))
+
+        pump_task = asyncio.create_task(pump())
+        try:
+            while True:
+                frame = await websocket.receive()
+                if frame["type"] == "websocket.disconnect":
+                    break
+                # Text or binary frames (web3.py sends binary): both carry UTF-8 JSON.
+                raw_frame = frame.get("text") or frame.get("bytes") or b""
+                try:
+                    text = raw_frame if isinstance(raw_frame, str) else raw_frame.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = ""
+                if len(text) > MAX_REQUEST_BYTES:
+                    response: Any = _error(None, RpcError(INVALID_REQUEST, "request too large"))
+                else:
+                    try:
+                        payload = json.loads(text)
+                    except ValueError:
+                        response = _error(None, RpcError(PARSE_ERROR, "parse error"))
+                    else:
+                        if isinstance(payload, list):
+                            response = [dispatcher.handle_one(m, extra) for m in payload[:MAX_BATCH_ITEMS]]
+                            response = [r for r in response if r is not None] or None
+                        else:
+                            response = dispatcher.handle_one(payload, extra)
+                if response is not None:
+                    await websocket.send_text(json.dumps(response))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            pump_task.cancel()
+            with contextlib.suppress(ValueError):
+                node.listeners.remove(subscriptions.on_block)
+
+    async def health(_request: Request) -> Response:
+        return _json_response({"ok": True, "head": api.store.head().number})  # type: ignore[union-attr]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        producer = asyncio.create_task(node.run_producer())
+        try:
+            yield
+        finally:
+            node.stop()
+            await producer
+            node.close()
+
+    middleware = [
+        Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["POST", "GET"],
+                   allow_headers=["content-type"])
+    ] if cors_origins else []
+    return Starlette(
+        middleware=middleware,
+        routes=[
+            Route("/", http_endpoint, methods=["POST"]),
+            WebSocketRoute("/", ws_endpoint),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

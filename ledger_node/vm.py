@@ -1,0 +1,140 @@
+"""The chain's rules: py-evm's London VM with Clique (EIP-225) headers and a zero base fee.
+
+Configured, not forked: `LedgerVM` changes two class attributes of `LondonVM` (header creation
+and gas validation) so the base fee stays 0 ("zeroBaseFee", as Besu's free-gas networks), and
+py-evm's own `CliqueApplier` adds the Clique seal rules. London is pinned because its header
+rules still allow Clique's difficulty 1/2 and vote nonces (Paris and later reject them); the
+contracts are compiled for EVM target `london` to match.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth._utils.headers import fill_header_params_from_parent
+from eth.abc import BlockHeaderAPI, SignedTransactionAPI
+from eth.chains.base import Chain
+from eth.consensus.clique import CliqueApplier, CliqueConsensus, CliqueConsensusContext
+from eth.consensus.clique.constants import SIGNATURE_LENGTH
+from eth.validation import validate_gas_limit
+from eth.vm.forks.london import LondonVM
+from eth.vm.forks.london.blocks import LondonBlockHeader
+from eth.vm.forks.london.state import LondonState, LondonTransactionExecutor
+from eth_typing import Address
+from eth_utils import ValidationError
+
+ZERO_BASE_FEE = 0
+
+
+def create_zero_fee_header_from_parent(
+    parent_header: BlockHeaderAPI | None, **header_params: Any
+) -> BlockHeaderAPI:
+    """Return a London header on `parent_header` whose base fee is 0.
+
+    Requires `gas_limit` (or a parent to copy it from), `timestamp` (or a parent) and
+    `difficulty` in `header_params` for a child block; Clique sets difficulty, not a formula.
+    """
+    if parent_header is not None:
+        header_params.setdefault("gas_limit", parent_header.gas_limit)
+        header_params.setdefault("timestamp", parent_header.timestamp + 1)
+        header_params.setdefault("difficulty", 2)
+    header_params.pop("base_fee_per_gas", None)
+    all_fields = fill_header_params_from_parent(parent_header, **header_params)
+    all_fields["base_fee_per_gas"] = ZERO_BASE_FEE
+    return LondonBlockHeader(**all_fields)  # type: ignore[arg-type]
+
+
+class ZeroFeeLondonVM(LondonVM):
+    """London with the base fee pinned to 0 and a constant-or-slowly-moving gas limit."""
+
+    fork = "london-zero-base-fee"
+    create_header_from_parent = staticmethod(create_zero_fee_header_from_parent)  # type: ignore
+
+    @classmethod
+    def validate_gas(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
+        """Raise ValidationError unless the gas limit moves within 1/1024 of the parent's
+        and the base fee is 0."""
+        validate_gas_limit(header.gas_limit, parent_header.gas_limit)
+        if header.base_fee_per_gas != ZERO_BASE_FEE:
+            raise ValidationError(
+                f"base fee must be {ZERO_BASE_FEE} on this chain, header has "
+                f"{header.base_fee_per_gas}"
+            )
+
+
+class AdmittedTransactionExecutor(LondonTransactionExecutor):
+    """Skips `transaction.validate()` (fields and signature): admission already ran it on
+    every transaction the sealer executes, and it is a third of the execution time. The
+    state checks (nonce, balance, gas) still run. Followers use the unmodified executor."""
+
+    def validate_transaction(self, transaction: SignedTransactionAPI) -> None:
+        self.vm_state.validate_transaction(transaction)
+
+    def __call__(self, transaction: SignedTransactionAPI) -> Any:
+        state = self.vm_state
+        state.skip_zero_deltas = True  # type: ignore[attr-defined]
+        try:
+            return super().__call__(transaction)
+        finally:
+            state.skip_zero_deltas = False  # type: ignore[attr-defined]
+
+
+class SealerState(LondonState):
+    """London state whose executor trusts admission's signature check and which skips
+    zero balance changes inside transactions.
+
+    At gas price 0 every transaction makes three zero balance changes (buy gas, refund,
+    miner tip), each re-encoding an account. Skipping them leaves the same state: inside a
+    transaction a zero change only "touches" an account (EIP-161), which deletes it at the
+    end of the transaction if it is empty, and a chain that starts at London has no empty
+    accounts to delete. (The zero block reward to the header coinbase, outside any
+    transaction, is left as py-evm does it.) The follower test checks state roots against
+    py-evm's unmodified London state.
+    """
+
+    transaction_executor_class = AdmittedTransactionExecutor
+    skip_zero_deltas = False
+
+    def delta_balance(self, address: Address, delta: int) -> None:
+        if delta or not self.skip_zero_deltas:
+            super().delta_balance(address, delta)
+
+
+def clique_vm_class() -> type[LondonVM]:
+    """The VM followers validate with: ZeroFeeLondonVM amended by py-evm's CliqueApplier."""
+    ((_, vm_class),) = CliqueApplier().amend_vm_configuration(((0, ZeroFeeLondonVM),))
+    return vm_class  # type: ignore[no-any-return]
+
+
+def sealer_vm_class(signer: Address) -> type[LondonVM]:
+    """The VM a sealer builds with: as `clique_vm_class()`, except that while a header is
+    not sealed yet (zero signature) its fee recipient (the COINBASE opcode) is `signer`,
+    which is what the sealed block will report, so building and re-executing agree."""
+
+    class SealerConsensus(CliqueConsensus):
+        @classmethod
+        def get_fee_recipient(cls, header: BlockHeaderAPI) -> Address:
+            extra_data = header.extra_data
+            if len(extra_data) >= SIGNATURE_LENGTH and extra_data[-SIGNATURE_LENGTH:] == bytes(
+                SIGNATURE_LENGTH
+            ):
+                return signer
+            return super().get_fee_recipient(header)
+
+    return clique_vm_class().configure(  # type: ignore[no-any-return]
+        consensus_class=SealerConsensus, _state_class=SealerState
+    )
+
+
+def chain_class(chain_id: int, epoch: int, vm_class: type[LondonVM]) -> type[Chain]:
+    """A py-evm Chain class for `chain_id` running `vm_class` from block 0 under Clique with
+    checkpoints every `epoch` blocks."""
+    context_class = type(
+        "TraceLedgerCliqueContext", (CliqueConsensusContext,), {"epoch_length": epoch}
+    )
+    return Chain.configure(
+        __name__="TraceLedgerChain",
+        chain_id=chain_id,
+        vm_configuration=((0, vm_class),),
+        consensus_context_class=context_class,
+    )

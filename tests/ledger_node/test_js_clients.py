@@ -1,0 +1,40 @@
+"""The same conformance checks with ethers v6 and viem (tests/ledger_node/js, `npm ci` there),
+against our node and against anvil."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.ledger_node.nodes import Backend
+from tests.ledger_node.probe import probe_artifact
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+CHECKS = ("deploy", "call", "send_and_logs", "revert_reason", "custom_error",
+          "get_logs_filter", "subscribe_logs")
+
+
+@pytest.mark.parametrize("role", ["enterprise1"])
+def test_ethers_and_viem(backend: Backend, role: str, tmp_path: Path) -> None:
+    assert (JS_DIR / "node_modules" / "ethers").is_dir(), "run `npm ci` in tests/ledger_node/js"
+    artifact = probe_artifact()
+    config = {
+        "url": backend.url, "wsUrl": backend.ws_url, "chainId": backend.chain_id,
+        "privateKey": backend.accounts[role]["privateKey"],
+        "abi": artifact["abi"], "bytecode": artifact["bytecode"],
+    }
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    completed = subprocess.run(
+        ["node", str(JS_DIR / "conformance.mjs"), str(config_path)],
+        check=False, cwd=JS_DIR, capture_output=True, text=True, timeout=240,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = json.loads(completed.stdout.strip().splitlines()[-1])
+    for library in ("ethers", "viem"):
+        failures = {k: v for k, v in results[library].items() if v is not True}
+        assert not failures, f"{library} on {backend.name}: {failures}"
+        assert set(results[library]) == set(CHECKS)
