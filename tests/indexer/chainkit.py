@@ -1,0 +1,235 @@
+"""Test helpers: start anvil, deploy the three contracts, and produce every kind of event."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak
+from web3 import Web3
+from web3.contract import Contract
+
+from anchoring.core.merkle import consistency_proof, leaf_hash, root_hash
+from contracts.artifacts import load_artifact
+
+ANVIL = Path(__file__).resolve().parents[2] / "contracts" / "node_modules" / ".bin" / "anvil"
+ADMIN, REGULATOR, ANCHORER, WITNESS, ENTERPRISE = 1, 2, 3, 4, 5
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Anvil:
+    """An anvil process on a free port (London rules, 20 funded unlocked accounts)."""
+
+    def __init__(self, *extra_args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                str(ANVIL),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--silent",
+                "--hardfork",
+                "london",
+                "--accounts",
+                "20",
+                *extra_args,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 60}))
+        deadline = time.monotonic() + 20
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"anvil exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
+                )
+            try:
+                _ = self.w3.eth.chain_id
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        """Call a raw JSON-RPC method (anvil_*, evm_*)."""
+        answer = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        return answer["result"]
+
+    def mine(self, blocks: int = 1) -> None:
+        """Mine `blocks` empty blocks."""
+        self.rpc("anvil_mine", hex(blocks))
+
+    def stop(self) -> None:
+        """Terminate anvil."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class System:
+    """The three contracts on a chain, with role holders and helpers producing events."""
+
+    w3: Web3
+    registry: Contract
+    anchor: Contract
+    recalls: Contract
+    accounts: list[str]
+    leaves: list[bytes] = field(default_factory=list)
+    tree_size: int = 0
+    anchored: list[tuple[int, bytes]] = field(default_factory=list)
+
+    @property
+    def admin(self) -> str:
+        return self.accounts[0]
+
+    @property
+    def regulator(self) -> str:
+        return self.accounts[1]
+
+    @property
+    def anchorer(self) -> str:
+        return self.accounts[2]
+
+    @property
+    def witnesses(self) -> list[str]:
+        return self.accounts[3:5]
+
+    @property
+    def enterprise(self) -> str:
+        return self.accounts[5]
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        """Contract name -> address, as the indexer settings want them."""
+        return {
+            "MemberRegistry": self.registry.address,
+            "TraceAnchor": self.anchor.address,
+            "RecallRegistry": self.recalls.address,
+        }
+
+    def send(self, call: Any, sender: str) -> Any:
+        """Transact and wait; require success."""
+        receipt = self.w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))
+        assert receipt["status"] == 1, f"{call.fn_name} failed"
+        return receipt
+
+    def anchor_head(self, grow_by: int = 3, seed: int = 0) -> tuple[int, bytes]:
+        """Append `grow_by` leaves and anchor the new head; return (tree size, root)."""
+        base = len(self.leaves)
+        self.leaves += [leaf_hash(f"entry-{seed}-{base + i}".encode()) for i in range(grow_by)]
+        old, new = self.tree_size, len(self.leaves)
+        proof = consistency_proof(old, new, self.leaves) if old else []
+        root = root_hash(self.leaves)
+        self.send(self.anchor.functions.anchor(new, root, proof), self.anchorer)
+        self.tree_size = new
+        self.anchored.append((new, root))
+        return new, root
+
+    def witness_latest(self) -> None:
+        """Both witnesses co-sign the latest head."""
+        size, root = self.anchored[-1]
+        for witness in self.witnesses:
+            self.send(self.anchor.functions.witness(size, root), witness)
+
+
+def deploy(w3: Web3) -> System:
+    """Deploy MemberRegistry (threshold 1), TraceAnchor and RecallRegistry; grant roles."""
+    accounts = [Web3.to_checksum_address(a) for a in w3.eth.accounts]
+
+    def deploy_one(name: str, *args: Any) -> Contract:
+        artifact = load_artifact(name)
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = w3.eth.wait_for_transaction_receipt(
+            factory.constructor(*args).transact({"from": accounts[0]})
+        )
+        return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
+    registry = deploy_one("MemberRegistry", [accounts[0]], 1)
+    system = System(
+        w3,
+        registry,
+        deploy_one("TraceAnchor", registry.address),
+        deploy_one("RecallRegistry", registry.address),
+        accounts,
+    )
+    for account, role in (
+        (accounts[1], REGULATOR),
+        (accounts[2], ANCHORER),
+        (accounts[3], WITNESS),
+        (accounts[4], WITNESS),
+    ):
+        system.send(registry.functions.proposeRoleChange(account, role), accounts[0])
+    system.send(
+        registry.functions.registerEnterprise(
+            keccak(text="91350100M000100Y43"), accounts[5], 1, ["6901234"], b"\x11" * 32
+        ),
+        accounts[0],
+    )
+    return system
+
+
+def full_activity(system: System) -> None:
+    """At least one of every event the three contracts emit."""
+    registry, recalls = system.registry, system.recalls
+    enterprise_id = keccak(text="91350100M000100Y43")
+    system.anchor_head(4)
+    system.witness_latest()
+    system.anchor_head(3)
+    system.send(registry.functions.assignCompanyPrefix(enterprise_id, "6909999"), system.admin)
+    system.send(registry.functions.updateMetadata(b"\x12" * 32), system.enterprise)
+    system.send(registry.functions.suspendEnterprise(enterprise_id, b"\x13" * 32), system.regulator)
+    system.send(registry.functions.reinstateEnterprise(enterprise_id), system.regulator)
+    new_key = system.accounts[6]
+    system.send(registry.functions.rotateSigningKey(new_key), system.enterprise)
+    subject = keccak(text="https://id.gs1.org/01/06901234000017/10/LOT1")
+    system.send(recalls.functions.openRecall(subject, 1, b"\x21" * 32, "6901234"), new_key)
+    system.send(recalls.functions.updateRecall(subject, 2, b"\x22" * 32), system.regulator)
+    system.send(recalls.functions.closeRecall(subject, b"\x23" * 32), system.regulator)
+    system.send(recalls.functions.openRecall(subject, 3, b"\x24" * 32, ""), system.regulator)
+    system.send(
+        registry.functions.proposeRoleChange(system.accounts[4], 0), system.admin
+    )  # revoke a witness
+    second_id = keccak(text="91110000600037341L")
+    system.send(
+        registry.functions.registerEnterprise(second_id, system.accounts[7], 3, [], b"\x31" * 32),
+        system.admin,
+    )
+    system.send(
+        registry.functions.proposeRoleChange(system.accounts[7], 0), system.admin
+    )  # revokes enterprise
+
+
+def chain_logs(w3: Web3, system: System, to_block: int | None = None) -> list[dict[str, Any]]:
+    """Every log of the three contracts from genesis, straight from the node."""
+    return list(
+        w3.eth.get_logs(
+            {
+                "fromBlock": 0,
+                "toBlock": to_block if to_block is not None else "latest",
+                "address": list(system.addresses.values()),
+            }
+        )
+    )

@@ -1,0 +1,111 @@
+"""Fixtures for the indexer tests: a fresh anvil per test, and a mirror database on each
+of SQLite and PostgreSQL (every database-backed test runs on both).
+
+PostgreSQL isolation: each test gets its own `indexer_test_<random>` database, dropped
+afterwards; nothing in the shared `test` database is touched. PostgreSQL tests are
+skipped only when no server answers at TRACELEDGER_TEST_PG (default 127.0.0.1:5432).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from indexer.config import IndexerSettings
+from indexer.service import open_indexer
+from indexer.sink.db import create_mirror_engine
+from indexer.sink.store import MirrorStore
+from indexer.source.rpc import RetryPolicy
+from tests.indexer.chainkit import ANVIL, Anvil, System, deploy
+
+PG_SERVER = os.environ.get("TRACELEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+#: Fast retries, so fault tests finish quickly.
+FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
+
+
+def _pg_admin() -> psycopg.Connection:
+    return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A URL of an empty mirror database (SQLite file, or a fresh PostgreSQL database)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mirror.db'}"
+        return
+    name = f"indexer_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with _pg_admin() as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL at {PG_SERVER}: {exc}")
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with _pg_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def anvil() -> Iterator[Anvil]:
+    """A fresh anvil for one test (reorg tests rewrite its chain)."""
+    if not ANVIL.exists():
+        pytest.skip(f"anvil not installed at {ANVIL}: run `npm ci --prefix contracts`")
+    node = Anvil()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def system(anvil: Anvil) -> System:
+    """The three contracts deployed on `anvil`, roles granted."""
+    return deploy(anvil.w3)
+
+
+def settings_for(system: System, **overrides: object) -> IndexerSettings:
+    """Indexer settings for `system`, polling, quick retries."""
+    values: dict[str, object] = {
+        "contracts": system.addresses,
+        "confirmations": 3,
+        "blocks_per_range": 7,
+        "poll_interval_s": 0.05,
+        "retry_pause_s": 0.01,
+        "max_consecutive_failures": 3,
+    }
+    values.update(overrides)
+    return IndexerSettings(**values)  # type: ignore[arg-type]
+
+
+def index(anvil: Anvil, db_url: str, system: System, **overrides: object):  # type: ignore[no-untyped-def]
+    """Run the indexer to the head once (no follow); return its stats."""
+    until = overrides.pop("until_block", None)
+    transport = overrides.pop("transport", None)
+    with open_indexer(
+        anvil.url, db_url, settings_for(system, **overrides), retry=FAST_RETRY, transport=transport
+    ) as indexer:  # type: ignore[arg-type]
+        return indexer.run(follow=False, until_block=until)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[MirrorStore]:
+    """A MirrorStore on `db_url` (for reading in assertions)."""
+    engine = create_mirror_engine(db_url)
+    try:
+        yield MirrorStore(engine)
+    finally:
+        engine.dispose()
+
+
+def audit(anvil: Anvil, db_url: str):  # type: ignore[no-untyped-def]
+    """Run `indexer verify`'s audit of the mirror at `db_url` against `anvil`."""
+    from indexer.audit import audit_mirror
+    from indexer.service import open_source_and_store
+
+    with open_source_and_store(anvil.url, db_url, retry=FAST_RETRY) as (source, store):
+        return audit_mirror(source, store, range_size=11)
