@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bench.indexer_bench import indexer_command
 from bench.machine import describe_machine
 from bench.report import append_section
 
@@ -45,3 +46,73 @@ def core(
         ]
         append_section("anchoring.core", machine, rows, "traceledger bench core")
         console.print("[green]appended to bench/README.md[/]")
+
+
+_LOG_FIGURE_NAMES = {
+    "entries_integrated_per_s": "log entries integrated/s incl. durable tile writes (SQLite, fsync)",
+    "entries_submitted_per_s": "log entries durably queued/s (submit, batches of 1,000)",
+    "postgres_entries_integrated_per_s": "log entries integrated/s on PostgreSQL 15 (local, 100k)",
+    "postgres_entries_submitted_per_s": "log entries durably queued/s on PostgreSQL 15 (local, 100k)",
+    "tile_bytes_per_entry": "tile + entry-bundle bytes per entry",
+    "hash_tile_bytes_per_entry": "hash-tile bytes per entry",
+    "db_bytes_per_entry": "SQLite file bytes per entry (after WAL checkpoint, VACUUM)",
+    "offered_entries_per_s": "offered load, entries/s",
+    "anchored_fraction": "fraction of offered entries anchored",
+    "anchor_latency_p50_s": "accept-to-anchored latency p50, s (anvil, 1 s blocks)",
+    "anchor_latency_p99_s": "accept-to-anchored latency p99, s (anvil, 1 s blocks)",
+    "anchored_heads": "heads anchored during the latency run",
+}
+
+
+@app.command("log")
+def log_bench(
+    record: Annotated[bool, typer.Option(help="Append the figures to bench/README.md.")] = True,
+    latency_seconds: Annotated[float, typer.Option(help="Length of the offered-load run.")] = 30.0,
+) -> None:
+    """Measure the trace log and anchorer (issue #5) and print the figures as JSON."""
+    from bench.log_bench import run_log_bench
+
+    machine = describe_machine()
+    with console.status("measuring the log and the anchorer (about two minutes)"):
+        result = run_log_bench(latency_seconds=latency_seconds)
+    result["machine"] = machine
+    typer.echo(json.dumps(result, indent=2))
+    if record:
+        targets = result["targets"]
+        rows = []
+        for name, measured in result["figures"].items():
+            target = targets.get(name)
+            if target is None:
+                shown = ""
+            elif name.startswith("anchor_latency"):
+                shown = f"<= {target}"
+            else:
+                shown = f">= {target:,}"
+            rows.append((_LOG_FIGURE_NAMES.get(name, name), f"{measured:,}", shown))
+        rows.append(("load average during run (1/5/15 min)",
+                     " / ".join(f"{value:.1f}" for value in result["load_average"]), "shared machine"))
+        append_section("trace log and anchorer", machine, rows, "traceledger bench log")
+        console.print("[green]appended to bench/README.md[/]")
+
+
+@app.command("node")
+def node_bench(
+    rate: Annotated[int, typer.Option(help="Offered signed transactions per second.")] = 1_200,
+    seconds: Annotated[float, typer.Option(help="Length of the offered-load run.")] = 15.0,
+    senders: Annotated[int, typer.Option(help="Distinct sending accounts.")] = 5,
+    record: Annotated[bool, typer.Option(help="Append the figures to bench/README.md.")] = True,
+) -> None:
+    """Our ledger node against anvil: sustained included tx/s and inclusion latency."""
+    from bench.node_bench import record_node_bench, run_node_bench
+
+    with console.status("measuring our node and anvil (about a minute)"):
+        result = run_node_bench(rate=rate, seconds=seconds, senders=senders)
+    typer.echo(json.dumps(result, indent=2))
+    if record:
+        record_node_bench(result)
+        console.print("[green]appended to bench/README.md[/]")
+
+
+app.command("indexer", help="Indexer backfill throughput into SQLite and PostgreSQL.")(
+    indexer_command
+)

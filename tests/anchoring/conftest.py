@@ -1,0 +1,115 @@
+"""Fixtures for the anchoring service tests: databases on SQLite and PostgreSQL, entries.
+
+Every database-backed test takes `db_url` and runs on both backends; each test gets its
+own table prefix, so tests never see each other's tables (PostgreSQL tables are dropped
+afterwards). PostgreSQL is expected at 127.0.0.1:5432 (trust auth, database `test`);
+override with TRACELEDGER_TEST_POSTGRES_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anchoring.core.entry import LogEntry
+from anchoring.core.note import NoteSigner
+from anchoring.store import Database, LogStore
+
+ANVIL = Path(__file__).resolve().parents[2] / "contracts" / "node_modules" / ".bin" / "anvil"
+
+POSTGRES_URL = os.environ.get(
+    "TRACELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+ORIGIN = "log.traceledger.test/anchoring"
+LOG_SEED = bytes(range(32))
+
+
+def make_entry(number: int, *, salt: bytes | None = None) -> LogEntry:
+    """A valid entry whose event hash encodes `number` (so tests can check order)."""
+    return LogEntry(
+        event_hash=number.to_bytes(32, "big"),
+        submitter=bytes.fromhex("11" * 20),
+        signature=bytes(64) + b"\x1b",
+        received_at_ms=1_700_000_000_000 + number,
+        salt=salt if salt is not None else secrets.token_bytes(32),
+    )
+
+
+def entry_number(encoded: bytes) -> int:
+    """The `number` of an encoded entry made by `make_entry`."""
+    return int.from_bytes(encoded[1:33], "big")
+
+
+@pytest.fixture
+def log_signer() -> NoteSigner:
+    """The test log's checkpoint signer (fixed seed)."""
+    return NoteSigner.from_seed(ORIGIN, LOG_SEED)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'log.db'}"
+    else:
+        import psycopg
+
+        try:
+            psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
+        except psycopg.OperationalError as exc:  # pragma: no cover - depends on the machine
+            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
+        yield POSTGRES_URL
+
+
+@pytest.fixture
+def table_prefix(db_url: str) -> Iterator[str]:
+    """A table prefix unique to this test; PostgreSQL tables are dropped after it."""
+    prefix = f"t{secrets.token_hex(5)}_"
+    yield prefix
+    if db_url.startswith("postgresql"):
+        database = Database(db_url, table_prefix=prefix)
+        with database.transaction() as cursor:
+            rows = cursor.execute(
+                "SELECT tablename FROM pg_tables WHERE tablename LIKE ?", (prefix + "%",)
+            ).fetchall()
+            for (name,) in rows:
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        database.close()
+
+
+@pytest.fixture
+def store(db_url: str, table_prefix: str) -> Iterator[LogStore]:
+    """A fresh log store on each backend."""
+    log_store = LogStore.open(db_url, table_prefix=table_prefix)
+    yield log_store
+    log_store.close()
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Iterator[Any]:
+    """anvil (automine, London) with fresh contracts, a funded anchorer and witness key."""
+    if not ANVIL.exists():
+        pytest.skip("anvil not installed (npm ci --prefix contracts)")
+    from eth_account import Account
+    from web3 import Web3
+
+    from bench.anvil import deploy_contracts
+    from tests.anchoring.helpers import Chain
+    from tests.anchoring.servers import Anvil
+
+    anvil = Anvil(tmp_path)
+    anvil.start()
+    try:
+        w3 = Web3(Web3.HTTPProvider(anvil.url))
+        anchorer_account, witness_account = Account.create(), Account.create()
+        _, anchor = deploy_contracts(
+            w3, w3.eth.accounts[0], anchorer_account.address, [witness_account.address]
+        )
+        yield Chain(anvil, w3, anchor, anchorer_account, witness_account)
+    finally:
+        anvil.stop()
