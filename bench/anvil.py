@@ -6,8 +6,13 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from web3 import Web3
+from web3.types import Wei
+
+from anchoring.chain import ROLE_ANCHORER, ROLE_WITNESS
+from contracts.artifacts import load_artifact
 
 ANVIL = Path(__file__).resolve().parents[1] / "contracts" / "node_modules" / ".bin" / "anvil"
 
@@ -78,3 +83,30 @@ class Anvil:
                 self.process.kill()
                 self.process.wait()
             self.process = None
+
+
+def deploy_contracts(w3: Web3, admin: str, anchorer: str, witnesses: list[str]) -> tuple[Any, Any]:
+    """Deploy MemberRegistry + TraceAnchor from unlocked `admin`, grant roles; return both.
+
+    For tests, benchmarks and local set-ups on a dev node with unlocked accounts.
+    """
+
+    def deploy(name: str, *args: Any) -> Any:
+        artifact = load_artifact(name)
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = w3.eth.wait_for_transaction_receipt(
+            factory.constructor(*args).transact({"from": admin})
+        )
+        return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
+    registry = deploy("MemberRegistry", [admin], 1)
+    anchor = deploy("TraceAnchor", registry.address)
+    for account, role in [(anchorer, ROLE_ANCHORER), *((w, ROLE_WITNESS) for w in witnesses)]:
+        tx = registry.functions.proposeRoleChange(account, role).transact({"from": admin})
+        if w3.eth.wait_for_transaction_receipt(tx)["status"] != 1:
+            raise RuntimeError(f"granting role {role} to {account} failed")
+        if w3.eth.get_balance(Web3.to_checksum_address(account)) < 10**18:
+            w3.eth.wait_for_transaction_receipt(
+                w3.eth.send_transaction({"from": admin, "to": account, "value": Wei(10**19)})
+            )
+    return registry, anchor
