@@ -1,14 +1,28 @@
-"""`traceledger up`: start the embedded system on its defaults.
+"""`traceledger up`: the whole embedded system in one command.
 
-The parts arrive issue by issue (ledger node, sequencer + anchorer, indexer, API).
-Until a part exists, `up` says so plainly instead of pretending to start it.
+Initialises what is missing on first start (chain, keys, log key), then starts every
+service as its own process — ledger node, trace log (tile serving + sequencer), anchorer,
+indexer — waits until each answers, prints the URLs and `ready`, and stops them all,
+newest first, on Ctrl-C or SIGTERM. A service that dies takes the system down with a
+non-zero exit, so a half-running system is never mistaken for a working one.
+
+The trace API and scan page (later issues) will join the same supervisor.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -16,47 +30,265 @@ from rich.table import Table
 console = Console()
 
 DEFAULT_DATA_DIR = Path(".traceledger")
+LOG_ORIGIN = "localhost/traceledger-log"
+START_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 15.0
 
-# (part, where it lives, whether this checkout ships it yet)
-_PARTS: tuple[tuple[str, str, bool], ...] = (
-    ("cryptographic core", "anchoring.core", True),
-    ("contract artifacts", "contracts/build", True),
-    ("ledger node (py-evm, Clique)", "ledger_node", False),
-    ("trace log + anchorer", "anchoring", False),
-    ("indexer", "indexer", False),
-    ("trace API + scan page", "trace_api, scanner_app", False),
-)
+
+class StartupError(Exception):
+    """A part of the system did not come up; the message says which and where its log is."""
+
+
+class StopRequested(Exception):
+    """Ctrl-C or SIGTERM: stop every service and exit cleanly."""
+
+
+def _request_stop(signum: int, _frame: object) -> None:
+    raise StopRequested(signal.Signals(signum).name)
+
+
+@dataclass
+class Service:
+    """One child process and how to tell that it answers."""
+
+    name: str
+    command: list[str]
+    log_path: Path
+    ready_url: str | None = None
+    ready_body: dict[str, Any] | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log_file:
+            # Own session: a terminal Ctrl-C reaches only the supervisor, which then stops
+            # the services in order instead of all at once.
+            self.process = subprocess.Popen(
+                self.command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def answers(self) -> bool:
+        if self.ready_url is None:
+            return True
+        try:
+            if self.ready_body is not None:
+                response = httpx.post(self.ready_url, json=self.ready_body, timeout=2.0)
+            else:
+                response = httpx.get(self.ready_url, timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def exited(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _traceledger(*args: str) -> list[str]:
+    return [sys.executable, "-m", "traceledger_cli.main", *args]
+
+
+def _run_step(description: str, command: list[str], log_path: Path) -> None:
+    """Run a one-off initialisation command; its output goes to log_path, never the screen."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with console.status(description), log_path.open("ab") as log_file:
+        result = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT, check=False)
+    if result.returncode != 0:
+        raise StartupError(f"{description} failed (exit {result.returncode}); see {log_path}")
+    console.print(f"[green]✓[/] {description}")
+
+
+def _write_secret(path: Path, content: str) -> None:
+    """Create path with mode 0600 (refusing to overwrite) and write content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(content)
+
+
+def _initialise(data_dir: Path, dev: bool) -> dict[str, Path]:
+    """Create whatever is missing in data_dir; return the paths the services need."""
+    paths = {
+        "passphrase": data_dir / "secrets" / "passphrase",
+        "node": data_dir / "node",
+        "log_key": data_dir / "secrets" / "log-key.json",
+        "anchorer_keystore": data_dir / "secrets" / "anchorer-keystore.json",
+        "logs": data_dir / "logs",
+    }
+    if not paths["passphrase"].exists():
+        # One passphrase for the embedded system's key files, kept beside them with mode
+        # 0600; a server deployment supplies its own through the same files or env vars.
+        _write_secret(paths["passphrase"], secrets.token_urlsafe(32) + "\n")
+    passphrase_args = ["--passphrase-file", str(paths["passphrase"])]
+    init_log = paths["logs"] / "init.log"
+    if not (paths["node"] / "deployment.json").exists():
+        dev_args = ["--dev"] if dev else []
+        _run_step(
+            "initialising the ledger node (genesis, keys, contracts)",
+            _traceledger("node", "init", "--data-dir", str(paths["node"]), *dev_args,
+                         *passphrase_args),
+            init_log,
+        )
+    if not paths["log_key"].exists():
+        _run_step(
+            "creating the log's Ed25519 signing key",
+            _traceledger("log", "keygen", "--name", LOG_ORIGIN, "--key-file",
+                         str(paths["log_key"]), *passphrase_args),
+            init_log,
+        )
+    if not paths["anchorer_keystore"].exists():
+        _create_anchorer_keystore(paths)
+    return paths
+
+
+def _create_anchorer_keystore(paths: dict[str, Path]) -> None:
+    """The anchorer's keystore: the node's anchorer key, in the anchorer's own file."""
+    from eth_account import Account
+
+    passphrase = paths["passphrase"].read_text(encoding="utf-8").splitlines()[0]
+    node_keystore = paths["node"] / "keystore" / "anchorer.json"
+    if node_keystore.exists():
+        _write_secret(paths["anchorer_keystore"], node_keystore.read_text(encoding="utf-8"))
+        return
+    dev_keys = json.loads((paths["node"] / "dev-keys.json").read_text(encoding="utf-8"))
+    private_key = dev_keys["accounts"]["anchorer"]["privateKey"]
+    document = Account.encrypt(private_key, passphrase, kdf="scrypt")
+    _write_secret(paths["anchorer_keystore"], json.dumps(document))
+
+
+def _services(paths: dict[str, Path], rpc_port: int, log_port: int, db: str | None,
+              data_dir: Path) -> list[Service]:
+    deployment = json.loads((paths["node"] / "deployment.json").read_text(encoding="utf-8"))
+    contracts = {name: entry["address"] for name, entry in deployment["contracts"].items()}
+    rpc_url = f"http://127.0.0.1:{rpc_port}"
+    log_db = db or f"sqlite:///{(data_dir / 'log.sqlite').resolve()}"
+    mirror_db = db or f"sqlite:///{(data_dir / 'mirror.sqlite').resolve()}"
+    passphrase_args = ["--passphrase-file", str(paths["passphrase"])]
+    logs = paths["logs"]
+    return [
+        Service(
+            "ledger node",
+            _traceledger("node", "run", "--data-dir", str(paths["node"]), "--rpc-port",
+                         str(rpc_port), *passphrase_args),
+            logs / "node.log",
+            ready_url=rpc_url,
+            ready_body={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+        ),
+        Service(
+            "trace log",
+            _traceledger("log", "serve", "--database-url", log_db, "--key-file",
+                         str(paths["log_key"]), "--port", str(log_port), *passphrase_args),
+            logs / "log.log",
+            ready_url=f"http://127.0.0.1:{log_port}/log/checkpoint",
+        ),
+        Service(
+            "anchorer",
+            _traceledger("anchorer", "run", "--database-url", log_db, "--rpc-url", rpc_url,
+                         "--anchor-address", contracts["TraceAnchor"], "--keystore",
+                         str(paths["anchorer_keystore"]), *passphrase_args),
+            logs / "anchorer.log",
+        ),
+        Service(
+            "indexer",
+            _traceledger("indexer", "run", "--rpc", rpc_url, "--db", mirror_db,
+                         "--member-registry", contracts["MemberRegistry"],
+                         "--trace-anchor", contracts["TraceAnchor"],
+                         "--recall-registry", contracts["RecallRegistry"]),
+            logs / "indexer.log",
+        ),
+    ]
+
+
+def _wait_until_answering(service: Service, deadline: float) -> None:
+    with console.status(f"starting the {service.name}"):
+        while True:
+            code = service.exited()
+            if code is not None:
+                raise StartupError(
+                    f"the {service.name} exited with code {code}; see {service.log_path}"
+                )
+            if service.answers():
+                break
+            if time.monotonic() > deadline:
+                raise StartupError(f"the {service.name} did not answer; see {service.log_path}")
+            time.sleep(0.2)
+    console.print(f"[green]✓[/] {service.name} is up")
+
+
+def _print_urls(services: list[Service], rpc_port: int, log_port: int, data_dir: Path) -> None:
+    table = Table(title=f"TraceLedger (data in {data_dir.resolve()})")
+    table.add_column("service")
+    table.add_column("where")
+    table.add_column("log file")
+    where = {
+        "ledger node": f"JSON-RPC http://127.0.0.1:{rpc_port} (WebSocket on the same port)",
+        "trace log": f"tlog-tiles http://127.0.0.1:{log_port}/log/checkpoint",
+        "anchorer": "anchors each new checkpoint on TraceAnchor",
+        "indexer": "mirrors the chain into SQL",
+    }
+    for service in services:
+        table.add_row(service.name, where[service.name], str(service.log_path))
+    console.print(table)
 
 
 def up(
     data_dir: Annotated[
         Path, typer.Option("--data-dir", help="Where the embedded system keeps its data.")
     ] = DEFAULT_DATA_DIR,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Initialise a development chain (plain dev keys).")
+    ] = False,
+    rpc_port: Annotated[int, typer.Option(help="Ledger node JSON-RPC port.")] = 8545,
+    log_port: Annotated[int, typer.Option(help="Trace log (tlog-tiles) HTTP port.")] = 8080,
+    db: Annotated[
+        str | None,
+        typer.Option(help="postgresql://... for the log and the mirror (default: SQLite)."),
+    ] = None,
 ) -> None:
-    """Start every part of the embedded system that this checkout ships, on SQLite in DATA_DIR."""
+    """Start the embedded system (node, log, anchorer, indexer) and keep it running."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    table = Table(title=f"TraceLedger parts (data in {data_dir.resolve()})")
-    table.add_column("part")
-    table.add_column("package")
-    table.add_column("state")
-    for part, package, shipped in _PARTS:
-        table.add_row(part, package, "[green]ready[/]" if shipped else "[yellow]not built yet[/]")
-    console.print(table)
-    _self_check()
-    console.print(
-        "No long-running service exists yet in this checkout, so there is nothing to keep running."
-    )
-    console.print("ready")
-
-
-def _self_check() -> None:
-    """Exercise the core once so a broken install fails here, not at the first real record."""
-    from anchoring.core import canonical_json, leaf_hash, root_hash
-
-    canonical = canonical_json({"b": 1, "a": [True, None]})
-    # RFC 9162 §2.1.1: a one-leaf tree's root is its leaf hash.
-    one_leaf_root = root_hash([leaf_hash(b"traceledger")])
-    if canonical != b'{"a":[true,null],"b":1}' or one_leaf_root != leaf_hash(b"traceledger"):
-        console.print("[red]core self-check failed: the installed anchoring.core is broken[/]")
-        raise typer.Exit(code=1)
-    console.print("[green]core self-check passed[/]")
+    signal.signal(signal.SIGTERM, _request_stop)
+    signal.signal(signal.SIGINT, _request_stop)
+    services: list[Service] = []
+    exit_code = 0
+    try:
+        paths = _initialise(data_dir, dev)
+        services = _services(paths, rpc_port, log_port, db, data_dir)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        for service in services:
+            service.start()
+            _wait_until_answering(service, deadline)
+        _print_urls(services, rpc_port, log_port, data_dir)
+        console.print("ready", highlight=False)
+        while True:
+            for service in services:
+                code = service.exited()
+                if code is not None:
+                    raise StartupError(
+                        f"the {service.name} exited with code {code}; see {service.log_path}"
+                    )
+            time.sleep(0.5)
+    except StopRequested:
+        pass
+    except StartupError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        exit_code = 1
+    finally:
+        # Let the shutdown finish even if the user presses Ctrl-C again.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with console.status("stopping"):
+            for service in reversed(services):
+                service.stop()
+        console.print("stopped")
+    if exit_code:
+        raise typer.Exit(code=exit_code)

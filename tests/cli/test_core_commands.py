@@ -54,11 +54,3 @@ def test_canonicalize_rejects_duplicate_keys() -> None:
     result = traceledger("core", "canonicalize", "-", stdin='{"a": 1, "a": 2}')
     assert result.returncode == 1
     assert "duplicate" in result.stderr
-
-
-def test_up_reports_parts_and_ready(tmp_path: Path) -> None:
-    result = traceledger("up", "--data-dir", str(tmp_path / "data"))
-    assert result.returncode == 0, result.stderr
-    assert "core self-check passed" in result.stdout
-    assert result.stdout.rstrip().endswith("ready")
-    assert (tmp_path / "data").is_dir()

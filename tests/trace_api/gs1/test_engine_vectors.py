@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.shared_data import shared_data
 from tests.trace_api.gs1.vectors import all_supported, bracketed_ais, uri_ais, vectors
 from trace_api.gs1.ai_table import lookup_ai
 from trace_api.gs1.associations import verify_associations
@@ -191,3 +192,9 @@ def test_enough_vectors_are_exercised_for_real() -> None:
     ]
     assert len(valid_dl) >= 35
     assert sum(all_supported(bracketed_ais(v["bracketedAIdata"])) for v in ES_TO_DL) >= 10
+
+
+def test_vector_file_present() -> None:
+    """Skips, naming the folder, when ../shared/data/gs1-digital-link is not beside the checkout."""
+    path = shared_data("gs1-digital-link") / "gs1-syntax-engine" / "dl-and-ai-test-vectors.json"
+    assert path.exists(), f"{path} is missing from the GS1 test data"
