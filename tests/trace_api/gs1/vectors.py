@@ -7,7 +7,7 @@ import re
 from functools import cache
 from typing import Any
 
-from tests.shared_data import SHARED_DATA
+from tests.shared_data import SHARED_DATA, shared_data
 from trace_api.gs1.ai_table import is_supported_ai
 
 _AI_IN_BRACKETS = re.compile(r"(?<!\\)\((\d+)\)")
