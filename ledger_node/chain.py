@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,9 +19,15 @@ from eth._utils.address import generate_contract_address
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, StateAPI
 from eth.chains.base import Chain
 from eth.consensus.clique._utils import sign_block_header
-from eth.consensus.clique.constants import NONCE_DROP, SIGNATURE_LENGTH, VANITY_LENGTH
+from eth.consensus.clique.constants import (
+    NONCE_AUTH,
+    NONCE_DROP,
+    SIGNATURE_LENGTH,
+    VANITY_LENGTH,
+)
 from eth.constants import ZERO_ADDRESS, ZERO_HASH32
 from eth.db.atomic import AtomicDB
+from eth.vm.chain_context import ChainContext
 from eth.vm.forks.byzantium.constants import (
     EIP658_TRANSACTION_STATUS_CODE_FAILURE,
     EIP658_TRANSACTION_STATUS_CODE_SUCCESS,
@@ -30,6 +36,14 @@ from eth.vm.forks.london.blocks import LondonBlockHeader
 from eth_keys import keys
 from eth_utils import ValidationError, to_canonical_address
 
+from ledger_node.clique_votes import (
+    DIFF_IN_TURN,
+    DIFF_NO_TURN,
+    SnapshotCache,
+    checkpoint_signers,
+    choose_seal,
+    choose_vote,
+)
 from ledger_node.errors import StoreError
 from ledger_node.ordered_trie import compute_ordered_trie, rlp_bytes, rlp_list
 from ledger_node.store import BlockRow, LedgerStore, LogRow, TxRow
@@ -38,8 +52,6 @@ from ledger_node.vm import chain_class, sealer_vm_class
 
 logger = logging.getLogger(__name__)
 
-DIFF_IN_TURN = 2  # EIP-225
-DIFF_NO_TURN = 1
 # A first anchor() costs ~46k gas: 1,000 tx/s in 1 s blocks needs ~50M; leave headroom.
 DEFAULT_GAS_LIMIT = 1_000_000_000
 DEFAULT_EPOCH = 30_000  # EIP-225's suggested epoch, as geth
@@ -115,6 +127,7 @@ class _OpenBlock:
 
     vm: Any
     header: BlockHeaderAPI
+    key: keys.PrivateKey  # the held authority key that seals it
     gas_used: int = 0
     bloom: int = 0
     full: bool = False
@@ -125,22 +138,29 @@ class _OpenBlock:
 
 
 class LedgerChain:
-    """py-evm chain over a `LedgerStore`; the sealer key is needed only to build blocks."""
+    """py-evm chain over a `LedgerStore`; authority keys are needed only to build blocks."""
 
     def __init__(
         self,
         store: LedgerStore,
         config: ChainConfig,
-        sealer_key: keys.PrivateKey | None,
+        sealer_keys: keys.PrivateKey | Sequence[keys.PrivateKey] | None,
         signer: bytes | None = None,
     ) -> None:
-        """Open the chain in `store`. Without `sealer_key` it only reads; `signer` is then
-        the sealer's address, used as COINBASE when executing calls."""
+        """Open the chain in `store`. `sealer_keys` are the Clique authority keys this node
+        holds (one or several); without any it only reads, and `signer` is then the sealer's
+        address, used as COINBASE when executing calls."""
         self.store = store
         self.config = config
-        self.sealer_key = sealer_key
-        if sealer_key is not None:
-            signer = sealer_key.public_key.to_canonical_address()
+        if sealer_keys is None:
+            sealer_keys = ()
+        elif isinstance(sealer_keys, keys.PrivateKey):
+            sealer_keys = (sealer_keys,)
+        self.sealer_keys = {k.public_key.to_canonical_address(): k for k in sealer_keys}
+        # The COINBASE opcode sees the block's signer while it is unsealed: one VM class per key.
+        self._sealer_vm_classes = {a: sealer_vm_class(a) for a in self.sealer_keys}
+        if self.sealer_keys:
+            signer = next(iter(self.sealer_keys))
         signer = signer or ZERO_ADDRESS
         self.vm_class = sealer_vm_class(signer)
         self.chain: Chain = chain_class(config.chain_id, config.epoch, self.vm_class)(
@@ -150,6 +170,7 @@ class LedgerChain:
         if head is None:
             raise StoreError(f"{store.path}: no genesis; run `traceledger node init`")
         self.head_header: BlockHeaderAPI = decode_header(head.header_rlp)
+        self.snapshots = SnapshotCache(self.header_by_number, config.epoch)
         self._open: _OpenBlock | None = None
 
     # ------------------------------------------------------------------ genesis
@@ -205,14 +226,20 @@ class LedgerChain:
         )
 
     # ------------------------------------------------------------------ building
-    def build_block(self, txs: Sequence[SignedTx], timestamp: int) -> BuiltBlock:
+    def build_block(
+        self,
+        txs: Sequence[SignedTx],
+        timestamp: int,
+        proposals: Mapping[bytes, bool] | None = None,
+    ) -> BuiltBlock:
         """Execute `txs` in order on the head, seal, and commit the block durably.
 
         Transactions that fail validation at execution (bad nonce, balance) are dropped and
         reported; those that would exceed the block gas limit are deferred. Returns only
-        after the block is committed; on any error nothing is written.
+        after the block is committed; on any error nothing is written. `proposals` as for
+        `open_block`.
         """
-        self.open_block(timestamp)
+        self.open_block(timestamp, proposals)
         self.add_transactions(txs)
         return self.seal_block()
 
@@ -221,34 +248,45 @@ class LedgerChain:
         """True between `open_block` and `seal_block`/`discard_block`."""
         return self._open is not None
 
-    def open_block(self, timestamp: int) -> None:
+    def open_block(self, timestamp: int, proposals: Mapping[bytes, bool] | None = None) -> None:
         """Start the block after the head with `timestamp` (raised to parent + 1 if lower).
-        Its transactions execute as they are added; nothing is written until `seal_block`."""
-        if self.sealer_key is None:
+        Its transactions execute as they are added; nothing is written until `seal_block`.
+
+        EIP-225: the in-turn held key seals it (difficulty 2), else a held authority that did
+        not sign recently (difficulty 1); it votes on one of `proposals` (candidate address ->
+        authorize) through coinbase and nonce, except on checkpoints, whose extraData lists
+        the signers. Raises CliqueError if no held key may seal it."""
+        if not self.sealer_keys:
             raise StoreError("this node has no sealer key")
         if self._open is not None:
             raise StoreError("a block is already open")
         parent = self.head_header
         number = parent.block_number + 1
-        signers = self.config.signer_addresses
-        signer = self.sealer_key.public_key.to_canonical_address()
-        in_turn = signers.index(signer) == number % len(signers)
+        snapshot = self.snapshots.at(parent.block_number)
+        signer, difficulty = choose_seal(snapshot, self.sealer_keys)
+        vote = choose_vote(snapshot, signer, proposals or {}, self.config.epoch)
         at_checkpoint = number % self.config.epoch == 0
-        template = self.vm_class.create_header_from_parent(
+        vm_class = self._sealer_vm_classes[signer]
+        template = vm_class.create_header_from_parent(
             parent,
             timestamp=max(timestamp, parent.timestamp + 1),
-            difficulty=DIFF_IN_TURN if in_turn else DIFF_NO_TURN,
-            coinbase=ZERO_ADDRESS,
-            nonce=NONCE_DROP,
+            difficulty=difficulty,
+            coinbase=vote[0] if vote else ZERO_ADDRESS,
+            nonce=NONCE_AUTH if vote and vote[1] else NONCE_DROP,
             mix_hash=ZERO_HASH32,
             extra_data=(
-                checkpoint_extra_data(signers)
+                checkpoint_extra_data(snapshot.signers)
                 if at_checkpoint
                 else VANITY + bytes(SIGNATURE_LENGTH)
             ),
         )
-        vm = self.chain.get_vm(template)
-        self._open = _OpenBlock(vm=vm, header=vm.get_header())
+        vm = vm_class(
+            header=template,
+            chaindb=self.chain.chaindb,
+            chain_context=ChainContext(self.config.chain_id),
+            consensus_context=self.chain.consensus_context,
+        )
+        self._open = _OpenBlock(vm=vm, header=vm.get_header(), key=self.sealer_keys[signer])
 
     def add_transactions(self, txs: Sequence[SignedTx]) -> list[SignedTx]:
         """Execute `txs` in order in the open block; return those deferred because the block
@@ -316,7 +354,7 @@ class LedgerChain:
         header = open_block.header.copy(gas_used=open_block.gas_used, bloom=open_block.bloom)
         block = self._fill_block(vm, header, included, receipts)
         finalized = vm.finalize_block(block).block
-        sealed_header = sign_block_header(finalized.header, self.sealer_key)  # type: ignore
+        sealed_header = sign_block_header(finalized.header, open_block.key)
         sealed = finalized.copy(header=sealed_header)
         self.chain.chaindb.persist_block(sealed)
         logs = self._commit(sealed, included, receipts)
@@ -429,5 +467,4 @@ def load_config(store: LedgerStore) -> ChainConfig:
 
 def parse_extra_data_signers(extra_data: bytes) -> list[bytes]:
     """The signer list of a checkpoint header's extraData (EIP-225)."""
-    body = extra_data[VANITY_LENGTH : len(extra_data) - SIGNATURE_LENGTH]
-    return [body[i : i + 20] for i in range(0, len(body), 20)]
+    return checkpoint_signers(extra_data)

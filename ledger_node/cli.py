@@ -36,6 +36,14 @@ def init(
         typer.Option("--key-dir", help="Use the keystores <role>.json found here (same "
                      "passphrase) instead of creating keys: sealer, admin, anchorer, regulator."),
     ] = None,
+    signers: Annotated[
+        int, typer.Option("--signers", min=1, help="Clique authority keys the node holds.")
+    ] = 1,
+    genesis_signers: Annotated[
+        int | None,
+        typer.Option("--genesis-signers", min=1,
+                     help="How many of them are signers at genesis (default: all)."),
+    ] = None,
 ) -> None:
     """Write genesis, keys and the bootstrap block (contracts) into DATA_DIR."""
     from ledger_node.genesis import init_data_dir
@@ -44,7 +52,8 @@ def init(
     try:
         result = init_data_dir(
             data_dir, dev=dev, chain_id=chain_id, period=period,
-            passphrase_file=passphrase_file, key_dir=key_dir,
+            passphrase_file=passphrase_file, key_dir=key_dir, signers=signers,
+            genesis_signers=genesis_signers,
         )
     except LedgerNodeError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -91,11 +91,13 @@ class Backend:
                 os.killpg(self.process.pid, signal.SIGKILL)  # leftovers of the group
 
 
-def init_dev_dir(data_dir: Path, period: int = 1) -> dict[str, Any]:
+def init_dev_dir(
+    data_dir: Path, period: int = 1, extra_args: list[str] | None = None
+) -> dict[str, Any]:
     """`init --dev` into data_dir (in a subprocess, as a user would); returns deployment.json."""
     subprocess.run(
         [sys.executable, "-m", "ledger_node", "init", "--data-dir", str(data_dir), "--dev",
-         "--period", str(period)],
+         "--period", str(period), *(extra_args or [])],
         check=True, cwd=REPO, env=_env(), capture_output=True, timeout=120,
     )
     return json.loads((data_dir / "deployment.json").read_text())

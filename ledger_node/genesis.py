@@ -33,11 +33,11 @@ from ledger_node.keys import (
     ENTERPRISE_2,
     NETWORK_ROLES,
     REGULATOR,
-    SEALER,
     NodeKey,
     new_key,
     read_keystore,
     read_passphrase,
+    sealer_role,
     write_dev_keys,
     write_keystore,
 )
@@ -141,6 +141,8 @@ def init_data_dir(
     period: int = DEFAULT_PERIOD,
     passphrase_file: Path | None = None,
     key_dir: Path | None = None,
+    signers: int = 1,
+    genesis_signers: int | None = None,
 ) -> InitResult:
     """Create keys, genesis and bootstrap block in `data_dir`; write deployment.json.
 
@@ -148,13 +150,19 @@ def init_data_dir(
     (then no chain file is left behind). Without `dev`, keys are written only as scrypt
     keystores and the passphrase is required before anything is written. With `key_dir`,
     the keystores KEY_DIR/<role>.json found there (same passphrase) are used instead of
-    new keys; roles without one get a new key.
+    new keys; roles without one get a new key. The node gets `signers` authority keys
+    (roles sealer, sealer2, ...); the first `genesis_signers` (default: all) are the Clique
+    signers of block 0, the others can be voted in (`clique_propose`).
     """
+    genesis_signers = signers if genesis_signers is None else genesis_signers
+    if not 1 <= genesis_signers <= signers:
+        raise GenesisError(f"need 1 <= genesis signers ({genesis_signers}) <= signers ({signers})")
     data_dir.mkdir(parents=True, exist_ok=True)
     if (data_dir / STORE_FILE).exists():
         raise GenesisError(f"{data_dir} already holds a chain ({STORE_FILE})")
     passphrase = None if dev else read_passphrase(passphrase_file)
-    roles = DEV_ROLES if dev else NETWORK_ROLES
+    sealer_roles = [sealer_role(i) for i in range(signers)]
+    roles = [*(DEV_ROLES if dev else NETWORK_ROLES), *sealer_roles[1:]]
     keys = {role: new_key(role) for role in roles}
     if key_dir is not None:
         if passphrase is None:
@@ -170,14 +178,16 @@ def init_data_dir(
         assert passphrase is not None
         key_files = tuple(write_keystore(data_dir, key, passphrase) for key in keys.values())
 
-    config = ChainConfig(chain_id=chain_id, period=period, signers=(keys[SEALER].address,))
+    authorities = sorted(keys[r].address for r in sealer_roles[:genesis_signers])
+    config = ChainConfig(chain_id=chain_id, period=period, signers=tuple(authorities))
     alloc = {bytes.fromhex(k.address[2:]): DEV_BALANCE for k in keys.values()} if dev else {}
     genesis_timestamp = int(time.time()) - 1
     store = LedgerStore(data_dir / STORE_FILE)
     completed = False
     try:
         genesis = LedgerChain.create_genesis(store, config, alloc, genesis_timestamp)
-        chain = LedgerChain(store, config, eth_keys.PrivateKey(keys[SEALER].private_key))
+        held = [eth_keys.PrivateKey(keys[r].private_key) for r in sealer_roles]
+        chain = LedgerChain(store, config, held)
         raws, addresses = bootstrap_transactions(keys, chain_id, artifacts)
         txs = [decode_signed_transaction(raw) for raw in raws]
         built = chain.build_block(txs, int(time.time()))

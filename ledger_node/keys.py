@@ -125,12 +125,28 @@ def read_dev_keys(data_dir: Path) -> dict[str, NodeKey]:
     return result
 
 
-def load_sealer_key(data_dir: Path, passphrase_file: Path | None = None) -> NodeKey:
-    """The sealer key of a data directory: dev-keys.json if present, else the keystore."""
+def sealer_role(index: int) -> str:
+    """The role name of the node's `index`-th authority key: sealer, sealer2, sealer3, ..."""
+    return SEALER if index == 0 else f"{SEALER}{index + 1}"
+
+
+def _is_sealer_role(role: str) -> bool:
+    return role == SEALER or (role.startswith(SEALER) and role[len(SEALER):].isdigit())
+
+
+def load_sealer_keys(data_dir: Path, passphrase_file: Path | None = None) -> list[NodeKey]:
+    """The Clique authority keys a data directory holds (`sealer`, `sealer2`, ...), from
+    dev-keys.json if present, else from the keystores. Raises KeyStoreError if none."""
     if (data_dir / DEV_KEYS_FILE).exists():
-        return read_dev_keys(data_dir)[SEALER]
-    path = data_dir / KEYSTORE_DIR / f"{SEALER}.json"
-    return read_keystore(path, SEALER, read_passphrase(passphrase_file))
+        found = [k for role, k in read_dev_keys(data_dir).items() if _is_sealer_role(role)]
+    else:
+        paths = sorted((data_dir / KEYSTORE_DIR).glob(f"{SEALER}*.json"))
+        roles = [p.stem for p in paths if _is_sealer_role(p.stem)]
+        passphrase = read_passphrase(passphrase_file) if roles else ""
+        found = [read_keystore(data_dir / KEYSTORE_DIR / f"{r}.json", r, passphrase) for r in roles]
+    if not found:
+        raise KeyStoreError(f"{data_dir} holds no sealer key")
+    return found
 
 
 def _write_private(path: Path, text: str) -> None:

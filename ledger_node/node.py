@@ -23,10 +23,11 @@ from eth_keys import keys as eth_keys
 from eth_utils import to_canonical_address
 
 from ledger_node.chain import LedgerChain, load_config
+from ledger_node.errors import SERVER_ERROR, RpcError
 from ledger_node.execution import is_member
 from ledger_node.genesis import STORE_FILE
 from ledger_node.hashing import use_fast_keccak
-from ledger_node.keys import load_sealer_key
+from ledger_node.keys import load_sealer_keys
 from ledger_node.sealer import SealedBlock, SealerProcess, SealerThread
 from ledger_node.store import LedgerStore
 from ledger_node.transactions import SignedTx
@@ -61,19 +62,22 @@ class LedgerNode:
         logger.info("keccak backend: %s", use_fast_keccak())
         self.store = LedgerStore(settings.data_dir / STORE_FILE)
         self.config = load_config(self.store)
-        sealer = load_sealer_key(settings.data_dir, settings.passphrase_file)
-        self._sealer_key = sealer.private_key
-        signer = bytes.fromhex(sealer.address[2:])
+        sealers = load_sealer_keys(settings.data_dir, settings.passphrase_file)
+        self._sealer_keys = [k.private_key for k in sealers]
+        self.held_signers = frozenset(to_canonical_address(k.address) for k in sealers)
         self.chain = LedgerChain(
             self.store,
             self.config,
-            None if settings.sealer_process else eth_keys.PrivateKey(sealer.private_key),
-            signer=signer,
+            None if settings.sealer_process
+            else [eth_keys.PrivateKey(k) for k in self._sealer_keys],
+            signer=to_canonical_address(sealers[0].address),
         )
+        # Clique votes this node's signers cast (EIP-225), as geth's `clique.proposals`:
+        # candidate -> authorize; kept until discarded, in memory only.
+        self.proposals: dict[bytes, bool] = {}
         self._sealer: SealerProcess | SealerThread | None = None
         registry = self.store.get_meta("member_registry")
         self.member_registry = to_canonical_address(registry) if registry else None
-        self.authorities = set(self.config.signer_addresses)
         self._member_cache: dict[bytes, bool] = {}
         self._member_cache_block = -1
         self.pool = TxPool(
@@ -102,9 +106,13 @@ class LedgerNode:
     def _balance(self, sender: bytes) -> int:
         return int(self.chain.state_at(self.chain.head_header).get_balance(sender))
 
+    def signers_at_head(self) -> tuple[bytes, ...]:
+        """The Clique signers after the head block (EIP-225 snapshot), sorted."""
+        return self.chain.snapshots.at(self.chain.head_header.block_number).signers
+
     def may_send(self, sender: bytes) -> bool:
         """True if `sender` is a Clique authority or `isMember` at the head (cached per block)."""
-        if sender in self.authorities:
+        if sender in self.signers_at_head():
             return True
         if self.member_registry is None:
             return False
@@ -117,6 +125,19 @@ class LedgerNode:
             cached = is_member(self.chain, head, self.member_registry, sender)
             self._member_cache[sender] = cached
         return cached
+
+    def propose(self, candidate: bytes, authorize: bool) -> None:
+        """Have this node's signers vote to authorize (or drop) `candidate` in the blocks
+        they seal, until discarded (geth's clique_propose). Raises RpcError (-32000) if the
+        node holds no key of a current signer: its votes could not count."""
+        if not self.held_signers & set(self.signers_at_head()):
+            raise RpcError(SERVER_ERROR, "this node holds no key of a current Clique signer")
+        self.proposals[candidate] = authorize
+        self._work.set()
+
+    def discard(self, candidate: bytes) -> None:
+        """Drop the proposal about `candidate`, if any (geth's clique_discard)."""
+        self.proposals.pop(candidate, None)
 
     def submit(self, signed: SignedTx) -> None:
         """Admit a transaction (raises TxRejected) and wake the block producer."""
@@ -135,7 +156,7 @@ class LedgerNode:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         if self.settings.sealer_process:
             self._sealer = await loop.run_in_executor(
-                self._executor, SealerProcess, self.store.path, self._sealer_key
+                self._executor, SealerProcess, self.store.path, self._sealer_keys
             )
         else:
             self._sealer = SealerThread(self.chain)
@@ -150,7 +171,8 @@ class LedgerNode:
             if (open_batch or self.settings.empty_blocks) and time.time() >= due:
                 try:
                     sealed = await loop.run_in_executor(
-                        self._executor, sealer.seal, max(due, int(time.time()))
+                        self._executor, sealer.seal, max(due, int(time.time())),
+                        dict(self.proposals),
                     )
                 except Exception:
                     logger.exception("block seal failed; its transactions return to the pool")
@@ -168,7 +190,8 @@ class LedgerNode:
                 open_batch.extend(batch)
                 try:
                     deferred = await loop.run_in_executor(
-                        self._executor, sealer.add, batch, max(due, int(time.time()))
+                        self._executor, sealer.add, batch, max(due, int(time.time())),
+                        dict(self.proposals),
                     )
                 except Exception:
                     logger.exception("open block lost; its transactions return to the pool")

@@ -17,7 +17,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -81,18 +81,20 @@ class _ChainSealer:
     def __init__(self, chain: LedgerChain) -> None:
         self.chain = chain
 
-    def add(self, batch: Sequence[SignedTx], timestamp: int) -> list[bytes]:
+    def add(
+        self, batch: Sequence[SignedTx], timestamp: int, proposals: Mapping[bytes, bool]
+    ) -> list[bytes]:
         if not self.chain.has_open_block:
-            self.chain.open_block(timestamp)
+            self.chain.open_block(timestamp, proposals)
         try:
             return [s.hash for s in self.chain.add_transactions(batch)]
         except BaseException:
             self.chain.discard_block()
             raise
 
-    def seal(self, timestamp: int) -> SealedBlock:
+    def seal(self, timestamp: int, proposals: Mapping[bytes, bool]) -> SealedBlock:
         if not self.chain.has_open_block:
-            self.chain.open_block(timestamp)
+            self.chain.open_block(timestamp, proposals)
         return SealedBlock.from_built(self.chain.seal_block())
 
 
@@ -109,10 +111,10 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def sealer_main(
-    connection: Connection, store_path: str, sealer_key: bytes, parent_pid: int
+    connection: Connection, store_path: str, sealer_keys: list[bytes], parent_pid: int
 ) -> None:
-    """Child process entry: serve ("add", pairs, timestamp) and ("seal", timestamp) requests
-    on `connection` until it closes or sends None."""
+    """Child process entry: serve ("add", pairs, timestamp, proposals) and ("seal",
+    timestamp, proposals) requests on `connection` until it closes or sends None."""
     from ledger_node.hashing import use_fast_keccak
 
     _die_with_parent(parent_pid)
@@ -120,8 +122,8 @@ def sealer_main(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     use_fast_keccak()
     store = LedgerStore(Path(store_path))
-    chain = LedgerChain(store, load_config(store), eth_keys.PrivateKey(sealer_key))
-    del sealer_key
+    chain = LedgerChain(store, load_config(store), [eth_keys.PrivateKey(k) for k in sealer_keys])
+    del sealer_keys
     sealer = _ChainSealer(chain)
     connection.send(("ready", chain.head_header.block_number))
     while True:
@@ -133,11 +135,11 @@ def sealer_main(
             break
         try:
             if message[0] == "add":
-                _, pairs, timestamp = message
+                _, pairs, timestamp, proposals = message
                 txs = [_trusted_tx(raw, sender) for raw, sender in pairs]
-                reply: tuple[str, object] = ("added", sealer.add(txs, timestamp))
+                reply: tuple[str, object] = ("added", sealer.add(txs, timestamp, proposals))
             else:
-                reply = ("block", sealer.seal(message[1]))
+                reply = ("block", sealer.seal(message[1], message[2]))
         except Exception as exc:  # reported to the node, which requeues its transactions
             logger.exception("block build failed; the open block is discarded")
             if chain.has_open_block:  # the node puts all of its transactions back
@@ -151,11 +153,11 @@ class SealerProcess:
     """Builds blocks in a spawned child process. `add` executes transactions in the open
     block, `seal` commits it; both block until the child answers."""
 
-    def __init__(self, store_path: Path, sealer_key: bytes) -> None:
+    def __init__(self, store_path: Path, sealer_keys: list[bytes]) -> None:
         context = multiprocessing.get_context("spawn")  # no inherited SQLite handles
         self._connection, child_end = context.Pipe()
         self._process = context.Process(
-            target=sealer_main, args=(child_end, str(store_path), sealer_key, os.getpid()),
+            target=sealer_main, args=(child_end, str(store_path), sealer_keys, os.getpid()),
             name="traceledger-sealer", daemon=True,
         )
         self._process.start()
@@ -174,15 +176,20 @@ class SealerProcess:
             raise SealerError(str(payload))
         return payload
 
-    def add(self, batch: Sequence[SignedTx], timestamp: int) -> list[bytes]:
-        """Execute `batch` in the open block (opened at `timestamp` if none); return the
-        hashes deferred because the block is full. Raises SealerError (open block lost)."""
+    def add(
+        self, batch: Sequence[SignedTx], timestamp: int, proposals: Mapping[bytes, bool]
+    ) -> list[bytes]:
+        """Execute `batch` in the open block (opened at `timestamp`, voting on one of the
+        Clique `proposals`, if none is open); return the hashes deferred because the block
+        is full. Raises SealerError (open block lost)."""
         pairs = [(s.raw, s.sender) for s in batch]
-        return self._request(("add", pairs, timestamp), "added")  # type: ignore[return-value]
+        message = ("add", pairs, timestamp, dict(proposals))
+        return self._request(message, "added")  # type: ignore[return-value]
 
-    def seal(self, timestamp: int) -> SealedBlock:
-        """Seal and commit the open block (an empty one at `timestamp` if none is open)."""
-        return self._request(("seal", timestamp), "block")  # type: ignore[return-value]
+    def seal(self, timestamp: int, proposals: Mapping[bytes, bool]) -> SealedBlock:
+        """Seal and commit the open block (an empty one at `timestamp` voting on one of
+        `proposals` if none is open)."""
+        return self._request(("seal", timestamp, dict(proposals)), "block")  # type: ignore[return-value]
 
     def close(self) -> None:
         """Ask the child to finish and wait for it."""

@@ -15,7 +15,7 @@ from eth.abc import BlockHeaderAPI
 from eth.vm.forks.london.transactions import LondonTransactionBuilder
 from eth_utils import keccak
 
-from ledger_node.chain import decode_header, parse_extra_data_signers
+from ledger_node.chain import decode_header
 from ledger_node.errors import LIMIT_EXCEEDED, SERVER_ERROR, RpcError, invalid_params
 from ledger_node.execution import CallRequest, call, estimate_gas
 from ledger_node.node import LedgerNode
@@ -193,21 +193,37 @@ class EthApi:
             result["reward"] = [[fmt.quantity(0)] * len(percentiles) for _ in ratios]
         return result
 
+    # ------------------------------------------------------------------ clique (EIP-225)
     def clique_getSigners(self, params: list[Any]) -> list[str]:
         (tag,) = _arity(params, 0, 1)
-        self._block_row(tag)
-        # No votes are cast on this chain, so every block's signer set is block 0's.
-        return [fmt.address(a) for a in self._genesis_signers()]
+        row = self._block_row(tag)
+        assert row is not None
+        return self._signers_after(row.number)
 
     def clique_getSignersAtHash(self, params: list[Any]) -> list[str]:
         (block_hash,) = _arity(params, 1, 1)
-        self._block_row({"blockHash": block_hash})
-        return [fmt.address(a) for a in self._genesis_signers()]
-
-    def _genesis_signers(self) -> list[bytes]:
-        row = self.store.block_by_number(0)
+        row = self._block_row({"blockHash": block_hash})
         assert row is not None
-        return parse_extra_data_signers(decode_header(row.header_rlp).extra_data)
+        return self._signers_after(row.number)
+
+    def clique_propose(self, params: list[Any]) -> None:
+        """Vote to authorize (true) or drop (false) an address in the blocks we seal (geth)."""
+        address, authorize = _arity(params, 2, 2)
+        candidate = fmt.parse_address(address)
+        if not isinstance(authorize, bool):
+            raise invalid_params("invalid argument 1: auth must be a boolean")
+        self.node.propose(candidate, authorize)
+
+    def clique_discard(self, params: list[Any]) -> None:
+        (address,) = _arity(params, 1, 1)
+        self.node.discard(fmt.parse_address(address))
+
+    def clique_getProposals(self, params: list[Any]) -> dict[str, bool]:
+        _arity(params, 0, 0)
+        return {fmt.address(a): auth for a, auth in sorted(self.node.proposals.items())}
+
+    def _signers_after(self, number: int) -> list[str]:
+        return [fmt.address(a) for a in self.node.chain.snapshots.at(number).signers]
 
     # ------------------------------------------------------------------ state
     def eth_getBalance(self, params: list[Any]) -> str:

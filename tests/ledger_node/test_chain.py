@@ -8,21 +8,16 @@ import rlp
 from eth._utils.address import generate_contract_address
 from eth.consensus.clique import CliqueConsensus, CliqueConsensusContext
 from eth.consensus.clique._utils import get_block_signer
-from eth.db.atomic import AtomicDB
-from eth.db.backends.memory import MemoryDB
 from eth_utils import to_checksum_address
 
 from bench.node_bench import COUNTER_INIT
 from ledger_node.chain import (
     LedgerChain,
-    genesis_header_params,
-    genesis_state,
     parse_extra_data_signers,
 )
 from ledger_node.store import LedgerStore
 from ledger_node.transactions import decode_signed_transaction
-from ledger_node.vm import chain_class, clique_vm_class
-from tests.ledger_node.chain_helpers import CHAIN_ID, make_chain, transfer
+from tests.ledger_node.chain_helpers import CHAIN_ID, make_chain, pyevm_follower, transfer
 
 
 def test_blocks_validate_and_reexecute_under_pyevm_clique(tmp_path: Path) -> None:
@@ -53,13 +48,7 @@ def test_blocks_validate_and_reexecute_under_pyevm_clique(tmp_path: Path) -> Non
         assert len(built.included) == 5 and not built.dropped
         assert len(built.logs) == 2
 
-    follower_class = chain_class(test.config.chain_id, test.config.epoch, clique_vm_class())
-    follower = follower_class.from_genesis(
-        AtomicDB(MemoryDB()),
-        genesis_header_params(test.config, test.genesis_timestamp),
-        genesis_state(test.alloc),
-    )
-    assert follower.get_canonical_head().hash == test.chain.header_by_number(0).hash
+    follower = pyevm_follower(test)
     ours = test.chain.chain
     for number in range(1, 7):
         block = ours.get_canonical_block_by_number(number)
