@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,16 +11,8 @@ from web3 import Web3
 from web3.types import Wei
 
 from anchoring.chain import ROLE_ANCHORER, ROLE_WITNESS
+from contracts.anvil import anvil_command, free_port
 from contracts.artifacts import load_artifact
-
-ANVIL = Path(__file__).resolve().parents[1] / "contracts" / "node_modules" / ".bin" / "anvil"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Anvil:
@@ -39,20 +30,7 @@ class Anvil:
 
     def start(self) -> None:
         """Start anvil (London rules), loading the state file if a previous run dumped one."""
-        command = [
-            str(ANVIL),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--silent",
-            "--hardfork",
-            "london",
-            "--accounts",
-            "10",
-            "--state",
-            str(self.state_file),
-        ]
+        command = anvil_command(self.port, extra_args=["--state", str(self.state_file)])
         if self.block_time is not None:
             command += ["--block-time", str(self.block_time)]
         if self.gas_limit is not None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -32,8 +31,9 @@ import httpx
 import rlp
 from eth_utils import keccak
 
+from contracts.anvil import anvil_command, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-ANVIL = ROOT / "contracts" / "node_modules" / ".bin" / "anvil"
 PG_SERVER = os.environ.get("TRACELEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 GAS_LIMIT = 300_000_000
 PREFIXES_PER_ENTERPRISE = 20
@@ -64,27 +64,13 @@ class _Rpc:
         return results
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
 def _anvil() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
-        [
-            str(ANVIL),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--silent",
-            "--hardfork",
-            "london",
-            "--accounts",
-            "10",
+        anvil_command(port, extra_args=[
             "--gas-limit",
             str(GAS_LIMIT),
             "--no-mining",
@@ -94,7 +80,7 @@ def _anvil() -> Iterator[str]:
             # anvil's memory no longer grows with every block of a 100k-event chain.
             "--prune-history",
             "64",
-        ],
+        ]),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +19,12 @@ from typing import Any
 
 import httpx
 
+from contracts.anvil import anvil_command, free_port
+
 REPO = Path(__file__).resolve().parents[1]
-ANVIL = REPO / "contracts" / "node_modules" / ".bin" / "anvil"
 ANVIL_CHAIN_ID = 31337
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rpc(url: str, method: str, params: list[Any] | None = None, timeout: float = 30) -> Any:
@@ -140,9 +135,8 @@ def start_anvil(accounts: dict[str, dict[str, str]], extra_args: list[str] | Non
     """Run anvil (London, base fee 0, like our chain's rules) and fund `accounts` on it."""
     port = free_port()
     process = subprocess.Popen(
-        [str(ANVIL), "--port", str(port), "--host", "127.0.0.1", "--hardfork", "london",
-         "--base-fee", "0", "--gas-price", "0", "--chain-id", str(ANVIL_CHAIN_ID), "--silent",
-         *(extra_args or [])],
+        anvil_command(port, extra_args=["--base-fee", "0", "--gas-price", "0", "--chain-id",
+                                        str(ANVIL_CHAIN_ID), *(extra_args or [])]),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"

@@ -19,8 +19,7 @@ import pytest
 from anchoring.core.entry import LogEntry
 from anchoring.core.note import NoteSigner
 from anchoring.store import Database, LogStore
-
-ANVIL = Path(__file__).resolve().parents[2] / "contracts" / "node_modules" / ".bin" / "anvil"
+from contracts.anvil import ANVIL_BINARY
 
 POSTGRES_URL = os.environ.get(
     "TRACELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -93,7 +92,7 @@ def store(db_url: str, table_prefix: str) -> Iterator[LogStore]:
 @pytest.fixture
 def chain(tmp_path: Path) -> Iterator[Any]:
     """anvil (automine, London) with fresh contracts, a funded anchorer and witness key."""
-    if not ANVIL.exists():
+    if not ANVIL_BINARY.exists():
         pytest.skip("anvil not installed (npm ci --prefix contracts)")
     from eth_account import Account
     from web3 import Web3

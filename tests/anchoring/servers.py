@@ -10,9 +10,10 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from bench.anvil import ANVIL, Anvil, free_port
+from bench.anvil import Anvil
+from contracts.anvil import ANVIL_BINARY, free_port
 
-__all__ = ["ANVIL", "Anvil", "free_port", "serve"]
+__all__ = ["ANVIL_BINARY", "Anvil", "free_port", "serve"]
 
 
 @contextmanager

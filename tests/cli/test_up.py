@@ -19,6 +19,7 @@ from web3 import Web3
 
 from anchoring.core.entry import LogEntry
 from anchoring.store import LogStore
+from contracts.anvil import free_port
 from contracts.artifacts import load_artifact
 from traceledger_cli.system import LOG_ORIGIN
 
@@ -26,10 +27,6 @@ READY_TIMEOUT_S = 180
 ANCHOR_TIMEOUT_S = 60
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _port_open(port: int) -> bool:
@@ -41,7 +38,7 @@ def _port_open(port: int) -> bool:
 @pytest.fixture
 def running_system(tmp_path: Path):  # type: ignore[no-untyped-def]
     data_dir = tmp_path / "data"
-    rpc_port, log_port = _free_port(), _free_port()
+    rpc_port, log_port = free_port(), free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "traceledger_cli.main", "up", "--dev", "--data-dir", str(data_dir),
          "--rpc-port", str(rpc_port), "--log-port", str(log_port)],

@@ -8,12 +8,10 @@ each. Both run the London rules the contracts are compiled for. The anvil binary
 from __future__ import annotations
 
 import ast
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,9 +23,9 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from contracts.anvil import ANVIL_BINARY, anvil_command, free_port
 from contracts.artifacts import load_artifact
 
-ANVIL = Path(__file__).resolve().parents[2] / "contracts" / "node_modules" / ".bin" / "anvil"
 ACCOUNT_COUNT = 20
 #: Gas for transactions sent without estimation, so that reverting ones get mined.
 FIXED_GAS = 3_000_000
@@ -186,32 +184,16 @@ def _pyevm_chain() -> Web3:
     return Web3(EthereumTesterProvider(EthereumTester(backend)))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
 def anvil_url() -> Iterator[str]:
     """Start anvil (London, 20 funded unlocked accounts) on a free port; stop it after."""
-    if not ANVIL.exists():
-        pytest.skip(f"anvil not installed at {ANVIL}: run `npm ci --prefix contracts`")
-    port = _free_port()
+    if not ANVIL_BINARY.exists():
+        pytest.skip(f"anvil not installed at {ANVIL_BINARY}: run `npm ci --prefix contracts`")
+    port = free_port()
     process = subprocess.Popen(
-        [
-            str(ANVIL),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--silent",
-            "--hardfork",
-            "london",
-            "--accounts",
-            str(ACCOUNT_COUNT),
-        ],
+        anvil_command(port, accounts=ACCOUNT_COUNT),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

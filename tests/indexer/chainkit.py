@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from eth_utils import keccak
@@ -14,18 +12,12 @@ from web3 import Web3
 from web3.contract import Contract
 
 from anchoring.core.merkle import consistency_proof, leaf_hash, root_hash
+from contracts.anvil import anvil_command, free_port
 from contracts.artifacts import load_artifact
 
-ANVIL = Path(__file__).resolve().parents[2] / "contracts" / "node_modules" / ".bin" / "anvil"
 ADMIN, REGULATOR, ANCHORER, WITNESS, ENTERPRISE = 1, 2, 3, 4, 5
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Anvil:
@@ -36,19 +28,7 @@ class Anvil:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [
-                str(ANVIL),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--silent",
-                "--hardfork",
-                "london",
-                "--accounts",
-                "20",
-                *extra_args,
-            ],
+            anvil_command(self.port, accounts=20, extra_args=extra_args),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
