@@ -143,9 +143,10 @@ def measure_anchor_latency(directory: Path, seconds: float = LOAD_SECONDS) -> di
     from anchoring.chain import head_at, head_count
     from anchoring.sequencer import Sequencer, SequencerConfig
     from anchoring.store import LogStore
-    from bench.anvil import ANVIL, Anvil, deploy_contracts
+    from bench.anvil import Anvil, deploy_contracts
+    from contracts.anvil import ANVIL_BINARY
 
-    if not ANVIL.exists():
+    if not ANVIL_BINARY.exists():
         return {}
     anvil = Anvil(directory, block_time=1)
     anvil.start()

@@ -20,11 +20,11 @@ from anchoring.http import LogServeSettings, create_app
 from anchoring.store import LogStore
 from anchoring.verify_log import verify_log
 from tests.anchoring.helpers import Chain, grow, make_anchorer, run_until_idle
-from tests.anchoring.servers import ANVIL, serve
+from tests.anchoring.servers import ANVIL_BINARY, serve
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
-    not ANVIL.exists(), reason="anvil not installed (npm ci --prefix contracts)"
+    not ANVIL_BINARY.exists(), reason="anvil not installed (npm ci --prefix contracts)"
 )
 
 

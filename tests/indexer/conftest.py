@@ -15,12 +15,13 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from contracts.anvil import ANVIL_BINARY
 from indexer.config import IndexerSettings
 from indexer.service import open_indexer
 from indexer.sink.db import create_mirror_engine
 from indexer.sink.store import MirrorStore
 from indexer.source.rpc import RetryPolicy
-from tests.indexer.chainkit import ANVIL, Anvil, System, deploy
+from tests.indexer.chainkit import Anvil, System, deploy
 
 PG_SERVER = os.environ.get("TRACELEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 #: Fast retries, so fault tests finish quickly.
@@ -53,8 +54,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: 
 @pytest.fixture
 def anvil() -> Iterator[Anvil]:
     """A fresh anvil for one test (reorg tests rewrite its chain)."""
-    if not ANVIL.exists():
-        pytest.skip(f"anvil not installed at {ANVIL}: run `npm ci --prefix contracts`")
+    if not ANVIL_BINARY.exists():
+        pytest.skip(f"anvil not installed at {ANVIL_BINARY}: run `npm ci --prefix contracts`")
     node = Anvil()
     try:
         yield node

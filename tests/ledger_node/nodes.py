@@ -1,7 +1,6 @@
 """Test-side names for the subprocess helpers in ledger_node.devnet."""
 
 from ledger_node.devnet import (  # noqa: F401
-    ANVIL,
     Backend,
     free_port,
     init_dev_dir,
