@@ -1,0 +1,96 @@
+"""What every request handler needs, opened once per app: `ApiContext`.
+
+Route functions take it as `ctx: ContextDep`; services take it (or the parts they
+need) as plain arguments, so they can be called and tested without HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from anchoring.store import LogStore
+from trace_api.db import create_api_tables, create_db_engine
+from trace_api.settings import ApiSettings
+
+DEPLOYMENT_FILE = "deployment.json"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The chain the API anchors to: chain id and contract addresses (checksummed)."""
+
+    chain_id: int
+    contracts: dict[str, str]
+
+    @classmethod
+    def load(cls, node_data_dir: Path) -> Deployment:
+        document = json.loads((node_data_dir / DEPLOYMENT_FILE).read_text(encoding="utf-8"))
+        contracts = {name: entry["address"] for name, entry in document["contracts"].items()}
+        return cls(chain_id=int(document["chainId"]), contracts=contracts)
+
+    @property
+    def trace_anchor(self) -> str:
+        return self.contracts["TraceAnchor"]
+
+    @property
+    def member_registry(self) -> str:
+        return self.contracts["MemberRegistry"]
+
+    @property
+    def recall_registry(self) -> str:
+        return self.contracts["RecallRegistry"]
+
+
+@dataclass
+class ApiContext:
+    """Opened resources of one app: settings, engines, the log store, the deployment.
+
+    `services` is a per-app registry for long-lived helpers a package creates lazily
+    (e.g. the chain gateway, the signature worker pool); each package owns its key.
+    """
+
+    settings: ApiSettings
+    engine: Engine
+    mirror_engine: Engine
+    log_store: LogStore
+    deployment: Deployment
+    services: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: ApiSettings) -> ApiContext:
+        engine = create_db_engine(settings.database_url)
+        create_api_tables(engine)
+        mirror_engine = (
+            engine if settings.mirror_database_url == settings.database_url
+            else create_db_engine(settings.mirror_database_url)
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            mirror_engine=mirror_engine,
+            log_store=LogStore.open(settings.database_url, table_prefix=settings.table_prefix),
+            deployment=Deployment.load(settings.node_data_dir),
+        )
+
+    def close(self) -> None:
+        for service in self.services.values():
+            close = getattr(service, "close", None)
+            if callable(close):
+                close()
+        self.log_store.close()
+        self.engine.dispose()
+        self.mirror_engine.dispose()
+
+
+def get_context(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.ctx
+    return context
+
+
+ContextDep = Annotated[ApiContext, Depends(get_context)]

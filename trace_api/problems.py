@@ -1,0 +1,123 @@
+"""RFC 9457 problem details: the one shape every error of the API has.
+
+Domain code raises `Problem` (or a subclass); one exception handler turns it into
+`application/problem+json`. Request validation errors and unexpected exceptions are
+mapped to problems too, so a client never sees a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://traceledger.dev/problems/"
+"""`type` URIs: stable identifiers of each problem kind, documented in trace_api/README.md."""
+
+
+class Problem(Exception):
+    """An HTTP problem: status, a stable `kind` (becomes the `type` URI), title and detail.
+
+    `extensions` are extra members of the problem object (e.g. `errors` with per-event
+    JSON pointers); `headers` go on the response (e.g. `Retry-After`, `WWW-Authenticate`).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        extensions: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.kind = kind
+        self.title = title
+        self.detail = detail
+        self.extensions = extensions or {}
+        self.headers = headers or {}
+
+    def to_dict(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + self.kind,
+            "title": self.title,
+            "status": self.status,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        if instance:
+            body["instance"] = instance
+        body.update(self.extensions)
+        return body
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem.to_dict(instance), status_code=problem.status, media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+_STATUS_KINDS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("too-large", "Request too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("too-many-requests", "Too many requests"),
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map `Problem`, HTTP errors, request validation errors and anything else to problems."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind, title = _STATUS_KINDS.get(exc.status_code, ("http-error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(
+            Problem(exc.status_code, kind, title, detail, headers=headers), request.url.path
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "location": "/".join(str(part) for part in error.get("loc", ())),
+                "message": str(error.get("msg", "")),
+            }
+            for error in exc.errors()
+        ]
+        return problem_response(
+            Problem(400, "invalid-request", "Invalid request", "the request does not match "
+                    "the API's schema", extensions={"errors": errors}),
+            request.url.path,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            Problem(500, "internal-error", "Internal error",
+                    "the server failed; nothing was partially stored"),
+            request.url.path,
+        )

@@ -1,0 +1,70 @@
+"""Settings of the trace API: passed to `create_app(settings)`, never imported as globals.
+
+Every field can also come from the environment with the prefix `TRACELEDGER_API_`
+(e.g. `TRACELEDGER_API_DATABASE_URL`); `traceledger up` fills them from its data dir.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class ApiSettings(BaseSettings):
+    """Where the API's data, chain and keys are, and the limits it advertises."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACELEDGER_API_", extra="forbid")
+
+    database_url: str = Field(
+        description="Records, API tables and the trace log (tables prefixed `tl_`): one "
+        "database, so a record and its log leaf are written in one transaction."
+    )
+    mirror_database_url: str = Field(
+        description="The indexer's SQL mirror of the chain (read only here)."
+    )
+    rpc_url: str = Field(description="JSON-RPC of a ledger node (verdicts ask the chain).")
+    node_data_dir: Path = Field(
+        description="The ledger node's data dir: deployment.json, keystore/ or dev-keys.json."
+    )
+    passphrase_file: Path | None = Field(
+        default=None, description="First line: passphrase of the node keystores and key files."
+    )
+    master_key_file: Path | None = Field(
+        default=None,
+        description="32-byte AES-256-GCM master key (hex) encrypting custodial enterprise keys.",
+    )
+    log_key_file: Path | None = Field(
+        default=None, description="The log's key file; only its public verifier key is read."
+    )
+    log_origin: str = "localhost/traceledger-log"
+    table_prefix: str = "tl_"
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Scheme and host printed into QR labels and Digital Link responses.",
+    )
+
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_jwks_file: Path | None = None
+    oidc_role_claim: str = "roles"
+    oidc_regulator_role: str = "regulator"
+    oidc_admin_role: str = "admin"
+
+    capture_limit: int = Field(
+        default=10_000, description="Events per capture document (GS1-EPCIS-Capture-Limit)."
+    )
+    capture_file_size_limit: int = Field(
+        default=32 * MIB, description="Bytes per capture request (GS1-EPCIS-Capture-File-Size-Limit)."
+    )
+    rate_limit_per_minute: int = Field(
+        default=6_000, description="Requests per minute per credential or client address."
+    )
+    signature_workers: int = Field(
+        default=0, description="Processes for signature recovery; 0 = one per CPU."
+    )
