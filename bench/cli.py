@@ -135,3 +135,19 @@ def indexer_bench(
     from bench.indexer_bench import indexer_command  # heavy: only when this bench runs
 
     indexer_command(events=events, empty_blocks=empty_blocks, nodes=nodes, save=save)
+
+
+# Light to import: Chromium, Playwright and the test ledger load only when the bench runs.
+from bench.scan_bench import scan_command
+
+app.command("scan")(scan_command)
+from bench.trace_bench import trace_command
+
+app.command("trace")(trace_command)
+
+from bench.api_bench import api_command
+
+app.command("api")(api_command)
+from bench.export_bench import export_command
+
+app.command("export")(export_command)

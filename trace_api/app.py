@@ -9,23 +9,43 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
+from trace_api.auth.dependencies import rate_limiter
 from trace_api.context import ApiContext
-from trace_api.problems import install_problem_handlers
+from trace_api.problems import document_problems, install_problem_handlers
+from trace_api.ratelimit import RateLimitMiddleware
 from trace_api.settings import ApiSettings
 
 API_VERSION = "1.0.0"
 
 ROUTER_MODULES: tuple[str, ...] = (
     "trace_api.health",
+    "trace_api.auth.routes",
+    "trace_api.enterprises.routes",
+    "trace_api.proofs.routes",  # before query: /v1/events/{id}/proof must win over /v1/events/{id}
+    "trace_api.verification.routes",
+    "trace_api.chain_proxy",
+    "trace_api.capture.routes",
+    "trace_api.query.routes",
+    "trace_api.products.routes",
+    "trace_api.labels.routes",
+    "trace_api.provenance.routes",
+    "trace_api.audit.routes",
+    "trace_api.consumer.routes",
+    "trace_api.resolver.routes",  # GS1 Digital Link paths (/01/..., /00/..., /8004/..., /414/...)
+    "scanner_app.routes",  # /scan: the consumer scan page and its assets
 )
 """Modules exposing `router`; each package adds its own line."""
 
 
 def create_app(settings: ApiSettings, *, context: ApiContext | None = None) -> FastAPI:
     """The API app over `settings` (or an already opened `context`, e.g. in tests)."""
+    # Import every router first: their modules define the `api_*` tables that opening
+    # the context creates.
+    routers = [importlib.import_module(name).router for name in ROUTER_MODULES]
     ctx = context or ApiContext.open(settings)
 
     @asynccontextmanager
@@ -46,6 +66,20 @@ def create_app(settings: ApiSettings, *, context: ApiContext | None = None) -> F
     )
     app.state.ctx = ctx
     install_problem_handlers(app)
-    for module_name in ROUTER_MODULES:
-        app.include_router(importlib.import_module(module_name).router)
+    app.add_middleware(RateLimitMiddleware, buckets=rate_limiter(ctx))
+    for router in routers:
+        app.include_router(router)
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Build the OpenAPI document once, with the problem responses the handlers give."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

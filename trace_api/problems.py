@@ -121,3 +121,59 @@ def install_problem_handlers(app: FastAPI) -> None:
                     "the server failed; nothing was partially stored"),
             request.url.path,
         )
+
+
+PROBLEM_SCHEMA_NAME = "ProblemDetails"
+_PROBLEM_REF = {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": PROBLEM_SCHEMA_NAME,
+    "description": "RFC 9457 problem details; `type` names the problem kind. Extra members "
+    "(e.g. `errors`, `chainError`) depend on the kind.",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+_STATUS_DESCRIPTIONS = {status: title for status, (_kind, title) in _STATUS_KINDS.items()} | {
+    422: "Unprocessable content", 500: "Internal error", 503: "Service unavailable",
+    504: "Gateway timeout",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: these statuses answer with a problem document."""
+    return {
+        status: {"description": _STATUS_DESCRIPTIONS.get(status, "Problem"),
+                 "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}}
+        for status in statuses
+    }
+
+
+def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the handlers do: request validation answers 400
+    (not FastAPI's 422) with a problem; every operation may answer 429 (rate limit); an
+    operation with security may answer 401 and 403. Problem responses are
+    `application/problem+json` with the `ProblemDetails` schema."""
+    openapi.setdefault("components", {}).setdefault("schemas", {})[PROBLEM_SCHEMA_NAME] = (
+        _PROBLEM_SCHEMA
+    )
+    for path_item in openapi.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            responses.pop("422", None)
+            statuses = [400, 429] + ([401, 403] if operation.get("security") else [])
+            for status, response in problem_responses(*statuses).items():
+                responses.setdefault(str(status), response)
+            for response in responses.values():
+                content = response.get("content", {})
+                if PROBLEM_JSON in content:
+                    content.pop("application/json", None)
+    return openapi

@@ -48,13 +48,27 @@ class ApiSettings(BaseSettings):
         description="Scheme and host printed into QR labels and Digital Link responses.",
     )
 
-    oidc_issuer: str | None = None
-    oidc_audience: str | None = None
-    oidc_jwks_url: str | None = None
-    oidc_jwks_file: Path | None = None
-    oidc_role_claim: str = "roles"
+    oidc_issuer: str | None = Field(
+        default=None, description="OIDC issuer (`iss`) of regulator staff tokens; unset = no OIDC."
+    )
+    oidc_audience: str | None = Field(default=None, description="Expected `aud` of tokens.")
+    oidc_jwks_url: str | None = Field(default=None, description="JWKS URL of the issuer.")
+    oidc_jwks_file: Path | None = Field(default=None, description="JWKS as a local file.")
+    oidc_role_claim: str = Field(
+        default="roles", description="Claim holding the role name(s); dots walk into objects."
+    )
     oidc_regulator_role: str = "regulator"
     oidc_admin_role: str = "admin"
+    oidc_leeway_s: int = Field(default=30, description="Clock skew allowed on exp/nbf/iat.")
+    oidc_jwks_refresh_interval_s: float = Field(
+        default=30.0, description="At most one JWKS refetch per interval for unknown key ids."
+    )
+
+    api_key_cache_ttl_s: float = Field(
+        default=60.0,
+        description="How long a successful API key check is remembered (keyed by SHA-256 of "
+        "the key), so the slow scrypt hash runs once per key and interval, not per request.",
+    )
 
     capture_limit: int = Field(
         default=10_000, description="Events per capture document (GS1-EPCIS-Capture-Limit)."
@@ -64,6 +78,14 @@ class ApiSettings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(
         default=6_000, description="Requests per minute per credential or client address."
+    )
+    rate_limit_burst: int = Field(
+        default=600, description="Requests a credential or address may send at once (bucket size)."
+    )
+    identity_cache_ttl_s: float = Field(
+        default=5.0,
+        description="How long an enterprise's on-chain status is trusted by capture; the "
+        "API's own suspensions invalidate it at once.",
     )
     signature_workers: int = Field(
         default=0, description="Processes for signature recovery; 0 = one per CPU."

@@ -9,6 +9,9 @@ from bench.cli import app as bench_app
 from contracts.cli import app as contracts_app
 from indexer.cli import app as indexer_app
 from ledger_node.cli import app as node_app
+from trace_api.cli import app as api_app
+from trace_api.provenance.cli import trace_command
+from trace_api.verification.cli import verify_command
 from traceledger_cli.core_commands import app as core_app
 from traceledger_cli.label_commands import app as label_app
 from traceledger_cli.system import up
@@ -18,6 +21,8 @@ app = typer.Typer(
     help="Tamper-evident trace records for food and special equipment.",
     no_args_is_help=True,
     add_completion=False,
+    # Tracebacks with local variables could print keys and passphrases into logs.
+    pretty_exceptions_show_locals=False,
 )
 app.add_typer(core_app, name="core", help="Event hash IDs, canonical JSON and proof checks.")
 app.add_typer(label_app, name="label", help="GS1 Digital Link QR labels (SVG/PNG/PDF), offline.")
@@ -28,7 +33,10 @@ app.add_typer(node_app, name="node", help="The permissioned py-evm ledger node: 
 app.add_typer(log_app, name="log", help="The trace log: keys, tlog-tiles serving, verification.")
 app.add_typer(anchorer_app, name="anchorer", help="Anchor the log's tree heads on chain.")
 app.add_typer(witness_app, name="witness", help="Check and cosign the log's checkpoints (regulators).")
+app.add_typer(api_app, name="api", help="The trace API: serve it; issue and revoke API keys.")
 app.command(name="up")(up)
+app.command(name="verify")(verify_command)
+app.command(name="trace")(trace_command)
 
 
 @app.command()

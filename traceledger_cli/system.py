@@ -1,12 +1,14 @@
 """`traceledger up`: the whole embedded system in one command.
 
-Initialises what is missing on first start (chain, keys, log key), then starts every
-service as its own process — ledger node, trace log (tile serving + sequencer), anchorer,
-indexer — waits until each answers, prints the URLs and `ready`, and stops them all,
-newest first, on Ctrl-C or SIGTERM. A service that dies takes the system down with a
-non-zero exit, so a half-running system is never mistaken for a working one.
+Initialises what is missing on first start (chain, keys, log key, the custodial-key
+master key, a bootstrap admin API key), then starts every service as its own process —
+ledger node, trace log (tile serving + sequencer), anchorer, indexer, trace API — waits
+until each answers, prints the URLs and `ready`, and stops them all, newest first, on
+Ctrl-C or SIGTERM. A service that dies takes the system down with a non-zero exit, so a
+half-running system is never mistaken for a working one.
 
-The trace API and scan page (later issues) will join the same supervisor.
+The bootstrap admin key is written once to DATA_DIR/admin.key (mode 0600); only its
+scrypt hash is in the database and it is never printed or logged.
 """
 
 from __future__ import annotations
@@ -32,7 +34,17 @@ console = Console()
 DEFAULT_DATA_DIR = Path(".traceledger")
 LOG_ORIGIN = "localhost/traceledger-log"
 START_TIMEOUT_S = 120.0
+ADMIN_KEY_FILE = "admin.key"
 STOP_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Loopback ports of the services that listen."""
+
+    rpc: int
+    log: int
+    api: int
 
 
 class StartupError(Exception):
@@ -122,6 +134,8 @@ def _initialise(data_dir: Path, dev: bool) -> dict[str, Path]:
         "node": data_dir / "node",
         "log_key": data_dir / "secrets" / "log-key.json",
         "anchorer_keystore": data_dir / "secrets" / "anchorer-keystore.json",
+        "master_key": data_dir / "secrets" / "master.key",
+        "admin_key": data_dir / ADMIN_KEY_FILE,
         "logs": data_dir / "logs",
     }
     if not paths["passphrase"].exists():
@@ -147,7 +161,29 @@ def _initialise(data_dir: Path, dev: bool) -> dict[str, Path]:
         )
     if not paths["anchorer_keystore"].exists():
         _create_anchorer_keystore(paths)
+    if not paths["master_key"].exists():
+        # AES-256-GCM key for custodial enterprise keys (trace_api.enterprises.custody).
+        _write_secret(paths["master_key"], secrets.token_hex(32) + "\n")
     return paths
+
+
+def _database_urls(data_dir: Path, db: str | None) -> tuple[str, str]:
+    """(log + records database, mirror database): SQLite files in data_dir, or `db` for both."""
+    log_db = db or f"sqlite:///{(data_dir / 'log.sqlite').resolve()}"
+    mirror_db = db or f"sqlite:///{(data_dir / 'mirror.sqlite').resolve()}"
+    return log_db, mirror_db
+
+
+def _bootstrap_admin_key(paths: dict[str, Path], log_db: str) -> None:
+    """On first start, issue an admin API key into admin.key (0600); the key never hits a log."""
+    if paths["admin_key"].exists():
+        return
+    _run_step(
+        "creating the bootstrap admin API key",
+        _traceledger("api", "key", "create", "--role", "admin", "--name", "bootstrap admin",
+                     "--output-file", str(paths["admin_key"]), "--database-url", log_db),
+        paths["logs"] / "init.log",
+    )
 
 
 def _create_anchorer_keystore(paths: dict[str, Path]) -> None:
@@ -165,13 +201,13 @@ def _create_anchorer_keystore(paths: dict[str, Path]) -> None:
     _write_secret(paths["anchorer_keystore"], json.dumps(document))
 
 
-def _services(paths: dict[str, Path], rpc_port: int, log_port: int, db: str | None,
+def _services(paths: dict[str, Path], ports: Ports, db: str | None,
               data_dir: Path) -> list[Service]:
     deployment = json.loads((paths["node"] / "deployment.json").read_text(encoding="utf-8"))
     contracts = {name: entry["address"] for name, entry in deployment["contracts"].items()}
+    rpc_port, log_port = ports.rpc, ports.log
     rpc_url = f"http://127.0.0.1:{rpc_port}"
-    log_db = db or f"sqlite:///{(data_dir / 'log.sqlite').resolve()}"
-    mirror_db = db or f"sqlite:///{(data_dir / 'mirror.sqlite').resolve()}"
+    log_db, mirror_db = _database_urls(data_dir, db)
     passphrase_args = ["--passphrase-file", str(paths["passphrase"])]
     logs = paths["logs"]
     return [
@@ -205,6 +241,18 @@ def _services(paths: dict[str, Path], rpc_port: int, log_port: int, db: str | No
                          "--recall-registry", contracts["RecallRegistry"]),
             logs / "indexer.log",
         ),
+        Service(
+            # Records live with the log (one transaction per capture); the mirror is read only.
+            "trace API",
+            _traceledger("api", "serve", "--database-url", log_db, "--mirror-database-url",
+                         mirror_db, "--rpc-url", rpc_url, "--node-data-dir", str(paths["node"]),
+                         "--master-key-file", str(paths["master_key"]), "--log-key-file",
+                         str(paths["log_key"]), "--public-base-url",
+                         f"http://127.0.0.1:{ports.api}", "--port", str(ports.api),
+                         *passphrase_args),
+            logs / "api.log",
+            ready_url=f"http://127.0.0.1:{ports.api}/healthz",
+        ),
     ]
 
 
@@ -224,16 +272,18 @@ def _wait_until_answering(service: Service, deadline: float) -> None:
     console.print(f"[green]✓[/] {service.name} is up")
 
 
-def _print_urls(services: list[Service], rpc_port: int, log_port: int, data_dir: Path) -> None:
+def _print_urls(services: list[Service], ports: Ports, data_dir: Path) -> None:
     table = Table(title=f"TraceLedger (data in {data_dir.resolve()})")
     table.add_column("service")
     table.add_column("where")
     table.add_column("log file")
     where = {
-        "ledger node": f"JSON-RPC http://127.0.0.1:{rpc_port} (WebSocket on the same port)",
-        "trace log": f"tlog-tiles http://127.0.0.1:{log_port}/log/checkpoint",
+        "ledger node": f"JSON-RPC http://127.0.0.1:{ports.rpc} (WebSocket on the same port)",
+        "trace log": f"tlog-tiles http://127.0.0.1:{ports.log}/log/checkpoint",
         "anchorer": "anchors each new checkpoint on TraceAnchor",
         "indexer": "mirrors the chain into SQL",
+        "trace API": f"http://127.0.0.1:{ports.api} (docs /docs; admin key in "
+                     f"{data_dir / ADMIN_KEY_FILE})",
     }
     for service in services:
         table.add_row(service.name, where[service.name], str(service.log_path))
@@ -249,12 +299,13 @@ def up(
     ] = False,
     rpc_port: Annotated[int, typer.Option(help="Ledger node JSON-RPC port.")] = 8545,
     log_port: Annotated[int, typer.Option(help="Trace log (tlog-tiles) HTTP port.")] = 8080,
+    api_port: Annotated[int, typer.Option(help="Trace API HTTP port.")] = 8000,
     db: Annotated[
         str | None,
         typer.Option(help="postgresql://... for the log and the mirror (default: SQLite)."),
     ] = None,
 ) -> None:
-    """Start the embedded system (node, log, anchorer, indexer) and keep it running."""
+    """Start the embedded system (node, log, anchorer, indexer, API) and keep it running."""
     data_dir.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _request_stop)
     signal.signal(signal.SIGINT, _request_stop)
@@ -262,12 +313,14 @@ def up(
     exit_code = 0
     try:
         paths = _initialise(data_dir, dev)
-        services = _services(paths, rpc_port, log_port, db, data_dir)
+        _bootstrap_admin_key(paths, _database_urls(data_dir, db)[0])
+        ports = Ports(rpc=rpc_port, log=log_port, api=api_port)
+        services = _services(paths, ports, db, data_dir)
         deadline = time.monotonic() + START_TIMEOUT_S
         for service in services:
             service.start()
             _wait_until_answering(service, deadline)
-        _print_urls(services, rpc_port, log_port, data_dir)
+        _print_urls(services, ports, data_dir)
         console.print("ready", highlight=False)
         while True:
             for service in services:

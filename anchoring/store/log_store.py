@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 SignCheckpoint = Callable[[Checkpoint], str]
 """Turns a checkpoint into its signed note text (the sequencer holds the key)."""
 
+WithinSubmit = Callable[[Cursor, list["Receipt"]], None]
+"""Writes a caller's rows inside `submit_encoded`'s transaction, given its receipts."""
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -169,34 +172,48 @@ class LogStore:
         """
         return self.submit_encoded([encode_entry(entry) for entry in entries])
 
-    def submit_encoded(self, encoded_entries: Sequence[bytes]) -> list[Receipt]:
-        """`submit` for entries already encoded with `encode_entry` (not re-validated)."""
-        if not encoded_entries:
+    def submit_encoded(
+        self, encoded_entries: Sequence[bytes], *, within: WithinSubmit | None = None
+    ) -> list[Receipt]:
+        """`submit` for entries already encoded with `encode_entry` (not re-validated).
+
+        `within`, if given, is called with the open cursor and the receipts after the
+        entries are queued and before the commit, so a caller can write rows that belong
+        with them (the API's records) in the same transaction: both commit or neither
+        does. If it raises, nothing is queued and `StoreError` is raised from its error.
+        It is called even when `encoded_entries` is empty (with no receipts).
+        """
+        if not encoded_entries and within is None:
             return []
         t = self._t
         try:
             with self.db.transaction() as cursor:
-                row = cursor.execute(
-                    f"SELECT next_index FROM {t['sequence']} WHERE id = 1{self._for_update()}"
-                ).fetchone()
-                first = int(row[0])
-                cursor.insert_rows(
-                    t["pending"],
-                    ("leaf_index", "entry"),
-                    [(first + offset, entry) for offset, entry in enumerate(encoded_entries)],
-                )
-                cursor.execute(
-                    f"UPDATE {t['sequence']} SET next_index = ? WHERE id = 1",
-                    (first + len(encoded_entries),),
-                )
+                receipts: list[Receipt] = []
+                if encoded_entries:
+                    row = cursor.execute(
+                        f"SELECT next_index FROM {t['sequence']} WHERE id = 1{self._for_update()}"
+                    ).fetchone()
+                    first = int(row[0])
+                    cursor.insert_rows(
+                        t["pending"],
+                        ("leaf_index", "entry"),
+                        [(first + offset, entry) for offset, entry in enumerate(encoded_entries)],
+                    )
+                    cursor.execute(
+                        f"UPDATE {t['sequence']} SET next_index = ? WHERE id = 1",
+                        (first + len(encoded_entries),),
+                    )
+                    receipts = [
+                        Receipt(first + offset, sha256(b"\x00" + entry).digest())  # RFC 9162 §2.1.1 leaf
+                        for offset, entry in enumerate(encoded_entries)
+                    ]
+                if within is not None:
+                    within(cursor, receipts)
         except StoreError:
             raise
         except Exception as exc:
             raise StoreError(f"submitting {len(encoded_entries)} entries failed: {exc}") from exc
-        return [
-            Receipt(first + offset, sha256(b"\x00" + entry).digest())  # RFC 9162 §2.1.1 leaf
-            for offset, entry in enumerate(encoded_entries)
-        ]
+        return receipts
 
     def pending_count(self) -> int:
         """Entries acknowledged but not yet integrated."""

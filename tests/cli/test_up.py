@@ -1,5 +1,6 @@
-"""`traceledger up` end to end: one command brings up node, log, anchorer and indexer; an
-entry put into the log gets anchored on chain and mirrored into SQL; SIGTERM stops it all."""
+"""`traceledger up` end to end: one command brings up node, log, anchorer, indexer and the
+trace API (with a bootstrap admin key in admin.key, mode 0600, never logged); an entry put
+into the log gets anchored on chain and mirrored into SQL; SIGTERM stops it all."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -38,10 +40,10 @@ def _port_open(port: int) -> bool:
 @pytest.fixture
 def running_system(tmp_path: Path):  # type: ignore[no-untyped-def]
     data_dir = tmp_path / "data"
-    rpc_port, log_port = free_port(), free_port()
+    rpc_port, log_port, api_port = free_port(), free_port(), free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "traceledger_cli.main", "up", "--dev", "--data-dir", str(data_dir),
-         "--rpc-port", str(rpc_port), "--log-port", str(log_port)],
+         "--rpc-port", str(rpc_port), "--log-port", str(log_port), "--api-port", str(api_port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines: list[str] = []
@@ -59,7 +61,7 @@ def running_system(tmp_path: Path):  # type: ignore[no-untyped-def]
     try:
         if not ready.wait(READY_TIMEOUT_S):
             pytest.fail("traceledger up never printed ready:\n" + "".join(lines))
-        yield process, data_dir, rpc_port, log_port, lines
+        yield process, data_dir, rpc_port, log_port, api_port, lines
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -78,7 +80,7 @@ def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-
 
 
 def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  # type: ignore[no-untyped-def]
-    process, data_dir, rpc_port, log_port, lines = running_system
+    process, data_dir, rpc_port, log_port, api_port, lines = running_system
     deployment = json.loads((data_dir / "node" / "deployment.json").read_text())
 
     chain_id = httpx.post(
@@ -89,6 +91,21 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
     checkpoint = httpx.get(f"http://127.0.0.1:{log_port}/log/checkpoint")
     assert checkpoint.status_code == 200
     assert checkpoint.text.startswith(LOG_ORIGIN + "\n")
+
+    # The API answers, and the bootstrap admin key (owner-only file) signs in as admin.
+    health = httpx.get(f"http://127.0.0.1:{api_port}/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "chain_id": deployment["chainId"], "tree_size": 0}
+    key_file = data_dir / "admin.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE((data_dir / "secrets" / "master.key").stat().st_mode) == 0o600
+    admin_key = key_file.read_text().strip()
+    assert admin_key.startswith("tlk_")
+    keys = httpx.get(f"http://127.0.0.1:{api_port}/v1/api-keys",
+                     headers={"Authorization": f"Bearer {admin_key}"})
+    assert keys.status_code == 200
+    assert [(key["role"], key["name"]) for key in keys.json()] == [("admin", "bootstrap admin")]
+    assert any(f"http://127.0.0.1:{api_port}" in line for line in lines)  # the URLs table
 
     # Enterprise records reach the log through the API in a later issue; here the test is
     # the submitter, on the same store the running sequencer integrates.
@@ -130,7 +147,13 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
     assert "stopped" in "".join(lines)
-    assert not _port_open(rpc_port) and not _port_open(log_port)
-    for log_file in (data_dir / "logs").glob("*.log"):
+    assert not _port_open(rpc_port) and not _port_open(log_port) and not _port_open(api_port)
+    secret = admin_key.rsplit("_", 1)[1]
+    assert secret not in "".join(lines)
+    log_files = list((data_dir / "logs").glob("*.log"))
+    assert {path.name for path in log_files} >= {"init.log", "node.log", "log.log",
+                                                 "anchorer.log", "indexer.log", "api.log"}
+    for log_file in log_files:
         text = log_file.read_text()
         assert "privateKey" not in text and "Traceback" not in text, log_file.name
+        assert secret not in text, log_file.name

@@ -4,6 +4,7 @@ Routes use `CurrentPrincipal` (401 without valid credentials), `OptionalPrincipa
 (None for anonymous consumers) or `require_roles(Role.ADMIN, ...)` (403 on a wrong role).
 """
 
+from trace_api.auth.dependencies import CurrentPrincipal, OptionalPrincipal, require_roles
 from trace_api.auth.principal import Principal, Role
 
-__all__ = ["Principal", "Role"]
+__all__ = ["CurrentPrincipal", "OptionalPrincipal", "Principal", "Role", "require_roles"]

@@ -40,26 +40,48 @@ _TABLE = """
 21             X..20                             req=01,03,8006 ex=235                    # SERIAL
 22             X..20                             req=01                                   # CPV
 235            X..28                             req=01                                   # TPX
+250         ?  X..30                             req=01,8006 req=21                       # SECONDARY SERIAL
 253         ?  N13,csum,gcppos1 [X..17]          dlpkey                                   # GDTI
 254            X..20                             req=414                                  # GLN EXTENSION COMPONENT
+255         ?  N13,csum,gcppos1 [N..12]          dlpkey ex=01,02,415,8006,8020,8026       # GCN
 30          ?  N..8                              req=01,02                                # VAR. COUNT
 3100-3105  *?  N6                                req=01,02 ex=310n                        # NET WEIGHT (kg)
+3290-3295  *?  N6                                req=01,02 ex=329n                        # HEIGHT (yd)
+3300-3305  *?  N6                                req=00,01 ex=330n                        # GROSS WEIGHT (kg)
+3330-3335  *?  N6                                req=00,01 ex=333n                        # HEIGHT (m), log
+3500-3505  *?  N6                                req=01,02 ex=350n                        # AREA (in²)
+3570-3575  *?  N6                                req=01,02 ex=357n                        # NET VOLUME (oz)
+3690-3695  *?  N6                                req=00,01 ex=369n                        # VOLUME (yd³), log
 37          ?  N..8                              req=00 req=02,8026                       # COUNT
 3920-3929   ?  N..15                             req=01 req=30,31nn,32nn,35nn,36nn ex=392n,393n  # PRICE
+3940-3943   ?  N4                                req=255 ex=394n,8111                     # PRCNT OFF
+400         ?  X..30                                                                      # ORDER NUMBER
+401         ?  X..30,gcppos1                     dlpkey                                   # GINC
+402         ?  N17,csum,gcppos1                  dlpkey                                   # GSIN
 414        *?  N13,csum,gcppos1                  dlpkey=254|7040                          # LOC No.
+417        *?  N13,csum,gcppos1                  dlpkey=7040                              # PARTY
 7003        ?  N6,yymmdd N4,hhmi                 req=01,02                                # EXPIRY TIME
+7040           N1 X1 X1 X1,importeridx                                                       # UIC+EXT
 8003        ?  N1,zero N13,csum,gcppos1 [X..16]  dlpkey                                   # GRAI
 8004        ?  X..30,gcppos1                     dlpkey=7040                              # GIAI
+8006        ?  N14,csum,gcppos2 N4,pieceoftotal  ex=01,37 dlpkey=22,10,21                    # ITIP
+8010        ?  Y..30,gcppos1                     dlpkey=8011                              # CPID
+8011           N..12,nozeroprefix                req=8010                                 # CPID SERIAL
+8013        ?  X..25,csumalpha,gcppos1           dlpkey                                   # GMN
+8017        ?  N18,csum,gcppos1                  ex=8018 dlpkey=8019                      # GSRN - PROVIDER
 8018        ?  N18,csum,gcppos1                  ex=8017 dlpkey=8019                      # GSRN - RECIPIENT
 8019           N..10                             req=8017,8018                            # SRIN
+8030        ?  Z..90                             req=00,01+21,253,255,8003,8004,8006+21,8010+8011,8017,8018  # DIGSIG
+8111        ?  N4                                req=255                                  # POINTS
 90          ?  X..30                                                                      # INTERNAL
 91-99       ?  X..90                                                                      # INTERNAL
 """
 
-# Linters whose checks are implemented in trace_api.gs1.ai_values; "gcppos1"/"gcppos2"
-# (GS1 Company Prefix position checks) need GS1's prefix allocation table and are
-# accepted without a check, like the syntax engine does when it has no prefix list.
-KNOWN_LINTERS = frozenset({"csum", "gcppos1", "gcppos2", "yymmd0", "yymmdd", "hhmi", "zero"})
+# Linters whose checks are implemented in trace_api.gs1.ai_values; of "gcppos1"/"gcppos2"
+# (GS1 Company Prefix position checks) only the minimum length is checked: the rest needs
+# GS1's prefix allocation table, which the syntax engine also does without by default.
+KNOWN_LINTERS = frozenset({"csum", "csumalpha", "gcppos1", "gcppos2", "yymmd0", "yymmdd", "hhmi",
+                           "zero", "importeridx", "pieceoftotal", "nozeroprefix"})
 
 
 @dataclass(frozen=True)

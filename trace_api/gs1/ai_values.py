@@ -80,7 +80,71 @@ def _verify_component(ai: str, value: str, component: Component, part: str) -> N
                 raise InvalidAIValueError(ai, value, f"time {part} is not HHMM")
         elif linter == "zero" and part != "0":
             raise InvalidAIValueError(ai, value, "filler digit must be 0")
-        # gcppos1/gcppos2: see ai_table.KNOWN_LINTERS.
+        elif linter == "csumalpha":
+            _verify_check_pair(ai, value, part)
+        elif linter == "importeridx" and part not in IMPORTER_INDEX_CHARS:
+            raise InvalidAIValueError(ai, value, f"importer index {part!r} is not one of -, 0-9, A-Z, _, a-z")
+        elif linter == "pieceoftotal":
+            piece, total = int(part[:2]), int(part[2:])
+            if piece == 0 or total == 0:
+                raise InvalidAIValueError(ai, value, "piece number and total must not be 00")
+            if piece > total:
+                raise InvalidAIValueError(ai, value, f"piece {piece} exceeds the total {total}")
+        elif linter == "nozeroprefix" and len(part) > 1 and part[0] == "0":
+            raise InvalidAIValueError(ai, value, "must not start with 0")
+        elif linter in ("gcppos1", "gcppos2"):
+            # Without GS1's prefix allocation table only the length can be checked: the value
+            # must reach past the shortest GS1 Company Prefix (the syntax engine does the same).
+            start = 0 if linter == "gcppos1" else 1
+            if len(part) < start + MIN_COMPANY_PREFIX_LENGTH:
+                raise InvalidAIValueError(ai, value, "too short to hold a GS1 Company Prefix")
+    if component.kind == "Z":
+        _verify_base64_padding(ai, value, part)
+
+
+# GS1 General Specifications §7.9.5: alphanumeric check character pair (AI 8013, 8014).
+# Character values are positions in character set 82 (Figure 7.11-1, which is ASCII order);
+# weights are the first primes, 2 on the character nearest the check pair.
+_CSET_82_ORDER = "".join(sorted(CSET_82))
+_CSET_32 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89)
+MIN_COMPANY_PREFIX_LENGTH = 4  # GS1 Company Prefixes have 4 to 12 digits (GS1 General Specifications)
+IMPORTER_INDEX_CHARS = frozenset("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
+
+
+def compute_check_pair(payload: str) -> str:
+    """The two check characters of a GS1 alphanumeric payload (1 to 24 characters)."""
+    if not payload or len(payload) > len(_PRIMES):
+        raise ValueError(f"a check-pair payload has 1 to {len(_PRIMES)} characters")
+    total = sum(_CSET_82_ORDER.index(char) * weight
+                for char, weight in zip(reversed(payload), _PRIMES))
+    total %= 1021
+    return _CSET_32[total >> 5] + _CSET_32[total & 31]
+
+
+def _verify_check_pair(ai: str, value: str, part: str) -> None:
+    if len(part) < 3:
+        raise InvalidAIValueError(ai, value, "too short for a check character pair")
+    expected = compute_check_pair(part[:-2])
+    if part[-2:] != expected:
+        raise InvalidAIValueError(ai, value, f"check character pair should be {expected}")
+
+
+def _verify_base64_padding(ai: str, value: str, part: str) -> None:
+    """RFC 4648 §3.5 canonical base64url: at most two '=' at the very end, a padded value
+    is a whole number of 4-character groups, and the bits the padding leaves over are 0."""
+    data = part.rstrip("=")
+    padding = len(part) - len(data)
+    if "=" in data or padding > 2 or (padding and len(part) % 4):
+        raise InvalidAIValueError(ai, value, "base64url padding is malformed")
+    if padding:
+        unused_bits = 4 if padding == 2 else 2
+        last = _BASE64URL.index(data[-1])
+        if last & ((1 << unused_bits) - 1):
+            raise InvalidAIValueError(ai, value, "base64url padding leaves non-zero bits")
+
+
+_BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
 def full_year(two_digit_year: int, today: dt.date | None = None) -> int:

@@ -121,8 +121,7 @@ SEQUENCES = vectors("valid_dl_path_ai_sequences")
 @pytest.mark.parametrize("vector", SEQUENCES, ids=_ids(SEQUENCES))
 def test_valid_dl_path_sequences(vector: dict[str, Any]) -> None:
     sequence = vector["aiSequence"]
-    if not all_supported(sequence):
-        pytest.skip(f"AI outside our table in {sequence}")
+    assert all_supported(sequence), f"every DL path AI is in our table: {sequence}"
     verify_qualifier_order(lookup_ai(sequence[0]), sequence[1:])
 
 
@@ -174,13 +173,46 @@ ASSOCIATIONS = [
 def test_ai_associations(vector: dict[str, Any]) -> None:
     data = vector["bracketedAIdata"]
     if not all_supported(bracketed_ais(data)):
-        pytest.skip("AI outside our table")
+        # (89) and (3338) exist in no GS1 table: the engine accepts them only with
+        # permitUnknownAIs; our strict mode refuses them, naming the AI.
+        assert vector["options"] == {"permitUnknownAIs": True}
+        with pytest.raises(UnknownAIError) as caught:
+            parse_bracketed(data, check_associations=False)
+        assert caught.value.ai in {"89", "3338"}
+        assert caught.value.ai not in _dictionary_ais()
+        return
     pairs = parse_bracketed(data, check_associations=False)
     if vector["shouldSucceed"]:
         verify_associations(pairs)
     else:
         with pytest.raises(GS1Error):
             verify_associations(pairs)
+
+
+LINTERS = vectors("linter_errors")
+
+
+@pytest.mark.parametrize("vector", LINTERS, ids=_ids(LINTERS))
+def test_linter_vectors(vector: dict[str, Any]) -> None:
+    """GS1_LINTER_OK data is accepted; any other linter result is refused with a reason.
+    AIs outside our table (coupons, IBANs, ...) are refused as unknown, never accepted."""
+    data = vector["bracketedAIdata"]
+    if not all_supported(bracketed_ais(data)):
+        with pytest.raises(UnknownAIError):
+            parse_bracketed(data, check_associations=False)
+        return
+    if vector["expectedLinterResult"] == "GS1_LINTER_OK":
+        assert parse_bracketed(data, check_associations=False)
+    else:
+        with pytest.raises(GS1Error) as caught:
+            parse_bracketed(data, check_associations=False)
+        assert caught.value.reason
+
+
+def _dictionary_ais() -> set[str]:
+    from tests.trace_api.gs1.vectors import dictionary
+
+    return {ai for entry in dictionary() for ai in entry["expandedAIs"]}
 
 
 def test_enough_vectors_are_exercised_for_real() -> None:

@@ -1,0 +1,74 @@
+"""`/scan` over HTTP: the page and its listed assets only, gzipped, cacheable, locked down."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from scanner_app import routes
+from trace_api.problems import install_problem_handlers
+
+APP_DIR = Path(routes.__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.include_router(routes.router)
+    return TestClient(app)
+
+
+def test_the_page_is_served_with_a_same_origin_only_policy(client: TestClient) -> None:
+    response = client.get("/scan", headers={"accept-encoding": "identity"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.content == (APP_DIR / "index.html").read_bytes()
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src 'self';" in policy and "connect-src 'self'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/scan/").status_code == 200
+
+
+@pytest.mark.parametrize("name", routes.PAGE_FILES[1:])
+def test_each_page_file_is_served_gzipped_with_its_type(client: TestClient, name: str) -> None:
+    response = client.get(f"/scan/assets/{name}", headers={"accept-encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.content == (APP_DIR / name).read_bytes()  # httpx inflates it
+    expected_type = "text/css; charset=utf-8" if name.endswith(".css") else "text/javascript; charset=utf-8"
+    assert response.headers["content-type"] == expected_type
+
+
+def test_the_vendored_decoder_comes_from_node_modules(client: TestClient) -> None:
+    decoder = APP_DIR / "node_modules" / "jsqr" / "dist" / "jsQR.js"
+    assert decoder.exists(), "run ./dev install (npm ci --prefix scanner_app)"
+    response = client.get("/scan/assets/vendor/jsQR.js")
+    assert response.status_code == 200
+    assert response.content == decoder.read_bytes()
+    assert len(routes.ASSETS["vendor/jsQR.js"].gzipped) < 80_000
+
+
+def test_etag_revalidation_answers_304(client: TestClient) -> None:
+    first = client.get("/scan/assets/verify.js")
+    again = client.get("/scan/assets/verify.js", headers={"if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+@pytest.mark.parametrize("name", ["routes.py", "../routes.py", "package.json", "index.html", "vendor/other.js", "nope.js"])
+def test_anything_not_listed_is_a_404_problem(client: TestClient, name: str) -> None:
+    response = client.get(f"/scan/assets/{name}")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 404
+
+
+def test_the_page_gzips_to_a_small_first_load() -> None:
+    page_bytes = sum(len(routes.ASSETS[name].gzipped) for name in routes.PAGE_FILES)
+    assert page_bytes == sum(len(gzip.compress((APP_DIR / n).read_bytes(), 9, mtime=0)) for n in routes.PAGE_FILES)
+    assert page_bytes < 40_000

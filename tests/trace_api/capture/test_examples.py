@@ -1,0 +1,123 @@
+"""The GS1 EPCIS 2.0 example documents are captured, and refused once made schema-invalid."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from anchoring.core.event_hash import event_hash_id
+from tests.trace_api.capture.conftest import hash_ids, quoted, record_domain, signed
+from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
+from tests.trace_api.epcis.oracle import EPCIS_DATA, example_files, oracle_accepts
+
+
+def _capture_documents() -> list[Path]:
+    return [path for path in example_files("JSON/**/*.jsonld")
+            if json.loads(path.read_bytes()).get("type") == "EPCISDocument"]
+
+
+EXAMPLES = _capture_documents()
+
+
+def _post(live: LiveSystem, enterprise: RegisteredEnterprise, doc: dict[str, Any],
+          **headers: str) -> httpx.Response:
+    return httpx.post(f"{live.api_url}/v1/capture", content=json.dumps(doc).encode(),
+                      headers={**live.auth(enterprise.api_key),
+                               "Content-Type": "application/ld+json", **headers}, timeout=60)
+
+
+def test_every_gs1_example_document_is_captured_signed_and_readable(
+    live_system: LiveSystem, farm: RegisteredEnterprise
+) -> None:
+    assert len(EXAMPLES) >= 35, "the shared GS1 examples are missing"
+    domain = record_domain(live_system)
+    seen: dict[str, int] = {}
+    for path in EXAMPLES:
+        doc = json.loads(path.read_bytes())
+        expected_ids = hash_ids(doc)
+        response = _post(live_system, farm, signed(doc, farm, domain))
+        assert response.status_code == 202, (path.name, response.text)
+        job = response.json()
+        assert response.headers["location"] == f"/v1/capture/{job['captureID']}"
+        assert response.headers["gs1-epcis-capture-limit"] == "10000"
+        assert [event["eventHashId"] for event in job["events"]] == expected_ids
+        for event in job["events"]:
+            hash_id = event["eventHashId"]
+            # Identical events recur across example files: the second is a duplicate
+            # pointing at the first record.
+            if hash_id in seen:
+                assert (event["status"], event["leafIndex"]) == ("duplicate", seen[hash_id])
+            else:
+                assert event["status"] == "accepted", (path.name, event)
+                seen[hash_id] = event["leafIndex"]
+            assert event["recordStatus"] in ("pending", "anchored")
+        assert (job["success"], job["running"], job["errors"]) == (True, False, [])
+    for hash_id, leaf_index in seen.items():
+        record = httpx.get(f"{live_system.api_url}/v1/events/{quoted(hash_id)}",
+                           headers=live_system.auth(farm.api_key), timeout=30).json()
+        assert (record["eventHashId"], record["leafIndex"]) == (hash_id, leaf_index)
+        assert record["submitter"] == farm.signing_address
+        assert record["enterpriseId"] == farm.id
+        # The stored body is standalone JSON-LD: it re-hashes to the same ID alone.
+        assert event_hash_id(record["event"]) == hash_id
+
+
+def test_custodial_enterprise_captures_examples_unsigned(
+    live_system: LiveSystem, processor: RegisteredEnterprise
+) -> None:
+    for path in EXAMPLES[:5]:
+        doc = json.loads(path.read_bytes())
+        response = _post(live_system, processor, doc)
+        assert response.status_code == 202, response.text
+        statuses = {event["status"] for event in response.json()["events"]}
+        assert statuses <= {"accepted", "duplicate"} and "accepted" in statuses
+        for hash_id in hash_ids(doc):
+            record = httpx.get(f"{live_system.api_url}/v1/events/{quoted(hash_id)}",
+                               headers=live_system.auth(processor.api_key), timeout=30).json()
+            assert record["submitter"] == processor.signing_address
+
+
+# (mutation of event 1, expected pointer)
+MUTATIONS: list[tuple[str, Any, str]] = [
+    ("drop eventTime", lambda e: e.pop("eventTime"), "/epcisBody/eventList/1/eventTime"),
+    ("bad action", lambda e: e.__setitem__("action", "SHOUT"), "/epcisBody/eventList/1/action"),
+    ("bad eventTime", lambda e: e.__setitem__("eventTime", "yesterday"),
+     "/epcisBody/eventList/1/eventTime"),
+    ("non-namespaced member", lambda e: e.__setitem__("colour", "red"),
+     "/epcisBody/eventList/1/colour"),
+    ("epcList not a list", lambda e: e.__setitem__("epcList", "urn:epc:id:sgtin:0614141.107346.1"),
+     "/epcisBody/eventList/1/epcList"),
+]
+
+
+@pytest.mark.parametrize(("name", "mutate", "pointer"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_schema_invalid_mutations_are_refused_naming_index_and_pointer(
+    live_system: LiveSystem, farm: RegisteredEnterprise, name: str, mutate: Any, pointer: str
+) -> None:
+    doc = json.loads((EPCIS_DATA / "JSON/Example_9.6.1-ObjectEvent.jsonld").read_bytes())
+    # A serial never captured before, so "nothing stored" is observable for event 0.
+    doc["epcisBody"]["eventList"][0]["epcList"] = [f"urn:epc:id:sgtin:0614141.107346.{uuid.uuid4().int % 10**12}"]
+    valid_id = hash_ids(doc)[0]
+    mutate(doc["epcisBody"]["eventList"][1])
+    assert not oracle_accepts(doc), "the official schema must refuse the mutation too"
+    response = _post(live_system, farm, signed_valid_part(doc, farm, live_system))
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "https://traceledger.dev/problems/invalid-epcis"
+    assert [(error["eventIndex"], error["pointer"]) for error in problem["errors"]] == [(1, pointer)]
+    stored = httpx.get(f"{live_system.api_url}/v1/events/{quoted(valid_id)}",
+                       headers=live_system.auth(farm.api_key), timeout=30)
+    assert stored.status_code == 404
+
+
+def signed_valid_part(doc: dict[str, Any], farm: RegisteredEnterprise,
+                      live: LiveSystem) -> dict[str, Any]:
+    """`doc` with a signature for event 0 (event 1 is invalid and cannot be hashed)."""
+    first = {**doc, "epcisBody": {"eventList": doc["epcisBody"]["eventList"][:1]}}
+    return {**doc, "tl:signatures": signed(first, farm, record_domain(live))["tl:signatures"]}

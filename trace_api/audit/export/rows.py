@@ -1,0 +1,53 @@
+"""Streaming export rows: records in log order, a batch at a time, each with its anchor."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import Engine
+
+from trace_api.audit.epcis_view import AuditEvent
+from trace_api.audit.export.kde import Row, _description, kde_rows
+from trace_api.audit.inputs import AnchorHead, creates
+from trace_api.audit.sources import BATCH_ROWS, EventFilter, anchor_heads, iter_events
+
+DESCRIPTION_CACHE = 100_000
+"""Lot keys whose product description (from their creating event) is remembered, LRU:
+bounds memory however long the export."""
+
+
+def batched(events: Iterable[AuditEvent], size: int) -> Iterator[list[AuditEvent]]:
+    batch: list[AuditEvent] = []
+    for event in events:
+        batch.append(event)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def records_with_anchors(engine: Engine, mirror: Engine, where: EventFilter) -> Iterator[
+        tuple[AuditEvent, AnchorHead | None]]:
+    """Each matching record with its first anchoring head (None: pending), log order."""
+    for batch in batched(iter_events(engine, where), BATCH_ROWS):
+        anchors = anchor_heads(mirror, [event.leaf_index for event in batch])
+        for event in batch:
+            yield event, anchors.get(event.leaf_index)
+
+
+def export_rows(engine: Engine, mirror: Engine, where: EventFilter) -> Iterator[Row]:
+    """FSMA 204 KDE rows (kde.COLUMNS order) of every matching record."""
+    descriptions: OrderedDict[str, str] = OrderedDict()
+    for event, head in records_with_anchors(engine, mirror, where):
+        made = creates(event)
+        if made:
+            text = _description(event.view)
+            if text:
+                for ref in made:
+                    descriptions[ref.key] = text
+                    descriptions.move_to_end(ref.key)
+                while len(descriptions) > DESCRIPTION_CACHE:
+                    descriptions.popitem(last=False)
+        yield from kde_rows(event, head, descriptions)

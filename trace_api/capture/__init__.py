@@ -1,0 +1,4 @@
+"""Capture: `/v1/capture` and capture jobs (EPCIS 2.0 REST binding).
+
+Public surface: `trace_api.capture.service.capture_document` and its `CaptureJob`.
+"""

@@ -1,0 +1,97 @@
+"""The signature worker pool: processes that validate, hash and recover signers in chunks.
+
+Why processes: event hashing (~30k/s per core) and secp256k1 recovery (~18-32k/s per
+core) are pure Python / GIL-holding C calls, so threads would not use the second core.
+The pool is created on first use, kept in `ctx.services[POOL_SERVICE]` and closed with
+the context. Small documents are analysed in the calling thread: shipping them to a
+process costs more than it saves and would add latency to single-event captures.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from trace_api.capture.analysis import Analysed, ChunkTask, analyse_chunk
+from trace_api.context import ApiContext
+
+log = logging.getLogger(__name__)
+
+POOL_SERVICE = "capture.signature_pool"
+
+INLINE_MAX_EVENTS = 48
+"""Up to this many events a document is analysed in the request thread (~5 ms of work)."""
+
+CHUNKS_PER_WORKER = 2
+"""Chunks per worker per document: enough to even out uneven events, few enough to keep
+per-chunk pickling overhead small."""
+
+
+class SignaturePool:
+    """A lazily started process pool running `analyse_chunk`."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _started(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                # forkserver: the API process runs threads (uvicorn, anyio); forking it
+                # would copy locks held by other threads into the children.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["trace_api.capture.analysis"])
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+                log.info("signature pool started: workers=%d", self.workers)
+            return self._executor
+
+    def analyse(self, task: ChunkTask) -> list[Analysed]:
+        """Analyse the events of `task` (in order), in the workers when it is worth it."""
+        events = task.events
+        if len(events) <= INLINE_MAX_EVENTS or self.workers <= 0:
+            return analyse_chunk(task)
+        chunk_count = min(self.workers * CHUNKS_PER_WORKER, len(events) // INLINE_MAX_EVENTS)
+        size = -(-len(events) // chunk_count)
+        chunks = [_with_events(task, events[start:start + size])
+                  for start in range(0, len(events), size)]
+        try:
+            return self._map(chunks)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start a fresh pool and try once more,
+            # rather than failing every later capture.
+            log.warning("signature pool broken; restarting it")
+            self.close()
+            return self._map(chunks)
+
+    def _map(self, chunks: list[ChunkTask]) -> list[Analysed]:
+        results: list[Analysed] = []
+        for chunk_result in self._started().map(analyse_chunk, chunks):
+            results.extend(chunk_result)
+        return results
+
+    def close(self) -> None:
+        """Stop the worker processes (waits for running chunks)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _with_events(task: ChunkTask, events: Sequence[tuple[int, bytes]]) -> ChunkTask:
+    return ChunkTask(task.context, task.ignore_fields, task.chain_id, task.trace_anchor,
+                     task.expected_submitter, task.signatures, list(events))
+
+
+def signature_pool(ctx: ApiContext) -> SignaturePool:
+    """The app's pool (`settings.signature_workers`, 0 = one per CPU), created on first use."""
+    pool = ctx.services.get(POOL_SERVICE)
+    if pool is None:
+        workers = ctx.settings.signature_workers or os.cpu_count() or 1
+        pool = ctx.services.setdefault(POOL_SERVICE, SignaturePool(workers))
+    return pool  # type: ignore[no-any-return]

@@ -1,0 +1,42 @@
+"""What a capture job says: per-event outcomes (domain values, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Behaviour = Literal["rollback", "proceed"]
+BEHAVIOURS: tuple[Behaviour, ...] = ("rollback", "proceed")
+"""GS1-Capture-Error-Behaviour values a client may send (EPCIS 2.0 REST binding)."""
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """The outcome for one event of a document, in document order.
+
+    `status`: `accepted` (recorded now at `leaf_index`), `duplicate` (already recorded by
+    this enterprise at `leaf_index`, possibly earlier in the same document) or `rejected`
+    (`reason`, and `pointer` into the document; nothing recorded).
+    """
+
+    index: int
+    event_hash_id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    leaf_index: int | None = None
+    reason: str | None = None
+    pointer: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptureJob:
+    """A finished capture job (EPCIS 2.0 REST binding `CaptureJob`, synchronous here)."""
+
+    capture_id: str
+    enterprise_id: str
+    behaviour: Behaviour
+    created_at_ms: int
+    results: tuple[EventResult, ...]
+
+    def count(self, status: str) -> int:
+        """How many events ended with `status`."""
+        return sum(1 for result in self.results if result.status == status)

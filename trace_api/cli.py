@@ -1,0 +1,156 @@
+"""`traceledger api ...`: serve the trace API; issue, list and revoke API keys offline.
+
+Every `serve` option can also come from the environment (`TRACELEDGER_API_<FIELD>`, see
+`trace_api.settings.ApiSettings`); options given on the command line win.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+key_app = typer.Typer(no_args_is_help=True, add_completion=False)
+app.add_typer(key_app, name="key", help="Issue, list and revoke API keys (needs the database).")
+
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(help="Records database (default: $TRACELEDGER_API_DATABASE_URL).",
+                 envvar="TRACELEDGER_API_DATABASE_URL"),
+]
+
+
+@app.command("serve")
+def serve(
+    database_url: DatabaseUrlOption = None,
+    mirror_database_url: Annotated[str | None, typer.Option(help="The indexer's mirror DB.")] = None,
+    rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC of a ledger node.")] = None,
+    node_data_dir: Annotated[Path | None, typer.Option(help="The ledger node's data dir.")] = None,
+    passphrase_file: Annotated[Path | None, typer.Option(help="Keystore passphrase file.")] = None,
+    master_key_file: Annotated[
+        Path | None, typer.Option(help="AES-256-GCM master key for custodial keys.")
+    ] = None,
+    log_key_file: Annotated[Path | None, typer.Option(help="The log's key file.")] = None,
+    public_base_url: Annotated[str | None, typer.Option(help="Base URL printed in labels.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the trace API (uvicorn) until SIGTERM or Ctrl-C."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from trace_api.app import create_app
+    from trace_api.settings import ApiSettings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    given: dict[str, Any] = {
+        "database_url": database_url, "mirror_database_url": mirror_database_url,
+        "rpc_url": rpc_url, "node_data_dir": node_data_dir, "passphrase_file": passphrase_file,
+        "master_key_file": master_key_file, "log_key_file": log_key_file,
+        "public_base_url": public_base_url,
+    }
+    try:
+        settings = ApiSettings(**{name: value for name, value in given.items() if value is not None})
+    except ValidationError as exc:
+        missing = ", ".join(str(error["loc"][0]) for error in exc.errors())
+        typer.echo(f"error: missing or invalid settings: {missing}", err=True)
+        raise typer.Exit(2) from exc
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=10)
+
+
+def _engine(database_url: str | None) -> Any:
+    from trace_api.auth.api_keys import ApiKeyRow  # noqa: F401  (registers the table)
+    from trace_api.db import create_api_tables, create_db_engine
+
+    if not database_url:
+        typer.echo("error: --database-url or $TRACELEDGER_API_DATABASE_URL is required", err=True)
+        raise typer.Exit(2)
+    engine = create_db_engine(database_url)
+    create_api_tables(engine)
+    return engine
+
+
+def _write_private(path: Path, content: str) -> None:
+    """Create `path` with mode 0600 (refusing to overwrite) and write `content`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(content)
+
+
+@key_app.command("create")
+def key_create(
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    role: Annotated[str, typer.Option(help="admin, regulator or enterprise.")] = "admin",
+    enterprise_id: Annotated[
+        str | None, typer.Option(help="For enterprise keys: the enterprise id (0x + 64 hex).")
+    ] = None,
+    output_file: Annotated[
+        Path | None,
+        typer.Option(help="Write the key to this new file (mode 0600) instead of printing it."),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Issue an API key. The key is shown once (or written once to --output-file)."""
+    from trace_api.auth.api_keys import create_api_key
+    from trace_api.auth.principal import Role
+
+    try:
+        parsed_role = Role(role)
+    except ValueError as exc:
+        typer.echo(f"error: unknown role {role!r}", err=True)
+        raise typer.Exit(2) from exc
+    if output_file is not None and output_file.exists():
+        typer.echo(f"error: {output_file} exists; not overwriting a key file", err=True)
+        raise typer.Exit(1)
+    engine = _engine(database_url)
+    try:
+        issued = create_api_key(engine, role=parsed_role, name=name, enterprise_id=enterprise_id,
+                                created_by="cli")
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    if output_file is not None:
+        _write_private(output_file, issued.key + "\n")
+        typer.echo(f"created {parsed_role.value} key {issued.row.key_id} in {output_file}")
+    else:
+        typer.echo(issued.key)
+
+
+@key_app.command("list")
+def key_list(database_url: DatabaseUrlOption = None) -> None:
+    """List keys (id, role, enterprise, name, revoked); never their secrets."""
+    from trace_api.auth.api_keys import list_api_keys
+
+    engine = _engine(database_url)
+    try:
+        for row in list_api_keys(engine):
+            state = "revoked" if row.revoked_at_ms is not None else "active"
+            typer.echo(f"{row.key_id}\t{row.role}\t{row.enterprise_id or '-'}\t{state}\t{row.name}")
+    finally:
+        engine.dispose()
+
+
+@key_app.command("revoke")
+def key_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (the hex part after tlk_).")],
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Revoke a key (a running API notices within its key cache TTL)."""
+    from trace_api.auth.api_keys import revoke_api_key
+
+    engine = _engine(database_url)
+    try:
+        if revoke_api_key(engine, key_id) is None:
+            typer.echo(f"error: no key {key_id}", err=True)
+            raise typer.Exit(1)
+    finally:
+        engine.dispose()
+    typer.echo(f"revoked {key_id}")

@@ -1,0 +1,259 @@
+"""Reading what the consumer view shows, each source in one function, only public fields.
+
+Nothing here returns an event body, a price, a person's name or a contract: timeline
+entries carry the event's hash, type, step, time, place, enterprise name and anchor
+status; sensors carry readings; names come from product master data and enterprise
+registrations (companies), never from event payloads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from sqlalchemy import Engine, bindparam, or_, text
+from sqlmodel import Session, col, select
+
+from indexer.sink.models import ChainBlock, ChainRecallHistory
+from trace_api.anchors import anchors_for
+from trace_api.context import ApiContext
+from trace_api.enterprises.store import EnterpriseRow
+from trace_api.gs1 import DEFAULT_STEM, DigitalLink, format_digital_link
+from trace_api.provenance.graph import BACKWARD
+from trace_api.provenance.identifiers import node_key
+from trace_api.provenance.trace import UnknownIdentifierError, trace_graph
+
+TIMELINE_DEPTH = 10  # farm to shelf is ~6-8 hops (provenance.trace.MAX_DEPTH explains)
+TIMELINE_MAX_NODES = 2_000  # a consumer page needs the chain, not every sibling of a big lot
+TIMELINE_MAX_EVENTS = 200
+SENSOR_MAX_READINGS = 2_000  # enough for a week of 5-minute readings; the chart needs no more
+OPEN_RECALL_STATUSES = ("open", "updated")
+AnchorState = Literal["anchored", "pending"]
+ANCHORED: AnchorState = "anchored"
+PENDING: AnchorState = "pending"
+IN_CHUNK = 900
+
+
+def iso_ms(milliseconds: int) -> str:
+    """RFC 3339 UTC text of a Unix time in ms (`2026-11-20T08:00:00.000Z`)."""
+    moment = dt.datetime.fromtimestamp(milliseconds / 1000, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), IN_CHUNK):
+        yield list(values[start:start + IN_CHUNK])
+
+
+# --- enterprises and places ------------------------------------------------------------
+
+
+def enterprise_names(engine: Engine, enterprise_ids: Iterable[str]) -> dict[str, str]:
+    """Registered (company) names of enterprises, by MemberRegistry id."""
+    wanted = sorted(set(enterprise_ids))
+    names: dict[str, str] = {}
+    with Session(engine) as session:
+        for chunk in _chunks(wanted):
+            for row in session.exec(select(EnterpriseRow).where(col(EnterpriseRow.enterprise_id).in_(chunk))):
+                names[row.enterprise_id] = row.name
+    return names
+
+
+def location_names(engine: Engine, glns: Iterable[str]) -> dict[str, str]:
+    """GLN -> name of the enterprise that registered it as one of its sites."""
+    wanted = sorted(set(glns))
+    names: dict[str, str] = {}
+    with Session(engine) as session:
+        for chunk in _chunks(wanted):
+            # glns_json is a JSON list of 13-digit strings: '"<gln>"' matches exactly one entry.
+            matches = or_(*(col(EnterpriseRow.glns_json).contains(f'"{gln}"') for gln in chunk))
+            for row in session.exec(select(EnterpriseRow).where(matches)):
+                for gln in row.glns:
+                    if gln in chunk:
+                        names.setdefault(gln, row.name)
+    return names
+
+
+def gln_of_location_key(key: str | None) -> str | None:
+    """The GLN in a location node key (`https://id.gs1.org/414/<gln>[/254/<ext>]`)."""
+    prefix = DEFAULT_STEM + "/414/"
+    if key is None or not key.startswith(prefix):
+        return None
+    return key[len(prefix):].split("/", 1)[0]
+
+
+# --- recalls ---------------------------------------------------------------------------
+
+
+def recall_subject(canonical_uri: str) -> str:
+    """`RecallRegistry` subject: 0x + SHA-256 of the canonical Digital Link's UTF-8."""
+    return "0x" + hashlib.sha256(canonical_uri.encode("utf-8")).hexdigest()
+
+
+def recall_keys(link: DigitalLink) -> list[str]:
+    """Canonical URIs whose recall covers `link`, most specific first: the full key path,
+    the serial without lot (SGTIN), the lot, the GTIN (see contracts/README.md)."""
+    bare = DigitalLink(DEFAULT_STEM, link.primary_key, link.qualifiers)
+    keys = [format_digital_link(bare), node_key(format_digital_link(bare))]
+    if link.primary_key[0] == "01":
+        qualifiers = dict(link.qualifiers)
+        if "10" in qualifiers:
+            keys.append(format_digital_link(DigitalLink(DEFAULT_STEM, link.primary_key, (("10", qualifiers["10"]),))))
+        keys.append(format_digital_link(DigitalLink(DEFAULT_STEM, link.primary_key)))
+    return list(dict.fromkeys(keys))
+
+
+@dataclass(frozen=True)
+class RecallState:
+    """The latest chain state of one subject's recall."""
+
+    subject: str
+    recall_class: int | None
+    reason_hash: str
+    opened_at: str | None
+
+
+def open_recall(mirror_engine: Engine, link: DigitalLink) -> RecallState | None:
+    """The open recall covering `link` (most specific subject first), from the mirror."""
+    subjects = [recall_subject(key) for key in recall_keys(link)]
+    with Session(mirror_engine) as session:
+        rows = session.exec(
+            select(ChainRecallHistory)
+            .where(col(ChainRecallHistory.subject).in_(subjects))
+            .order_by(col(ChainRecallHistory.block_number), col(ChainRecallHistory.log_index))
+        ).all()
+        latest: dict[str, ChainRecallHistory] = {}
+        opened: dict[str, ChainRecallHistory] = {}
+        for row in rows:
+            latest[row.subject] = row
+            if row.change == "opened":
+                opened[row.subject] = row
+        for subject in subjects:
+            current = latest.get(subject)
+            if current is None or current.status not in OPEN_RECALL_STATUSES:
+                continue
+            start = opened.get(subject)
+            block = session.get(ChainBlock, start.block_number) if start else None
+            return RecallState(
+                subject=subject,
+                recall_class=current.recall_class if current.recall_class is not None
+                else (start.recall_class if start else None),
+                reason_hash=current.reason_hash,
+                opened_at=iso_ms(block.timestamp * 1000) if block else None,
+            )
+    return None
+
+
+def recall_reason(engine: Engine, reason_hash: str) -> str | None:
+    """The public recall notice behind a reason hash (kept by the recalls package), if known."""
+    from trace_api.provenance.recalls import RecallReason
+
+    with Session(engine) as session:
+        row = session.get(RecallReason, reason_hash.lower())
+        return None if row is None else row.reason
+
+
+# --- timeline --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One step of the product's chain, public fields only."""
+
+    leaf_index: int
+    event_hash_id: str
+    event_type: str
+    biz_step: str | None
+    time_ms: int
+    location: str | None  # location node key
+    enterprise_id: str
+
+
+def timeline_events(engine: Engine, start: DigitalLink) -> tuple[list[TimelineEvent], bool]:
+    """The events of the backward trace from `start` (its own events, its lot, pallets,
+    inputs back to the farm), oldest first; and whether the list was cut."""
+    try:
+        with engine.connect() as connection:
+            result = trace_graph(connection, format_digital_link(start.without_extras()), BACKWARD,
+                                 TIMELINE_DEPTH, max_nodes=TIMELINE_MAX_NODES)
+    except UnknownIdentifierError:
+        return [], False
+    events = [
+        TimelineEvent(
+            leaf_index=e.facts.leaf_index, event_hash_id=e.facts.event_hash_id,
+            event_type=e.facts.event_type, biz_step=e.facts.biz_step,
+            time_ms=e.facts.event_time_ms,
+            location=e.facts.biz_location or e.facts.read_point,
+            enterprise_id=e.facts.enterprise_id,
+        )
+        for e in result.events
+    ]
+    cut = result.truncated or len(events) > TIMELINE_MAX_EVENTS
+    return events[:TIMELINE_MAX_EVENTS], cut
+
+
+def anchor_states(ctx: ApiContext, leaf_indexes: Sequence[int]) -> dict[int, AnchorState]:
+    """`anchored` or `pending` per leaf (display only; the page verifies the proof itself)."""
+    anchors = anchors_for(ctx, leaf_indexes)
+    return {leaf: ANCHORED if anchors.get(leaf) is not None else PENDING for leaf in leaf_indexes}
+
+
+def proof_url(event_hash_id: str) -> str:
+    """The public proof bundle of an event (its hash ID percent-encoded as one segment)."""
+    return f"/v1/events/{quote(event_hash_id, safe='')}/proof"
+
+
+# --- sensor readings -------------------------------------------------------------------
+
+
+def _measurement(report_type: str) -> str:
+    """`gs1:Temperature`, `https://gs1.org/voc/Temperature` -> `Temperature`."""
+    for separator in (":", "/", "#"):
+        report_type = report_type.rsplit(separator, 1)[-1]
+    return report_type
+
+
+def sensor_readings(engine: Engine, events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
+    """Numeric readings from the events' `sensorElementList`, oldest first.
+
+    Only `type`, `value`, `uom` and time leave the server; a report without its own
+    `time` takes its sensor metadata's time, else the event time.
+    """
+    times = {event.leaf_index: event.time_ms for event in events}
+    statement = text("SELECT leaf_index, body FROM api_events WHERE leaf_index IN :leaves").bindparams(
+        bindparam("leaves", expanding=True))
+    readings: list[tuple[str, str, float, str | None]] = []
+    with engine.connect() as connection:
+        for chunk in _chunks(sorted(times)):
+            for leaf_index, body in connection.execute(statement, {"leaves": chunk}):
+                readings.extend(_readings_of(json.loads(body), iso_ms(times[int(leaf_index)])))
+    readings.sort(key=lambda reading: reading[0])
+    return [{"time": time, "type": kind, "value": value, "uom": uom}
+            for time, kind, value, uom in readings[:SENSOR_MAX_READINGS]]
+
+
+def _readings_of(event: dict[str, Any], event_time: str) -> Iterable[tuple[str, str, float, str | None]]:
+    for element in event.get("sensorElementList") or ():
+        metadata = element.get("sensorMetadata") or {}
+        for report in element.get("sensorReport") or ():
+            value = report.get("value")
+            kind = report.get("type")
+            if not isinstance(value, int | float) or isinstance(value, bool) or not isinstance(kind, str):
+                continue
+            time = report.get("time") or metadata.get("time") or event_time
+            yield _utc(str(time)), _measurement(kind), float(value), report.get("uom")
+
+
+def _utc(text_time: str) -> str:
+    try:
+        parsed = dt.datetime.fromisoformat(text_time)
+    except ValueError:
+        return text_time
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return iso_ms(round(parsed.timestamp() * 1000))

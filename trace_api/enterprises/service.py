@@ -1,0 +1,496 @@
+"""Enterprise services: register, suspend, reinstate, rotate keys; the capture identity.
+
+The chain (`MemberRegistry`) is the authority on an enterprise's status and signing key.
+Every change goes on chain first and into `api_enterprises` once the receipt says it
+happened. `capture_identity` answers from a short-lived in-process cache (TTL
+`identity_cache_ttl_s`) filled from the chain, which this process's own suspensions,
+reinstatements and rotations invalidate at once; a change made elsewhere (another API
+process, a regulator's own tool) is seen within the TTL.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from sqlmodel import Session
+from web3 import Web3
+
+from anchoring.core.record_signature import RecordDomain, TraceRecord, sign_record
+from trace_api.auth.api_keys import IssuedKey, create_api_key
+from trace_api.auth.principal import Role
+from trace_api.chain import gateway
+from trace_api.context import ApiContext
+from trace_api.enterprises import ids
+from trace_api.enterprises.custody import KeyRing
+from trace_api.enterprises.store import (
+    EnterpriseActionRow,
+    EnterpriseRow,
+    find_by_uscc,
+    get_enterprise,
+)
+from trace_api.gs1.errors import GS1Error
+from trace_api.gs1.identifiers import verify_gln
+from trace_api.identity import InvalidUSCCError, validate_uscc
+from trace_api.problems import Problem
+
+CUSTODY_SELF = "self"
+CUSTODY_CUSTODIAL = "custodial"
+CHAIN_STATUS = {1: "active", 2: "suspended", 3: "revoked"}
+"""MemberRegistry.EnterpriseStatus values (0 = none)."""
+IDENTITY_SERVICE = "enterprises.identities"
+KEYRING_SERVICE = "enterprises.keyring"
+DOMAIN_SERVICE = "enterprises.record_domain"
+
+
+@dataclass(frozen=True)
+class EnterpriseIdentity:
+    """Who signs for an enterprise now, how its key is held, and whether it may capture."""
+
+    enterprise_id: str
+    name: str
+    signing_address: str
+    custody: str
+    status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewEnterprise:
+    """A registration request (values as given; `register_enterprise` validates them)."""
+
+    name: str
+    uscc: str
+    sectors: Sequence[str]
+    company_prefixes: Sequence[str] = ()
+    glns: Sequence[str] = ()
+    custody: str = CUSTODY_SELF
+    signing_address: str | None = None
+
+
+@dataclass(frozen=True)
+class Registration:
+    enterprise: EnterpriseRow
+    api_key: IssuedKey
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _bad_request(detail: str, **extensions: object) -> Problem:
+    return Problem(400, "invalid-enterprise", "Invalid enterprise", detail, extensions=extensions)
+
+
+def keyring(ctx: ApiContext) -> KeyRing:
+    ring = ctx.services.get(KEYRING_SERVICE)
+    if ring is None:
+        ring = ctx.services.setdefault(KEYRING_SERVICE, KeyRing(ctx.settings.master_key_file))
+    return ring  # type: ignore[no-any-return]
+
+
+class _IdentityCache:
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[EnterpriseIdentity, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, enterprise_id: str) -> EnterpriseIdentity | None:
+        entry = self._entries.get(enterprise_id)
+        if entry is None or entry[1] <= time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, identity: EnterpriseIdentity) -> None:
+        with self._lock:
+            self._entries[identity.enterprise_id] = (identity, time.monotonic() + self.ttl_s)
+
+    def forget(self, enterprise_id: str) -> None:
+        with self._lock:
+            self._entries.pop(enterprise_id, None)
+
+
+def _identities(ctx: ApiContext) -> _IdentityCache:
+    cache = ctx.services.get(IDENTITY_SERVICE)
+    if cache is None:
+        cache = ctx.services.setdefault(
+            IDENTITY_SERVICE, _IdentityCache(ctx.settings.identity_cache_ttl_s))
+    return cache  # type: ignore[no-any-return]
+
+
+def _record_action(session: Session, enterprise_id: str, action: str, actor: str, *,
+                   receipt: dict[str, object] | None = None, reason: str | None = None,
+                   reason_hash: bytes | None = None) -> None:
+    session.add(EnterpriseActionRow(
+        enterprise_id=enterprise_id, action=action, reason=reason,
+        reason_hash=None if reason_hash is None else "0x" + reason_hash.hex(), actor=actor,
+        transaction_hash=None if receipt is None else "0x" + bytes(receipt["transactionHash"]).hex(),  # type: ignore[arg-type]
+        block_number=None if receipt is None else int(receipt["blockNumber"]),  # type: ignore[call-overload]
+        at_ms=_now_ms(),
+    ))
+
+
+def require_enterprise(ctx: ApiContext, enterprise_id: str) -> EnterpriseRow:
+    """The registered enterprise, or 404."""
+    row = get_enterprise(ctx.engine, enterprise_id)
+    if row is None or row.status == "registering":
+        raise Problem(404, "not-found", "Not found", f"no enterprise {enterprise_id}")
+    return row
+
+
+# ------------------------------------------------------------------ registration
+
+
+def _validated(request: NewEnterprise) -> tuple[str, list[str], list[str], list[str], str | None]:
+    try:
+        uscc = validate_uscc(request.uscc)
+    except InvalidUSCCError as exc:
+        raise _bad_request(str(exc), field="uscc", reason=exc.reason) from None
+    sectors = sorted(set(request.sectors))
+    if not sectors or any(sector not in ids.SECTOR_BITS for sector in sectors):
+        raise _bad_request("sectors must name food and/or special_equipment", field="sectors")
+    prefixes = list(request.company_prefixes)
+    if len(set(prefixes)) != len(prefixes):
+        raise _bad_request("a GS1 company prefix is listed twice", field="companyPrefixes")
+    for prefix in prefixes:
+        if not (prefix.isascii() and prefix.isdigit() and 4 <= len(prefix) <= 12):
+            raise _bad_request(f"GS1 company prefix {prefix!r} is not 4-12 digits",
+                               field="companyPrefixes")
+    glns = list(request.glns)
+    for gln in glns:
+        try:
+            verify_gln(gln)
+        except GS1Error as exc:
+            raise _bad_request(f"GLN {gln!r} is invalid: {exc}", field="glns") from None
+    address: str | None = None
+    if request.custody == CUSTODY_SELF:
+        if request.signing_address is None or not Web3.is_address(request.signing_address):
+            raise _bad_request("self-custody needs signingAddress (0x + 40 hex digits)",
+                               field="signingAddress")
+        address = Web3.to_checksum_address(request.signing_address)
+    elif request.custody == CUSTODY_CUSTODIAL:
+        if request.signing_address is not None:
+            raise _bad_request("custodial enterprises get a server-made key; omit signingAddress",
+                               field="signingAddress")
+    else:
+        raise _bad_request("custody must be 'self' or 'custodial'", field="custody")
+    return uscc, sectors, prefixes, glns, address
+
+
+def _clear_stale_registration(ctx: ApiContext, uscc: str) -> None:
+    """A row left `registering` by a crash is dropped if the chain never saw it; else 409."""
+    existing = find_by_uscc(ctx.engine, uscc)
+    if existing is None:
+        return
+    if existing.status == "registering":
+        try:
+            gateway(ctx).call("MemberRegistry", "enterprise", ids.id_bytes(existing.enterprise_id))
+        except Problem as exc:
+            if exc.status != 404:
+                raise
+            with Session(ctx.engine) as session:
+                row = session.get(EnterpriseRow, existing.enterprise_id)
+                if row is not None:
+                    session.delete(row)
+                    session.commit()
+            return
+    raise Problem(409, "enterprise-exists", "Enterprise already registered",
+                  f"an enterprise with this USCC is registered as {existing.enterprise_id}",
+                  extensions={"enterpriseId": existing.enterprise_id})
+
+
+def register_enterprise(ctx: ApiContext, request: NewEnterprise, *, actor: str) -> Registration:
+    """Validate, register on chain (admin operator), store, and issue the first API key."""
+    uscc, sectors, prefixes, glns, address = _validated(request)
+    enterprise_id = ids.enterprise_id_for(uscc)
+    _clear_stale_registration(ctx, uscc)
+    encrypted_key: bytes | None = None
+    if address is None:
+        ring = keyring(ctx)
+        account: LocalAccount = Account.create()
+        address = account.address
+        encrypted_key = ring.master().encrypt(bytes(account.key), enterprise_id=enterprise_id,
+                                              address=address)
+        ring.remember(enterprise_id, account)
+    now = _now_ms()
+    row = EnterpriseRow(
+        enterprise_id=enterprise_id, uscc=uscc, name=request.name, sectors_json=json.dumps(sectors),
+        prefixes_json=json.dumps(prefixes), glns_json=json.dumps(glns), custody=request.custody,
+        signing_address=address, encrypted_key=encrypted_key, status="registering",
+        registered_at_ms=now, updated_at_ms=now,
+    )
+    # Written before the transaction: a custodial key must never exist only on chain.
+    with Session(ctx.engine) as session:
+        session.add(row)
+        session.commit()
+    try:
+        receipt = gateway(ctx).transact(
+            "admin", "MemberRegistry", "registerEnterprise", ids.id_bytes(enterprise_id), address,
+            ids.sectors_mask(sectors), prefixes,
+            ids.metadata_hash(name=request.name, uscc=uscc, sectors=sectors, prefixes=prefixes,
+                              glns=glns),
+        )
+    except BaseException:
+        with Session(ctx.engine) as session:
+            stale = session.get(EnterpriseRow, enterprise_id)
+            if stale is not None:
+                session.delete(stale)
+                session.commit()
+        raise
+    with Session(ctx.engine) as session:
+        stored = session.get(EnterpriseRow, enterprise_id)
+        assert stored is not None
+        stored.status = "active"
+        stored.registration_tx = "0x" + bytes(receipt["transactionHash"]).hex()
+        stored.updated_at_ms = _now_ms()
+        session.add(stored)
+        _record_action(session, enterprise_id, "registered", actor, receipt=receipt)
+        session.commit()
+        session.refresh(stored)
+    api_key = create_api_key(ctx.engine, role=Role.ENTERPRISE, name=f"{request.name} (first key)",
+                             enterprise_id=enterprise_id, created_by=actor)
+    return Registration(enterprise=stored, api_key=api_key)
+
+
+# ------------------------------------------------------------------ status
+
+
+def _set_status(ctx: ApiContext, enterprise_id: str, status: str, action: str, actor: str,
+                receipt: dict[str, object], reason: str | None,
+                reason_digest: bytes | None) -> EnterpriseRow:
+    with Session(ctx.engine) as session:
+        row = session.get(EnterpriseRow, enterprise_id)
+        assert row is not None
+        row.status = status
+        row.updated_at_ms = _now_ms()
+        session.add(row)
+        _record_action(session, enterprise_id, action, actor, receipt=receipt, reason=reason,
+                       reason_hash=reason_digest)
+        session.commit()
+        session.refresh(row)
+    _identities(ctx).forget(enterprise_id)
+    return row
+
+
+def suspend_enterprise(ctx: ApiContext, enterprise_id: str, reason: str, *,
+                       actor: str) -> EnterpriseRow:
+    """Suspend on chain (regulator operator, reason hash); capture stops at once here."""
+    require_enterprise(ctx, enterprise_id)
+    digest = ids.reason_hash(reason)
+    # Forget first: even if the receipt wait fails, the next capture re-reads the chain.
+    _identities(ctx).forget(enterprise_id)
+    receipt = gateway(ctx).transact("regulator", "MemberRegistry", "suspendEnterprise",
+                                    ids.id_bytes(enterprise_id), digest)
+    return _set_status(ctx, enterprise_id, "suspended", "suspended", actor, receipt, reason, digest)
+
+
+def reinstate_enterprise(ctx: ApiContext, enterprise_id: str, reason: str | None, *,
+                         actor: str) -> EnterpriseRow:
+    """Reinstate a suspended enterprise on chain (regulator operator)."""
+    require_enterprise(ctx, enterprise_id)
+    receipt = gateway(ctx).transact("regulator", "MemberRegistry", "reinstateEnterprise",
+                                    ids.id_bytes(enterprise_id))
+    return _set_status(ctx, enterprise_id, "active", "reinstated", actor, receipt, reason,
+                       None if reason is None else ids.reason_hash(reason))
+
+
+# ------------------------------------------------------------------ key rotation
+
+
+def rotate_custodial_key(ctx: ApiContext, enterprise_id: str, *, actor: str) -> EnterpriseRow:
+    """Make a new custodial key and have the old one call `rotateSigningKey(new)`."""
+    row = require_enterprise(ctx, enterprise_id)
+    if row.custody != CUSTODY_CUSTODIAL:
+        raise Problem(409, "wrong-custody", "Not a custodial enterprise",
+                      "self-custody enterprises rotate by sending a signed transaction")
+    ring = keyring(ctx)
+    assert row.encrypted_key is not None
+    old_account = ring.account(enterprise_id, row.signing_address, row.encrypted_key)
+    new_account: LocalAccount = Account.create()
+    new_blob = ring.master().encrypt(bytes(new_account.key), enterprise_id=enterprise_id,
+                                     address=new_account.address)
+    with Session(ctx.engine) as session:  # write-ahead: the new key is stored before it is used
+        stored = session.get(EnterpriseRow, enterprise_id)
+        assert stored is not None
+        stored.pending_address = new_account.address
+        stored.pending_encrypted_key = new_blob
+        session.add(stored)
+        session.commit()
+    _identities(ctx).forget(enterprise_id)
+    receipt = gateway(ctx).transact_as(old_account, "MemberRegistry", "rotateSigningKey",
+                                       new_account.address)
+    ring.remember(enterprise_id, new_account)
+    return _promote_key(ctx, enterprise_id, new_account.address, actor, receipt)
+
+
+def relay_key_rotation(ctx: ApiContext, enterprise_id: str, raw_transaction: bytes, *,
+                       actor: str) -> EnterpriseRow:
+    """Relay a self-custody enterprise's own signed `rotateSigningKey(newKey)` transaction.
+
+    The transaction must be signed by the enterprise's current key and call exactly
+    `MemberRegistry.rotateSigningKey`; the server cannot sign for a key it does not hold,
+    and it checks what it relays so it never forwards someone else's transaction.
+    """
+    row = require_enterprise(ctx, enterprise_id)
+    if row.custody != CUSTODY_SELF:
+        raise Problem(409, "wrong-custody", "Not a self-custody enterprise",
+                      "custodial enterprises rotate with an empty request; the server signs")
+    chain = gateway(ctx)
+    registry = chain.contract("MemberRegistry")
+    try:
+        sender = Account.recover_transaction(raw_transaction)
+        fields = _transaction_fields(raw_transaction)
+        function, arguments = registry.decode_function_input(fields["data"])
+    except Exception:  # noqa: BLE001 - any undecodable input is the caller's error
+        raise _bad_request("signedTransaction is not a signed rotateSigningKey transaction",
+                           field="signedTransaction") from None
+    if (fields["to"] is None or Web3.to_checksum_address(fields["to"]) != registry.address
+            or function.fn_name != "rotateSigningKey"):
+        raise _bad_request("the transaction must call MemberRegistry.rotateSigningKey",
+                           field="signedTransaction")
+    if sender != row.signing_address:
+        raise Problem(403, "wrong-signer", "Not the enterprise's current key",
+                      f"the transaction is signed by {sender}, not {row.signing_address}")
+    new_address = Web3.to_checksum_address(arguments["newKey"])
+    chain.simulate(sender, "MemberRegistry", "rotateSigningKey", new_address)
+    _identities(ctx).forget(enterprise_id)
+    receipt = chain.send_raw(raw_transaction)
+    return _promote_key(ctx, enterprise_id, new_address, actor, receipt)
+
+
+def _transaction_fields(raw: bytes) -> dict[str, object]:
+    """`to` (0x hex or None) and `data` (bytes) of a signed legacy or EIP-2718 transaction."""
+    import rlp
+    from eth_account.typed_transactions import TypedTransaction
+
+    if raw and raw[0] <= 0x7F:  # EIP-2718 typed transaction
+        as_dict = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+        to, data = as_dict.get("to"), as_dict.get("data", b"")
+    else:
+        _nonce, _gas_price, _gas, to, _value, data, *_ = rlp.decode(raw)
+    return {"to": ("0x" + bytes(to).hex()) if to else None, "data": bytes(data)}
+
+
+def _promote_key(ctx: ApiContext, enterprise_id: str, new_address: str, actor: str,
+                 receipt: dict[str, object]) -> EnterpriseRow:
+    with Session(ctx.engine) as session:
+        row = session.get(EnterpriseRow, enterprise_id)
+        assert row is not None
+        if row.pending_address == new_address:
+            row.encrypted_key = row.pending_encrypted_key
+        row.pending_address = None
+        row.pending_encrypted_key = None
+        row.signing_address = new_address
+        row.updated_at_ms = _now_ms()
+        session.add(row)
+        _record_action(session, enterprise_id, "key-rotated", actor, receipt=receipt)
+        session.commit()
+        session.refresh(row)
+    _identities(ctx).forget(enterprise_id)
+    return row
+
+
+# ------------------------------------------------------------------ capture contract
+
+
+def _read_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
+    row = require_enterprise(ctx, enterprise_id)
+    status_code, _sectors, _metadata, signing_key = gateway(ctx).call(
+        "MemberRegistry", "enterprise", ids.id_bytes(enterprise_id))
+    chain_status = CHAIN_STATUS.get(int(status_code), "unknown")
+    chain_key = Web3.to_checksum_address(signing_key)
+    if chain_status != row.status or chain_key != row.signing_address:
+        # The chain changed under us (a crash mid-rotation, or another tool): follow it.
+        with Session(ctx.engine) as session:
+            stored = session.get(EnterpriseRow, enterprise_id)
+            assert stored is not None
+            if chain_key != stored.signing_address and chain_key == stored.pending_address:
+                stored.encrypted_key = stored.pending_encrypted_key
+                stored.pending_address = stored.pending_encrypted_key = None
+            stored.signing_address = chain_key
+            stored.status = chain_status
+            stored.updated_at_ms = _now_ms()
+            session.add(stored)
+            session.commit()
+            session.refresh(stored)
+            row = stored
+    return EnterpriseIdentity(enterprise_id=enterprise_id, name=row.name,
+                              signing_address=chain_key, custody=row.custody, status=chain_status)
+
+
+def capture_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
+    """The enterprise's current signing address, custody and status, for capture.
+
+    Raises Problem 404 for an unknown enterprise and 403 (`enterprise-suspended`) unless
+    it is active on chain. Cheap: answered from memory for `identity_cache_ttl_s`.
+    """
+    cache = _identities(ctx)
+    identity = cache.get(enterprise_id)
+    if identity is None:
+        identity = _read_identity(ctx, enterprise_id)
+        cache.put(identity)
+    if identity.status != "active":
+        raise Problem(403, "enterprise-suspended", "Enterprise may not capture",
+                      f"enterprise {enterprise_id} is {identity.status} on chain",
+                      extensions={"enterpriseId": enterprise_id, "status": identity.status})
+    return identity
+
+
+def record_domain(ctx: ApiContext) -> RecordDomain:
+    """The EIP-712 domain of record signatures on this deployment (computed once)."""
+    domain = ctx.services.get(DOMAIN_SERVICE)
+    if domain is None:
+        domain = ctx.services.setdefault(DOMAIN_SERVICE, RecordDomain(
+            chain_id=ctx.deployment.chain_id, verifying_contract=ctx.deployment.trace_anchor))
+    return domain  # type: ignore[no-any-return]
+
+
+def sign_records(ctx: ApiContext, enterprise_id: str,
+                 event_hashes: Sequence[bytes]) -> list[bytes]:
+    """EIP-712 record signatures (65 bytes each) by a custodial enterprise's current key.
+
+    Raises Problem 403 if the enterprise is suspended, 409 if it is not custodial. The
+    decrypted key is kept in memory, so this costs one secp256k1 signature per event.
+    """
+    identity = capture_identity(ctx, enterprise_id)
+    if identity.custody != CUSTODY_CUSTODIAL:
+        raise Problem(409, "wrong-custody", "Not a custodial enterprise",
+                      "self-custody enterprises sign their own events")
+    private_key = bytes(_custodial_account(ctx, identity).key)
+    domain = record_domain(ctx)
+    submitter = identity.signing_address
+    return [sign_record(TraceRecord(event_hash, submitter), domain, private_key)
+            for event_hash in event_hashes]
+
+
+def transact_as_enterprise(ctx: ApiContext, enterprise_id: str, contract: str, function: str,
+                           *args: object) -> dict[str, object]:
+    """Send `contract.function(*args)` signed by a custodial enterprise's current key (e.g. a
+    recall it opens) and return the receipt. 403 if suspended, 409 if not custodial
+    (self-custody enterprises sign their own transaction; relay it with
+    `gateway(ctx).send_raw`)."""
+    identity = capture_identity(ctx, enterprise_id)
+    if identity.custody != CUSTODY_CUSTODIAL:
+        raise Problem(409, "wrong-custody", "Not a custodial enterprise",
+                      "self-custody enterprises sign their own transactions")
+    return gateway(ctx).transact_as(_custodial_account(ctx, identity), contract, function, *args)
+
+
+def _custodial_account(ctx: ApiContext, identity: EnterpriseIdentity) -> LocalAccount:
+    """The decrypted current key of a custodial enterprise (decrypted once per process)."""
+    ring = keyring(ctx)
+    account = ring.cached(identity.enterprise_id, identity.signing_address)
+    if account is None:
+        row = require_enterprise(ctx, identity.enterprise_id)
+        assert row.encrypted_key is not None
+        account = ring.account(identity.enterprise_id, identity.signing_address,
+                               row.encrypted_key)
+    return account

@@ -1,0 +1,54 @@
+"""The server's label-authenticator key: 32 random bytes in the data dir's secrets folder.
+
+`label-auth.key` (hex, mode 0600) sits beside the other secrets of `traceledger up`
+(the folder of `settings.master_key_file`, else `<node data dir>/../secrets`). It is
+made on first use, read once per app and kept in `ctx.services`; it never appears in a
+log, an error or a response. Losing it makes every printed authenticator unverifiable,
+so it is backed up with the other secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from trace_api.context import ApiContext
+
+KEY_FILE_NAME = "label-auth.key"
+KEY_BYTES = 32
+SERVICE_KEY = "labels.auth_key"
+
+
+def label_key_path(ctx: ApiContext) -> Path:
+    """Where this deployment keeps its label key."""
+    settings = ctx.settings
+    secrets_dir = (settings.master_key_file.parent if settings.master_key_file
+                   else settings.node_data_dir.parent / "secrets")
+    return secrets_dir / KEY_FILE_NAME
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The key in `path`, creating it (0600, never overwriting) if it does not exist yet."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(KEY_BYTES) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    if len(key) < KEY_BYTES:
+        raise ValueError(f"{path} holds {len(key)} bytes; a label key has {KEY_BYTES}")
+    return key
+
+
+def label_key(ctx: ApiContext) -> bytes:
+    """This app's label-authenticator key (loaded or created once)."""
+    key = ctx.services.get(SERVICE_KEY)
+    if key is None:
+        key = ctx.services.setdefault(SERVICE_KEY, load_or_create_key(label_key_path(ctx)))
+    return key  # type: ignore[no-any-return]

@@ -1,0 +1,165 @@
+"""`/v1/products`: product master data (GTIN -> names, class, producer, certifications).
+
+Writing: an enterprise registers GTINs under its own GS1 Company Prefixes (checked
+on chain); an admin may register for any enterprise. Reading is public: every
+field is meant for consumers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from trace_api.auth import CurrentPrincipal, Role
+from trace_api.context import ContextDep
+from trace_api.problems import Problem
+from trace_api.products.classes import ProductClass
+from trace_api.products.ownership import verify_owns_key
+from trace_api.products.service import (
+    Certification,
+    Product,
+    get_product,
+    gtin14_or_problem,
+    list_products,
+    save_product,
+)
+
+router = APIRouter(prefix="/v1/products", tags=["products"])
+
+ENTERPRISE_ID_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+
+
+class Texts(BaseModel):
+    """The same text in Chinese and English."""
+
+    model_config = ConfigDict(extra="forbid")
+    zh: str = Field(default="", max_length=400)
+    en: str = Field(default="", max_length=400)
+
+
+class CertificationModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    standard: str = Field(min_length=1, max_length=200)
+    agency: str = Field(min_length=1, max_length=200)
+    value: str = Field(default="", max_length=200)
+    identification: str = Field(default="", max_length=200)
+
+
+class OriginModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    gln: str | None = Field(default=None, pattern=r"^\d{13}$")
+
+
+class ProductCreate(BaseModel):
+    """A product registration; `enterpriseId` only when an admin registers for someone."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    gtin: str = Field(min_length=8, max_length=14, pattern=r"^\d+$")
+    name: Texts
+    description: Texts = Texts()
+    product_class: ProductClass = Field(alias="productClass")
+    category: str = Field(default="", max_length=120)
+    origin: OriginModel | None = None
+    certifications: list[CertificationModel] = Field(default_factory=list, max_length=50)
+    enterprise_id: str | None = Field(default=None, alias="enterpriseId", pattern=ENTERPRISE_ID_PATTERN)
+
+
+class ProductPublic(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    gtin: str
+    enterprise_id: str = Field(serialization_alias="enterpriseId")
+    name: Texts
+    description: Texts
+    product_class: ProductClass = Field(serialization_alias="productClass")
+    category: str
+    origin: OriginModel | None
+    certifications: list[CertificationModel]
+
+    @classmethod
+    def of(cls, product: Product) -> ProductPublic:
+        return cls(
+            gtin=product.gtin,
+            enterprise_id=product.enterprise_id,
+            name=Texts(**product.name),
+            description=Texts(**product.description),
+            product_class=product.product_class,
+            category=product.category,
+            origin=OriginModel(name=product.origin_name, gln=product.origin_gln)
+            if product.origin_name else None,
+            certifications=[CertificationModel(**vars(c)) for c in product.certifications],
+        )
+
+
+class ProductPage(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    products: list[ProductPublic]
+    next_after: str | None = Field(serialization_alias="nextAfter")
+
+
+@router.post("", status_code=201, response_model=ProductPublic, response_model_by_alias=True,
+             responses={200: {"description": "Replaced an existing product of this enterprise"}})
+def register_product(body: ProductCreate, principal: CurrentPrincipal, ctx: ContextDep,
+                     response: Response) -> ProductPublic:
+    """Register (201) or replace (200) a GTIN's master data.
+
+    403 unless the GTIN is under one of the enterprise's GS1 Company Prefixes (admins may
+    register for any enterprise by giving `enterpriseId`); 409 if another enterprise owns it.
+    """
+    if principal.role == Role.ENTERPRISE and principal.enterprise_id:
+        if body.enterprise_id not in (None, principal.enterprise_id):
+            raise Problem(403, "forbidden", "Not allowed", "an enterprise registers its own products")
+        enterprise_id = principal.enterprise_id
+    elif principal.role == Role.ADMIN:
+        if body.enterprise_id is None:
+            raise Problem(400, "missing-enterprise", "Missing enterpriseId",
+                          "an admin names the producing enterprise")
+        enterprise_id = body.enterprise_id.lower()
+    else:
+        raise Problem(403, "forbidden", "Not allowed", "only enterprises and admins register products")
+    gtin = gtin14_or_problem(body.gtin)
+    verify_owns_key(ctx, enterprise_id, "01", gtin)
+    product, created = save_product(ctx.engine, Product(
+        gtin=gtin,
+        enterprise_id=enterprise_id,
+        name=body.name.model_dump(),
+        description=body.description.model_dump(),
+        product_class=body.product_class,
+        category=body.category,
+        origin_name=body.origin.name if body.origin else None,
+        origin_gln=body.origin.gln if body.origin else None,
+        certifications=tuple(Certification(**c.model_dump()) for c in body.certifications),
+    ))
+    if not created:
+        response.status_code = 200
+    return ProductPublic.of(product)
+
+
+@router.get("", response_model=ProductPage, response_model_by_alias=True)
+def products(
+    ctx: ContextDep,
+    enterprise: Annotated[str | None, Query(pattern=ENTERPRISE_ID_PATTERN)] = None,
+    after: Annotated[str | None, Query(pattern=r"^\d{14}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ProductPage:
+    """Products ordered by GTIN (public); page on with `after=<nextAfter>`."""
+    found = list_products(ctx.engine, enterprise_id=enterprise.lower() if enterprise else None,
+                          after=after, limit=limit)
+    return ProductPage(
+        products=[ProductPublic.of(p) for p in found],
+        next_after=found[-1].gtin if len(found) == limit else None,
+    )
+
+
+@router.get("/{gtin}", response_model=ProductPublic, response_model_by_alias=True)
+def product(gtin: str, ctx: ContextDep) -> ProductPublic:
+    """One product's public master data; 400 for an invalid GTIN, 404 if unknown."""
+    return ProductPublic.of(get_product(ctx.engine, gtin))
+
+
+@router.get("/{gtin}/certifications", response_model=list[CertificationModel])
+def certifications(gtin: str, ctx: ContextDep) -> list[CertificationModel]:
+    """The product's certifications (the `gs1:certificationInfo` link of the resolver)."""
+    return [CertificationModel(**vars(c)) for c in get_product(ctx.engine, gtin).certifications]

@@ -1,0 +1,136 @@
+"""`GET /v1/events/{eventHashId}/proof`: the record's `traceledger.proof/v1` bundle.
+
+Anyone may fetch the public bundle (no `event` member): the scan page needs it, and it
+reveals nothing but the record's salted leaf. Admins, regulators and the enterprise that
+recorded the event also get the event body.
+
+The Event Hash ID goes in the path percent-encoded (`ni%3A%2F%2F%2Fsha-256%3B...`), or
+as its bare 64-digit hex digest.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from anchoring.core.event_hash import HASH_ID_PREFIX, HASH_ID_SUFFIX
+from trace_api.auth import OptionalPrincipal, Principal, Role
+from trace_api.context import ContextDep
+from trace_api.problems import Problem
+from trace_api.proofs.service import build_bundle, load_record, select_leaf
+
+router = APIRouter(tags=["proofs"])
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+class EntryFields(BaseModel):
+    """The entry's fields, decoded for reading; the `entry` bytes are what counts."""
+
+    eventHash: str
+    submitter: str
+    signature: str
+    receivedAt: str
+    salt: str
+
+
+class LogInfo(BaseModel):
+    origin: str
+    verifierKey: str
+
+
+class WitnessInfo(BaseModel):
+    name: str
+    verifierKey: str
+
+
+class AnchorJson(BaseModel):
+    """Where the tree head is on chain (checkable with eth_call)."""
+
+    chainId: int
+    contract: str
+    headIndex: int
+    treeSize: int
+    rootHash: str
+    transactionHash: str
+    blockNumber: int
+    blockHash: str
+    blockTime: int | None
+    witnessedBy: list[str]
+
+
+class ProofBundle(BaseModel):
+    """A `traceledger.proof/v1` bundle (trace_api/README.md, "Proof bundle")."""
+
+    model_config = ConfigDict(json_schema_extra={"description": "traceledger.proof/v1"})
+
+    format: str = Field(description="Always `traceledger.proof/v1`.")
+    eventHashId: str
+    status: str = Field(description="`anchored` or `pending`.")
+    entry: str = Field(description="Base64 of the 158-byte version 1 log entry.")
+    entryFields: EntryFields
+    leafIndex: int
+    treeSize: int | None = Field(description="Anchored head's size, or the latest checkpoint's.")
+    leafHash: str
+    rootHash: str | None
+    inclusionProof: list[str] | None
+    checkpoint: str | None = Field(description="C2SP signed note with witness cosignatures.")
+    log: LogInfo
+    witnesses: list[WitnessInfo]
+    anchor: AnchorJson | None
+    event: dict[str, Any] | None = Field(
+        default=None, description="The event body; only for callers allowed to see it."
+    )
+
+
+def parse_event_hash_id(value: str) -> str:
+    """`ni:///sha-256;<hex>?ver=CBV2.0` from itself or from its bare hex digest; 400 otherwise."""
+    candidate = value.strip()
+    if _DIGEST.fullmatch(candidate.lower()):
+        return f"{HASH_ID_PREFIX}{candidate.lower()}{HASH_ID_SUFFIX}"
+    if candidate.startswith(HASH_ID_PREFIX) and candidate.endswith(HASH_ID_SUFFIX):
+        digest = candidate[len(HASH_ID_PREFIX) : -len(HASH_ID_SUFFIX)]
+        if _DIGEST.fullmatch(digest):
+            return candidate
+    raise Problem(400, "invalid-event-hash-id", "Invalid Event Hash ID",
+                  "expected ni:///sha-256;<64 lowercase hex>?ver=CBV2.0 (percent-encoded) or "
+                  "the 64-digit hex digest")
+
+
+def may_see_event(principal: Principal | None, enterprise_id: str) -> bool:
+    """Admins, regulators and the recording enterprise see event bodies; nobody else."""
+    if principal is None:
+        return False
+    if principal.role in (Role.ADMIN, Role.REGULATOR):
+        return True
+    return principal.enterprise_id is not None and principal.enterprise_id.lower() == enterprise_id.lower()
+
+
+@router.get(
+    "/v1/events/{eventHashId:path}/proof",
+    response_model=ProofBundle,
+    response_model_exclude_unset=True,
+    summary="Proof bundle of a record (traceledger.proof/v1)",
+    responses={400: {"description": "Malformed Event Hash ID"},
+               404: {"description": "No record of this event"}},
+)
+def get_proof(
+    ctx: ContextDep,
+    principal: OptionalPrincipal,
+    eventHashId: Annotated[str, Path(description="Event Hash ID, percent-encoded, or its hex digest.")],
+    leafIndex: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Pick one record when several enterprises recorded the event.")] = None,
+) -> dict[str, Any]:
+    hash_id = parse_event_hash_id(eventHashId)
+    leaf = select_leaf(
+        ctx, hash_id, enterprise_id=principal.enterprise_id if principal else None,
+        leaf_index=leafIndex,
+    )
+    if leaf is None:
+        raise Problem(404, "not-found", "No such record",
+                      f"no record of {hash_id}" + (f" at leaf {leafIndex}" if leafIndex is not None else ""))
+    record = load_record(ctx, leaf)
+    bundle = build_bundle(ctx, leaf, include_event=may_see_event(principal, record.enterprise_id))
+    return bundle

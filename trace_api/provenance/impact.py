@@ -1,0 +1,104 @@
+"""What a recall reaches: the forward trace from its subject, as lists by category.
+
+Every downstream lot (GTIN + lot, or a whole GTIN), serialised item, logistic unit
+(SSCC), asset, location, party and recording enterprise, each once, sorted. CSV rows
+are `category,id,depth` (depth in identifier hops from the recalled thing; empty for
+places and enterprises, which are where things went rather than things).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from trace_api.provenance.graph import FORWARD, is_transformation
+from trace_api.provenance.identifiers import (
+    ASSET,
+    ENTERPRISE,
+    ITEM,
+    LOCATION,
+    LOGISTIC_UNIT,
+    LOT,
+    OTHER,
+    PARTY,
+    PRODUCT,
+    RETURNABLE_ASSET,
+    kind_of_key,
+)
+from trace_api.provenance.reader import SqlGraphReader
+from trace_api.provenance.trace import MAX_DEPTH, places_of, reach
+
+IMPACT_MAX_NODES = 500_000
+"""A recall must list everything it reaches; this only guards against a runaway graph."""
+
+CATEGORY_OF_KIND = {LOT: "lot", PRODUCT: "lot", ITEM: "item", LOGISTIC_UNIT: "logistic_unit",
+                    ASSET: "asset", RETURNABLE_ASSET: "asset", OTHER: "other", LOCATION: "location",
+                    PARTY: "party", ENTERPRISE: "enterprise"}
+CATEGORIES = ("lot", "item", "logistic_unit", "asset", "other", "location", "party", "enterprise")
+
+
+@dataclass(frozen=True)
+class ImpactEntry:
+    category: str
+    id: str
+    depth: int | None
+
+
+@dataclass(frozen=True)
+class Impact:
+    """The affected things, by category, and whether the walk was cut (it should not be)."""
+
+    start: str
+    entries: list[ImpactEntry]
+    truncated: bool
+    truncation_reason: str | None
+
+    def by_category(self) -> dict[str, list[ImpactEntry]]:
+        grouped: dict[str, list[ImpactEntry]] = {category: [] for category in CATEGORIES}
+        for entry in self.entries:
+            grouped[entry.category].append(entry)
+        return grouped
+
+    def counts(self) -> dict[str, int]:
+        return {category: len(entries) for category, entries in self.by_category().items()}
+
+
+def compute_impact(connection: Connection, node_key: str, *, max_nodes: int = IMPACT_MAX_NODES) -> Impact:
+    """The forward walk from `node_key` at full depth, flattened into impact entries: the
+    identifiers reached, and the places, parties and enterprises of their events.
+
+    Raises as `trace.trace_graph` (unknown or malformed identifier). Builds no edges and
+    checks no signatures: a recall list is about what, where and who, quickly.
+    """
+    reader = SqlGraphReader(connection)
+    reached = reach(reader, node_key, FORWARD, MAX_DEPTH, None, max_nodes)
+    entries: dict[tuple[str, str], ImpactEntry] = {}
+    for key, depths in reached.depths.items():
+        kind = reached.root_kind if key == reached.root else kind_of_key(key)
+        category = CATEGORY_OF_KIND.get(kind)
+        if category is not None:  # transformation joints are not affected things
+            entries[(category, key)] = ImpactEntry(category, key, depths.get(FORWARD))
+    identifiers = [key for key in reached.depths if not is_transformation(key)]
+    for event in reader.events(sorted(reader.leaves_naming(identifiers))).values():
+        entries.setdefault(("enterprise", event.enterprise_id.lower()),
+                           ImpactEntry("enterprise", event.enterprise_id.lower(), None))
+        for _relation, target, kind in places_of(event):
+            category = CATEGORY_OF_KIND.get(kind)
+            if category is not None:  # transactions are documents, not places
+                entries.setdefault((category, target), ImpactEntry(category, target, None))
+    ordered = sorted(entries.values(), key=lambda e: (CATEGORIES.index(e.category), e.id))
+    return Impact(start=reached.root, entries=ordered, truncated=reached.truncation_reason is not None,
+                  truncation_reason=reached.truncation_reason)
+
+
+def format_impact_csv(impact: Impact) -> str:
+    """CSV (RFC 4180, CRLF line ends) with a header row: category,id,depth."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(("category", "id", "depth"))
+    for entry in impact.entries:
+        writer.writerow((entry.category, entry.id, "" if entry.depth is None else entry.depth))
+    return out.getvalue()

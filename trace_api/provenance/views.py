@@ -1,0 +1,92 @@
+"""JSON shapes of traces, recalls and impact (camelCase, times as RFC 3339 UTC)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from trace_api.provenance.impact import Impact
+from trace_api.provenance.recalls import RecallReceipt, RecallView
+from trace_api.provenance.trace import TraceEvent, TraceResult
+
+CLASS_NAMES = {1: "I", 2: "II", 3: "III"}
+
+
+def iso_ms(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _event_json(event: TraceEvent) -> dict[str, Any]:
+    facts, state = event.facts, event.verification
+    return {
+        "eventHashId": facts.event_hash_id, "leafIndex": facts.leaf_index, "eventType": facts.event_type,
+        "action": facts.action, "bizStep": facts.biz_step, "disposition": facts.disposition,
+        "eventTime": iso_ms(facts.event_time_ms), "readPoint": facts.read_point,
+        "bizLocation": facts.biz_location, "enterpriseId": facts.enterprise_id,
+        "verification": {"signature": state.signature, "anchored": state.anchored,
+                         "inclusion": state.inclusion, "verified": state.verified, "anchor": state.anchor},
+        "proofUrl": f"/v1/events/{facts.event_hash_id}/proof",
+    }
+
+
+def trace_json(result: TraceResult) -> dict[str, Any]:
+    hash_of = {e.facts.leaf_index: e.facts.event_hash_id for e in result.events}
+    verified = sum(1 for e in result.events if e.verification.verified)
+    return {
+        "id": result.root, "kind": result.root_kind, "direction": result.direction, "depth": result.depth,
+        "at": iso_ms(result.at_ms), "verdict": result.verdict,
+        "truncated": result.truncated, "truncationReason": result.truncation_reason,
+        "counts": {"nodes": len(result.nodes), "edges": len(result.edges), "events": len(result.events),
+                   "verifiedEvents": verified},
+        "nodes": [{"id": n.id, "kind": n.kind, "depth": n.depth} for n in result.nodes],
+        "edges": [{"source": e.source, "target": e.target, "relation": e.relation,
+                   "eventHashId": hash_of.get(e.leaf_index), "leafIndex": e.leaf_index,
+                   **({"quantity": e.quantity, "uom": e.uom} if e.quantity is not None else {})}
+                  for e in result.edges],
+        "events": [_event_json(e) for e in result.events],
+        "cycles": result.cycles,
+    }
+
+
+def receipt_json(receipt: RecallReceipt, status: str) -> dict[str, Any]:
+    return {"id": receipt.subject, "subject": receipt.subject, "uri": receipt.uri, "status": status,
+            "class": CLASS_NAMES.get(receipt.recall_class) if receipt.recall_class else None,
+            "reason": receipt.reason, "reasonHash": receipt.reason_hash,
+            "transactionHash": receipt.transaction_hash, "blockNumber": receipt.block_number}
+
+
+def recall_json(view: RecallView) -> dict[str, Any]:
+    return {
+        "id": view.subject, "subject": view.subject, "uri": view.uri, "status": view.status,
+        "class": CLASS_NAMES.get(view.recall_class) if view.recall_class else None,
+        "sequence": view.sequence, "reason": view.reason, "openedByEnterprise": view.opened_by_enterprise,
+        "history": [{
+            "change": c.change, "status": c.status,
+            "class": CLASS_NAMES.get(c.recall_class) if c.recall_class else None,
+            "reasonHash": c.reason_hash, "reason": c.reason, "issuer": c.issuer, "enterpriseId": c.enterprise_id,
+            "companyPrefix": c.company_prefix, "blockNumber": c.block_number,
+            "time": iso_ms(c.block_time_ms), "transactionHash": c.transaction_hash,
+        } for c in view.history],
+    }
+
+
+def impact_json(view: RecallView, impact: Impact | None) -> dict[str, Any]:
+    grouped = impact.by_category() if impact is not None else {}
+    return {
+        "recall": recall_json(view),
+        "start": impact.start if impact is not None else view.node_key,
+        "truncated": impact.truncated if impact is not None else False,
+        "truncationReason": impact.truncation_reason if impact is not None else None,
+        "counts": impact.counts() if impact is not None else {},
+        **{_plural(category): [{"id": e.id, "depth": e.depth} for e in entries]
+           for category, entries in grouped.items()},
+    }
+
+
+def _plural(category: str) -> str:
+    return {"lot": "lots", "item": "items", "logistic_unit": "logisticUnits", "asset": "assets",
+            "other": "otherIdentifiers", "location": "locations", "party": "parties",
+            "enterprise": "enterprises"}[category]

@@ -1,0 +1,374 @@
+"""What verification asks the chain, over plain JSON-RPC (`eth_call`, `eth_getBlockByNumber`).
+
+Verdicts rest on these answers, never on the SQL mirror (DESIGN.md, "Trust"). The reader
+speaks raw JSON-RPC on one keep-alive HTTP connection, so a third party can point it at
+any node (ours, Besu, anvil) or at the API's read-only proxy `/v1/chain/rpc`.
+
+Caching keeps a verification within a few milliseconds, and only immutable answers are
+cached: the root anchored at a tree size (TraceAnchor only appends; a second root for a
+size reverts `ConflictingRoot`), a head's block and time, the registry address, the
+timestamps of blocks at least `SETTLED_DEPTH` below the head, and a member's role at
+such a block (state at a past block never changes). Anything about the head block is
+asked again each time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode
+
+from anchoring.core.keccak import keccak256
+
+__all__ = ["AnchoredHeadOnChain", "CallReverted", "ChainReadError", "ChainReader", "MemberStatus"]
+
+RPC_TIMEOUT_S = 10.0
+SETTLED_DEPTH = 2
+"""Blocks this deep are treated as settled for caching. Clique with one sealer never
+reorganises; with several, EIP-225's difficulty rule settles forks within a few blocks."""
+CACHE_ENTRIES = 65_536
+"""Per cache; a root is 32 bytes, a role answer a bool: a few MB when full."""
+
+ROLE_ENTERPRISE = 5  # contracts/src/Roles.sol, part of the ABI
+
+
+def _selector(signature: str) -> bytes:
+    return keccak256(signature.encode("ascii"))[:4]
+
+
+_ROOT_AT_SIZE = _selector("rootAtSize(uint64)")
+_HEAD_INDEX_BY_SIZE = _selector("headIndexBySize(uint64)")
+_HEAD_AT = _selector("headAt(uint256)")
+_REGISTRY = _selector("registry()")
+_HAS_ROLE = _selector("hasRole(address,uint8)")
+_ENTERPRISE_OF = _selector("enterpriseOf(address)")
+_HAS_WITNESSED = _selector("hasWitnessed(uint256,address)")
+_VERIFY_INCLUSION = _selector("verifyInclusion(bytes32,uint64,uint64,bytes32[])")
+_UNKNOWN_TREE_SIZE = _selector("UnknownTreeSize(uint64)")
+
+
+class ChainReadError(Exception):
+    """The node could not be asked (down, bad answer); not a verdict about the record."""
+
+
+def decode(types: list[str], data: bytes) -> tuple[Any, ...]:
+    """ABI-decode a call result; a malformed answer is a `ChainReadError`."""
+    try:
+        return tuple(abi_decode(types, data))
+    except Exception as exc:
+        raise ChainReadError(f"undecodable call result 0x{data.hex()}: {exc}") from exc
+
+
+class CallReverted(Exception):
+    """An `eth_call` reverted; `data` holds the revert data (custom error)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(f"call reverted with 0x{data.hex()}")
+        self.data = data
+
+
+@dataclass(frozen=True)
+class AnchoredHeadOnChain:
+    """`TraceAnchor.headAt(headIndexBySize(treeSize))` as the chain says it."""
+
+    head_index: int
+    tree_size: int
+    root_hash: bytes
+    block_number: int
+    block_time: int
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    """Whether `account` held the enterprise role at `block_number` (state after it)."""
+
+    account: str
+    block_number: int
+    block_time: int
+    active: bool
+    enterprise_id: str
+
+
+class _Lru(OrderedDict[Any, Any]):
+    def __init__(self, size: int = CACHE_ENTRIES) -> None:
+        super().__init__()
+        self.size = size
+        self.lock = threading.Lock()
+
+    def get_value(self, key: Any) -> Any:
+        with self.lock:
+            value = self.get(key)
+            if value is not None:
+                self.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self.lock:
+            self[key] = value
+            self.move_to_end(key)
+            while len(self) > self.size:
+                self.popitem(last=False)
+
+
+class ChainReader:
+    """Reads TraceAnchor and MemberRegistry state over JSON-RPC, caching what is immutable.
+
+    Thread-safe (one `httpx.Client`, locked caches). `close()` releases the connection.
+    """
+
+    def __init__(self, rpc_url: str, *, client: httpx.Client | None = None) -> None:
+        self.rpc_url = rpc_url
+        self._client = client or httpx.Client(timeout=RPC_TIMEOUT_S)
+        self._own_client = client is None
+        self._ids = iter(range(1, 1 << 62))
+        self._chain_id: int | None = None
+        self._last_head: int | None = None
+        self._registry: dict[str, str] = {}
+        self._roots = _Lru()
+        self._heads = _Lru()
+        self._block_times = _Lru()
+        self._roles = _Lru()
+        self._enterprise_of = _Lru()
+        self._witnessed = _Lru()
+        self._at_time = _Lru()
+
+    def close(self) -> None:
+        if self._own_client:
+            self._client.close()
+
+    # ------------------------------------------------------------------ JSON-RPC
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        try:
+            response = self._client.post(
+                self.rpc_url,
+                json={"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params},
+            )
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ChainReadError(f"{method} to {self.rpc_url} failed: {exc}") from exc
+        if not isinstance(body, dict):
+            raise ChainReadError(f"{method}: not a JSON-RPC response")
+        error = body.get("error")
+        if error is not None:
+            data = error.get("data") if isinstance(error, dict) else None
+            if method == "eth_call" and isinstance(data, str) and data.startswith("0x"):
+                raise CallReverted(bytes.fromhex(data[2:]))
+            raise ChainReadError(f"{method}: {error}")
+        return body.get("result")
+
+    def call(self, to: str, data: bytes, block: int | str = "latest") -> bytes:
+        """`eth_call` of `data` on `to` at `block`; raises `CallReverted` or `ChainReadError`."""
+        tag = hex(block) if isinstance(block, int) else block
+        result = self._rpc("eth_call", [{"to": to, "data": "0x" + data.hex()}, tag])
+        if not isinstance(result, str) or not result.startswith("0x"):
+            raise ChainReadError(f"eth_call returned {result!r}")
+        return bytes.fromhex(result[2:])
+
+    def chain_id(self) -> int:
+        """`eth_chainId`, asked once."""
+        if self._chain_id is None:
+            self._chain_id = int(self._rpc("eth_chainId", []), 16)
+        return self._chain_id
+
+    def block_number(self) -> int:
+        """The node's head block number (remembered for the caching rules)."""
+        head = int(self._rpc("eth_blockNumber", []), 16)
+        self._last_head = head
+        return head
+
+    def block_time(self, number: int, head: int | None = None) -> int | None:
+        """Timestamp of block `number`, None if the node has no such block yet."""
+        cached = self._block_times.get_value(number)
+        if cached is not None:
+            return int(cached)
+        block = self._rpc("eth_getBlockByNumber", [hex(number), False])
+        if block is None:
+            return None
+        timestamp = int(block["timestamp"], 16)
+        if head is not None and number <= head - SETTLED_DEPTH:
+            self._block_times.put(number, timestamp)
+        return timestamp
+
+    # ------------------------------------------------------------------ TraceAnchor
+
+    def registry(self, trace_anchor: str) -> str:
+        """The MemberRegistry a TraceAnchor consults (immutable in the contract)."""
+        address = self._registry.get(trace_anchor)
+        if address is None:
+            (raw,) = decode(["address"], self.call(trace_anchor, _REGISTRY))
+            address = str(raw)
+            self._registry[trace_anchor] = address
+        return address
+
+    def anchored_head(self, trace_anchor: str, tree_size: int) -> AnchoredHeadOnChain | None:
+        """The head anchored at exactly `tree_size`, or None if none is (yet)."""
+        key = (trace_anchor, tree_size)
+        cached = self._heads.get_value(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        try:
+            (head_index,) = decode(
+                ["uint256"], self.call(trace_anchor, _HEAD_INDEX_BY_SIZE + encode(["uint64"], [tree_size]))
+            )
+        except CallReverted as exc:
+            if exc.data[:4] == _UNKNOWN_TREE_SIZE:
+                return None
+            raise
+        size, block_number, timestamp, root = decode(
+            ["(uint64,uint64,uint64,bytes32)"],
+            self.call(trace_anchor, _HEAD_AT + encode(["uint256"], [head_index])),
+        )[0]
+        head = AnchoredHeadOnChain(int(head_index), int(size), bytes(root), int(block_number),
+                                   int(timestamp))
+        self._heads.put(key, head)
+        return head
+
+    def root_at_size(self, trace_anchor: str, tree_size: int) -> bytes | None:
+        """`TraceAnchor.rootAtSize(treeSize)`; None when no head of that size is anchored."""
+        key = (trace_anchor, tree_size)
+        cached = self._roots.get_value(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        try:
+            (root,) = decode(
+                ["bytes32"], self.call(trace_anchor, _ROOT_AT_SIZE + encode(["uint64"], [tree_size]))
+            )
+        except CallReverted as exc:
+            if exc.data[:4] == _UNKNOWN_TREE_SIZE:
+                return None
+            raise
+        self._roots.put(key, bytes(root))
+        return bytes(root)
+
+    def verify_inclusion_on_chain(
+        self, trace_anchor: str, leaf_hash: bytes, leaf_index: int, tree_size: int,
+        proof: list[bytes],
+    ) -> bool:
+        """`TraceAnchor.verifyInclusion(...)` by eth_call (not cached: used by tools)."""
+        data = _VERIFY_INCLUSION + encode(
+            ["bytes32", "uint64", "uint64", "bytes32[]"], [leaf_hash, leaf_index, tree_size, proof]
+        )
+        (result,) = decode(["bool"], self.call(trace_anchor, data))
+        return bool(result)
+
+    def has_witnessed(self, trace_anchor: str, head_index: int, witness: str) -> bool:
+        """`TraceAnchor.hasWitnessed(headIndex, witness)`; a true answer never changes."""
+        key = (trace_anchor, head_index, witness.lower())
+        if self._witnessed.get_value(key):
+            return True
+        (result,) = decode(
+            ["bool"],
+            self.call(trace_anchor, _HAS_WITNESSED + encode(["uint256", "address"], [head_index, witness])),
+        )
+        if result:
+            self._witnessed.put(key, True)
+        return bool(result)
+
+    # ------------------------------------------------------------------ MemberRegistry
+
+    def block_at_time(
+        self, timestamp: int, *, hint: Callable[[int], int | None] | None = None
+    ) -> tuple[int, int] | None:
+        """(number, time) of the last block with time <= `timestamp`; None if even block 0
+        is later. `hint(timestamp)` may guess the number (e.g. from the SQL mirror); the
+        guess is only used once the chain confirms it (its time <= timestamp < the next
+        block's time), else a binary search over `eth_getBlockByNumber` decides."""
+        cached = self._at_time.get_value(timestamp)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        head = self._last_head if self._last_head is not None else self.block_number()
+        found = self._confirmed_hint(timestamp, hint, head) if hint is not None else None
+        if found is None:
+            head = self.block_number()
+            found = self._search(timestamp, head)
+        # Settled only once the block after the answer is settled too: a later block with
+        # the same second could still join before it. The remembered head may be stale:
+        # ask again before deciding the answer cannot be cached yet.
+        if found is not None and found[0] + 1 > head - SETTLED_DEPTH:
+            head = self.block_number()
+        if found is not None and found[0] + 1 <= head - SETTLED_DEPTH:
+            self._at_time.put(timestamp, found)
+        return found
+
+    def _confirmed_hint(
+        self, timestamp: int, hint: Callable[[int], int | None], head: int
+    ) -> tuple[int, int] | None:
+        guess = hint(timestamp)
+        if guess is None or not 0 <= guess < head:
+            return None
+        guess_time = self.block_time(guess, head)
+        next_time = self.block_time(guess + 1, head)
+        if guess_time is None or next_time is None:
+            return None
+        if guess_time <= timestamp < next_time:
+            return guess, guess_time
+        return None
+
+    def _search(self, timestamp: int, head: int) -> tuple[int, int] | None:
+        head_time = self.block_time(head, head)
+        if head_time is None:
+            raise ChainReadError(f"the node has no block {head}, its own head")
+        if head_time <= timestamp:
+            return head, head_time
+        first_time = self.block_time(0, head)
+        if first_time is None or first_time > timestamp:
+            return None
+        low, high = 0, head
+        while high - low > 1:  # time(low) <= timestamp < time(high)
+            middle = (low + high) // 2
+            middle_time = self.block_time(middle, head)
+            if middle_time is not None and middle_time <= timestamp:
+                low = middle
+            else:
+                high = middle
+        low_time = self.block_time(low, head)
+        assert low_time is not None
+        return low, low_time
+
+    def member_status_at(
+        self, trace_anchor: str, account: str, timestamp: int, *,
+        hint: Callable[[int], int | None] | None = None,
+    ) -> MemberStatus | None:
+        """Was `account` an active enterprise signing key (its enterprise not suspended or
+        revoked, the key not rotated away) after the last block with time <= `timestamp`?
+
+        Asks `MemberRegistry.hasRole(account, Enterprise)` by `eth_call` at that block.
+        None when the chain has no block that early.
+        """
+        found = self.block_at_time(timestamp, hint=hint)
+        if found is None:
+            return None
+        block_number, block_time = found
+        registry = self.registry(trace_anchor)
+        key = (registry, account.lower(), block_number)
+        active = self._roles.get_value(key)
+        if active is None:
+            (result,) = decode(
+                ["bool"],
+                self.call(registry, _HAS_ROLE + encode(["address", "uint8"], [account, ROLE_ENTERPRISE]),
+                          block_number),
+            )
+            active = bool(result)
+            if self._last_head is not None and block_number <= self._last_head - SETTLED_DEPTH:
+                self._roles.put(key, active)
+        return MemberStatus(account, block_number, block_time, bool(active),
+                            self.enterprise_of(registry, account))
+
+    def enterprise_of(self, registry: str, account: str) -> str:
+        """`MemberRegistry.enterpriseOf(account)` as 0x-hex; set once per address, ever."""
+        key = (registry, account.lower())
+        cached = self._enterprise_of.get_value(key)
+        if cached is not None:
+            return str(cached)
+        (raw,) = decode(["bytes32"], self.call(registry, _ENTERPRISE_OF + encode(["address"], [account])))
+        enterprise_id = "0x" + bytes(raw).hex()
+        if any(raw):
+            self._enterprise_of.put(key, enterprise_id)
+        return enterprise_id
