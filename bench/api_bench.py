@@ -313,7 +313,7 @@ def _measure_verify(system: System, documents: list[tuple[bytes, list[str]]],
 
     from trace_api.verification.service import Verifier, verify
 
-    chosen = []  # (event, bundle) of the first `count` events of the first documents
+    chosen: list[tuple[dict[str, Any], str]] = []  # (event, hash ID), first `count` events
     with httpx.Client(timeout=60) as client:
         for body, hash_ids in documents:
             document = json.loads(body)

@@ -17,6 +17,11 @@ PostgreSQL) exactly as capture loads them; `load_network` takes an `also_write` 
 other tables (the audit export bench adds `api_events` rows through it). Then random
 identifiers (farm lots, product lots, cases, pallets) are traced backward, forward and
 both at several depths, and the recall lot's impact is computed.
+
+The figures are the graph part of `/v1/trace` (`trace_graph`: walk, events, places,
+cycles). Per-event verification (`event_states`: anchors from the mirror, signature and
+inclusion re-checked for the first 200 events) needs log entries and a chain, which a
+generated network has not; it is not in these figures.
 """
 
 from __future__ import annotations

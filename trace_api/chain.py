@@ -19,10 +19,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode as abi_decode
+from eth_abi.abi import decode as abi_decode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils.abi import function_signature_to_4byte_selector
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
@@ -192,7 +192,7 @@ class ChainGateway:
         with self._lock_for(account.address):
             try:
                 gas = int(call.estimate_gas({"from": account.address}) * GAS_MARGIN)
-                transaction = call.build_transaction({  # type: ignore[arg-type]
+                transaction = call.build_transaction({
                     "from": account.address,
                     "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
                     "gas": gas, "chainId": self.chain_id, **fee_params(self.w3),

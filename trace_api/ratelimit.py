@@ -14,6 +14,7 @@ import hashlib
 import math
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from trace_api.problems import Problem, problem_response
@@ -67,7 +68,7 @@ def too_many_requests(wait_s: float) -> Problem:
                    headers={"Retry-After": str(retry_after)})
 
 
-def client_key(scope: dict[str, Any]) -> str:
+def client_key(scope: Mapping[str, Any]) -> str:
     """`cred:<sha256 of the credential header>` if one is presented, else `ip:<address>`."""
     for name, value in scope.get("headers", ()):
         if name in (b"authorization", b"x-api-key") and value:
@@ -75,7 +76,7 @@ def client_key(scope: dict[str, Any]) -> str:
     return address_key(scope)
 
 
-def address_key(scope: dict[str, Any]) -> str:
+def address_key(scope: Mapping[str, Any]) -> str:
     client = scope.get("client")
     return "ip:" + (client[0] if client else "unknown")
 

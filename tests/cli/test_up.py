@@ -148,7 +148,8 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
     assert process.wait(timeout=60) == 0
     assert "stopped" in "".join(lines)
     assert not _port_open(rpc_port) and not _port_open(log_port) and not _port_open(api_port)
-    secret = admin_key.rsplit("_", 1)[1]
+    secret = admin_key.split("_", 2)[2]
+    assert len(secret) == 43
     assert secret not in "".join(lines)
     log_files = list((data_dir / "logs").glob("*.log"))
     assert {path.name for path in log_files} >= {"init.log", "node.log", "log.log",

@@ -75,6 +75,12 @@ class SignaturePool:
             results.extend(chunk_result)
         return results
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers (for measurements)."""
+        executor = self._executor
+        processes = getattr(executor, "_processes", None) or {}
+        return list(processes)
+
     def close(self) -> None:
         """Stop the worker processes (waits for running chunks)."""
         with self._lock:

@@ -67,10 +67,6 @@ def _aad(enterprise_id: str, address: str) -> bytes:
     return f"traceledger-custodial-key/v1|{enterprise_id}|{address}".encode("ascii")
 
 
-def new_account() -> LocalAccount:
-    return Account.create()
-
-
 class KeyRing:
     """Decrypted custodial accounts by (enterprise id, address), decrypted once per process."""
 

@@ -20,7 +20,7 @@ from pydantic.alias_generators import to_camel
 from trace_api.auth import CurrentPrincipal, Principal, Role, require_roles
 from trace_api.auth.routes import ApiKeyIssued, key_public
 from trace_api.context import ContextDep
-from trace_api.enterprises import service
+from trace_api.enterprises import rotation, service
 from trace_api.enterprises.store import (
     EnterpriseActionRow,
     EnterpriseRow,
@@ -111,13 +111,13 @@ def _when(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
 
 
-def _public(row: EnterpriseRow) -> dict[str, object]:
-    return {
-        "enterprise_id": row.enterprise_id, "name": row.name, "uscc": row.uscc, "sectors": row.sectors,
-        "company_prefixes": row.prefixes, "glns": row.glns, "custody": row.custody,
-        "signing_address": row.signing_address, "status": row.status,
-        "registered_at": _when(row.registered_at_ms), "registration_transaction": row.registration_tx,
-    }
+def _public(row: EnterpriseRow) -> EnterprisePublic:
+    return EnterprisePublic(
+        enterprise_id=row.enterprise_id, name=row.name, uscc=row.uscc, sectors=row.sectors,
+        company_prefixes=row.prefixes, glns=row.glns, custody=row.custody,
+        signing_address=row.signing_address, status=row.status,
+        registered_at=_when(row.registered_at_ms), registration_transaction=row.registration_tx,
+    )
 
 
 def _action(row: EnterpriseActionRow) -> EnterpriseAction:
@@ -146,7 +146,7 @@ def register(body: EnterpriseCreate, ctx: ContextDep, principal: Admin) -> Enter
     ), actor=_actor(principal))
     issued = registration.api_key
     return EnterpriseRegistered(
-        **_public(registration.enterprise),
+        **_public(registration.enterprise).model_dump(),
         api_key=ApiKeyIssued(**key_public(issued.row).model_dump(), key=issued.key),
     )
 
@@ -159,7 +159,7 @@ def list_all(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[EnterprisePublic]:
     """Registered enterprises, oldest first (admins and regulators)."""
-    return [EnterprisePublic(**_public(row))
+    return [_public(row)
             for row in list_enterprises(ctx.engine, status=status, limit=limit, offset=offset)]
 
 
@@ -170,7 +170,7 @@ def detail(enterprise_id: EnterpriseIdPath, ctx: ContextDep,
     """One enterprise with its on-chain history (staff, or the enterprise itself)."""
     _may_see(principal, enterprise_id)
     row = service.require_enterprise(ctx, enterprise_id)
-    return EnterpriseDetail(**_public(row),
+    return EnterpriseDetail(**_public(row).model_dump(),
                             history=[_action(a) for a in list_actions(ctx.engine, enterprise_id)])
 
 
@@ -179,7 +179,7 @@ def suspend(enterprise_id: EnterpriseIdPath, body: StatusChange, ctx: ContextDep
             principal: Regulator) -> EnterprisePublic:
     """Suspend (regulators): on chain with the reason's hash; capture stops at once."""
     row = service.suspend_enterprise(ctx, enterprise_id, body.reason, actor=_actor(principal))
-    return EnterprisePublic(**_public(row))
+    return _public(row)
 
 
 @router.post("/{enterprise_id}/reinstatement", response_model=EnterprisePublic, responses=ON_CHAIN)
@@ -188,7 +188,7 @@ def reinstate(enterprise_id: EnterpriseIdPath, ctx: ContextDep, principal: Regul
     """Reinstate a suspended enterprise (regulators)."""
     row = service.reinstate_enterprise(ctx, enterprise_id, body.reason if body else None,
                                        actor=_actor(principal))
-    return EnterprisePublic(**_public(row))
+    return _public(row)
 
 
 @router.post("/{enterprise_id}/key-rotation", response_model=EnterprisePublic, responses=ON_CHAIN)
@@ -204,11 +204,11 @@ def rotate_key(enterprise_id: EnterpriseIdPath, ctx: ContextDep,
         if signed is not None:
             raise Problem(400, "invalid-request", "Invalid request",
                           "custodial enterprises rotate without signedTransaction")
-        row = service.rotate_custodial_key(ctx, enterprise_id, actor=_actor(principal))
+        row = rotation.rotate_custodial_key(ctx, enterprise_id, actor=_actor(principal))
     else:
         if signed is None or len(signed) % 2:
             raise Problem(400, "invalid-request", "Invalid request",
                           "self-custody rotation needs signedTransaction (0x + even hex)")
-        row = service.relay_key_rotation(ctx, enterprise_id, bytes.fromhex(signed[2:]),
+        row = rotation.relay_key_rotation(ctx, enterprise_id, bytes.fromhex(signed[2:]),
                                          actor=_actor(principal))
-    return EnterprisePublic(**_public(row))
+    return _public(row)

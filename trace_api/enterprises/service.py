@@ -1,8 +1,10 @@
-"""Enterprise services: register, suspend, reinstate, rotate keys; the capture identity.
+"""Enterprise services: register, suspend, reinstate; the capture identity and custodial
+signing (key rotation is in `rotation.py`).
 
 The chain (`MemberRegistry`) is the authority on an enterprise's status and signing key.
-Every change goes on chain first and into `api_enterprises` once the receipt says it
-happened. `capture_identity` answers from a short-lived in-process cache (TTL
+Every change goes on chain and is recorded in `api_enterprises` once the receipt says
+it happened (a registration's row, and a custodial key, are written before the transaction
+and removed if it fails, so a key never exists only on chain). `capture_identity` answers from a short-lived in-process cache (TTL
 `identity_cache_ttl_s`) filled from the chain, which this process's own suspensions,
 reinstatements and rotations invalidate at once; a change made elsewhere (another API
 process, a regulator's own tool) is seen within the TTL.
@@ -15,10 +17,10 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
 from sqlmodel import Session
 from web3 import Web3
 
@@ -82,11 +84,11 @@ class Registration:
 # ------------------------------------------------------------------ helpers
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _bad_request(detail: str, **extensions: object) -> Problem:
+def invalid_enterprise(detail: str, **extensions: object) -> Problem:
     return Problem(400, "invalid-enterprise", "Invalid enterprise", detail, extensions=extensions)
 
 
@@ -118,7 +120,7 @@ class _IdentityCache:
             self._entries.pop(enterprise_id, None)
 
 
-def _identities(ctx: ApiContext) -> _IdentityCache:
+def identity_cache(ctx: ApiContext) -> _IdentityCache:
     cache = ctx.services.get(IDENTITY_SERVICE)
     if cache is None:
         cache = ctx.services.setdefault(
@@ -126,15 +128,15 @@ def _identities(ctx: ApiContext) -> _IdentityCache:
     return cache  # type: ignore[no-any-return]
 
 
-def _record_action(session: Session, enterprise_id: str, action: str, actor: str, *,
-                   receipt: dict[str, object] | None = None, reason: str | None = None,
+def record_action(session: Session, enterprise_id: str, action: str, actor: str, *,
+                   receipt: dict[str, Any] | None = None, reason: str | None = None,
                    reason_hash: bytes | None = None) -> None:
     session.add(EnterpriseActionRow(
         enterprise_id=enterprise_id, action=action, reason=reason,
         reason_hash=None if reason_hash is None else "0x" + reason_hash.hex(), actor=actor,
-        transaction_hash=None if receipt is None else "0x" + bytes(receipt["transactionHash"]).hex(),  # type: ignore[arg-type]
-        block_number=None if receipt is None else int(receipt["blockNumber"]),  # type: ignore[call-overload]
-        at_ms=_now_ms(),
+        transaction_hash=None if receipt is None else "0x" + bytes(receipt["transactionHash"]).hex(),
+        block_number=None if receipt is None else int(receipt["blockNumber"]),
+        at_ms=now_ms(),
     ))
 
 
@@ -153,35 +155,35 @@ def _validated(request: NewEnterprise) -> tuple[str, list[str], list[str], list[
     try:
         uscc = validate_uscc(request.uscc)
     except InvalidUSCCError as exc:
-        raise _bad_request(str(exc), field="uscc", reason=exc.reason) from None
+        raise invalid_enterprise(str(exc), field="uscc", reason=exc.reason) from None
     sectors = sorted(set(request.sectors))
     if not sectors or any(sector not in ids.SECTOR_BITS for sector in sectors):
-        raise _bad_request("sectors must name food and/or special_equipment", field="sectors")
+        raise invalid_enterprise("sectors must name food and/or special_equipment", field="sectors")
     prefixes = list(request.company_prefixes)
     if len(set(prefixes)) != len(prefixes):
-        raise _bad_request("a GS1 company prefix is listed twice", field="companyPrefixes")
+        raise invalid_enterprise("a GS1 company prefix is listed twice", field="companyPrefixes")
     for prefix in prefixes:
         if not (prefix.isascii() and prefix.isdigit() and 4 <= len(prefix) <= 12):
-            raise _bad_request(f"GS1 company prefix {prefix!r} is not 4-12 digits",
+            raise invalid_enterprise(f"GS1 company prefix {prefix!r} is not 4-12 digits",
                                field="companyPrefixes")
     glns = list(request.glns)
     for gln in glns:
         try:
             verify_gln(gln)
         except GS1Error as exc:
-            raise _bad_request(f"GLN {gln!r} is invalid: {exc}", field="glns") from None
+            raise invalid_enterprise(f"GLN {gln!r} is invalid: {exc}", field="glns") from None
     address: str | None = None
     if request.custody == CUSTODY_SELF:
         if request.signing_address is None or not Web3.is_address(request.signing_address):
-            raise _bad_request("self-custody needs signingAddress (0x + 40 hex digits)",
+            raise invalid_enterprise("self-custody needs signingAddress (0x + 40 hex digits)",
                                field="signingAddress")
         address = Web3.to_checksum_address(request.signing_address)
     elif request.custody == CUSTODY_CUSTODIAL:
         if request.signing_address is not None:
-            raise _bad_request("custodial enterprises get a server-made key; omit signingAddress",
+            raise invalid_enterprise("custodial enterprises get a server-made key; omit signingAddress",
                                field="signingAddress")
     else:
-        raise _bad_request("custody must be 'self' or 'custodial'", field="custody")
+        raise invalid_enterprise("custody must be 'self' or 'custodial'", field="custody")
     return uscc, sectors, prefixes, glns, address
 
 
@@ -220,7 +222,7 @@ def register_enterprise(ctx: ApiContext, request: NewEnterprise, *, actor: str) 
         encrypted_key = ring.master().encrypt(bytes(account.key), enterprise_id=enterprise_id,
                                               address=address)
         ring.remember(enterprise_id, account)
-    now = _now_ms()
+    now = now_ms()
     row = EnterpriseRow(
         enterprise_id=enterprise_id, uscc=uscc, name=request.name, sectors_json=json.dumps(sectors),
         prefixes_json=json.dumps(prefixes), glns_json=json.dumps(glns), custody=request.custody,
@@ -250,9 +252,9 @@ def register_enterprise(ctx: ApiContext, request: NewEnterprise, *, actor: str) 
         assert stored is not None
         stored.status = "active"
         stored.registration_tx = "0x" + bytes(receipt["transactionHash"]).hex()
-        stored.updated_at_ms = _now_ms()
+        stored.updated_at_ms = now_ms()
         session.add(stored)
-        _record_action(session, enterprise_id, "registered", actor, receipt=receipt)
+        record_action(session, enterprise_id, "registered", actor, receipt=receipt)
         session.commit()
         session.refresh(stored)
     api_key = create_api_key(ctx.engine, role=Role.ENTERPRISE, name=f"{request.name} (first key)",
@@ -264,19 +266,19 @@ def register_enterprise(ctx: ApiContext, request: NewEnterprise, *, actor: str) 
 
 
 def _set_status(ctx: ApiContext, enterprise_id: str, status: str, action: str, actor: str,
-                receipt: dict[str, object], reason: str | None,
+                receipt: dict[str, Any], reason: str | None,
                 reason_digest: bytes | None) -> EnterpriseRow:
     with Session(ctx.engine) as session:
         row = session.get(EnterpriseRow, enterprise_id)
         assert row is not None
         row.status = status
-        row.updated_at_ms = _now_ms()
+        row.updated_at_ms = now_ms()
         session.add(row)
-        _record_action(session, enterprise_id, action, actor, receipt=receipt, reason=reason,
+        record_action(session, enterprise_id, action, actor, receipt=receipt, reason=reason,
                        reason_hash=reason_digest)
         session.commit()
         session.refresh(row)
-    _identities(ctx).forget(enterprise_id)
+    identity_cache(ctx).forget(enterprise_id)
     return row
 
 
@@ -286,7 +288,7 @@ def suspend_enterprise(ctx: ApiContext, enterprise_id: str, reason: str, *,
     require_enterprise(ctx, enterprise_id)
     digest = ids.reason_hash(reason)
     # Forget first: even if the receipt wait fails, the next capture re-reads the chain.
-    _identities(ctx).forget(enterprise_id)
+    identity_cache(ctx).forget(enterprise_id)
     receipt = gateway(ctx).transact("regulator", "MemberRegistry", "suspendEnterprise",
                                     ids.id_bytes(enterprise_id), digest)
     return _set_status(ctx, enterprise_id, "suspended", "suspended", actor, receipt, reason, digest)
@@ -300,102 +302,6 @@ def reinstate_enterprise(ctx: ApiContext, enterprise_id: str, reason: str | None
                                     ids.id_bytes(enterprise_id))
     return _set_status(ctx, enterprise_id, "active", "reinstated", actor, receipt, reason,
                        None if reason is None else ids.reason_hash(reason))
-
-
-# ------------------------------------------------------------------ key rotation
-
-
-def rotate_custodial_key(ctx: ApiContext, enterprise_id: str, *, actor: str) -> EnterpriseRow:
-    """Make a new custodial key and have the old one call `rotateSigningKey(new)`."""
-    row = require_enterprise(ctx, enterprise_id)
-    if row.custody != CUSTODY_CUSTODIAL:
-        raise Problem(409, "wrong-custody", "Not a custodial enterprise",
-                      "self-custody enterprises rotate by sending a signed transaction")
-    ring = keyring(ctx)
-    assert row.encrypted_key is not None
-    old_account = ring.account(enterprise_id, row.signing_address, row.encrypted_key)
-    new_account: LocalAccount = Account.create()
-    new_blob = ring.master().encrypt(bytes(new_account.key), enterprise_id=enterprise_id,
-                                     address=new_account.address)
-    with Session(ctx.engine) as session:  # write-ahead: the new key is stored before it is used
-        stored = session.get(EnterpriseRow, enterprise_id)
-        assert stored is not None
-        stored.pending_address = new_account.address
-        stored.pending_encrypted_key = new_blob
-        session.add(stored)
-        session.commit()
-    _identities(ctx).forget(enterprise_id)
-    receipt = gateway(ctx).transact_as(old_account, "MemberRegistry", "rotateSigningKey",
-                                       new_account.address)
-    ring.remember(enterprise_id, new_account)
-    return _promote_key(ctx, enterprise_id, new_account.address, actor, receipt)
-
-
-def relay_key_rotation(ctx: ApiContext, enterprise_id: str, raw_transaction: bytes, *,
-                       actor: str) -> EnterpriseRow:
-    """Relay a self-custody enterprise's own signed `rotateSigningKey(newKey)` transaction.
-
-    The transaction must be signed by the enterprise's current key and call exactly
-    `MemberRegistry.rotateSigningKey`; the server cannot sign for a key it does not hold,
-    and it checks what it relays so it never forwards someone else's transaction.
-    """
-    row = require_enterprise(ctx, enterprise_id)
-    if row.custody != CUSTODY_SELF:
-        raise Problem(409, "wrong-custody", "Not a self-custody enterprise",
-                      "custodial enterprises rotate with an empty request; the server signs")
-    chain = gateway(ctx)
-    registry = chain.contract("MemberRegistry")
-    try:
-        sender = Account.recover_transaction(raw_transaction)
-        fields = _transaction_fields(raw_transaction)
-        function, arguments = registry.decode_function_input(fields["data"])
-    except Exception:  # noqa: BLE001 - any undecodable input is the caller's error
-        raise _bad_request("signedTransaction is not a signed rotateSigningKey transaction",
-                           field="signedTransaction") from None
-    if (fields["to"] is None or Web3.to_checksum_address(fields["to"]) != registry.address
-            or function.fn_name != "rotateSigningKey"):
-        raise _bad_request("the transaction must call MemberRegistry.rotateSigningKey",
-                           field="signedTransaction")
-    if sender != row.signing_address:
-        raise Problem(403, "wrong-signer", "Not the enterprise's current key",
-                      f"the transaction is signed by {sender}, not {row.signing_address}")
-    new_address = Web3.to_checksum_address(arguments["newKey"])
-    chain.simulate(sender, "MemberRegistry", "rotateSigningKey", new_address)
-    _identities(ctx).forget(enterprise_id)
-    receipt = chain.send_raw(raw_transaction)
-    return _promote_key(ctx, enterprise_id, new_address, actor, receipt)
-
-
-def _transaction_fields(raw: bytes) -> dict[str, object]:
-    """`to` (0x hex or None) and `data` (bytes) of a signed legacy or EIP-2718 transaction."""
-    import rlp
-    from eth_account.typed_transactions import TypedTransaction
-
-    if raw and raw[0] <= 0x7F:  # EIP-2718 typed transaction
-        as_dict = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
-        to, data = as_dict.get("to"), as_dict.get("data", b"")
-    else:
-        _nonce, _gas_price, _gas, to, _value, data, *_ = rlp.decode(raw)
-    return {"to": ("0x" + bytes(to).hex()) if to else None, "data": bytes(data)}
-
-
-def _promote_key(ctx: ApiContext, enterprise_id: str, new_address: str, actor: str,
-                 receipt: dict[str, object]) -> EnterpriseRow:
-    with Session(ctx.engine) as session:
-        row = session.get(EnterpriseRow, enterprise_id)
-        assert row is not None
-        if row.pending_address == new_address:
-            row.encrypted_key = row.pending_encrypted_key
-        row.pending_address = None
-        row.pending_encrypted_key = None
-        row.signing_address = new_address
-        row.updated_at_ms = _now_ms()
-        session.add(row)
-        _record_action(session, enterprise_id, "key-rotated", actor, receipt=receipt)
-        session.commit()
-        session.refresh(row)
-    _identities(ctx).forget(enterprise_id)
-    return row
 
 
 # ------------------------------------------------------------------ capture contract
@@ -417,7 +323,7 @@ def _read_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
                 stored.pending_address = stored.pending_encrypted_key = None
             stored.signing_address = chain_key
             stored.status = chain_status
-            stored.updated_at_ms = _now_ms()
+            stored.updated_at_ms = now_ms()
             session.add(stored)
             session.commit()
             session.refresh(stored)
@@ -432,7 +338,7 @@ def capture_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
     Raises Problem 404 for an unknown enterprise and 403 (`enterprise-suspended`) unless
     it is active on chain. Cheap: answered from memory for `identity_cache_ttl_s`.
     """
-    cache = _identities(ctx)
+    cache = identity_cache(ctx)
     identity = cache.get(enterprise_id)
     if identity is None:
         identity = _read_identity(ctx, enterprise_id)
@@ -472,7 +378,7 @@ def sign_records(ctx: ApiContext, enterprise_id: str,
 
 
 def transact_as_enterprise(ctx: ApiContext, enterprise_id: str, contract: str, function: str,
-                           *args: object) -> dict[str, object]:
+                           *args: object) -> dict[str, Any]:
     """Send `contract.function(*args)` signed by a custodial enterprise's current key (e.g. a
     recall it opens) and return the receipt. 403 if suspended, 409 if not custodial
     (self-custody enterprises sign their own transaction; relay it with

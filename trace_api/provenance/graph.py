@@ -155,8 +155,11 @@ def _expand(reader: GraphReader, frontier: dict[str, int], modes: dict[str, int]
         outgoing = reader.links_from(nodes, at_ms)
         incoming = reader.links_to(full, at_ms, CONTAINMENT) if full else []
     else:
+        up_only = [node for node in nodes if frontier[node] != _FULL]
         outgoing = reader.links_from(nodes, at_ms, CONTAINMENT)
-        incoming = reader.links_to(nodes, at_ms)
+        incoming = reader.links_to(full, at_ms) if full else []
+        if up_only:  # a pallet reached from a carton: its lineage, not its other cartons
+            incoming += reader.links_to(up_only, at_ms, LINEAGE)
     out: list[tuple[Link, str, int]] = []
     for link in outgoing:
         mode = _steps(link, True, frontier[link.src], direction)

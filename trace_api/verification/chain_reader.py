@@ -7,9 +7,9 @@ any node (ours, Besu, anvil) or at the API's read-only proxy `/v1/chain/rpc`.
 Caching keeps a verification within a few milliseconds, and only immutable answers are
 cached: the root anchored at a tree size (TraceAnchor only appends; a second root for a
 size reverts `ConflictingRoot`), a head's block and time, the registry address, the
-timestamps of blocks at least `SETTLED_DEPTH` below the head, and a member's role at
-such a block (state at a past block never changes). Anything about the head block is
-asked again each time.
+timestamps of settled blocks, and a member's role at such a block (state at a past block
+never changes). A block is settled `SETTLED_DEPTH` blocks below the head, or at once on
+a Clique chain with a single sealer (`clique_getSigners`), which cannot fork.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ __all__ = ["AnchoredHeadOnChain", "CallReverted", "ChainReadError", "ChainReader
 RPC_TIMEOUT_S = 10.0
 SETTLED_DEPTH = 2
 """Blocks this deep are treated as settled for caching. Clique with one sealer never
-reorganises; with several, EIP-225's difficulty rule settles forks within a few blocks."""
+reorganises (depth 0 then); with several, EIP-225's difficulty rule settles forks within
+a few blocks."""
 CACHE_ENTRIES = 65_536
 """Per cache; a root is 32 bytes, a role answer a bool: a few MB when full."""
 
@@ -129,6 +130,7 @@ class ChainReader:
         self._ids = iter(range(1, 1 << 62))
         self._chain_id: int | None = None
         self._last_head: int | None = None
+        self._settled_depth: int | None = None
         self._registry: dict[str, str] = {}
         self._roots = _Lru()
         self._heads = _Lru()
@@ -183,6 +185,21 @@ class ChainReader:
         self._last_head = head
         return head
 
+    def settled_depth(self) -> int:
+        """0 on a single-sealer Clique chain (no fork is possible), else `SETTLED_DEPTH`.
+
+        Asked once with `clique_getSigners`; a node without it (anvil, a read-only proxy)
+        gets the cautious depth.
+        """
+        if self._settled_depth is None:
+            try:
+                signers = self._rpc("clique_getSigners", ["latest"])
+            except ChainReadError:
+                signers = None
+            single = isinstance(signers, list) and len(signers) == 1
+            self._settled_depth = 0 if single else SETTLED_DEPTH
+        return self._settled_depth
+
     def block_time(self, number: int, head: int | None = None) -> int | None:
         """Timestamp of block `number`, None if the node has no such block yet."""
         cached = self._block_times.get_value(number)
@@ -192,7 +209,7 @@ class ChainReader:
         if block is None:
             return None
         timestamp = int(block["timestamp"], 16)
-        if head is not None and number <= head - SETTLED_DEPTH:
+        if head is not None and number <= head - self.settled_depth():
             self._block_times.put(number, timestamp)
         return timestamp
 
@@ -288,14 +305,23 @@ class ChainReader:
         if found is None:
             head = self.block_number()
             found = self._search(timestamp, head)
-        # Settled only once the block after the answer is settled too: a later block with
-        # the same second could still join before it. The remembered head may be stale:
-        # ask again before deciding the answer cannot be cached yet.
-        if found is not None and found[0] + 1 > head - SETTLED_DEPTH:
-            head = self.block_number()
-        if found is not None and found[0] + 1 <= head - SETTLED_DEPTH:
+        if found is not None and self._answer_settled(found, timestamp, head):
             self._at_time.put(timestamp, found)
         return found
+
+    def _answer_settled(self, found: tuple[int, int], timestamp: int, head: int) -> bool:
+        """Can no later block change "the last block with time <= timestamp"?
+
+        Yes once the block after it is settled (its time is > timestamp), or once the
+        answer itself is settled and its time equals `timestamp`: block times strictly
+        increase (Yellow Paper: H_s > P(H)_s), so no later block can have that time.
+        """
+        number, block_time = found
+        depth = self.settled_depth()
+        needed = number if block_time == timestamp else number + 1
+        if needed > head - depth:
+            head = self.block_number()  # the remembered head may be stale: ask once
+        return needed <= head - depth
 
     def _confirmed_hint(
         self, timestamp: int, hint: Callable[[int], int | None], head: int
@@ -356,7 +382,9 @@ class ChainReader:
                           block_number),
             )
             active = bool(result)
-            if self._last_head is not None and block_number <= self._last_head - SETTLED_DEPTH:
+            settled = self._last_head is not None and (
+                block_number <= self._last_head - self.settled_depth())
+            if settled:
                 self._roles.put(key, active)
         return MemberStatus(account, block_number, block_time, bool(active),
                             self.enterprise_of(registry, account))

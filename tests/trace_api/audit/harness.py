@@ -20,6 +20,7 @@ from typing import Any
 from eth_account import Account
 from sqlmodel import Session
 
+import trace_api.enterprises.store
 import trace_api.provenance.models  # noqa: F401  (registers the api_prov_* tables)
 from anchoring.core import (
     LogEntry,
@@ -32,20 +33,41 @@ from anchoring.core import (
     sign_record,
 )
 from anchoring.keys import create_key_file, decrypt_signer_key
+from indexer.sink.db import create_mirror_engine, migrate
 from indexer.sink.models import (
     ChainBlock,
     ChainEnterpriseHistory,
     ChainRecallHistory,
     ChainTreeHead,
 )
-from tests.trace_api.capture.harness import open_context
 from trace_api.audit.epcis_view import AuditEvent
 from trace_api.context import ApiContext
 from trace_api.records.columns import event_epcs, record_columns
 from trace_api.records.models import CapturedEvent
 from trace_api.records.repository import RecordRow, insert_records
+from trace_api.settings import ApiSettings
 
 LOG_PASSPHRASE = "audit-test"
+CHAIN_ID = 7331
+TRACE_ANCHOR = "0x" + "7a" * 20
+
+
+def open_context(db_url: str, work_dir: Path, *, log_key_file: Path) -> ApiContext:
+    """A context on `db_url` (records, log and mirror in one database) with a written
+    deployment; the chain is not started (no rule asks it: verdicts come from the mirror)."""
+    node_dir = work_dir / "node"
+    node_dir.mkdir(parents=True, exist_ok=True)
+    contracts = {"MemberRegistry": {"address": "0x" + "01" * 20},
+                 "RecallRegistry": {"address": "0x" + "02" * 20},
+                 "TraceAnchor": {"address": TRACE_ANCHOR}}
+    (node_dir / "deployment.json").write_text(
+        json.dumps({"chainId": CHAIN_ID, "contracts": contracts}), encoding="utf-8")
+    mirror = create_mirror_engine(db_url)
+    migrate(mirror)
+    mirror.dispose()
+    return ApiContext.open(ApiSettings(
+        database_url=db_url, mirror_database_url=db_url, rpc_url="http://127.0.0.1:1",
+        node_data_dir=node_dir, log_key_file=log_key_file))
 
 
 @dataclass

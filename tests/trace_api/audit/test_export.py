@@ -43,9 +43,12 @@ SHIP = ship(at(2), bizLocation={"id": "urn:epc:id:sgln:9506000.00001.0"},
                              {"type": "owning_party", "destination": "urn:epc:id:pgln:9506000.00002"}],
             bizTransactionList=[{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:9506000000003:PO-77"},
                                 {"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:9506000000003:ASN-9"}])
-HARVEST = harvest(at(1), ilmd={"tl:productDescription": "Fuji apples, class I"})
+FARM_GLN = "urn:epc:id:sgln:9506000.00001.0"
+PLANT_GLN = "urn:epc:id:sgln:9506000.00002.0"
+HARVEST = harvest(at(1), ilmd={"tl:productDescription": "Fuji apples, class I"},
+                  bizLocation={"id": FARM_GLN})
 JUICING = transform(at(3), [qty(LOT_A, 100)], [qty(JUICE, 60, "LTR")],
-                    bizLocation={"id": "urn:epc:id:sgln:9506000.00002.0"})
+                    bizLocation={"id": PLANT_GLN})
 
 
 def small_set(world: AuditWorld) -> str:
@@ -57,27 +60,25 @@ def small_set(world: AuditWorld) -> str:
 
 
 def expected_rows(tx: str) -> list[list[str]]:
-    shared_farm = [FARM]
     return [
         ["Initial packing", "(01)19506000343522(10)LOTA", "object", "100.0", "KGM", "19506000343522",
-         "Fuji apples, class I", "", "", "", "", "", "", "2026-11-01", "2026-11-01T08:00:00.000Z",
-         "+00:00", "2026-11-01T09:00:00.000Z", "", "", *shared_farm, "ObjectEvent", "commissioning",
-         "", "HASH0", "0", "anchored", "2", tx, "1"],
+         "Fuji apples, class I", FARM_GLN, "", "", "", "", FARM_GLN, "", "2026-11-01",
+         "2026-11-01T08:00:00.000Z", "+00:00", "2026-11-01T09:00:00.000Z", "", "", FARM,
+         "ObjectEvent", "commissioning", "", "HASH0", "0", "anchored", "2", tx, "1"],
         ["Shipping", "(01)19506000343522(10)LOTA", "object", "100.0", "KGM", "19506000343522",
-         "Fuji apples, class I", "urn:epc:id:sgln:9506000.00001.0", "urn:epc:id:sgln:9506000.00002.0",
-         "", "", "urn:epc:id:sgln:9506000.00001.0", "", "2026-11-02", "2026-11-02T08:00:00.000Z",
-         "+00:00", "2026-11-02T09:00:00.000Z", "po; desadv",
+         "Fuji apples, class I", FARM_GLN, "urn:epc:id:sgln:9506000.00001.0",
+         "urn:epc:id:sgln:9506000.00002.0", "", "", "urn:epc:id:sgln:9506000.00001.0", "",
+         "2026-11-02", "2026-11-02T08:00:00.000Z", "+00:00", "2026-11-02T09:00:00.000Z", "po; desadv",
          "urn:epcglobal:cbv:bt:9506000000003:PO-77; urn:epcglobal:cbv:bt:9506000000003:ASN-9",
-         *shared_farm, "ObjectEvent", "shipping", "in_transit", "HASH1", "1", "anchored", "2", tx, "1"],
+         FARM, "ObjectEvent", "shipping", "in_transit", "HASH1", "1", "anchored", "2", tx, "1"],
         ["Transformation", "(01)19506000343522(10)LOTA", "input", "100.0", "KGM", "19506000343522",
-         "Fuji apples, class I", "", "", "", "urn:epc:id:sgln:9506000.00002.0",
-         "urn:epc:id:sgln:9506000.00002.0", "", "2026-11-03", "2026-11-03T08:00:00.000Z", "+00:00",
-         "2026-11-03T09:00:00.000Z", "", "", PLANT, "TransformationEvent", "commissioning", "",
-         "HASH2", "2", "pending", "", "", ""],
+         "Fuji apples, class I", FARM_GLN, "", "", "", PLANT_GLN, PLANT_GLN, "", "2026-11-03",
+         "2026-11-03T08:00:00.000Z", "+00:00", "2026-11-03T09:00:00.000Z", "", "", PLANT,
+         "TransformationEvent", "commissioning", "", "HASH2", "2", "pending", "", "", ""],
         ["Transformation", "(01)19506000343539(10)J1", "output", "60.0", "LTR", "19506000343539", "",
-         "", "", "", "urn:epc:id:sgln:9506000.00002.0", "urn:epc:id:sgln:9506000.00002.0", "",
-         "2026-11-03", "2026-11-03T08:00:00.000Z", "+00:00", "2026-11-03T09:00:00.000Z", "", "",
-         PLANT, "TransformationEvent", "commissioning", "", "HASH2", "2", "pending", "", "", ""],
+         PLANT_GLN, "", "", "", PLANT_GLN, PLANT_GLN, "", "2026-11-03", "2026-11-03T08:00:00.000Z",
+         "+00:00", "2026-11-03T09:00:00.000Z", "", "", PLANT, "TransformationEvent", "commissioning",
+         "", "HASH2", "2", "pending", "", "", ""],
     ]
 
 
@@ -135,7 +136,7 @@ def test_xlsx_export_exact(world: AuditWorld) -> None:
     sheet = read_xlsx(data)
     assert sheet["pane"] == {"ySplit": "1", "topLeftCell": "A2", "activePane": "bottomLeft",
                              "state": "frozen"}
-    assert sheet["autofilter"] == "A1:AC5"
+    assert sheet["autofilter"] == "A1:AD5"
     numeric = [COLUMNS.index(name) for name in NUMERIC_COLUMNS]
     expected = [[float(cell) if position in numeric and cell != "" else cell
                  for position, cell in enumerate(row)]

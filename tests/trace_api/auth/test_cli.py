@@ -37,7 +37,7 @@ def test_key_commands(tmp_path: Path) -> None:
     assert written.returncode == 0
     file_key = key_file.read_text().strip()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert file_key.rsplit("_", 1)[1] not in written.stdout + written.stderr
+    assert file_key.split("_", 2)[2] not in written.stdout + written.stderr
     refused = _cli("create", "--name", "ops", "--output-file", str(key_file), "--database-url", url)
     assert refused.returncode == 1
     assert key_file.read_text().strip() == file_key

@@ -17,7 +17,7 @@ from eth_account import Account
 from anchoring.core.record_signature import RecordDomain
 from indexer.sink.db import create_mirror_engine, migrate
 from trace_api.context import ApiContext
-from trace_api.enterprises.service import CUSTODY_SELF, EnterpriseIdentity, _identities
+from trace_api.enterprises.service import CUSTODY_SELF, EnterpriseIdentity, identity_cache
 from trace_api.settings import ApiSettings
 
 CHAIN_ID = 7331
@@ -45,7 +45,7 @@ def self_custody_enterprise(ctx: ApiContext, seed: int = 1) -> tuple[str, bytes,
     """(enterprise id, private key, address) of a self-custody enterprise known to `ctx`."""
     private_key = seed.to_bytes(32, "big")
     address = Account.from_key(private_key).address
-    _identities(ctx).put(EnterpriseIdentity(
+    identity_cache(ctx).put(EnterpriseIdentity(
         enterprise_id=ENTERPRISE_ID, name="Measured Foods", signing_address=address,
         custody=CUSTODY_SELF, status="active"))
     return ENTERPRISE_ID, private_key, address

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import tempfile
 import threading
@@ -21,10 +22,20 @@ import msgspec
 
 from tests.trace_api.capture.documents import document, random_serials, shipping_event
 from tests.trace_api.capture.harness import domain, open_context, self_custody_enterprise
-from trace_api.capture.pool import signature_pool
+from trace_api.capture.pool import SignaturePool, signature_pool
 from trace_api.capture.service import capture_document
 
 EVENTS_PER_DOCUMENT = 1000
+
+
+def _workers_cpu_s(pool: SignaturePool) -> float:
+    """CPU seconds (user + system) used so far by the pool's worker processes (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pool.worker_pids():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14, 15)
+    return total / ticks
 
 
 def main() -> None:
@@ -72,9 +83,11 @@ def main() -> None:
             for body in queue:
                 capture_document(ctx, enterprise_id, body)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
             ctx.close()
             return
+        pool = signature_pool(ctx)
+        main_cpu, worker_cpu = time.process_time(), _workers_cpu_s(pool)
         started = time.perf_counter()
         threads = [threading.Thread(target=worker) for _ in range(args.threads)]
         for thread in threads:
@@ -83,9 +96,17 @@ def main() -> None:
             thread.join()
         elapsed = time.perf_counter() - started
         events = args.documents * EVENTS_PER_DOCUMENT
+        main_cpu = time.process_time() - main_cpu
+        worker_cpu = _workers_cpu_s(pool) - worker_cpu
         print(f"{url.split(':')[0]}: {events} events in {elapsed:.2f} s = "
               f"{events / elapsed:,.0f} events/s (threads={args.threads}, "
-              f"workers={signature_pool(ctx).workers})")
+              f"workers={pool.workers})")
+        # CPU per event is what a busy shared machine cannot distort much: on N idle cores
+        # the ceiling is N / (request-side + worker-side CPU per event).
+        per_event_us = (main_cpu + worker_cpu) / events * 1e6
+        print(f"CPU per event: request side {main_cpu / events * 1e6:.0f} us, workers "
+              f"{worker_cpu / events * 1e6:.0f} us; ceiling on 2 idle cores "
+              f"{2e6 / per_event_us:,.0f} events/s")
         ctx.close()
 
 

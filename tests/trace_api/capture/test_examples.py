@@ -121,3 +121,18 @@ def signed_valid_part(doc: dict[str, Any], farm: RegisteredEnterprise,
     """`doc` with a signature for event 0 (event 1 is invalid and cannot be hashed)."""
     first = {**doc, "epcisBody": {"eventList": doc["epcisBody"]["eventList"][:1]}}
     return {**doc, "tl:signatures": signed(first, farm, record_domain(live))["tl:signatures"]}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_each_example_with_its_last_event_broken_is_refused_whole(
+    live_system: LiveSystem, farm: RegisteredEnterprise, path: Path
+) -> None:
+    doc = signed(json.loads(path.read_bytes()), farm, record_domain(live_system))
+    events = doc["epcisBody"]["eventList"]
+    last = len(events) - 1
+    del events[last]["eventTime"]
+    assert not oracle_accepts({k: v for k, v in doc.items() if k != "tl:signatures"})
+    response = _post(live_system, farm, doc)
+    assert response.status_code == 400, response.text
+    assert [(e["eventIndex"], e["pointer"]) for e in response.json()["errors"]] == [
+        (last, f"/epcisBody/eventList/{last}/eventTime")]

@@ -1,0 +1,1 @@
+"""Tests of proof bundles, anchors and the read-only chain proxy."""

@@ -184,12 +184,23 @@ def test_recall_open_mirror_impact_close(world: World) -> None:
     again = httpx.post(f"{live.api_url}/v1/recalls", headers=regulator, timeout=60, json={
         "uri": key(food.LOT_A), "class": "II", "reason": "twice"})
     assert again.status_code == 409, again.text
+    changed = httpx.patch(f"{live.api_url}/v1/recalls/{recall_id}", headers=regulator, timeout=60,
+                          json={"class": "II", "reason": "Listeria confirmed in 2 of 12 samples"})
+    assert changed.status_code == 200, changed.text
+    updated = wait_mirrored(world, recall_id, "updated")
+    assert (updated["class"], updated["reason"]) == ("II", "Listeria confirmed in 2 of 12 samples")
     closed = httpx.post(f"{live.api_url}/v1/recalls/{recall_id}/close", headers=regulator, timeout=60,
                         json={"reason": "lot destroyed under supervision"})
     assert closed.status_code == 200, closed.text
     history = wait_mirrored(world, recall_id, "closed")["history"]
-    assert [(h["change"], h["reason"]) for h in history] == [
-        ("opened", "Listeria monocytogenes in lot FARMA"), ("closed", "lot destroyed under supervision")]
+    assert [(h["change"], h["class"], h["reason"]) for h in history] == [
+        ("opened", "I", "Listeria monocytogenes in lot FARMA"),
+        ("updated", "II", "Listeria confirmed in 2 of 12 samples"),
+        ("closed", None, "lot destroyed under supervision")]
+    assert httpx.get(f"{live.api_url}/v1/recalls", timeout=30).status_code == 401
+    missing = httpx.get(f"{live.api_url}/v1/recalls/0x{'0' * 64}", headers=regulator, timeout=30)
+    assert missing.status_code == 404
+    assert httpx.get(f"{live.api_url}/v1/recalls/not-a-subject", headers=regulator, timeout=30).status_code == 400
 
 
 def test_enterprise_recalls_only_its_own_prefix(world: World) -> None:

@@ -1,0 +1,1 @@
+"""Tests of verification verdicts, `POST /v1/verify` and `traceledger verify`."""

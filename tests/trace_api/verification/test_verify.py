@@ -318,3 +318,31 @@ def test_no_verdict_without_the_chain(world: World, bundles: list[dict[str, Any]
             verify(dead, EVENTS[0], bundles[0])
     finally:
         dead.close()
+
+
+def test_block_at_time_matches_a_naive_scan(world: World, anchored: list[int]) -> None:
+    """The block search (with no hint, a right hint, a wrong hint) against reading every
+    block: the last block whose time is <= t, for times on, between and around blocks."""
+    from tests.trace_api.proofs.support import rpc
+    from trace_api.verification.chain_reader import ChainReader
+
+    head = int(rpc(world.system.rpc_url, "eth_blockNumber", []), 16)
+    times = [int(rpc(world.system.rpc_url, "eth_getBlockByNumber", [hex(n), False])["timestamp"], 16)
+             for n in range(head + 1)]
+
+    def naive(moment: int) -> tuple[int, int] | None:
+        candidates = [n for n in range(head + 1) if times[n] <= moment]
+        return (candidates[-1], times[candidates[-1]]) if candidates else None
+
+    # Blocks keep coming while the test runs; any new one is later than times[head], so
+    # answers for moments up to that time are fixed.
+    moments = sorted({t + delta for t in times[-40:] for delta in (-1, 0, 1)
+                      if t + delta <= times[head]} | {times[0] - 1})
+    for hint in (None, lambda moment: (naive(moment) or (None,))[0], lambda moment: 0):
+        reader = ChainReader(world.system.rpc_url)
+        try:
+            for moment in moments:
+                assert reader.block_at_time(moment, hint=hint) == naive(moment), moment
+                assert reader.block_at_time(moment, hint=hint) == naive(moment), moment  # cached
+        finally:
+            reader.close()

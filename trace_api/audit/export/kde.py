@@ -13,6 +13,8 @@ and filters by lot code. Mapping from EPCIS 2.0 / CBV 2.0:
   instances and quantities without uom);
 - product description: ILMD `tl:productDescription` / `cbvmda:descriptionShort` of the
   event or of the lot's creating event, and the GTIN;
+- traceability lot code source: the bizLocation of the event that made the lot (an
+  ObjectEvent ADD or the transformation that output it), when the export has seen it;
 - locations: ship-from / ship-to from sourceList / destinationList (`location` type first,
   then `owning_party`), receive and transform locations from bizLocation;
 - dates: event date and time with its offset, record (receipt) time;
@@ -22,6 +24,7 @@ and filters by lot code. Mapping from EPCIS 2.0 / CBV 2.0:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -33,7 +36,8 @@ from trace_api.gs1.percent import unescape_path_component
 
 COLUMNS: tuple[str, ...] = (
     "critical_tracking_event", "traceability_lot_code", "lot_role", "quantity",
-    "unit_of_measure", "product_gtin", "product_description", "ship_from_location",
+    "unit_of_measure", "product_gtin", "product_description", "traceability_lot_code_source",
+    "ship_from_location",
     "ship_to_location", "receive_location", "transform_location", "business_location",
     "read_point", "event_date", "event_time", "event_timezone_offset", "record_time",
     "reference_document_types", "reference_document_numbers", "enterprise_id", "event_type",
@@ -43,10 +47,10 @@ COLUMNS: tuple[str, ...] = (
 """Header row; `leaf_index`, `quantity`, `anchored_tree_size`, `anchor_block_number` are
 numbers, everything else text (empty string when absent)."""
 
-(_CTE, _TLC, _ROLE, _QUANTITY, _UOM, _GTIN, _DESCRIPTION) = (
+(_CTE, _TLC, _ROLE, _QUANTITY, _UOM, _GTIN, _DESCRIPTION, _TLC_SOURCE) = (
     COLUMNS.index(name) for name in ("critical_tracking_event", "traceability_lot_code", "lot_role",
                                      "quantity", "unit_of_measure", "product_gtin",
-                                     "product_description"))
+                                     "product_description", "traceability_lot_code_source"))
 
 NUMERIC_COLUMNS = frozenset({"quantity", "leaf_index", "anchored_tree_size", "anchor_block_number"})
 
@@ -111,10 +115,23 @@ def _description(view: EventView) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class LotFacts:
+    """What the event that made a lot said about it: product description and where the
+    lot code was assigned (its bizLocation: FSMA's traceability lot code source)."""
+
+    description: str
+    source_location: str
+
+
+def lot_facts(event: AuditEvent) -> LotFacts:
+    return LotFacts(_description(event.view), event.view.biz_location or "")
+
+
 def kde_rows(event: AuditEvent, head: AnchorHead | None,
-             descriptions: Mapping[str, str] | None = None) -> list[Row]:
-    """The rows of one record in COLUMNS order. `descriptions` maps object keys to a
-    product description known from elsewhere (the lot's creating event)."""
+             known: Mapping[str, LotFacts] | None = None) -> list[Row]:
+    """The rows of one record in COLUMNS order. `known` maps object keys to the facts of
+    the event that made them (if it was seen earlier in the export)."""
     view = event.view
     cte = critical_tracking_event(view)
     step = view.biz_step or ""
@@ -161,6 +178,8 @@ def kde_rows(event: AuditEvent, head: AnchorHead | None,
             else:
                 values[_QUANTITY], values[_UOM] = 1, "EA"
             values[_GTIN] = gtin_of(ref.key) or ""
-            values[_DESCRIPTION] = own_description or (descriptions or {}).get(ref.key, "")
+            facts = (known or {}).get(ref.key)
+            values[_DESCRIPTION] = own_description or (facts.description if facts else "")
+            values[_TLC_SOURCE] = facts.source_location if facts else ""
         rows.append(tuple(values))
     return rows

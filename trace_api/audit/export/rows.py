@@ -8,12 +8,12 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import Engine
 
 from trace_api.audit.epcis_view import AuditEvent
-from trace_api.audit.export.kde import Row, _description, kde_rows
+from trace_api.audit.export.kde import LotFacts, Row, kde_rows, lot_facts
 from trace_api.audit.inputs import AnchorHead, creates
 from trace_api.audit.sources import BATCH_ROWS, EventFilter, anchor_heads, iter_events
 
-DESCRIPTION_CACHE = 100_000
-"""Lot keys whose product description (from their creating event) is remembered, LRU:
+LOT_CACHE = 100_000
+"""Lots whose creating event's facts (description, lot code source) are remembered, LRU:
 bounds memory however long the export."""
 
 
@@ -39,15 +39,14 @@ def records_with_anchors(engine: Engine, mirror: Engine, where: EventFilter) -> 
 
 def export_rows(engine: Engine, mirror: Engine, where: EventFilter) -> Iterator[Row]:
     """FSMA 204 KDE rows (kde.COLUMNS order) of every matching record."""
-    descriptions: OrderedDict[str, str] = OrderedDict()
+    known: OrderedDict[str, LotFacts] = OrderedDict()
     for event, head in records_with_anchors(engine, mirror, where):
         made = creates(event)
         if made:
-            text = _description(event.view)
-            if text:
-                for ref in made:
-                    descriptions[ref.key] = text
-                    descriptions.move_to_end(ref.key)
-                while len(descriptions) > DESCRIPTION_CACHE:
-                    descriptions.popitem(last=False)
-        yield from kde_rows(event, head, descriptions)
+            facts = lot_facts(event)
+            for ref in made:
+                known.setdefault(ref.key, facts)  # the first event that made it
+                known.move_to_end(ref.key)
+            while len(known) > LOT_CACHE:
+                known.popitem(last=False)
+        yield from kde_rows(event, head, known)
