@@ -168,7 +168,8 @@ def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            responses.pop("422", None)
+            if _is_fastapi_validation_response(responses.get("422")):
+                del responses["422"]
             statuses = [400, 429] + ([401, 403] if operation.get("security") else [])
             for status, response in problem_responses(*statuses).items():
                 responses.setdefault(str(status), response)
@@ -176,4 +177,28 @@ def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
                 content = response.get("content", {})
                 if PROBLEM_JSON in content:
                     content.pop("application/json", None)
+    _drop_unreferenced_validation_schemas(openapi)
     return openapi
+
+
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def _is_fastapi_validation_response(response: dict[str, Any] | None) -> bool:
+    """FastAPI's own 422 (request validation); a 422 a route documents itself stays."""
+    if response is None:
+        return False
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref", "").endswith("/HTTPValidationError"))
+
+
+def _drop_unreferenced_validation_schemas(openapi: dict[str, Any]) -> None:
+    """FastAPI's validation error schemas describe a body this API never sends."""
+    import json
+
+    schemas = openapi["components"]["schemas"]
+    text = json.dumps({key: value for key, value in openapi.items() if key != "components"})
+    for name in _FASTAPI_VALIDATION_SCHEMAS:
+        others = json.dumps({key: value for key, value in schemas.items() if key != name})
+        if name in schemas and f"/schemas/{name}\"" not in text + others:
+            del schemas[name]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -41,6 +41,12 @@ class ApiSettings(BaseSettings):
         default=None, description="The log's key file; only its public verifier key is read."
     )
     log_origin: str = "localhost/traceledger-log"
+    witness_keys: list[str] = Field(
+        default=[],
+        description="C2SP note verifier keys (`<name>+<key id>+base64(0x04 || key)`, "
+        "tlog-cosignature/v1) of the witnesses that cosign the log's checkpoints; proof "
+        "bundles list them. From the environment as a JSON list.",
+    )
     table_prefix: str = "tl_"
 
     public_base_url: str = Field(
@@ -90,3 +96,13 @@ class ApiSettings(BaseSettings):
     signature_workers: int = Field(
         default=0, description="Processes for signature recovery; 0 = one per CPU."
     )
+
+    @field_validator("witness_keys")
+    @classmethod
+    def _witness_keys_are_cosignature_keys(cls, keys: list[str]) -> list[str]:
+        # A malformed key would only show up later as a bundle no verifier can use.
+        from anchoring.core.note import ALG_COSIGNATURE_V1, decode_verifier_key
+
+        for key in keys:
+            decode_verifier_key(key, signature_type=ALG_COSIGNATURE_V1)  # KeyFormatError is a ValueError
+        return keys

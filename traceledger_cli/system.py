@@ -8,7 +8,9 @@ Ctrl-C or SIGTERM. A service that dies takes the system down with a non-zero exi
 half-running system is never mistaken for a working one.
 
 The bootstrap admin key is written once to DATA_DIR/admin.key (mode 0600); only its
-scrypt hash is in the database and it is never printed or logged.
+scrypt hash is in the database and it is never printed or logged. With `--dev`, the dev
+chain's genesis enterprises (enterprise1, enterprise2 of node/dev-keys.json) are added to
+the API once, with an API key each in DATA_DIR/dev-api-keys.json (0600).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ DEFAULT_DATA_DIR = Path(".traceledger")
 LOG_ORIGIN = "localhost/traceledger-log"
 START_TIMEOUT_S = 120.0
 ADMIN_KEY_FILE = "admin.key"
+DEV_API_KEYS_FILE = "dev-api-keys.json"  # trace_api.enterprises.dev_import.DEV_API_KEYS_FILE
 STOP_TIMEOUT_S = 15.0
 
 
@@ -136,6 +139,7 @@ def _initialise(data_dir: Path, dev: bool) -> dict[str, Path]:
         "anchorer_keystore": data_dir / "secrets" / "anchorer-keystore.json",
         "master_key": data_dir / "secrets" / "master.key",
         "admin_key": data_dir / ADMIN_KEY_FILE,
+        "dev_api_keys": data_dir / DEV_API_KEYS_FILE,
         "logs": data_dir / "logs",
     }
     if not paths["passphrase"].exists():
@@ -182,6 +186,18 @@ def _bootstrap_admin_key(paths: dict[str, Path], log_db: str) -> None:
         "creating the bootstrap admin API key",
         _traceledger("api", "key", "create", "--role", "admin", "--name", "bootstrap admin",
                      "--output-file", str(paths["admin_key"]), "--database-url", log_db),
+        paths["logs"] / "init.log",
+    )
+
+
+def _import_dev_enterprises(paths: dict[str, Path], log_db: str) -> None:
+    """Dev chains: make the genesis enterprises usable through the API, keys in a 0600 file."""
+    if paths["dev_api_keys"].exists() or not (paths["node"] / "dev-keys.json").exists():
+        return
+    _run_step(
+        "adding the dev enterprises to the API",
+        _traceledger("api", "dev-enterprises", "--node-data-dir", str(paths["node"]),
+                     "--output-file", str(paths["dev_api_keys"]), "--database-url", log_db),
         paths["logs"] / "init.log",
     )
 
@@ -283,7 +299,9 @@ def _print_urls(services: list[Service], ports: Ports, data_dir: Path) -> None:
         "anchorer": "anchors each new checkpoint on TraceAnchor",
         "indexer": "mirrors the chain into SQL",
         "trace API": f"http://127.0.0.1:{ports.api} (docs /docs; admin key in "
-                     f"{data_dir / ADMIN_KEY_FILE})",
+                     f"{data_dir / ADMIN_KEY_FILE}"
+                     + (f", dev enterprise keys in {data_dir / DEV_API_KEYS_FILE})"
+                        if (data_dir / DEV_API_KEYS_FILE).exists() else ")"),
     }
     for service in services:
         table.add_row(service.name, where[service.name], str(service.log_path))
@@ -314,6 +332,8 @@ def up(
     try:
         paths = _initialise(data_dir, dev)
         _bootstrap_admin_key(paths, _database_urls(data_dir, db)[0])
+        if dev:
+            _import_dev_enterprises(paths, _database_urls(data_dir, db)[0])
         ports = Ports(rpc=rpc_port, log=log_port, api=api_port)
         services = _services(paths, ports, db, data_dir)
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -1,5 +1,6 @@
 """`traceledger up` end to end: one command brings up node, log, anchorer, indexer and the
-trace API (with a bootstrap admin key in admin.key, mode 0600, never logged); an entry put
+trace API (with a bootstrap admin key in admin.key, mode 0600, never logged; with --dev the
+genesis enterprises are usable through the API, keys in dev-api-keys.json); an entry put
 into the log gets anchored on chain and mirrored into SQL; SIGTERM stops it all."""
 
 from __future__ import annotations
@@ -79,6 +80,30 @@ def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-
         time.sleep(0.5)
 
 
+def _check_dev_enterprises(data_dir: Path, api_port: int) -> list[str]:
+    """The genesis enterprises are self-custody enterprises of the API, each with a working
+    enterprise key in dev-api-keys.json (0600); returns the keys."""
+    keys_file = data_dir / "dev-api-keys.json"
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    document = json.loads(keys_file.read_text())["enterprises"]
+    accounts = json.loads((data_dir / "node" / "dev-keys.json").read_text())["accounts"]
+    expected = {
+        "enterprise1": ("0x" + Web3.keccak(b"dev-enterprise-1").hex().removeprefix("0x"), ["food"], ["0614141"]),
+        "enterprise2": ("0x" + Web3.keccak(b"dev-enterprise-2").hex().removeprefix("0x"), ["special_equipment"],
+                        ["4012345"]),
+    }
+    assert sorted(document) == sorted(expected)
+    for role, (enterprise_id, sectors, prefixes) in expected.items():
+        entry = document[role]
+        assert (entry["enterpriseId"], entry["sectors"], entry["companyPrefixes"], entry["custody"],
+                entry["signingAddress"]) == (enterprise_id, sectors, prefixes, "self", accounts[role]["address"])
+        mine = httpx.get(f"http://127.0.0.1:{api_port}/v1/enterprises/{enterprise_id}",
+                         headers={"Authorization": f"Bearer {entry['apiKey']}"})
+        assert mine.status_code == 200, mine.text
+        assert (mine.json()["status"], mine.json()["custody"]) == ("active", "self")
+    return [entry["apiKey"] for entry in document.values()]
+
+
 def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  # type: ignore[no-untyped-def]
     process, data_dir, rpc_port, log_port, api_port, lines = running_system
     deployment = json.loads((data_dir / "node" / "deployment.json").read_text())
@@ -104,7 +129,10 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
     keys = httpx.get(f"http://127.0.0.1:{api_port}/v1/api-keys",
                      headers={"Authorization": f"Bearer {admin_key}"})
     assert keys.status_code == 200
-    assert [(key["role"], key["name"]) for key in keys.json()] == [("admin", "bootstrap admin")]
+    assert [(key["role"], key["name"]) for key in keys.json()] == [
+        ("admin", "bootstrap admin"), ("enterprise", "Dev Food Enterprise 1 (dev key)"),
+        ("enterprise", "Dev Special Equipment Enterprise 2 (dev key)")]
+    dev_keys = _check_dev_enterprises(data_dir, api_port)
     assert any(f"http://127.0.0.1:{api_port}" in line for line in lines)  # the URLs table
 
     # Enterprise records reach the log through the API in a later issue; here the test is
@@ -152,6 +180,8 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
     assert len(secret) == 43
     assert secret not in "".join(lines)
     log_files = list((data_dir / "logs").glob("*.log"))
+    for dev_key in dev_keys:
+        assert dev_key not in "".join(lines) and dev_key not in "".join(p.read_text() for p in log_files)
     assert {path.name for path in log_files} >= {"init.log", "node.log", "log.log",
                                                  "anchorer.log", "indexer.log", "api.log"}
     for log_file in log_files:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from contracts.anvil import ANVIL_BINARY
-from tests.scanner_app.browser import CHROMIUM, launch_chromium, new_phone_context
+from tests.scanner_app.browser import launch_chromium, new_phone_context
 from tests.scanner_app.ledger import SmallLedger
 from tests.scanner_app.standin_api import StandinApi
 
@@ -56,16 +56,6 @@ def api(standin: tuple[StandinApi, str]) -> Iterator[StandinApi]:
 @pytest.fixture
 def base_url(standin: tuple[StandinApi, str]) -> str:
     return standin[1]
-
-
-@pytest.fixture(scope="session")
-def playwright_instance() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} missing: run ./dev install (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ process costs more than it saves and would add latency to single-event captures.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -47,7 +48,8 @@ class SignaturePool:
                 # would copy locks held by other threads into the children.
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["trace_api.capture.analysis"])
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
+                                                     initializer=_worker_started)
                 log.info("signature pool started: workers=%d", self.workers)
             return self._executor
 
@@ -89,9 +91,15 @@ class SignaturePool:
             executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _worker_started() -> None:
+    # Everything imported so far lives as long as the worker: keep it out of the cyclic
+    # collector's full passes, which otherwise rescan it while chunks allocate.
+    gc.freeze()
+
+
 def _with_events(task: ChunkTask, events: Sequence[tuple[int, bytes]]) -> ChunkTask:
-    return ChunkTask(task.context, task.ignore_fields, task.chain_id, task.trace_anchor,
-                     task.expected_submitter, task.signatures, list(events))
+    return ChunkTask(task.enterprise_id, task.context, task.ignore_fields, task.chain_id,
+                     task.trace_anchor, task.expected_submitter, task.signatures, list(events))
 
 
 def signature_pool(ctx: ApiContext) -> SignaturePool:

@@ -37,8 +37,7 @@ from trace_api.enterprises.service import CUSTODY_CUSTODIAL, capture_identity, s
 from trace_api.epcis import EPCISValidationError, ValidationIssue
 from trace_api.epcis.errors import escape_pointer_token
 from trace_api.problems import Problem
-from trace_api.provenance.ingest import write_graph
-from trace_api.records.models import CapturedEvent
+from trace_api.provenance.ingest import insert_graph_rows, with_leaf_index
 from trace_api.records.repository import RecordRow, existing_leaves, insert_records
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,6 @@ RACE_RETRIES = 3
 """Attempts when a concurrent capture recorded the same event between our duplicate check
 and our commit (the unique constraint refuses the second; we re-check and report it)."""
 
-_decoder = msgspec.json.Decoder()
 
 
 @dataclass
@@ -60,6 +58,8 @@ class _Accepted:
     columns: tuple[Any, ...]
     epcs: Sequence[tuple[str, str]]
     body: bytes
+    graph: tuple[Any, Sequence[Any], Sequence[Any]]
+    """(event row, link rows, node-event rows) with a placeholder leaf index."""
 
 
 def capture_document(ctx: ApiContext, enterprise_id: str, document: bytes | dict[str, Any],
@@ -82,7 +82,7 @@ def capture_document(ctx: ApiContext, enterprise_id: str, document: bytes | dict
     parsed = read_document(body, capture_limit=ctx.settings.capture_limit)
     self_custody = identity.custody != CUSTODY_CUSTODIAL
     task = ChunkTask(
-        context=parsed.context, ignore_fields=parsed.ignore_fields,
+        enterprise_id=enterprise_id, context=parsed.context, ignore_fields=parsed.ignore_fields,
         chain_id=ctx.deployment.chain_id, trace_anchor=ctx.deployment.trace_anchor,
         expected_submitter=identity.signing_address if self_custody else None,
         signatures=parsed.signatures if self_custody else {},
@@ -130,7 +130,7 @@ def _judge(analysed: list[tuple[Any, ...]], submitter: str,
             rejected.append(EventResult(index, None, "rejected", reason=message + more,
                                         pointer=pointer))
             continue
-        _, index, hash_id, (signer_kind, signer), columns, epcs, body = item
+        _, index, hash_id, (signer_kind, signer), columns, epcs, body, graph = item
         signature: bytes | None = None
         if signatures is not None:
             problem = _signature_problem(hash_id, signer_kind, signer, submitter)
@@ -139,22 +139,22 @@ def _judge(analysed: list[tuple[Any, ...]], submitter: str,
                                             pointer=problem[0]))
                 continue
             signature = bytes.fromhex(signatures[hash_id][2:])
-        candidates.append(_Accepted(index, hash_id, signature, columns, epcs, body))
+        candidates.append(_Accepted(index, hash_id, signature, columns, epcs, body, graph))
     return rejected, candidates
 
 
 def _signature_problem(hash_id: str, kind: str, value: str,
                        submitter: str) -> tuple[str, str] | None:
+    if kind == "address" and value == submitter:
+        return None  # the common case: no pointer to build
     at = "/" + escape_pointer_token(SIGNATURES_MEMBER)
     if kind == "none":
         return at, f"no signature for {hash_id} in {SIGNATURES_MEMBER}"
     at += "/" + escape_pointer_token(hash_id)
     if kind == "error":
         return at, f"malformed signature: {value}"
-    if value != submitter:
-        return at, (f"the signature recovers to {value}, not the enterprise's signing address "
-                    f"{submitter} (wrong key, chain id or TraceAnchor contract)")
-    return None
+    return at, (f"the signature recovers to {value}, not the enterprise's signing address "
+                f"{submitter} (wrong key, chain id or TraceAnchor contract)")
 
 
 def _rollback_problem(rejected: list[EventResult]) -> Problem:
@@ -188,29 +188,36 @@ def _record(ctx: ApiContext, submitter: str, enterprise_id: str, capture_id: str
     signatures = _signatures_for(ctx, enterprise_id, fresh, custodial=custodial)
     received_at_ms = time.time_ns() // 1_000_000
     submitter_bytes = bytes.fromhex(submitter[2:])
+    salts = secrets.token_bytes(32 * len(fresh))  # one CSPRNG call, a fresh 32 bytes each
     encoded = [
         encode_entry(LogEntry(event_hash=event_hash_digest(candidate.hash_id),
                               submitter=submitter_bytes, signature=signature,
-                              received_at_ms=received_at_ms, salt=secrets.token_bytes(32)))
-        for candidate, signature in zip(fresh, signatures, strict=True)
+                              received_at_ms=received_at_ms, salt=salts[32 * n:32 * n + 32]))
+        for n, (candidate, signature) in enumerate(zip(fresh, signatures, strict=True))
     ]
     job_holder: list[CaptureJob] = []
 
     def write_rows(cursor: Cursor, receipts: list[Receipt]) -> None:
         leaf_of = dict(recorded)
         rows: list[RecordRow] = []
-        captured: list[CapturedEvent] = []
+        graph_events: list[tuple[Any, ...]] = []
+        graph_links: list[tuple[Any, ...]] = []
+        graph_nodes: list[tuple[Any, ...]] = []
         for candidate, entry, receipt in zip(fresh, encoded, receipts, strict=True):
-            leaf_of[candidate.hash_id] = receipt.leaf_index
+            leaf = receipt.leaf_index
+            leaf_of[candidate.hash_id] = leaf
             rows.append(RecordRow(
-                (receipt.leaf_index, candidate.hash_id, enterprise_id, submitter, entry,
+                (leaf, candidate.hash_id, enterprise_id, submitter, entry,
                  received_at_ms, capture_id, *candidate.columns, candidate.body.decode("utf-8")),
                 candidate.epcs,
             ))
-            captured.append(CapturedEvent(receipt.leaf_index, candidate.hash_id, enterprise_id,
-                                          submitter, received_at_ms, _decoder.decode(candidate.body)))
+            # The workers made the graph rows before the leaf was known.
+            event_row, links, nodes = candidate.graph
+            graph_events.append((leaf, *event_row[1:]))
+            graph_links.extend(with_leaf_index(links, leaf))
+            graph_nodes.extend(with_leaf_index(nodes, leaf))
         insert_records(cursor, rows)
-        write_graph(cursor, captured)
+        insert_graph_rows(cursor, graph_events, graph_links, graph_nodes)
         results = [*rejected,
                    *(EventResult(c.index, c.hash_id, "accepted", leaf_of[c.hash_id])
                      for c in fresh),

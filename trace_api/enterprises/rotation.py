@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import rlp
+import rlp  # type: ignore[import-untyped]  # pyrlp ships no type information
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_account.typed_transactions.typed_transaction import TypedTransaction

@@ -99,12 +99,9 @@ def log_verifier_key(ctx: ApiContext) -> str:
 
 
 def witness_verifier_keys(ctx: ApiContext) -> list[str]:
-    """Verifier keys of the witnesses the operator configured (may be none).
-
-    Read from `ApiSettings.witness_keys` when that setting exists; an embedded dev
-    system has no witnesses, and a bundle then lists none.
-    """
-    return list(getattr(ctx.settings, "witness_keys", None) or [])
+    """Verifier keys of the witnesses the operator configured (`ApiSettings.witness_keys`,
+    may be none: an embedded dev system has no witnesses, and a bundle then lists none)."""
+    return list(ctx.settings.witness_keys)
 
 
 def format_received_at(received_at_ms: int) -> str:

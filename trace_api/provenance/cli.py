@@ -3,7 +3,9 @@
 Each identifier is shown with its events (time, business step, place, and a verification
 mark), and under it the identifiers it leads to in the traced direction: for `backward`
 where it came from, for `forward` where it went. Exit status 0 when the chain verdict is
-`verified`, 1 when not, 2 on a bad request or an unreachable API.
+`verified`, 1 when not, 2 on a bad request or an unreachable API. Audit findings on the
+traced events follow the tree, most severe first, before the verdict line (the first `FINDINGS_SHOWN`; `--json`
+has all). They do not change the exit status: the verdict is about proofs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import typer
 
 IDENTIFIER_RELATIONS = ("contains", "member", "input", "output")
 _MARK = {True: "[green]✔[/]", False: "[yellow]…[/]"}
+FINDINGS_SHOWN = 20
+_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
 
 def trace_command(
@@ -56,14 +60,36 @@ def trace_command(
         typer.echo(json.dumps(body, indent=2))
     else:
         console.print(render_tree(body))
+        findings = body.get("findings", [])
+        for line in findings_lines(findings):
+            console.print(line)
         summary = (f"verdict: [bold]{body['verdict']}[/] — {body['counts']['verifiedEvents']}"
                    f"/{body['counts']['events']} events verified, {body['counts']['nodes']} nodes")
         if body["truncated"]:
             summary += f" — [yellow]cut ({body['truncationReason']})[/]"
         if body["cycles"]:
             summary += f" — [red]{len(body['cycles'])} cycle(s)[/]"
+        if findings:
+            summary += f" — [red]{len(findings)} audit finding(s)[/]"
         console.print(summary)
     raise typer.Exit(0 if body["verdict"] == "verified" else 1)
+
+
+def findings_lines(findings: list[dict[str, Any]]) -> list[str]:
+    """One rich line per finding (severity, rule, message, event), then how many were left out."""
+    from rich.markup import escape
+
+    if not findings:
+        return []
+    lines = [f"findings: {len(findings)}"]
+    for finding in findings[:FINDINGS_SHOWN]:
+        style = _SEVERITY_STYLE.get(finding["severity"], "bold")
+        event = f" [dim]{escape(finding['eventHashId'])}[/]" if finding.get("eventHashId") else ""
+        lines.append(f"  [{style}]{finding['severity']}[/] {escape(finding['rule'])}: "
+                     f"{escape(finding['message'])}{event}")
+    if len(findings) > FINDINGS_SHOWN:
+        lines.append(f"  … {len(findings) - FINDINGS_SHOWN} more (--json lists all)")
+    return lines
 
 
 def render_tree(body: dict[str, Any]) -> Any:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -148,7 +148,7 @@ class _EventRows:
         return found
 
 
-def _refs(event: dict[str, Any]) -> list[list[str]]:
+def _refs(event: Mapping[str, Any]) -> list[list[str]]:
     refs: list[list[str]] = []
     for member, relation, value_key in (("sourceList", "source", "source"),
                                         ("destinationList", "destination", "destination")):
@@ -175,50 +175,77 @@ def graph_rows(events: Iterable[CapturedEvent]) -> tuple[list[EventRow], list[Li
     links: list[LinkRow] = []
     nodes: list[LinkRow] = []
     for captured in events:
-        event = captured.event
-        event_type = str(event.get("type", ""))
-        time_ms = event_time_ms(event["eventTime"])
-        rows = _EventRows(captured.leaf_index, time_ms, links, nodes)
-        action = event.get("action") if isinstance(event.get("action"), str) else None
-        lot = _lot_number(event.get("ilmd"))
-        if event_type == "TransformationEvent":
-            _transformation(rows, captured, event, lot)
-        else:
-            epcs = rows.epcs(event.get("epcList"), "epc", lot)
-            quantities = rows.quantities(event.get("quantityList"), "quantity")
-            parent = event.get("parentID")
-            if isinstance(parent, str):
-                parent_key = node_key(parent)
-                rows.node(parent_key, "parent")
-                for child in rows.epcs(event.get("childEPCs"), "child"):
-                    rows.link("contains", child, parent_key)
-                for child, quantity, uom in rows.quantities(event.get("childQuantityList"), "child"):
-                    rows.link("contains", child, parent_key, quantity, uom)
-                if event_type == "TransactionEvent":  # its parentID (a pallet) carries its EPCs
-                    for child in epcs:
-                        rows.link("contains", child, parent_key)
-                    for child, quantity, uom in quantities:
-                        rows.link("contains", child, parent_key, quantity, uom)
-            else:
-                rows.epcs(event.get("childEPCs"), "child")
-                rows.quantities(event.get("childQuantityList"), "child")
-        biz_step = event.get("bizStep")
-        disposition = event.get("disposition")
-        event_rows.append((
-            captured.leaf_index, captured.event_hash_id, captured.enterprise_id, event_type, action,
-            short_vocabulary(biz_step) if isinstance(biz_step, str) else None,
-            short_vocabulary(disposition) if isinstance(disposition, str) else None,
-            time_ms, _location(event.get("readPoint")), _location(event.get("bizLocation")),
-            json.dumps(_refs(event), separators=(",", ":")),
-        ))
+        event_rows.append(_append_rows(captured.leaf_index, captured.event_hash_id,
+                                       captured.enterprise_id, captured.event, links, nodes))
     return event_rows, links, nodes
 
 
-def _transformation(rows: _EventRows, captured: CapturedEvent, event: dict[str, Any], lot: str | None) -> None:
+def event_graph_rows(leaf_index: int, event_hash_id: str, enterprise_id: str,
+                     event: Mapping[str, Any]) -> tuple[EventRow, list[LinkRow], list[LinkRow]]:
+    """The (event row, link rows, node-event rows) of one event, as `graph_rows` makes them.
+
+    Capture computes these in its worker processes, where the event is already decoded,
+    with a placeholder `leaf_index` (the leaf is assigned at commit); `with_leaf_index`
+    then sets the real one. Every row starts with the leaf index.
+    """
+    links: list[LinkRow] = []
+    nodes: list[LinkRow] = []
+    event_row = _append_rows(leaf_index, event_hash_id, enterprise_id, event, links, nodes)
+    return event_row, links, nodes
+
+
+def with_leaf_index(rows: Iterable[tuple[Any, ...]], leaf_index: int) -> list[tuple[Any, ...]]:
+    """`rows` (from `event_graph_rows`) with their first column set to `leaf_index`."""
+    return [(leaf_index, *row[1:]) for row in rows]
+
+
+def _append_rows(leaf_index: int, event_hash_id: str, enterprise_id: str, event: Mapping[str, Any],
+                 links: list[LinkRow], nodes: list[LinkRow]) -> EventRow:
+    """Append the event's link and node-event rows to `links` / `nodes`; return its event row."""
+    event_type = str(event.get("type", ""))
+    time_ms = event_time_ms(event["eventTime"])
+    rows = _EventRows(leaf_index, time_ms, links, nodes)
+    action = event.get("action") if isinstance(event.get("action"), str) else None
+    lot = _lot_number(event.get("ilmd"))
+    if event_type == "TransformationEvent":
+        _transformation(rows, event_hash_id, event, lot)
+    else:
+        epcs = rows.epcs(event.get("epcList"), "epc", lot)
+        quantities = rows.quantities(event.get("quantityList"), "quantity")
+        parent = event.get("parentID")
+        if isinstance(parent, str):
+            parent_key = node_key(parent)
+            rows.node(parent_key, "parent")
+            for child in rows.epcs(event.get("childEPCs"), "child"):
+                rows.link("contains", child, parent_key)
+            for child, quantity, uom in rows.quantities(event.get("childQuantityList"), "child"):
+                rows.link("contains", child, parent_key, quantity, uom)
+            if event_type == "TransactionEvent":  # its parentID (a pallet) carries its EPCs
+                for child in epcs:
+                    rows.link("contains", child, parent_key)
+                for child, quantity, uom in quantities:
+                    rows.link("contains", child, parent_key, quantity, uom)
+        else:
+            rows.epcs(event.get("childEPCs"), "child")
+            rows.quantities(event.get("childQuantityList"), "child")
+    biz_step = event.get("bizStep")
+    disposition = event.get("disposition")
+    refs = _refs(event)
+    return (
+        leaf_index, event_hash_id, enterprise_id, event_type, action,
+        short_vocabulary(biz_step) if isinstance(biz_step, str) else None,
+        short_vocabulary(disposition) if isinstance(disposition, str) else None,
+        time_ms, _location(event.get("readPoint")), _location(event.get("bizLocation")),
+        # most events have no sources, destinations or transactions: skip the encoder
+        json.dumps(refs, separators=(",", ":")) if refs else "[]",
+    )
+
+
+def _transformation(rows: _EventRows, event_hash_id: str, event: Mapping[str, Any], lot: str | None) -> None:
     transformation_id = event.get("transformationID")
     hub = TRANSFORMATION_PREFIX + (
         transformation_id if isinstance(transformation_id, str) and transformation_id
-        else captured.event_hash_id
+        else event_hash_id
     )
     for key in rows.epcs(event.get("inputEPCList"), "input"):
         rows.link("input", key, hub)
@@ -239,7 +266,12 @@ def write_graph(cursor: Cursor, events: Sequence[CapturedEvent]) -> None:
     """
     if not events:
         return
-    event_rows, links, nodes = graph_rows(events)
+    insert_graph_rows(cursor, *graph_rows(events))
+
+
+def insert_graph_rows(cursor: Cursor, event_rows: Sequence[EventRow], links: Sequence[LinkRow],
+                      nodes: Sequence[LinkRow]) -> None:
+    """Insert rows made by `graph_rows` / `event_graph_rows` (three bulk inserts, no commit)."""
     cursor.insert_rows(ProvEvent.__tablename__, EVENT_COLUMNS, event_rows)
     cursor.insert_rows(ProvLink.__tablename__, LINK_COLUMNS, links)
     cursor.insert_rows(ProvNodeEvent.__tablename__, NODE_EVENT_COLUMNS, nodes)

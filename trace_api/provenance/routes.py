@@ -3,7 +3,9 @@
 Who sees what: regulators and admins trace anything; an enterprise traces identifiers that
 one of its own events names (so it can follow its products up and down the chain; other
 identifiers answer 404, as if unknown, so existence does not leak); anonymous callers get
-401. Recalls: anyone signed in lists them (recalls are public notices); regulators open,
+401. A trace carries the audit findings on its events (`findings_for_trace`, judged at
+`at` when given); an enterprise sees the findings on its own events only, as in
+`/v1/audit/findings`. Recalls: anyone signed in lists them (recalls are public notices); regulators open,
 change and close any, enterprises those of their own GS1 company prefixes; impact is for
 regulators, admins and the recall's issuing enterprise.
 """
@@ -17,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from trace_api.audit.service import findings_for_trace
 from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.context import ApiContext, ContextDep
 from trace_api.problems import Problem
@@ -33,7 +36,17 @@ from trace_api.provenance.trace import (
     parse_at,
     trace,
 )
-from trace_api.provenance.views import impact_json, recall_json, receipt_json, trace_json
+from trace_api.provenance.views import (
+    ImpactJson,
+    RecallJson,
+    RecallListJson,
+    RecallReceiptJson,
+    TraceJson,
+    impact_json,
+    recall_json,
+    receipt_json,
+    trace_json,
+)
 
 router = APIRouter(tags=["provenance"])
 
@@ -48,9 +61,16 @@ def _unknown(key: str) -> Problem:
                    f"no captured event you may see names {key}", extensions={"identifier": key})
 
 
+# An event names a node as one of its objects (node events) or through a link it made: a
+# commissioning event's ILMD lot (`member`), a transformation's hub, an aggregation's parent.
 _NAMES_NODE = text(
     "SELECT 1 FROM api_prov_node_events n JOIN api_prov_events e ON e.leaf_index = n.leaf_index"
-    " WHERE n.node = :node AND e.enterprise_id = :enterprise LIMIT 1")
+    " WHERE n.node = :node AND e.enterprise_id = :enterprise"
+    " UNION ALL SELECT 1 FROM api_prov_links l JOIN api_prov_events e ON e.leaf_index = l.leaf_index"
+    " WHERE l.dst = :node AND e.enterprise_id = :enterprise"
+    " UNION ALL SELECT 1 FROM api_prov_links l JOIN api_prov_events e ON e.leaf_index = l.leaf_index"
+    " WHERE l.src = :node AND e.enterprise_id = :enterprise"
+    " LIMIT 1")
 
 
 def _enterprise_may_trace(ctx: ApiContext, principal: Principal, key: str) -> bool:
@@ -61,7 +81,7 @@ def _enterprise_may_trace(ctx: ApiContext, principal: Principal, key: str) -> bo
             is not None
 
 
-@router.get("/v1/trace", summary="Trace an identifier backward, forward or both")
+@router.get("/v1/trace", response_model=TraceJson, summary="Trace an identifier backward, forward or both")
 def get_trace(
     ctx: ContextDep,
     principal: CurrentPrincipal,
@@ -69,11 +89,23 @@ def get_trace(
     direction: Annotated[str, Query(pattern="^(backward|forward|both)$")] = BOTH,
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH)] = DEFAULT_DEPTH,
     at: Annotated[str | None, Query(description="RFC 3339 date-time or epoch ms: the graph as of then")] = None,
-) -> dict[str, Any]:
+    findings: Annotated[bool, Query(description="include audit findings on the traced events")] = True,
+) -> Response:
     """Nodes (identifiers, locations, parties, enterprises), edges (each made by one
-    event), events with their verification state, cycles, and one chain verdict."""
+    event), events with their verification state, cycles, one chain verdict, and the
+    audit findings on the traced events."""
     result = _trace(ctx, principal, id, direction, depth, at)
-    return trace_json(result)
+    found = [finding.to_json() for finding in _trace_findings(ctx, principal, result)] if findings else []
+    return JSONResponse(trace_json(result, found))
+
+
+def _trace_findings(ctx: ApiContext, principal: Principal, result: TraceResult) -> list[Any]:
+    own_only = principal.role not in (Role.REGULATOR, Role.ADMIN)
+    leaf_indexes = [e.facts.leaf_index for e in result.events
+                    if not own_only or e.facts.enterprise_id == principal.enterprise_id]
+    if not leaf_indexes:
+        return []
+    return findings_for_trace(ctx, leaf_indexes, at_ms=result.at_ms)
 
 
 def _trace(ctx: ApiContext, principal: Principal, identifier: str, direction: str, depth: int,
@@ -116,7 +148,7 @@ def _require_writer(principal: Principal) -> None:
         raise Problem(403, "forbidden", "Not allowed", "this key belongs to no enterprise")
 
 
-@router.post("/v1/recalls", status_code=201, summary="Open a recall on chain")
+@router.post("/v1/recalls", status_code=201, response_model=RecallReceiptJson, summary="Open a recall on chain")
 def post_recall(ctx: ContextDep, principal: CurrentPrincipal, body: NewRecall) -> dict[str, Any]:
     _require_writer(principal)
     try:
@@ -127,7 +159,7 @@ def post_recall(ctx: ContextDep, principal: CurrentPrincipal, body: NewRecall) -
     return receipt_json(receipt, "open")
 
 
-@router.get("/v1/recalls", summary="Recalls mirrored from the chain")
+@router.get("/v1/recalls", response_model=RecallListJson, summary="Recalls mirrored from the chain")
 def get_recalls(
     ctx: ContextDep, principal: CurrentPrincipal,
     status: Annotated[str | None, Query(pattern="^(open|updated|closed)$")] = None,
@@ -136,12 +168,12 @@ def get_recalls(
     return {"recalls": [recall_json(view) for view in views]}
 
 
-@router.get("/v1/recalls/{recall_id}", summary="One recall and its history")
+@router.get("/v1/recalls/{recall_id}", response_model=RecallJson, summary="One recall and its history")
 def get_one_recall(ctx: ContextDep, principal: CurrentPrincipal, recall_id: str) -> dict[str, Any]:
     return recall_json(recall_service.get_recall(ctx, recall_id))
 
 
-@router.patch("/v1/recalls/{recall_id}", summary="Change an open recall's class and reason")
+@router.patch("/v1/recalls/{recall_id}", response_model=RecallReceiptJson, summary="Change an open recall's class and reason")
 def patch_recall(ctx: ContextDep, principal: CurrentPrincipal, recall_id: str, body: RecallChange) -> dict[str, Any]:
     _require_writer(principal)
     receipt = recall_service.update_recall(ctx, principal, recall_id, body.recall_class, body.reason,
@@ -149,7 +181,7 @@ def patch_recall(ctx: ContextDep, principal: CurrentPrincipal, recall_id: str, b
     return receipt_json(receipt, "updated")
 
 
-@router.post("/v1/recalls/{recall_id}/close", summary="Close an open recall")
+@router.post("/v1/recalls/{recall_id}/close", response_model=RecallReceiptJson, summary="Close an open recall")
 def post_close(ctx: ContextDep, principal: CurrentPrincipal, recall_id: str, body: RecallClosing) -> dict[str, Any]:
     _require_writer(principal)
     receipt = recall_service.close_recall(ctx, principal, recall_id, body.reason,
@@ -157,7 +189,9 @@ def post_close(ctx: ContextDep, principal: CurrentPrincipal, recall_id: str, bod
     return receipt_json(receipt, "closed")
 
 
-@router.get("/v1/recalls/{recall_id}/impact", summary="Everything downstream of a recall (JSON or CSV)")
+@router.get("/v1/recalls/{recall_id}/impact", response_model=ImpactJson,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+            summary="Everything downstream of a recall (JSON or CSV)")
 def get_impact(
     ctx: ContextDep, principal: CurrentPrincipal, request: Request, recall_id: str,
     format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,

@@ -1,15 +1,165 @@
-"""JSON shapes of traces, recalls and impact (camelCase, times as RFC 3339 UTC)."""
+"""JSON shapes of traces, recalls and impact (camelCase, times as RFC 3339 UTC).
+
+The `*Json` pydantic models document the shapes in `/openapi.json`; the `*_json`
+functions build them as plain dicts. The trace and impact routes return those dicts as
+`JSONResponse` (a 10,000-node trace would spend tens of milliseconds in pydantic), so the
+models forbid unknown members and the tests validate real answers against them: a shape
+change that forgets the model fails there.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from trace_api.audit.routes import FindingJson
 from trace_api.provenance.impact import Impact
 from trace_api.provenance.recalls import RecallReceipt, RecallView
 from trace_api.provenance.trace import TraceEvent, TraceResult
 
 CLASS_NAMES = {1: "I", 2: "II", 3: "III"}
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AnchorJson(_Shape):
+    headIndex: int
+    treeSize: int
+    rootHash: str
+    transactionHash: str
+    blockNumber: int
+    final: bool
+
+
+class VerificationJson(_Shape):
+    signature: str = Field(description="valid | invalid | checked-at-capture (past the first 200 events)")
+    anchored: bool
+    inclusion: str = Field(description="verified | failed | pending | anchored (not rechecked)")
+    verified: bool
+    anchor: AnchorJson | None
+
+
+class TraceEventJson(_Shape):
+    eventHashId: str
+    leafIndex: int
+    eventType: str
+    action: str | None
+    bizStep: str | None
+    disposition: str | None
+    eventTime: str | None
+    readPoint: str | None
+    bizLocation: str | None
+    enterpriseId: str
+    verification: VerificationJson
+    proofUrl: str
+
+
+class TraceNodeJson(_Shape):
+    id: str
+    kind: str
+    depth: dict[str, int] = Field(description="hops from the start, per direction it was reached in")
+
+
+class TraceEdgeJson(_Shape):
+    source: str
+    target: str
+    relation: str
+    eventHashId: str | None
+    leafIndex: int
+    quantity: float | None = Field(default=None, description="present for quantity-list links")
+    uom: str | None = None
+
+
+class TraceCountsJson(_Shape):
+    nodes: int
+    edges: int
+    events: int
+    verifiedEvents: int
+
+
+class TraceJson(_Shape):
+    id: str = Field(description="the traced identifier, as a graph key")
+    kind: str
+    direction: str
+    depth: int
+    at: str | None
+    verdict: str = Field(description="verified only if every event verifies; else unverified")
+    truncated: bool
+    truncationReason: str | None = Field(description="depth | size")
+    counts: TraceCountsJson
+    nodes: list[TraceNodeJson]
+    edges: list[TraceEdgeJson]
+    events: list[TraceEventJson]
+    cycles: list[list[str]]
+    findings: list[FindingJson] = Field(
+        description="audit findings on the traced events (an enterprise sees those on its own events)")
+
+
+class RecallReceiptJson(_Shape):
+    id: str
+    subject: str
+    uri: str | None
+    status: str
+    recall_class: str | None = Field(alias="class")
+    reason: str
+    reasonHash: str
+    transactionHash: str
+    blockNumber: int
+
+
+class RecallChangeJson(_Shape):
+    change: str
+    status: str
+    recall_class: str | None = Field(alias="class")
+    reasonHash: str
+    reason: str | None
+    issuer: str
+    enterpriseId: str | None
+    companyPrefix: str | None
+    blockNumber: int
+    time: str | None
+    transactionHash: str
+
+
+class RecallJson(_Shape):
+    id: str
+    subject: str
+    uri: str | None
+    status: str
+    recall_class: str | None = Field(alias="class")
+    sequence: int
+    reason: str | None
+    openedByEnterprise: str | None
+    history: list[RecallChangeJson]
+
+
+class RecallListJson(_Shape):
+    recalls: list[RecallJson]
+
+
+class ImpactEntryJson(_Shape):
+    id: str
+    depth: int | None
+
+
+class ImpactJson(_Shape):
+    recall: RecallJson
+    start: str | None
+    truncated: bool
+    truncationReason: str | None
+    counts: dict[str, int]
+    lots: list[ImpactEntryJson] = []
+    items: list[ImpactEntryJson] = []
+    logisticUnits: list[ImpactEntryJson] = []
+    assets: list[ImpactEntryJson] = []
+    otherIdentifiers: list[ImpactEntryJson] = []
+    locations: list[ImpactEntryJson] = []
+    parties: list[ImpactEntryJson] = []
+    enterprises: list[ImpactEntryJson] = []
 
 
 def iso_ms(ms: int | None) -> str | None:
@@ -32,7 +182,7 @@ def _event_json(event: TraceEvent) -> dict[str, Any]:
     }
 
 
-def trace_json(result: TraceResult) -> dict[str, Any]:
+def trace_json(result: TraceResult, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     hash_of = {e.facts.leaf_index: e.facts.event_hash_id for e in result.events}
     verified = sum(1 for e in result.events if e.verification.verified)
     return {
@@ -48,6 +198,7 @@ def trace_json(result: TraceResult) -> dict[str, Any]:
                   for e in result.edges],
         "events": [_event_json(e) for e in result.events],
         "cycles": result.cycles,
+        "findings": findings or [],
     }
 
 

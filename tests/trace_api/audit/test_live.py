@@ -76,6 +76,16 @@ def test_findings_and_bundle_end_to_end(live_system: LiveSystem) -> None:
     assert [(f["rule"], f["eventHashId"], f["message"]) for f in body["findings"]] == [
         ("broken_chain", shop_ids[1], f"{stray} received with no earlier shipment recorded by a member")]
 
+    # the same finding rides on the trace of the stray lot, for a regulator and for the shop
+    stray_message = f"{stray} received with no earlier shipment recorded by a member"
+    for headers in (regulator, live_system.auth(shop.api_key)):
+        traced = httpx.get(f"{live_system.api_url}/v1/trace", params={"id": stray, "direction": "backward"},
+                           headers=headers, timeout=60)
+        assert traced.status_code == 200, traced.text
+        assert [(f["rule"], f["severity"], f["eventHashId"], f["enterpriseId"], f["message"])
+                for f in traced.json()["findings"]] == [
+            ("broken_chain", "high", shop_ids[1], shop.id, stray_message)]
+
     # the shop may not audit the farm
     denied = httpx.get(f"{live_system.api_url}/v1/audit/findings", params={"enterprise": farm.id},
                        headers=live_system.auth(shop.api_key), timeout=60)

@@ -68,17 +68,17 @@ def test_a_failure_after_the_rows_were_written_stores_nothing(
     before = _counts(ctx)
     assert before == {"api_events": 3, "api_event_epcs": 3, "api_prov_events": 3,
                       "api_capture_jobs": 1, "tl_pending": 3, "next_index": 3}
-    real_write_graph = service.write_graph
+    real_insert_graph_rows = service.insert_graph_rows
 
-    def write_graph_then_fail(cursor: Any, events: Any) -> None:
-        real_write_graph(cursor, events)  # records, identifiers and graph rows are written
+    def insert_graph_rows_then_fail(cursor: Any, *rows: Any) -> None:
+        real_insert_graph_rows(cursor, *rows)  # records, identifiers and graph rows are written
         raise RuntimeError("injected: disk gone mid-capture")
 
-    monkeypatch.setattr(service, "write_graph", write_graph_then_fail)
+    monkeypatch.setattr(service, "insert_graph_rows", insert_graph_rows_then_fail)
     with pytest.raises(StoreError, match="injected"):
         service.capture_document(ctx, enterprise_id, _signed_document(ctx, 50, 2000))
     assert _counts(ctx) == before
-    monkeypatch.setattr(service, "write_graph", real_write_graph)
+    monkeypatch.setattr(service, "insert_graph_rows", real_insert_graph_rows)
     # The log continues gap-free where it was.
     retry = service.capture_document(ctx, enterprise_id, _signed_document(ctx, 50, 2000))
     assert [r.leaf_index for r in retry.results] == list(range(3, 53))

@@ -18,6 +18,7 @@ import pytest
 from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
 from tests.trace_api.provenance.networks import FoodChain, key
 from trace_api.provenance.identifiers import TRANSFORMATION_PREFIX
+from trace_api.provenance.views import ImpactJson
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 TIMEOUT_S = 90.0
@@ -166,6 +167,7 @@ def test_recall_open_mirror_impact_close(world: World) -> None:
     assert recall_id in {r["id"] for r in listed["recalls"]}
 
     impact = httpx.get(f"{live.api_url}/v1/recalls/{recall_id}/impact", headers=regulator, timeout=60).json()
+    ImpactJson.model_validate(impact)
     assert [e["id"] for e in impact["lots"]] == sorted([key(food.LOT_A), key(food.LOT_P)])
     assert [e["id"] for e in impact["items"]] == sorted([key(food.ITEM_1), key(food.ITEM_2)])
     assert [e["id"] for e in impact["logisticUnits"]] == [key(food.PALLET_X)]
@@ -284,3 +286,20 @@ def test_traceledger_trace_prints_the_tree(world: World) -> None:
     # 6 identifiers, 4 locations, 3 parties, 1 purchase order, 2 enterprises; events 0-3, 5, 7-9
     assert lines[-1] == "verdict: verified — 8/8 events verified, 16 nodes"
     assert sum("✔ 2026-01-05T08:00:00.000Z shipping" in line for line in lines) == 1
+
+
+def test_trace_carries_audit_findings_and_matches_its_schema(world: World) -> None:
+    """`findings` on a trace are the audit findings of `/v1/audit/findings?id=` (whose scope
+    is the same both-direction trace), and the answers fit the documented models."""
+    from trace_api.provenance.views import TraceJson
+
+    body = wait_verified(world, world.food.ITEM_1, "both")
+    TraceJson.model_validate(body)
+    audit = httpx.get(f"{world.live.api_url}/v1/audit/findings", params={"id": world.food.ITEM_1},
+                      headers=world.live.admin_headers, timeout=60)
+    assert audit.status_code == 200, audit.text
+    assert sorted((f["rule"], f["leafIndex"], f["message"]) for f in body["findings"]) == sorted(
+        (f["rule"], f["leafIndex"], f["message"]) for f in audit.json()["findings"])
+    assert {f["leafIndex"] for f in body["findings"]} <= {e["leafIndex"] for e in body["events"]}
+    skipped = get_trace(world, world.food.ITEM_1, world.live.admin_headers, findings="false").json()
+    assert skipped["findings"] == []

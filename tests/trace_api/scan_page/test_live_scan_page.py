@@ -31,7 +31,7 @@ from eth_account import Account
 from PIL import Image
 
 from anchoring.chain import connect, fee_params
-from tests.scanner_app.browser import CHROMIUM, fake_camera_args, launch_chromium, new_phone_context
+from tests.scanner_app.browser import fake_camera_args, launch_chromium, new_phone_context
 from tests.scanner_app.y4m import label_video
 from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise, random_company_prefix
 from trace_api.gs1.charset import compute_check_digit
@@ -147,15 +147,10 @@ def shop(live_system: LiveSystem) -> Shop:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} missing: run ./dev install (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield playwright, browser
-        browser.close()
+def chromium(playwright_instance: Any) -> Iterator[Any]:
+    browser = launch_chromium(playwright_instance)
+    yield playwright_instance, browser
+    browser.close()
 
 
 @pytest.fixture
