@@ -28,9 +28,11 @@ POOL_SERVICE = "capture.signature_pool"
 INLINE_MAX_EVENTS = 48
 """Up to this many events a document is analysed in the request thread (~5 ms of work)."""
 
-CHUNKS_PER_WORKER = 2
-"""Chunks per worker per document: enough to even out uneven events, few enough to keep
-per-chunk pickling overhead small."""
+CHUNKS_PER_WORKER = 1
+"""Chunks per worker per document. One: each chunk carries the document's whole signature
+map and costs a round trip, and concurrent documents already keep every worker busy
+(measured on 1,000-event documents: 2 chunks per worker cost ~9 µs per event more CPU
+and ~8% throughput)."""
 
 
 class SignaturePool:
