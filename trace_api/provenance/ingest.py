@@ -1,9 +1,12 @@
 """Turn captured EPCIS 2.0 events into provenance-graph rows, inside the capture transaction.
 
-`write_graph(cursor, events)` is called by capture with the cursor of the transaction that
-stores the records and their log leaves, so a record and its graph rows exist together or
-not at all. Rows are computed in Python (no query per event) and inserted in bulk
-(`Cursor.insert_rows`: COPY on PostgreSQL), because capture runs at ~20,000 events/s.
+Capture computes each event's rows with `event_graph_rows` in its worker processes (where the
+event is already decoded, before its leaf is known), sets the leaf with `with_leaf_index` and
+inserts them with `insert_graph_rows` using the cursor of the transaction that stores the
+records and their log leaves, so a record and its graph rows exist together or not at all.
+`write_graph(cursor, events)` does both steps for callers holding whole events (tests,
+benches). Rows are computed in Python (no query per event) and inserted in bulk
+(`Cursor.insert_rows`: COPY on PostgreSQL), because capture aims at ~20,000 events/s.
 
 What each EPCIS construct becomes (EPCIS 2.0 §7.4; README.md has the full table):
 

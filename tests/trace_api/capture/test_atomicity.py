@@ -6,42 +6,30 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from anchoring.errors import StoreError
+from tests.postgres import BACKENDS, database_on
 from tests.trace_api.capture import harness
 from tests.trace_api.capture.documents import document, shipping_event
 from trace_api.capture import service
 from trace_api.context import ApiContext
 
-PG_SERVER = os.environ.get("TRACELEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 COUNTED = ("api_events", "api_event_epcs", "api_prov_events", "api_capture_jobs", "tl_pending")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ApiContext]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'api.db'}"
+    with database_on(request.param, tmp_path / "api.db", "capture_test") as url:
         context = harness.open_context(url, tmp_path, signature_workers=1)
-        yield context
-        context.close()
-        return
-    name = f"capture_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    context = harness.open_context(f"{PG_SERVER}/{name}", tmp_path, signature_workers=1)
-    try:
-        yield context
-    finally:
-        context.close()
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            yield context
+        finally:
+            context.close()
 
 
 def _counts(ctx: ApiContext) -> dict[str, int]:
