@@ -10,9 +10,6 @@ import signal
 import socket
 import sqlite3
 import stat
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from anchoring.core.entry import LogEntry
 from anchoring.store import LogStore
 from contracts.anvil import free_port
 from contracts.artifacts import load_artifact
+from tests.system_up import traceledger_up
 from traceledger_cli.system import LOG_ORIGIN
 
 READY_TIMEOUT_S = 180
@@ -42,34 +40,9 @@ def _port_open(port: int) -> bool:
 def running_system(tmp_path: Path):  # type: ignore[no-untyped-def]
     data_dir = tmp_path / "data"
     rpc_port, log_port, api_port = free_port(), free_port(), free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "traceledger_cli.main", "up", "--dev", "--data-dir", str(data_dir),
-         "--rpc-port", str(rpc_port), "--log-port", str(log_port), "--api-port", str(api_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def read_output() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if line.strip() == "ready":
-                ready.set()
-
-    reader = threading.Thread(target=read_output, daemon=True)
-    reader.start()
-    try:
-        if not ready.wait(READY_TIMEOUT_S):
-            pytest.fail("traceledger up never printed ready:\n" + "".join(lines))
+    with traceledger_up(data_dir, rpc_port=rpc_port, log_port=log_port, api_port=api_port,
+                        ready_timeout_s=READY_TIMEOUT_S) as (process, lines):
         yield process, data_dir, rpc_port, log_port, api_port, lines
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -8,11 +8,8 @@ skipped only when no server answers at TRACELEDGER_TEST_PG (default 127.0.0.1:54
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from contracts.anvil import ANVIL_BINARY
@@ -22,33 +19,17 @@ from indexer.sink.db import create_mirror_engine
 from indexer.sink.store import MirrorStore
 from indexer.source.rpc import RetryPolicy
 from tests.indexer.chainkit import Anvil, System, deploy
+from tests.postgres import BACKENDS, database_on
 
-PG_SERVER = os.environ.get("TRACELEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 #: Fast retries, so fault tests finish quickly.
 FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
 
 
-def _pg_admin() -> psycopg.Connection:
-    return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A URL of an empty mirror database (SQLite file, or a fresh PostgreSQL database)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'mirror.db'}"
-        return
-    name = f"indexer_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with _pg_admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL at {PG_SERVER}: {exc}")
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with _pg_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database_on(request.param, tmp_path / "mirror.db", "indexer_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@
 that uses it runs against both, and each database starts one system for the whole
 session. PostgreSQL gets a fresh `api_live_<random>` database (passed as `--db`),
 dropped afterwards; the PostgreSQL half is skipped only if no server answers at
-TRACELEDGER_TEST_PG (default 127.0.0.1:5432).
+TRACELEDGER_TEST_PG (default 127.0.0.1:5432; see tests/postgres.py). The system is
+started and stopped by tests/system_up.py.
 
 Usage:
 
@@ -20,15 +21,12 @@ the API is configured with); `live_system.oidc` makes any other token.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
-import signal
 import subprocess
-import sys
-import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,16 +34,17 @@ from typing import Any
 
 import httpx
 import jwt
-import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from contracts.anvil import free_port
+from tests.postgres import BACKENDS, fresh_database
+from tests.system_up import traceledger_up
+from trace_api.gs1.charset import compute_check_digit
 from trace_api.identity import uscc_check_character
 
-PG_SERVER = os.environ.get("TRACELEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 READY_TIMEOUT_S = 240
 USCC_ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 OIDC_ISSUER = "https://sso.samr.test/realms/regulators"
@@ -61,6 +60,11 @@ def random_uscc() -> str:
 def random_company_prefix() -> str:
     """A 9-digit GS1 company prefix, unique per session with overwhelming probability."""
     return "69" + "".join(secrets.choice("0123456789") for _ in range(7))
+
+
+def with_check_digit(payload: str) -> str:
+    """`payload` and its GS1 mod-10 check digit: a GLN or GTIN-13 from prefix + reference."""
+    return payload + str(compute_check_digit(payload))
 
 
 @dataclass
@@ -152,6 +156,24 @@ class LiveSystem:
     def contract_address(self, name: str) -> str:
         return str(self.deployment["contracts"][name]["address"])
 
+    def open_recall_on_chain(self, subject: bytes, recall_class: int, reason_hash: bytes) -> None:
+        """Open a recall on `RecallRegistry` directly, signed with the dev regulator key, as
+        another consortium member's tool would (no API, no reason text); waits for success.
+        `subject` is SHA-256 of the canonical Digital Link URI (README, "Choices")."""
+        from anchoring.chain import connect, fee_params
+        from contracts.artifacts import load_artifact
+
+        w3 = connect(self.rpc_url)
+        registry = w3.eth.contract(address=self.contract_address("RecallRegistry"),
+                                   abi=list(load_artifact("RecallRegistry").abi))
+        regulator = Account.from_key(self.dev_keys["regulator"]["privateKey"])
+        transaction = registry.functions.openRecall(subject, recall_class, reason_hash, "").build_transaction({
+            "from": regulator.address, "nonce": w3.eth.get_transaction_count(regulator.address, "pending"),
+            "gas": 500_000, "chainId": self.chain_id, **fee_params(w3)})
+        receipt = w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(regulator.sign_transaction(transaction).raw_transaction), timeout=60)
+        assert receipt["status"] == 1
+
     def enterprise(self, name: str = "Test Enterprise", sectors: list[str] | None = None,
                    prefixes: list[str] | None = None, custody: str = "self",
                    glns: list[str] | None = None) -> RegisteredEnterprise:
@@ -198,59 +220,31 @@ class LiveSystem:
         return "\n".join(parts)
 
 
-def _pg_admin() -> psycopg.Connection:
-    return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
-
-
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def live_system(request: pytest.FixtureRequest,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSystem]:
     """The whole system (`traceledger up --dev`) on SQLite or PostgreSQL, for the session."""
     root = tmp_path_factory.mktemp(f"live-{request.param}")
     data_dir = root / "data"
-    db_args: list[str] = []
-    pg_name: str | None = None
-    if request.param == "postgresql":
-        pg_name = f"api_live_{uuid.uuid4().hex[:12]}"
-        try:
-            with _pg_admin() as admin:
-                admin.execute(f'CREATE DATABASE "{pg_name}"')
-        except psycopg.OperationalError as exc:
-            pytest.skip(f"no PostgreSQL at {PG_SERVER}: {exc}")
-        db_args = ["--db", f"{PG_SERVER}/{pg_name}"]
-    oidc = OidcIssuer(jwks_file=root / "jwks.json")
-    rpc_port, log_port, api_port = free_port(), free_port(), free_port()
-    env = {**os.environ, **oidc.environment(),
-           # Generous limits: suites share one system; tests/trace_api/auth checks 429 on an
-           # app of its own with a small limit.
-           "TRACELEDGER_API_RATE_LIMIT_PER_MINUTE": "1000000",
-           "TRACELEDGER_API_RATE_LIMIT_BURST": "100000"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "traceledger_cli.main", "up", "--dev", "--data-dir", str(data_dir),
-         "--rpc-port", str(rpc_port), "--log-port", str(log_port), "--api-port", str(api_port),
-         *db_args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def read_output() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if line.strip() == "ready":
-                ready.set()
-
-    threading.Thread(target=read_output, daemon=True).start()
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not ready.wait(0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("traceledger up never printed ready:\n" + "".join(output))
-        log_db = (f"{PG_SERVER}/{pg_name}" if pg_name
-                  else f"sqlite:///{(data_dir / 'log.sqlite').resolve()}")
-        mirror_db = (f"{PG_SERVER}/{pg_name}" if pg_name
-                     else f"sqlite:///{(data_dir / 'mirror.sqlite').resolve()}")
+    with contextlib.ExitStack() as stack:
+        pg_url: str | None = None
+        db_args: list[str] = []
+        if request.param == "postgresql":
+            # Entered first, so it is dropped only after the system has stopped.
+            pg_url = stack.enter_context(fresh_database("api_live"))
+            db_args = ["--db", pg_url]
+        oidc = OidcIssuer(jwks_file=root / "jwks.json")
+        rpc_port, log_port, api_port = free_port(), free_port(), free_port()
+        env = {**os.environ, **oidc.environment(),
+               # Generous limits: suites share one system; tests/trace_api/auth checks 429 on an
+               # app of its own with a small limit.
+               "TRACELEDGER_API_RATE_LIMIT_PER_MINUTE": "1000000",
+               "TRACELEDGER_API_RATE_LIMIT_BURST": "100000"}
+        process, output = stack.enter_context(traceledger_up(
+            data_dir, rpc_port=rpc_port, log_port=log_port, api_port=api_port, extra_args=db_args,
+            env=env, ready_timeout_s=READY_TIMEOUT_S))
+        log_db = pg_url or f"sqlite:///{(data_dir / 'log.sqlite').resolve()}"
+        mirror_db = pg_url or f"sqlite:///{(data_dir / 'mirror.sqlite').resolve()}"
         yield LiveSystem(
             backend=request.param, api_url=f"http://127.0.0.1:{api_port}",
             rpc_url=f"http://127.0.0.1:{rpc_port}", log_url=f"http://127.0.0.1:{log_port}/log",
@@ -260,14 +254,3 @@ def live_system(request: pytest.FixtureRequest,
             deployment=json.loads((data_dir / "node" / "deployment.json").read_text()),
             oidc=oidc, process=process, output=output,
         )
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if pg_name is not None:
-            with _pg_admin() as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')

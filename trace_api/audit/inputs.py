@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypedDict
@@ -118,23 +118,29 @@ class AuditInputs:
         AggregationEvent ADD / DELETE (EPCIS 2.0 §7.4.3)."""
         open_spans: dict[tuple[str, str], int] = {}
         spans: dict[str, list[tuple[str, int, int | None]]] = defaultdict(list)
-        for event in self.ordered:
+        for event, parent_ref in self.packings():
             view = event.view
-            if view.event_type != "AggregationEvent":
-                continue
-            parents = view.objects_in("parent")
-            if not parents:
-                continue
-            parent = parents[0].key
+            parent = parent_ref.key
             for child in view.objects_in("child"):
                 if view.action == "ADD":
                     open_spans.setdefault((child.key, parent), view.time_ms)
-                elif view.action == "DELETE" and (child.key, parent) in open_spans:
+                elif (child.key, parent) in open_spans:  # DELETE
                     start = open_spans.pop((child.key, parent))
                     spans[child.key].append((parent, start, view.time_ms))
         for (child_key, parent_key), packed_ms in open_spans.items():
             spans[child_key].append((parent_key, packed_ms, None))
         return {key: tuple(items) for key, items in spans.items()}
+
+    def packings(self) -> Iterator[tuple[AuditEvent, ObjectRef]]:
+        """Each AggregationEvent ADD or DELETE that names a parent, with that parent, in
+        event-time order: the events that pack and unpack (OBSERVE changes nothing)."""
+        for event in self.ordered:
+            view = event.view
+            if view.event_type != "AggregationEvent" or view.action not in ("ADD", "DELETE"):
+                continue
+            parents = view.objects_in("parent")
+            if parents:
+                yield event, parents[0]
 
     @cached_property
     def contents(self) -> Mapping[str, tuple[tuple[str, int, int | None], ...]]:

@@ -23,11 +23,12 @@ from anchoring.core.entry import decode_entry
 from anchoring.core.merkle import leaf_hash
 from anchoring.errors import KeyFileError
 from anchoring.keys import read_verifier_key
-from trace_api.anchors import AnchorInfo, anchors_for
+from trace_api.anchors import anchors_for
 from trace_api.context import ApiContext
 from trace_api.problems import Problem
 from trace_api.records.models import StoredRecord
 from trace_api.records.repository import records_where
+from trace_api.records.status import anchor_json
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -140,21 +141,6 @@ def _latest_checkpoint_size(ctx: ApiContext) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
-def _anchor_json(ctx: ApiContext, anchor: AnchorInfo) -> dict[str, Any]:
-    return {
-        "chainId": ctx.deployment.chain_id,
-        "contract": ctx.deployment.trace_anchor,
-        "headIndex": anchor.head_index,
-        "treeSize": anchor.tree_size,
-        "rootHash": anchor.root_hash,
-        "transactionHash": anchor.transaction_hash,
-        "blockNumber": anchor.block_number,
-        "blockHash": anchor.block_hash,
-        "blockTime": anchor.block_time,
-        "witnessedBy": list(anchor.witnessed_by),
-    }
-
-
 def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> dict[str, Any]:
     """The `traceledger.proof/v1` bundle of the record at `leaf_index`.
 
@@ -197,7 +183,7 @@ def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> di
             {"name": key.split("+", 1)[0], "verifierKey": key}
             for key in witness_verifier_keys(ctx)
         ],
-        "anchor": _anchor_json(ctx, anchor) if anchor is not None else None,
+        "anchor": anchor_json(ctx, anchor),
     }
     if include_event:
         bundle["event"] = json.loads(record.body)

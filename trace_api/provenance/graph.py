@@ -20,7 +20,7 @@ Walk rules (README.md explains why):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -177,15 +177,23 @@ def find_cycles(links: Iterable[Link]) -> list[list[str]]:
     with more than one node, or a node linked to itself, as its sorted node keys.
 
     A cycle means submitted data says a thing is (transitively) its own input or its own
-    container. Iterative Tarjan, so deep graphs cannot overflow the stack. Sorted output.
+    container. Sorted output.
     """
     successors: dict[str, set[str]] = {}
-    self_loops: set[str] = set()
     for link in links:
         successors.setdefault(link.src, set()).add(link.dst)
         successors.setdefault(link.dst, set())
-        if link.src == link.dst:
-            self_loops.add(link.src)
+    return cycles_in(successors)
+
+
+def cycles_in(successors: Mapping[str, Collection[str]]) -> list[list[str]]:
+    """The cycles of a graph given as node -> successors (every successor must be a key):
+    each strongly connected component with more than one node, or a node that is its own
+    successor, as its sorted node keys; the list sorted.
+
+    Iterative Tarjan, visiting each node once, so deep graphs cannot overflow the stack and
+    cyclic data never loops. Shared by `find_cycles` and the audit's `transformation_cycle`.
+    """
     index_of: dict[str, int] = {}
     lowlink: dict[str, int] = {}
     on_stack: set[str] = set()
@@ -228,6 +236,6 @@ def find_cycles(links: Iterable[Link]) -> list[list[str]]:
                     component.append(member)
                     if member == node:
                         break
-                if len(component) > 1 or node in self_loops:
+                if len(component) > 1 or node in successors[node]:
                     components.append(sorted(component))
     return sorted(components)

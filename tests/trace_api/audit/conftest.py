@@ -3,46 +3,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
+from tests.postgres import BACKENDS, database_on
 from tests.trace_api.audit.harness import AuditWorld
 
-PG_SERVER = os.environ.get("TRACELEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 
-
-def _pg_admin() -> psycopg.Connection:
-    return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
-
-
-@contextlib.contextmanager
-def database(kind: str, directory: Path) -> Iterator[str]:
-    """An empty database: a SQLite file, or a fresh PostgreSQL database dropped afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / 'api.db'}"
-        return
-    name = f"audit_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with _pg_admin() as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL at {PG_SERVER}: {exc}")
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with _pg_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with database(request.param, tmp_path) as url:
+    with database_on(request.param, tmp_path / "api.db", "audit_test") as url:
         yield url
 
 
@@ -55,11 +27,11 @@ def world(db_url: str, tmp_path: Path) -> Iterator[AuditWorld]:
         opened.ctx.close()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def shared_world(request: pytest.FixtureRequest,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditWorld]:
     directory = tmp_path_factory.mktemp("audit")
-    with database(request.param, directory) as url:
+    with database_on(request.param, directory / "api.db", "audit_test") as url:
         opened = AuditWorld.open(url, directory)
         try:
             yield opened

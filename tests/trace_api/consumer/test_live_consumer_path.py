@@ -11,29 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from eth_account import Account
 
-from anchoring.chain import connect, fee_params
-from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise, random_company_prefix
+from tests.trace_api.conftest import (
+    LiveSystem,
+    RegisteredEnterprise,
+    random_company_prefix,
+    with_check_digit,
+)
 from tests.trace_api.labels.decode import decode_pdf_pages, decode_svg
-from trace_api.gs1.charset import compute_check_digit
 
-CONTRACTS = Path(__file__).resolve().parents[3] / "contracts" / "build"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 ANCHOR_TIMEOUT_S = 90
-
-
-def _with_check_digit(payload: str) -> str:
-    return payload + str(compute_check_digit(payload))
 
 
 @dataclass
@@ -59,10 +54,10 @@ class World:
 @pytest.fixture(scope="module")
 def world(live_system: LiveSystem) -> World:
     prefix = random_company_prefix()
-    gln = _with_check_digit(prefix + "100")
+    gln = with_check_digit(prefix + "100")
     prefix_holder = live_system.enterprise(name="Fujian Apple Farm Co.", custody="custodial",
                                            prefixes=[prefix], glns=[gln])
-    gtin = "0" + _with_check_digit(prefix + "001")
+    gtin = "0" + with_check_digit(prefix + "001")
     headers = live_system.auth(prefix_holder.api_key)
     product = {
         "gtin": gtin, "productClass": "chilled", "category": "fresh fruit",
@@ -132,7 +127,7 @@ def test_resolver_redirects_browsers_and_serves_linksets(world: World) -> None:
 
 
 def _other_gtin(gtin: str) -> str:
-    return _with_check_digit(gtin[:-2] + ("9" if gtin[-2] != "9" else "8"))
+    return with_check_digit(gtin[:-2] + ("9" if gtin[-2] != "9" else "8"))
 
 
 def _capture(world: World, events: list[dict[str, Any]]) -> None:
@@ -259,16 +254,7 @@ def test_recall_straight_on_chain_reaches_the_gtin_level(world: World) -> None:
     whole GTIN still shows, with no reason text on this platform."""
     gtin_uri = f"https://id.gs1.org/01/{world.gtin}"
     subject = hashlib.sha256(gtin_uri.encode()).digest()
-    w3 = connect(world.system.rpc_url)
-    abi = json.loads((CONTRACTS / "RecallRegistry.json").read_text())["abi"]
-    registry = w3.eth.contract(address=world.system.contract_address("RecallRegistry"), abi=abi)
-    regulator = Account.from_key(world.system.dev_keys["regulator"]["privateKey"])
-    transaction = registry.functions.openRecall(subject, 2, b"\x01" * 32, "").build_transaction({
-        "from": regulator.address, "nonce": w3.eth.get_transaction_count(regulator.address, "pending"),
-        "gas": 500_000, "chainId": world.system.chain_id, **fee_params(w3)})
-    receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(regulator.sign_transaction(transaction).raw_transaction), timeout=60)
-    assert receipt["status"] == 1
+    world.system.open_recall_on_chain(subject, 2, b"\x01" * 32)
     uri = f"{world.system.api_url}/01/{world.gtin}/10/L9/21/1"  # another lot: only the GTIN recall covers it
     deadline = time.monotonic() + ANCHOR_TIMEOUT_S
     while (status := world.get("/v1/public/recall", params={"uri": uri}).json())["recall"] is None \
@@ -308,7 +294,7 @@ def test_bad_input_problems(world: World, live_system: LiveSystem) -> None:
     assert response.status_code == 404
     assert response.json()["type"] == "https://traceledger.dev/problems/unknown-identifier"
     self_custody = live_system.enterprise(name="Self Signing Farm Co.", custody="self")
-    own_gtin = "0" + _with_check_digit(self_custody.company_prefixes[0] + "001")
+    own_gtin = "0" + with_check_digit(self_custody.company_prefixes[0] + "001")
     response = httpx.post(f"{api}/v1/labels/batch", headers=live_system.auth(self_custody.api_key),
                           timeout=60, json={"gtin": own_gtin, "lot": "S1", "serials": "1-2"})
     assert response.status_code == 409
@@ -367,7 +353,7 @@ def test_equipment_lookup_and_label(world: World) -> None:
 
 def test_product_routes(world: World) -> None:
     api = world.system.api_url
-    gtin = "0" + _with_check_digit(world.farm.company_prefixes[0] + "002")
+    gtin = "0" + with_check_digit(world.farm.company_prefixes[0] + "002")
     body = {"gtin": gtin, "productClass": "frozen", "name": {"zh": "速冻饺子", "en": "Frozen dumplings"}}
     response = httpx.post(f"{api}/v1/products", json=body, headers=world.system.admin_headers, timeout=60)
     assert response.status_code == 400  # an admin names the producer

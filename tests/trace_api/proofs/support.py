@@ -160,6 +160,12 @@ class World:
                    "enterprise_id": self.enterprise_id, **kwargs}
         return record_events(self.ctx, events, **options)
 
+    def record_anchored(self, events: Sequence[Mapping[str, Any]], **kwargs: Any) -> list[int]:
+        """`record`, then wait until the system has anchored the records; their leaf indexes."""
+        leaves = self.record(events, **kwargs)
+        wait_anchored(self.ctx, leaves)
+        return leaves
+
 
 @contextmanager
 def open_world(system: Any) -> Iterator[World]:

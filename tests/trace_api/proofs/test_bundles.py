@@ -44,11 +44,7 @@ def world(live_system: Any) -> Iterator[World]:
 @pytest.fixture(scope="module")
 def anchored(world: World) -> list[int]:
     """Leaf indexes of EVENTS, recorded and anchored."""
-    from tests.trace_api.proofs.support import wait_anchored
-
-    leaves = world.record(EVENTS)
-    wait_anchored(world.ctx, leaves)
-    return leaves
+    return world.record_anchored(EVENTS)
 
 
 def _chain_heads(world: World) -> list[Any]:

@@ -7,27 +7,20 @@ through `write_graph` inside a real `anchoring.store.db` transaction, as capture
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Connection, Engine
 
 from anchoring.store.db import Database
+from tests.postgres import BACKENDS, database_on
 from trace_api.db import create_api_tables, create_db_engine
 from trace_api.provenance.ingest import write_graph
 from trace_api.records.models import CapturedEvent
 
-PG_SERVER = os.environ.get("TRACELEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 ENTERPRISE_A = "0x" + "a" * 64
 ENTERPRISE_B = "0x" + "b" * 64
-
-
-def _pg_admin() -> psycopg.Connection:
-    return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
 
 
 class GraphDb:
@@ -61,20 +54,11 @@ class GraphDb:
         self.engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A URL of an empty database (SQLite file, or a fresh PostgreSQL database)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'graph.db'}"
-        return
-    name = f"prov_test_{uuid.uuid4().hex[:12]}"
-    with _pg_admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with _pg_admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database_on(request.param, tmp_path / "graph.db", "prov_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -27,21 +27,19 @@ import httpx
 import psycopg
 import pytest
 import zxingcpp
-from eth_account import Account
 from PIL import Image
 
-from anchoring.chain import connect, fee_params
+from anchoring.chain import connect
 from tests.scanner_app.browser import fake_camera_args, launch_chromium, new_phone_context
 from tests.scanner_app.y4m import label_video
-from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise, random_company_prefix
-from trace_api.gs1.charset import compute_check_digit
+from tests.trace_api.conftest import (
+    LiveSystem,
+    RegisteredEnterprise,
+    random_company_prefix,
+    with_check_digit,
+)
 
-CONTRACTS = Path(__file__).resolve().parents[3] / "contracts" / "build"
 ANCHOR_TIMEOUT_S = 120
-
-
-def _with_check_digit(payload: str) -> str:
-    return payload + str(compute_check_digit(payload))
 
 
 @dataclass
@@ -70,30 +68,15 @@ def _post(system: LiveSystem, path: str, headers: dict[str, str], body: dict[str
     return httpx.post(system.api_url + path, json=body, headers=headers, timeout=120)
 
 
-def _open_recall(system: LiveSystem, canonical_lot_uri: str) -> None:
-    # RecallRegistry's subject is SHA-256 of the canonical Digital Link URI (README, "Choices").
-    w3 = connect(system.rpc_url)
-    abi = json.loads((CONTRACTS / "RecallRegistry.json").read_text())["abi"]
-    registry = w3.eth.contract(address=system.contract_address("RecallRegistry"), abi=abi)
-    regulator = Account.from_key(system.dev_keys["regulator"]["privateKey"])
-    transaction = registry.functions.openRecall(
-        hashlib.sha256(canonical_lot_uri.encode()).digest(), 1, b"\x02" * 32, "").build_transaction({
-            "from": regulator.address, "nonce": w3.eth.get_transaction_count(regulator.address, "pending"),
-            "gas": 500_000, "chainId": system.chain_id, **fee_params(w3)})
-    receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(regulator.sign_transaction(transaction).raw_transaction), timeout=60)
-    assert receipt["status"] == 1
-
-
 @pytest.fixture(scope="module")
 def shop(live_system: LiveSystem) -> Shop:
     """A farm with a product, two printed lots, a shipping event with cold-chain readings,
     everything anchored; lot R1 recalled on chain."""
     prefix = random_company_prefix()
-    gln = _with_check_digit(prefix + "100")
+    gln = with_check_digit(prefix + "100")
     farm = live_system.enterprise(name="云南绿源农场", custody="custodial", prefixes=[prefix], glns=[gln])
     headers = live_system.auth(farm.api_key)
-    gtin = "0" + _with_check_digit(prefix + "001")
+    gtin = "0" + with_check_digit(prefix + "001")
     response = _post(live_system, "/v1/products", headers, {
         "gtin": gtin, "productClass": "chilled", "category": "fresh vegetables",
         "name": {"zh": "有机生菜", "en": "Organic lettuce"},
@@ -132,7 +115,8 @@ def shop(live_system: LiveSystem) -> Shop:
                     params={"uri": f"{live_system.api_url}/01/{gtin}/10/L1/21/2?17=270131", "format": "png"})
     assert png.status_code == 200, png.text
     (label_uri,) = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)).convert("L"))]
-    _open_recall(live_system, f"https://id.gs1.org/01/{gtin}/10/R1")
+    live_system.open_recall_on_chain(hashlib.sha256(f"https://id.gs1.org/01/{gtin}/10/R1".encode()).digest(),
+                                     1, b"\x02" * 32)
     world = Shop(live_system, farm, gtin, label_uri, png.content, f"{live_system.api_url}/01/{gtin}/10/R1/21/1")
     deadline = time.monotonic() + ANCHOR_TIMEOUT_S
     while True:

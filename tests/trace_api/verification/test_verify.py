@@ -35,7 +35,7 @@ from anchoring.core import (
 )
 from anchoring.core.entry import LogEntry
 from anchoring.keys import load_log_signer, read_passphrase
-from tests.trace_api.proofs.support import World, object_event, open_world, wait_anchored
+from tests.trace_api.proofs.support import World, object_event, open_world
 from trace_api.proofs.service import build_bundle
 from trace_api.verification.cli import verify_command
 from trace_api.verification.service import STEP_NAMES, Verifier, verify
@@ -51,9 +51,8 @@ def world(live_system: Any) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def anchored(world: World) -> list[int]:
-    leaves = world.record(EVENTS)
-    wait_anchored(world.ctx, leaves)
-    return leaves
+    """Leaf indexes of EVENTS, recorded and anchored."""
+    return world.record_anchored(EVENTS)
 
 
 @pytest.fixture(scope="module")
@@ -195,8 +194,7 @@ def test_unregistered_submitter_fails_at_step_4(world: World) -> None:
 
     outsider = Account.create()
     event = object_event(3101)
-    (leaf,) = world.record([event], private_key=bytes(outsider.key), submitter=outsider.address)
-    wait_anchored(world.ctx, [leaf])
+    world.record_anchored([event], private_key=bytes(outsider.key), submitter=outsider.address)
     verdict = verify(world.ctx, event, None)
     assert verdict.failed_step is not None and verdict.failed_step.number == 4, verdict.to_json()
     assert _statuses(verdict) == [*ALL_OK[:3], ("submitter-active", "failed"), *ALL_OK[4:]]

@@ -80,14 +80,9 @@ def _transformations(inputs: AuditInputs) -> Iterator[Finding]:
 def _aggregations(inputs: AuditInputs) -> Iterator[Finding]:
     tolerance = inputs.config.aggregation_tolerance
     packed: dict[tuple[str, str, str], float] = defaultdict(float)
-    for event in inputs.ordered:
+    for event, parent_ref in inputs.packings():
         view = event.view
-        if view.event_type != "AggregationEvent" or view.action not in ("ADD", "DELETE"):
-            continue
-        parents = view.objects_in("parent")
-        if not parents:
-            continue
-        parent = parents[0].key
+        parent = parent_ref.key
         for child in view.objects_in("child"):
             if child.is_class:
                 if child.quantity is None:
@@ -105,7 +100,7 @@ def _aggregations(inputs: AuditInputs) -> Iterator[Finding]:
                 unit = BASE_UNIT[dimension]
                 yield Finding(
                     rule="quantity_imbalance", severity=Severity.MEDIUM, subject=child.key,
-                    message=(f"{amount:g} {unit} of {child.uri} taken out of {parents[0].uri}, "
+                    message=(f"{amount:g} {unit} of {child.uri} taken out of {parent_ref.uri}, "
                              f"which held {available:g} {unit}"),
                     details={"parent": parent, "removed": round(amount, 6),
                              "packed": round(available, 6), "uom": unit, "tolerance": tolerance},
