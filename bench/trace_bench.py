@@ -26,16 +26,19 @@ generated network has not; it is not in these figures.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import typer
 
@@ -340,6 +343,49 @@ def _starts(facts: NetworkFacts, samples: int, seed: int) -> list[str]:
     return [rng.choice(pools[n % len(pools)]) for n in range(samples)]
 
 
+SLOWEST_ENV = "TRACE_BENCH_SLOWEST"
+"""`TRACE_BENCH_SLOWEST=N` prints the N slowest traces to stderr: start, direction, depth,
+identifiers reached and the cyclic-GC pauses (generation, ms) that fell inside each. The
+JSON figures are unchanged. (How the forward p99 was found to be full GC pauses.)"""
+
+
+class _SlowTraces:
+    """Per-trace latency and the GC pauses inside it, kept only when `SLOWEST_ENV` asks."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.rows: list[tuple[float, str, int, str, int, list[tuple[int, float]]]] = []
+        self._pauses: list[tuple[int, float]] = []
+        self._began = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self._pauses.append((info["generation"], round((time.perf_counter() - self._began) * 1000, 1)))
+
+    def __enter__(self) -> Self:
+        if self.keep:
+            gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.keep:
+            gc.callbacks.remove(self._on_gc)
+            for ms, direction, depth, start, reached, pauses in sorted(self.rows, reverse=True)[:self.keep]:
+                print(f"slow trace {ms:8.2f} ms  {direction:8} d{depth:<2} {reached:6} identifiers  {start}"
+                      f"  gc pauses (gen, ms): {[p for p in pauses if p[1] >= 1]}", file=sys.stderr)
+            print(f"traces with a full (gen 2) collection inside: "
+                  f"{sum(any(g == 2 for g, _ in row[5]) for row in self.rows)} of {len(self.rows)}", file=sys.stderr)
+
+    def before(self) -> None:
+        self._pauses = []
+
+    def record(self, ms: float, direction: str, depth: int, start: str, reached: int) -> None:
+        if self.keep:
+            self.rows.append((ms, direction, depth, start, reached, self._pauses))
+
+
 def measure_traces(url: str, facts: NetworkFacts, *, samples: int,
                    progress: Callable[[], None] | None = None) -> dict[str, Any]:
     """p50 / p99 latency (ms) of `trace_graph` per direction and depth over `samples` starts."""
@@ -350,18 +396,26 @@ def measure_traces(url: str, facts: NetworkFacts, *, samples: int,
     engine = create_db_engine(url, pool_size=1)
     starts = _starts(facts, samples, seed=7)
     figures: dict[str, Any] = {}
+    slow = _SlowTraces(int(os.environ.get(SLOWEST_ENV, "0") or 0))
+    # The server freezes its start-up heap (`traceledger api serve`), so a full garbage
+    # collection never walks it; measure under the same policy. Without it a gen-2 pause of
+    # ~50-100 ms lands inside whichever trace happens to be running.
+    gc.collect()
+    gc.freeze()
     try:
-        with engine.connect() as connection:
+        with engine.connect() as connection, slow:
             trace_graph(connection, starts[0], "both", 10)  # warm the statement cache
             for direction in ("backward", "forward", "both"):
                 for depth in TRACE_DEPTHS:
                     latencies: list[float] = []
                     nodes: list[int] = []
                     for start in starts:
+                        slow.before()
                         began = time.perf_counter()
                         result = trace_graph(connection, start, direction, depth)
                         latencies.append((time.perf_counter() - began) * 1000)
                         nodes.append(len(result.identifier_nodes))
+                        slow.record(latencies[-1], direction, depth, start, nodes[-1])
                         if progress is not None:
                             progress()
                     figures[f"{direction}_d{depth}"] = {

@@ -67,13 +67,24 @@ def short_vocabulary(value: str) -> str:
     return value
 
 
-@lru_cache(maxsize=1 << 16)
+_EVENT_TIMES_MAX = 1 << 16
+_event_times: dict[str, int] = {}
+"""Parsed `eventTime`s. A dict of strings and ints is never tracked by the cyclic GC, where
+an `lru_cache` is walked entry by entry in every full collection (a pause on some request)."""
+
+
 def event_time_ms(text: str) -> int:
     """Milliseconds since the Unix epoch of an EPCIS `eventTime` (xsd:dateTime with offset)."""
+    known = _event_times.get(text)
+    if known is not None:
+        return known
     parsed = dt.datetime.fromisoformat(text)
     if parsed.tzinfo is None:  # EPCIS requires an offset; treat a bare time as UTC, never local
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return round(parsed.timestamp() * 1000)
+    if len(_event_times) >= _EVENT_TIMES_MAX:
+        _event_times.clear()
+    known = _event_times[text] = round(parsed.timestamp() * 1000)
+    return known
 
 
 def _lot_number(ilmd: Any) -> str | None:
