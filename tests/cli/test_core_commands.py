@@ -13,7 +13,7 @@ from tests.shared_data import shared_data
 def traceledger(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "traceledger_cli.main", *args],
-        capture_output=True, text=True, input=stdin, timeout=120,
+        check=False, capture_output=True, text=True, input=stdin, timeout=120,
     )
 
 
