@@ -38,13 +38,21 @@ def _three_with_invalid_middle() -> dict[str, Any]:
     return document(events)
 
 
+def _signed_with_invalid_middle(
+    live_system: LiveSystem, farm: RegisteredEnterprise
+) -> tuple[dict, list[str]]:
+    """Three events, the middle one schema-invalid; the two valid ones signed by `farm`.
+    Returns the document and the Event Hash IDs of the valid events."""
+    doc = _three_with_invalid_middle()
+    valid = [event_hash_id(doc["epcisBody"]["eventList"][i], context=CONTEXT) for i in (0, 2)]
+    signatures = signed(_only(doc, [0, 2]), farm, record_domain(live_system))["tl:signatures"]
+    return {**doc, "tl:signatures": signatures}, valid
+
+
 def test_rollback_refuses_the_whole_document_for_one_invalid_event(
     live_system: LiveSystem, farm: RegisteredEnterprise
 ) -> None:
-    doc = _three_with_invalid_middle()
-    valid = [event_hash_id(doc["epcisBody"]["eventList"][i], context=CONTEXT) for i in (0, 2)]
-    doc = {**doc, "tl:signatures": signed(_only(doc, [0, 2]), farm,
-                                          record_domain(live_system))["tl:signatures"]}
+    doc, valid = _signed_with_invalid_middle(live_system, farm)
     response = _post(live_system, farm, doc, **{"GS1-Capture-Error-Behaviour": "rollback"})
     assert response.status_code == 400
     errors = response.json()["errors"]
@@ -55,10 +63,7 @@ def test_rollback_refuses_the_whole_document_for_one_invalid_event(
 def test_proceed_records_the_valid_events_and_reports_the_invalid_one(
     live_system: LiveSystem, farm: RegisteredEnterprise
 ) -> None:
-    doc = _three_with_invalid_middle()
-    valid = [event_hash_id(doc["epcisBody"]["eventList"][i], context=CONTEXT) for i in (0, 2)]
-    doc = {**doc, "tl:signatures": signed(_only(doc, [0, 2]), farm,
-                                          record_domain(live_system))["tl:signatures"]}
+    doc, valid = _signed_with_invalid_middle(live_system, farm)
     response = _post(live_system, farm, doc, **{"GS1-Capture-Error-Behaviour": "proceed"})
     assert response.status_code == 202, response.text
     job = response.json()
