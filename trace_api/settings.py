@@ -27,6 +27,11 @@ class ApiSettings(BaseSettings):
         description="The indexer's SQL mirror of the chain (read only here)."
     )
     rpc_url: str = Field(description="JSON-RPC of a ledger node (verdicts ask the chain).")
+    log_url: str | None = Field(
+        default=None,
+        description="The trace log's tlog-tiles prefix (e.g. `http://127.0.0.1:8080/log`; "
+        "its checkpoint is `<log_url>/checkpoint`); `/healthz` probes it, `unknown` if unset.",
+    )
     node_data_dir: Path = Field(
         description="The ledger node's data dir: deployment.json, keystore/ or dev-keys.json."
     )
