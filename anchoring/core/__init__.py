@@ -15,6 +15,8 @@ internal.
 - Tree heads, C2SP signed-note / tlog-checkpoint / tlog-cosignature: `Checkpoint`,
   `format_checkpoint`, `parse_checkpoint`, `sign_checkpoint`, `open_checkpoint`, `sign_note`,
   `open_note`, `NoteSigner`, `NoteVerifier`, `WitnessCosigner`, `WitnessVerifier`.
+- JSON nesting limit, checked before any parse: `MAX_JSON_DEPTH`, `check_json_depth`,
+  `compute_json_depth`.
 - Errors: every error is a `CoreError`; every "this is not authentic" is a `VerificationError`.
 """
 
@@ -36,6 +38,7 @@ from anchoring.core.errors import (
     EntryFormatError,
     EventError,
     IndexOutOfRangeError,
+    JsonTooDeepError,
     MalformedEventError,
     NoteFormatError,
     NoteVerificationError,
@@ -48,6 +51,7 @@ from anchoring.core.errors import (
 )
 from anchoring.core.event_hash import event_hash_id, event_prehash
 from anchoring.core.event_hash.document import DocumentEvent, document_events
+from anchoring.core.json_depth import MAX_JSON_DEPTH, check_json_depth, compute_json_depth
 from anchoring.core.jcs import canonical_json, canonicalize_json_text, parse_json_strict
 from anchoring.core.merkle import (
     EMPTY_ROOT,
@@ -73,6 +77,7 @@ from anchoring.core.record_signature import (
 
 __all__ = [
     "EMPTY_ROOT",
+    "MAX_JSON_DEPTH",
     "CanonicalJSONError",
     "Checkpoint",
     "CompactRange",
@@ -81,6 +86,7 @@ __all__ = [
     "EntryFormatError",
     "EventError",
     "IndexOutOfRangeError",
+    "JsonTooDeepError",
     "LogEntry",
     "MalformedEventError",
     "NoteFormatError",
@@ -99,6 +105,8 @@ __all__ = [
     "WitnessVerifier",
     "canonical_json",
     "canonicalize_json_text",
+    "check_json_depth",
+    "compute_json_depth",
     "consistency_proof",
     "decode_entry",
     "document_events",

@@ -182,3 +182,19 @@ class UnsafeIntegerError(CanonicalJSONError):
 
 class SigningKeyError(CoreError, ValueError):
     """A secp256k1 private key is malformed: not 32 bytes, or not in 1 .. n-1."""
+
+
+# --- Added for JSON nesting limits (anchoring/core/json_depth.py) -----------
+
+
+class JsonTooDeepError(CoreError, ValueError):
+    """A JSON text nests arrays/objects deeper than an entry point accepts.
+
+    Raised before parsing, so a hostile body never reaches the recursive parser. `depth` is
+    where the scan stopped (at least `limit + 1`), `limit` the bound it broke.
+    """
+
+    def __init__(self, depth: int, limit: int) -> None:
+        super().__init__(f"JSON nested at least {depth} levels deep (limit {limit})")
+        self.depth = depth
+        self.limit = limit
