@@ -51,8 +51,8 @@ from anchoring.core.errors import (
 )
 from anchoring.core.event_hash import event_hash_id, event_prehash
 from anchoring.core.event_hash.document import DocumentEvent, document_events
-from anchoring.core.json_depth import MAX_JSON_DEPTH, check_json_depth, compute_json_depth
 from anchoring.core.jcs import canonical_json, canonicalize_json_text, parse_json_strict
+from anchoring.core.json_depth import MAX_JSON_DEPTH, check_json_depth, compute_json_depth
 from anchoring.core.merkle import (
     EMPTY_ROOT,
     CompactRange,
