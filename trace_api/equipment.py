@@ -276,8 +276,12 @@ def _epc_spellings(giai: str) -> list[str]:
     return spellings
 
 
-def load_life_cycle(ctx: ApiContext, giai: str) -> LifeCycle | None:
-    """The life cycle of `giai` from the records, or None when no record names it."""
+def load_life_cycle(ctx: ApiContext, giai: str, *, custody_only: bool = False) -> LifeCycle | None:
+    """The life cycle of `giai` from the records, or None when no record names it.
+
+    `custody_only` (public pages): only events by the equipment's documented custody chain
+    and the inspectors and maintainers it engaged count (`trace_api.provenance.access`,
+    README "Who may read what"), so nobody else's event changes what the public sees."""
     from trace_api.audit.sources import EventFilter, iter_events
     from trace_api.gs1.percent import escape_path_component
 
@@ -288,12 +292,20 @@ def load_life_cycle(ctx: ApiContext, giai: str) -> LifeCycle | None:
     where = EventFilter(epcs=_epc_spellings(bare), epc_suffix="/8004/" + escape_path_component(bare))
     events = [event for event in iter_events(ctx.engine, where)
               if any(ref.key == key for ref in event.view.objects)]
+    if custody_only and events:
+        from trace_api.provenance.access import SERVICE_STEPS, custody_leaves
+
+        counted = custody_leaves(ctx.engine, "8004", bare, [event.leaf_index for event in events],
+                                 service_steps=SERVICE_STEPS)
+        events = [event for event in events if event.leaf_index in counted]
     return interpret_life_cycle(key, events) if events else None
 
 
 def equipment_status(ctx: ApiContext, giai: str, *, now_ms: int | None = None,
-                     name_of: Callable[[str], str | None] | None = None) -> EquipmentStatus | None:
-    """The equipment's current status from its records, or None if none names it.
+                     name_of: Callable[[str], str | None] | None = None,
+                     custody_only: bool = False) -> EquipmentStatus | None:
+    """The equipment's current status from its records, or None if none names it
+    (`custody_only`: see `load_life_cycle`).
 
     `giai` may be bare (`0614141LIFT001`), an EPC URN or a Digital Link URI. Enterprises
     are named by `name_of` when given, else by their registered name (`api_enterprises`),
@@ -301,7 +313,7 @@ def equipment_status(ctx: ApiContext, giai: str, *, now_ms: int | None = None,
     """
     import time
 
-    life = load_life_cycle(ctx, giai)
+    life = load_life_cycle(ctx, giai, custody_only=custody_only)
     if life is None:
         return None
     now = now_ms if now_ms is not None else int(time.time() * 1000)

@@ -24,6 +24,7 @@ from trace_api.anchors import anchors_for
 from trace_api.context import ApiContext
 from trace_api.enterprises.store import EnterpriseRow
 from trace_api.gs1 import DEFAULT_STEM, DigitalLink, format_digital_link
+from trace_api.provenance.access import SERVICE_STEPS, Directory, chain_events, custody_members
 from trace_api.provenance.graph import BACKWARD
 from trace_api.provenance.identifiers import node_key
 from trace_api.provenance.trace import UnknownIdentifierError, trace_graph
@@ -37,6 +38,7 @@ AnchorState = Literal["anchored", "pending"]
 ANCHORED: AnchorState = "anchored"
 PENDING: AnchorState = "pending"
 IN_CHUNK = 900
+GIAI_AI = "8004"  # special equipment is named by its GIAI
 
 
 def iso_ms(milliseconds: int) -> str:
@@ -176,13 +178,24 @@ class TimelineEvent:
 
 def timeline_events(engine: Engine, start: DigitalLink) -> tuple[list[TimelineEvent], bool]:
     """The events of the backward trace from `start` (its own events, its lot, pallets,
-    inputs back to the farm), oldest first; and whether the list was cut."""
+    inputs back to the farm) recorded by the product's documented custody chain
+    (`trace_api.provenance.access.custody_members`: the owner of the key's GS1 Company
+    Prefix and the parties with confirmed hand-offs to or from it), oldest first; and
+    whether the list was cut. Events by anyone else (an outsider's observation of the
+    product, its sensor readings) are not shown. Equipment (a GIAI) also admits inspection
+    and maintenance by parties a custody member's event names."""
     try:
         with engine.connect() as connection:
             result = trace_graph(connection, format_digital_link(start.without_extras()), BACKWARD,
                                  TIMELINE_DEPTH, max_nodes=TIMELINE_MAX_NODES)
     except UnknownIdentifierError:
         return [], False
+    facts = [e.facts for e in result.events]
+    directory = Directory.load(engine)
+    key_ai, key_value = start.primary_key
+    members = custody_members(facts, directory.owners_of_key(key_ai, key_value), directory,
+                              service_steps=SERVICE_STEPS if key_ai == GIAI_AI else frozenset())
+    shown = {event.leaf_index for event in chain_events(facts, members)}
     events = [
         TimelineEvent(
             leaf_index=e.facts.leaf_index, event_hash_id=e.facts.event_hash_id,
@@ -191,7 +204,7 @@ def timeline_events(engine: Engine, start: DigitalLink) -> tuple[list[TimelineEv
             location=e.facts.biz_location or e.facts.read_point,
             enterprise_id=e.facts.enterprise_id,
         )
-        for e in result.events
+        for e in result.events if e.facts.leaf_index in shown
     ]
     cut = result.truncated or len(events) > TIMELINE_MAX_EVENTS
     return events[:TIMELINE_MAX_EVENTS], cut

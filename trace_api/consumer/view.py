@@ -178,7 +178,7 @@ def lookup(ctx: ApiContext, uri: str, scanner: Scanner, *, now_ms: int | None = 
     if key_ai == "8004":
         from trace_api.equipment import equipment_status
 
-        status = equipment_status(ctx, key_value, now_ms=now,
+        status = equipment_status(ctx, key_value, now_ms=now, custody_only=True,
                                   name_of=lambda eid: enterprise_names(ctx.engine, [eid]).get(eid))
         equipment = out.EquipmentView(**status.to_public_json()) if status else None
     deployment = ctx.deployment

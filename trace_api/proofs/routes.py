@@ -1,8 +1,9 @@
 """`GET /v1/events/{eventHashId}/proof`: the record's `traceledger.proof/v1` bundle.
 
 Anyone may fetch the public bundle (no `event` member): the scan page needs it, and it
-reveals nothing but the record's salted leaf. Admins, regulators and the enterprise that
-recorded the event also get the event body.
+reveals nothing but the record's salted leaf. Admins and regulators also get the event
+body, and so does an enterprise that may read the event (`trace_api.provenance.access`:
+its own, or one naming it as source or destination or at its places).
 
 The Event Hash ID goes in the path percent-encoded (`ni%3A%2F%2F%2Fsha-256%3B...`), or
 as its bare 64-digit hex digest.
@@ -17,10 +18,11 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from anchoring.core.event_hash import HASH_ID_PREFIX, HASH_ID_SUFFIX
-from trace_api.auth import OptionalPrincipal, Principal, Role
-from trace_api.context import ContextDep
+from trace_api.auth import OptionalPrincipal, Principal
+from trace_api.context import ApiContext, ContextDep
 from trace_api.problems import Problem
 from trace_api.proofs.service import build_bundle, load_record, select_leaf
+from trace_api.provenance.access import NoEnterpriseError, readable_leaves, scope_for
 
 router = APIRouter(tags=["proofs"])
 
@@ -100,13 +102,19 @@ def parse_event_hash_id(value: str) -> str:
                   "the 64-digit hex digest")
 
 
-def may_see_event(principal: Principal | None, enterprise_id: str) -> bool:
-    """Admins, regulators and the recording enterprise see event bodies; nobody else."""
+def may_see_event(ctx: ApiContext, principal: Principal | None, leaf_index: int, enterprise_id: str) -> bool:
+    """True when the caller may read the body of the record at `leaf_index`, recorded by
+    `enterprise_id` (the access
+    policy, `trace_api.provenance.access`); anonymous callers and keys naming no
+    enterprise never."""
     if principal is None:
         return False
-    if principal.role in (Role.ADMIN, Role.REGULATOR):
-        return True
-    return principal.enterprise_id is not None and principal.enterprise_id.lower() == enterprise_id.lower()
+    try:
+        scope = scope_for(ctx.engine, principal)
+    except NoEnterpriseError:
+        return False
+    with ctx.engine.connect() as connection:
+        return leaf_index in readable_leaves(connection, scope, [(leaf_index, enterprise_id)])
 
 
 @router.get(
@@ -132,5 +140,4 @@ def get_proof(
         raise Problem(404, "not-found", "No such record",
                       f"no record of {hash_id}" + (f" at leaf {leafIndex}" if leafIndex is not None else ""))
     record = load_record(ctx, leaf)
-    bundle = build_bundle(ctx, leaf, include_event=may_see_event(principal, record.enterprise_id))
-    return bundle
+    return build_bundle(ctx, leaf, include_event=may_see_event(ctx, principal, leaf, record.enterprise_id))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from trace_api.provenance.access import ReadScope
 from trace_api.provenance.graph import FORWARD, is_transformation
 from trace_api.provenance.identifiers import (
     ASSET,
@@ -66,23 +67,39 @@ class Impact:
         return {category: len(entries) for category, entries in self.by_category().items()}
 
 
-def compute_impact(connection: Connection, node_key: str, *, max_nodes: int = IMPACT_MAX_NODES) -> Impact:
+def compute_impact(connection: Connection, node_key: str, *, max_nodes: int = IMPACT_MAX_NODES,
+                   scope: ReadScope | None = None) -> Impact:
     """The forward walk from `node_key` at full depth, flattened into impact entries: the
     identifiers reached, and the places, parties and enterprises of their events.
+
+    With a restricted `scope` (an enterprise: `access.py`) the walk still crosses every
+    event, but only identifiers named by events it may read (and the start), and the
+    places, parties and enterprises of those events, are listed.
 
     Raises as `trace.trace_graph` (unknown or malformed identifier). Builds no edges and
     checks no signatures: a recall list is about what, where and who, quickly.
     """
     reader = SqlGraphReader(connection)
     reached = reach(reader, node_key, FORWARD, MAX_DEPTH, None, max_nodes)
+    identifiers = [key for key in reached.depths if not is_transformation(key)]
+    restricted = scope is not None and not scope.unrestricted
+    if restricted:
+        assert scope is not None
+        rows = reader.node_events(identifiers, None)
+        events = {leaf: event for leaf, event in reader.events(sorted({row[1] for row in rows})).items()
+                  if scope.may_read(event)}
+        shown = {row[0] for row in rows if row[1] in events} | {reached.root}
+        shown |= {end for link in reached.links if link.leaf_index in events for end in (link.src, link.dst)}
+    else:
+        events = reader.events(sorted(reader.leaves_naming(identifiers)))
+        shown = set(reached.depths)
     entries: dict[tuple[str, str], ImpactEntry] = {}
     for key, depths in reached.depths.items():
         kind = reached.root_kind if key == reached.root else kind_of_key(key)
         category = CATEGORY_OF_KIND.get(kind)
-        if category is not None:  # transformation joints are not affected things
+        if category is not None and key in shown:  # transformation joints are not affected things
             entries[(category, key)] = ImpactEntry(category, key, depths.get(FORWARD))
-    identifiers = [key for key in reached.depths if not is_transformation(key)]
-    for event in reader.events(sorted(reader.leaves_naming(identifiers))).values():
+    for event in events.values():
         entries.setdefault(("enterprise", event.enterprise_id.lower()),
                            ImpactEntry("enterprise", event.enterprise_id.lower(), None))
         for _relation, target, kind in places_of(event):

@@ -1,9 +1,9 @@
 """`/v1/trace` and `/v1/recalls`: thin routes over `trace`, `recalls` and `impact`.
 
 Who sees what: regulators and admins trace anything; an enterprise traces identifiers that
-one of its own events names (so it can follow its products up and down the chain; other
-identifiers answer 404, as if unknown, so existence does not leak); anonymous callers get
-401. A trace carries the audit findings on its events (`findings_for_trace`, judged at
+one of its own events names (other identifiers answer 404, as if unknown, so existence does
+not leak), and its answer holds only the events it may read — its own and the adjacent hop
+(`access.py`, README "Who may read what"); anonymous callers get 401. A trace carries the audit findings on its events (`findings_for_trace`, judged at
 `at` when given); an enterprise sees the findings on its own events only, as in
 `/v1/audit/findings`. Recalls: anyone signed in lists them (recalls are public notices); regulators open,
 change and close any, enterprises those of their own GS1 company prefixes; impact is for
@@ -24,6 +24,7 @@ from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.context import ApiContext, ContextDep
 from trace_api.problems import Problem
 from trace_api.provenance import recalls as recall_service
+from trace_api.provenance.access import NoEnterpriseError, ReadScope, scope_for
 from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.graph import BOTH
 from trace_api.provenance.identifiers import parse_identifier
@@ -94,9 +95,18 @@ def get_trace(
     """Nodes (identifiers, locations, parties, enterprises), edges (each made by one
     event), events with their verification state, cycles, one chain verdict, and the
     audit findings on the traced events."""
-    result = _trace(ctx, principal, id, direction, depth, at)
+    scope = read_scope(ctx, principal)
+    result = _trace(ctx, principal, scope, id, direction, depth, at)
     found = [finding.to_json() for finding in _trace_findings(ctx, principal, result)] if findings else []
-    return JSONResponse(trace_json(result, found))
+    return JSONResponse(trace_json(result, found, scope=scope.name))
+
+
+def read_scope(ctx: ApiContext, principal: Principal) -> ReadScope:
+    """The caller's read scope (`access.scope_for`); 403 for a key naming no enterprise."""
+    try:
+        return scope_for(ctx.engine, principal)
+    except NoEnterpriseError as exc:
+        raise Problem(403, "forbidden", "Not allowed", str(exc)) from exc
 
 
 def _trace_findings(ctx: ApiContext, principal: Principal, result: TraceResult) -> list[Any]:
@@ -108,14 +118,14 @@ def _trace_findings(ctx: ApiContext, principal: Principal, result: TraceResult) 
     return findings_for_trace(ctx, leaf_indexes, at_ms=result.at_ms)
 
 
-def _trace(ctx: ApiContext, principal: Principal, identifier: str, direction: str, depth: int,
-           at: str | None) -> TraceResult:
+def _trace(ctx: ApiContext, principal: Principal, scope: ReadScope, identifier: str, direction: str,
+           depth: int, at: str | None) -> TraceResult:
     try:
         key = parse_identifier(identifier).key
         at_ms = parse_at(at)
         if not _enterprise_may_trace(ctx, principal, key):
             raise _unknown(key)
-        return trace(ctx, identifier, direction, depth, at_ms)
+        return trace(ctx, identifier, direction, depth, at_ms, scope=scope)
     except IdentifierError as exc:
         raise _bad_identifier(exc) from exc
     except UnknownIdentifierError as exc:
@@ -203,9 +213,10 @@ def get_impact(
     if view.node_key is None:
         raise Problem(404, "unknown-recall", "Recall opened elsewhere",
                       "this recall's subject was not opened through this API, so its identifier is unknown here")
+    scope = read_scope(ctx, principal)
     try:
         with ctx.engine.connect() as connection:
-            impact = compute_impact(connection, view.node_key)
+            impact = compute_impact(connection, view.node_key, scope=scope)
     except UnknownIdentifierError:
         impact = None
     wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))

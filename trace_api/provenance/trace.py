@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
+from trace_api.provenance.access import ReadScope
 from trace_api.provenance.errors import IdentifierError, ProvenanceError
 from trace_api.provenance.graph import BACKWARD, BOTH, DIRECTIONS, FORWARD, Link, find_cycles, walk
 from trace_api.provenance.identifiers import (
@@ -184,8 +185,14 @@ def trace_graph(
     *,
     max_nodes: int = MAX_NODES,
     verifier: Verifier | None = None,
+    scope: ReadScope | None = None,
 ) -> TraceResult:
     """Trace `identifier` over the graph tables `connection` reads.
+
+    The walk crosses every event; the result holds only what `scope` may read
+    (`access.py`; None: everything): its events, the edges and places they make, the
+    identifiers they name (and the start), cycles among their links. An unreadable event
+    leaves no trace in the answer, not even a count.
 
     Raises `IdentifierError` (malformed identifier or arguments) and
     `UnknownIdentifierError` (no event names it). Without `verifier` every event is
@@ -193,16 +200,22 @@ def trace_graph(
     """
     reader = SqlGraphReader(connection)
     reached = reach(reader, identifier, direction, depth, at_ms, max_nodes)
-    return _assemble(reader, reached, direction, depth, at_ms, verifier)
+    return _assemble(reader, reached, direction, depth, at_ms, verifier, scope)
 
 
 def _assemble(reader: SqlGraphReader, reached: Reach, direction: str, depth: int, at_ms: int | None,
-              verifier: Verifier | None) -> TraceResult:
+              verifier: Verifier | None, scope: ReadScope | None = None) -> TraceResult:
     root, depths, links = reached.root, reached.depths, reached.links
     identifiers = sorted(depths)
     node_events = reader.node_events(identifiers, at_ms)  # (node, leaf, role, time, quantity, uom)
     leaf_indexes = {link.leaf_index for link in links} | {row[1] for row in node_events}
     facts = reader.events(sorted(leaf_indexes))
+    if scope is not None and not scope.unrestricted:
+        facts = {leaf: event for leaf, event in facts.items() if scope.may_read(event)}
+        links = {link for link in links if link.leaf_index in facts}
+        node_events = [row for row in node_events if row[1] in facts]
+        named = {row[0] for row in node_events} | {end for link in links for end in (link.src, link.dst)}
+        identifiers = [key for key in identifiers if key in named or key == root]
     places = {leaf: list(places_of(event)) for leaf, event in facts.items()}
     nodes: dict[str, TraceNode] = {key: TraceNode(key, kind_of_key(key), depths[key]) for key in identifiers}
     nodes[root] = TraceNode(root, reached.root_kind, depths[root])
@@ -246,8 +259,9 @@ def places_of(event: EventFacts) -> Iterable[tuple[str, str, str]]:
 
 
 def trace(ctx: Any, identifier: str, direction: str = BOTH, depth: int = DEFAULT_DEPTH,
-          at: int | None = None, *, max_nodes: int = MAX_NODES) -> TraceResult:
-    """Trace `identifier` in the API's database, with each event's verification state.
+          at: int | None = None, *, max_nodes: int = MAX_NODES, scope: ReadScope | None = None) -> TraceResult:
+    """Trace `identifier` in the API's database, with each readable event's verification
+    state (only those are verified and judged in the verdict).
 
     `at` is ms since the epoch (the graph as of then) or None. Raises as `trace_graph`.
     """
@@ -255,4 +269,4 @@ def trace(ctx: Any, identifier: str, direction: str = BOTH, depth: int = DEFAULT
 
     with ctx.engine.connect() as connection:
         return trace_graph(connection, identifier, direction, depth, at, max_nodes=max_nodes,
-                           verifier=lambda events: event_states(ctx, events))
+                           verifier=lambda events: event_states(ctx, events), scope=scope)

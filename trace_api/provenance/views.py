@@ -97,6 +97,9 @@ class TraceJson(_Shape):
     cycles: list[list[str]]
     findings: list[FindingJson] = Field(
         description="audit findings on the traced events (an enterprise sees those on its own events)")
+    scope: str = Field(default="all", description=(
+        "all (regulators, admins) | own-and-adjacent (an enterprise: its own events and the"
+        " hop adjacent to them; nothing else is shown or counted)"))
 
 
 class RecallReceiptJson(_Shape):
@@ -182,7 +185,8 @@ def _event_json(event: TraceEvent) -> dict[str, Any]:
     }
 
 
-def trace_json(result: TraceResult, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def trace_json(result: TraceResult, findings: list[dict[str, Any]] | None = None, *,
+               scope: str = "all") -> dict[str, Any]:
     hash_of = {e.facts.leaf_index: e.facts.event_hash_id for e in result.events}
     verified = sum(1 for e in result.events if e.verification.verified)
     return {
@@ -199,6 +203,7 @@ def trace_json(result: TraceResult, findings: list[dict[str, Any]] | None = None
         "events": [_event_json(e) for e in result.events],
         "cycles": result.cycles,
         "findings": findings or [],
+        "scope": scope,
     }
 
 

@@ -1,6 +1,7 @@
 """`/v1/events`: trace records by Event Hash ID and by EPCIS 2.0 query parameters.
 
-Enterprises see their own records, regulators and admins all; anonymous callers get 401
+Enterprises see their own records and the adjacent hop (`trace_api.provenance.access`),
+regulators and admins all; anonymous callers get 401
 (the public consumer view is `/v1/public/lookup`). The list answers
 `{"events": [...], "nextPageToken": ...}` and, as the EPCIS REST binding does, a
 `Link: <...>; rel="next"` header while more pages exist.

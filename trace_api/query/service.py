@@ -1,7 +1,8 @@
 """Finding trace records: one by Event Hash ID, or pages by EPCIS query parameters.
 
-Who sees what: an enterprise sees its own records; regulators and admins see all.
-Records come back as JSON-ready dicts (`record_json`), with status and anchor derived
+Who sees what (`trace_api.provenance.access`, README "Who may read what"): an enterprise
+sees its own records and those of the hop adjacent to it (events naming it as source or
+destination, or at its places); regulators and admins see all. Records come back as JSON-ready dicts (`record_json`), with status and anchor derived
 from the anchored heads at read time.
 """
 
@@ -13,14 +14,15 @@ from typing import Any
 import msgspec
 
 from anchoring.core.entry import decode_entry
-from trace_api.auth import Principal, Role
+from trace_api.auth import Principal
 from trace_api.context import ApiContext
 from trace_api.problems import Problem
+from trace_api.provenance.access import NoEnterpriseError, ReadScope, readable_leaves, scope_for
 from trace_api.query.parameters import EventQuery, invalid_parameter
 from trace_api.query.tokens import InvalidPageToken, decode_page_token, encode_page_token, token_key
 from trace_api.records.columns import format_time_ms
 from trace_api.records.models import StoredRecord
-from trace_api.records.repository import record_by_hash_id, records_where
+from trace_api.records.repository import records_where
 from trace_api.records.status import anchor_json, record_anchors
 
 _decoder = msgspec.json.Decoder()
@@ -34,34 +36,54 @@ class EventPage:
     next_page_token: str | None
 
 
-def visible_enterprise(principal: Principal) -> str | None:
-    """The enterprise whose records `principal` may see; None means all of them."""
-    if principal.role in (Role.ADMIN, Role.REGULATOR):
-        return None
-    if principal.enterprise_id is None:  # an enterprise-role key without an enterprise
-        raise Problem(403, "forbidden", "Not allowed", "this credential names no enterprise")
-    return principal.enterprise_id
+MAX_RECORDS_PER_EVENT = 1_000
+"""Records of one Event Hash ID considered (one per enterprise; far more than ever seen)."""
+
+
+def read_scope(ctx: ApiContext, principal: Principal) -> ReadScope:
+    """What `principal` may read (`access.scope_for`); Problem 403 for an enterprise-role
+    key that names no enterprise."""
+    try:
+        return scope_for(ctx.engine, principal)
+    except NoEnterpriseError as exc:
+        raise Problem(403, "forbidden", "Not allowed", str(exc)) from exc
+
+
+def _readable(ctx: ApiContext, scope: ReadScope, records: list[StoredRecord]) -> list[StoredRecord]:
+    """`records` the scope may read: one batched read of their event rows, no per-record query."""
+    if scope.unrestricted or not records:
+        return records
+    with ctx.engine.connect() as connection:
+        allowed = readable_leaves(connection, scope, [(r.leaf_index, r.enterprise_id) for r in records])
+    return [record for record in records if record.leaf_index in allowed]
 
 
 def get_record(ctx: ApiContext, principal: Principal, event_hash_id: str) -> dict[str, Any]:
-    """The record of `event_hash_id` the caller may see; Problem 404 otherwise."""
-    record = record_by_hash_id(ctx.log_store.db, event_hash_id,
-                               enterprise_id=visible_enterprise(principal))
-    if record is None:
+    """The record of `event_hash_id` the caller may read (its own record first, else the
+    earliest readable one); Problem 404 otherwise, as if unknown."""
+    scope = read_scope(ctx, principal)
+    records = _readable(ctx, scope, records_where(ctx.log_store.db, "e.event_hash_id = ?",
+                                                  [event_hash_id], MAX_RECORDS_PER_EVENT))
+    own = [r for r in records if scope.party is not None
+           and r.enterprise_id.lower() == scope.party.enterprise_id]
+    if not records:
         raise Problem(404, "not-found", "Not found", f"no record of {event_hash_id}")
-    return record_json(ctx, [record])[0]
+    return record_json(ctx, [(own or records)[0]])[0]
 
 
 def find_records(ctx: ApiContext, principal: Principal, query: EventQuery) -> EventPage:
-    """A page of the caller's visible records matching `query`, ascending by leaf index."""
-    enterprise_id = visible_enterprise(principal)
-    scope = (enterprise_id or "*").encode("ascii")
-    fingerprint = query.fingerprint + scope
+    """A page of the records matching `query` that the caller may read, ascending by leaf
+    index. A page may hold fewer than `perPage` records while `nextPageToken` is set (the
+    SQL prefilter is wider than the exact rule applied after it)."""
+    scope = read_scope(ctx, principal)
+    reader = (scope.party.enterprise_id if scope.party is not None else "*").encode("ascii")
+    fingerprint = query.fingerprint + reader
     key = token_key(ctx)
     conditions, params = list(query.conditions), list(query.params)
-    if enterprise_id is not None:
-        conditions.append("e.enterprise_id = ?")
-        params.append(enterprise_id)
+    if not scope.unrestricted:
+        condition, extra = scope.sql_prefilter("e")
+        conditions.append(condition)
+        params.extend(extra)
     if query.page_token is not None:
         try:
             after = decode_page_token(key, query.page_token, fingerprint)
@@ -75,7 +97,7 @@ def find_records(ctx: ApiContext, principal: Principal, query: EventQuery) -> Ev
     more = len(records) > query.per_page
     records = records[:query.per_page]
     token = encode_page_token(key, records[-1].leaf_index, fingerprint) if more else None
-    return EventPage(record_json(ctx, records), token)
+    return EventPage(record_json(ctx, _readable(ctx, scope, records)), token)
 
 
 def record_json(ctx: ApiContext, records: list[StoredRecord]) -> list[dict[str, Any]]:

@@ -1,0 +1,275 @@
+"""Who may read which event: "one step back, one step forward" (EU 178/2002 art. 18, FSMA 204).
+
+The single place where read rules live (README.md, "Who may read what"). Every reader of
+event content asks this module: traces and recall impact (`trace.py`, `impact.py`), event
+queries (`trace_api.query`), proof bundles with bodies (`trace_api.proofs`), and the
+consumer page and equipment status (`custody_members`).
+
+An enterprise reads an event when (`ReadScope.may_read`):
+
+1. it recorded the event itself; or
+2. the event *names* it in a `sourceList` or `destinationList` entry of any CBV type
+   (`owning_party`, `possessing_party`, `location`): the supplier's shipment to it names it
+   as destination, the customer's receipt from it names it as source; or
+3. the event's `bizLocation` is one of its places (something happened on its premises).
+
+"Names it" means a GLN (SGLN `/414/`, PGLN `/417/`) the enterprise registered, or a GLN
+under one of its registered GS1 Company Prefixes (GLNs are allocated from the licensee's
+prefix). `readPoint`, `bizTransactionList`, the objects and any other member never make an
+event readable. The rule looks only at the event itself, which its recorder wrote: no
+enterprise can make another party's event readable to itself by what it records.
+Regulators and admins (`ReadScope.everything()`) read every event.
+
+The consumer's rule is different (`custody_members`): it does not depend on who asks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from trace_api.gs1 import DEFAULT_STEM
+from trace_api.products.ownership import owns_key
+from trace_api.provenance.reader import EventFacts, SqlGraphReader
+
+GLN_DIGITS = 13
+_LOCATION_STEM = DEFAULT_STEM + "/414/"  # SGLN / GLN of a place
+_PARTY_STEM = DEFAULT_STEM + "/417/"  # PGLN of a party
+_PLACE_STEMS = (_LOCATION_STEM, _PARTY_STEM)
+_NAMING_RELATIONS = ("source:", "destination:")
+
+SERVICE_STEPS = frozenset({"inspecting", "repairing"})
+"""Equipment steps a custody member may engage another party for (`custody_members`)."""
+
+
+def gln_of_key(key: str | None) -> str | None:
+    """The GLN of a location or party node key (`https://id.gs1.org/414/<gln>[/254/...]`,
+    `.../417/<gln>`), else None."""
+    if key is None:
+        return None
+    for stem in _PLACE_STEMS:
+        if key.startswith(stem):
+            gln = key[len(stem):len(stem) + GLN_DIGITS]
+            if len(gln) == GLN_DIGITS and gln.isdigit():
+                return gln
+    return None
+
+
+@dataclass(frozen=True)
+class Party:
+    """An enterprise as events name it: its id (lower case), registered GLNs and prefixes."""
+
+    enterprise_id: str
+    glns: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, enterprise_id: str, glns: Iterable[str] = (), prefixes: Iterable[str] = ()) -> Party:
+        return cls(enterprise_id.lower(), frozenset(glns), tuple(p for p in prefixes if p))
+
+    def owns_gln(self, gln: str | None) -> bool:
+        """True for a GLN the enterprise registered or one under its company prefixes."""
+        return gln is not None and (gln in self.glns or owns_key(self.prefixes, "414", gln))
+
+    def named_by(self, key: str | None) -> bool:
+        """True when the location / party node `key` is one of this enterprise's."""
+        return self.owns_gln(gln_of_key(key))
+
+
+def naming_keys(event: EventFacts) -> Iterable[str]:
+    """The node keys of the event's `sourceList` and `destinationList` entries."""
+    return (target for relation, target in event.refs if relation.startswith(_NAMING_RELATIONS))
+
+
+def names_party(event: EventFacts, party: Party) -> bool:
+    """Rule 2 or 3 of the module docstring: the event names `party` or happens at its place."""
+    return party.named_by(event.biz_location) or any(party.named_by(key) for key in naming_keys(event))
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """What one caller may read. `party` None: everything (regulators and admins)."""
+
+    party: Party | None = None
+
+    @classmethod
+    def everything(cls) -> ReadScope:
+        return cls(None)
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.party is None
+
+    @property
+    def name(self) -> str:
+        """`all` or `own-and-adjacent` (the `scope` member of a trace answer)."""
+        return "all" if self.party is None else "own-and-adjacent"
+
+    def is_own(self, enterprise_id: str) -> bool:
+        """Rule 1: the caller recorded it (always true when unrestricted)."""
+        return self.party is None or enterprise_id.lower() == self.party.enterprise_id
+
+    def may_read(self, event: EventFacts) -> bool:
+        """True when the caller may read `event` (module docstring, rules 1-3). Set lookups
+        only: traces call this for every event they reach."""
+        if self.is_own(event.enterprise_id):
+            return True
+        assert self.party is not None
+        return names_party(event, self.party)
+
+    def sql_prefilter(self, alias: str = "e") -> tuple[str, list[object]]:
+        """A SQL condition over `api_events <alias>` true for every event `may_read` accepts
+        (and possibly a few more: callers must apply `may_read` to what it returns), so a
+        paged query needs no per-event round trip. ("1 = 1", []) when unrestricted."""
+        party = self.party
+        if party is None:
+            return "1 = 1", []
+        likes: list[str] = []
+        params: list[object] = [party.enterprise_id]
+        for digits in sorted(party.glns) + sorted(party.prefixes):  # digits only: no LIKE escapes
+            for stem in _PLACE_STEMS:
+                likes.append("p.biz_location LIKE ?")
+                params.append(f"{stem}{digits}%")
+                likes.append("p.refs LIKE ?")
+                params.append(f'%"{stem}{digits}%')
+        condition = f"LOWER({alias}.enterprise_id) = ?"
+        if likes:
+            condition = (f"({condition} OR EXISTS (SELECT 1 FROM api_prov_events p WHERE "
+                         f"p.leaf_index = {alias}.leaf_index AND ({' OR '.join(likes)})))")
+        return condition, params
+
+
+_ENTERPRISE_ROW = text("SELECT enterprise_id, glns_json, prefixes_json FROM api_enterprises"
+                       " WHERE LOWER(enterprise_id) = :enterprise")
+_ALL_ENTERPRISES = text("SELECT enterprise_id, glns_json, prefixes_json FROM api_enterprises")
+
+
+def _party(row: Sequence[Any]) -> Party:
+    return Party.of(str(row[0]), json.loads(row[1] or "[]"), json.loads(row[2] or "[]"))
+
+
+def party_of(engine: Engine, enterprise_id: str) -> Party:
+    """The enterprise's registered places (none if it is not registered here)."""
+    with engine.connect() as connection:
+        row = connection.execute(_ENTERPRISE_ROW, {"enterprise": enterprise_id.lower()}).first()
+    return _party(row) if row is not None else Party.of(enterprise_id)
+
+
+def scope_for(engine: Engine, principal: Any) -> ReadScope:
+    """The read scope of an authenticated principal: everything for regulators and admins,
+    own-and-adjacent for an enterprise. Raises `NoEnterpriseError` for an enterprise-role
+    credential that names no enterprise (callers answer 403)."""
+    from trace_api.auth import Role
+
+    if principal.role in (Role.REGULATOR, Role.ADMIN):
+        return ReadScope.everything()
+    if principal.enterprise_id is None:
+        raise NoEnterpriseError()
+    return ReadScope(party_of(engine, principal.enterprise_id))
+
+
+class NoEnterpriseError(Exception):
+    """An enterprise-role credential without an enterprise: it may read nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("this credential names no enterprise")
+
+
+def readable_leaves(connection: Connection, scope: ReadScope, records: Sequence[tuple[int, str]]) -> set[int]:
+    """Which records, given as (leaf index, recording enterprise), `scope` may read: own
+    records at once, the others by one batched read of their graph event rows (a record
+    without one names nobody, so only its recorder reads it)."""
+    own = {leaf for leaf, enterprise_id in records if scope.is_own(enterprise_id)}
+    others = [leaf for leaf, _enterprise_id in records if leaf not in own]
+    if not others:
+        return own
+    facts = SqlGraphReader(connection).events(others)
+    return own | {leaf for leaf, event in facts.items() if scope.may_read(event)}
+
+
+# --- the consumer's custody chain ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Every registered enterprise's places, to say whose a GLN or a company prefix is."""
+
+    parties: tuple[Party, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def load(cls, engine: Engine) -> Directory:
+        with engine.connect() as connection:
+            return cls(tuple(_party(row) for row in connection.execute(_ALL_ENTERPRISES)))
+
+    def owners_of_key(self, key_ai: str, key_value: str) -> set[str]:
+        """Enterprises holding the GS1 Company Prefix of a key (normally exactly one)."""
+        return {p.enterprise_id for p in self.parties if owns_key(p.prefixes, key_ai, key_value)}
+
+    def owners_of_place(self, key: str | None) -> set[str]:
+        """Enterprises a location / party node key names."""
+        gln = gln_of_key(key)
+        return {p.enterprise_id for p in self.parties if p.owns_gln(gln)} if gln else set()
+
+
+def _named(events: Iterable[EventFacts], relation: str, directory: Directory) -> dict[str, set[str]]:
+    """recorder -> enterprises its events name in `relation` ("source:" / "destination:")."""
+    named: dict[str, set[str]] = {}
+    for event in events:
+        for rel, target in event.refs:
+            if rel.startswith(relation):
+                named.setdefault(event.enterprise_id.lower(), set()).update(directory.owners_of_place(target))
+    return named
+
+
+def custody_members(events: Sequence[EventFacts], origin: set[str], directory: Directory, *,
+                    service_steps: frozenset[str] = frozenset()) -> set[str]:
+    """The enterprises of a product's documented custody chain among `events`.
+
+    Starts from `origin` (the owners of the product key's company prefix) and adds, until
+    nothing changes, every enterprise Y with a confirmed hand-off to or from a member X:
+    an event by X names Y in its `destinationList` and an event by Y names X in its
+    `sourceList` (either may be the member). Both sides must say it, so nobody joins a
+    chain by naming a member alone. For equipment, `service_steps` (inspecting,
+    repairing) also admit an enterprise that a member's own event names as source or
+    destination: the member documented engaging it. Returns lower-case enterprise ids.
+    """
+    members = {member.lower() for member in origin}
+    shipped_to = _named(events, "destination:", directory)
+    received_from = _named(events, "source:", directory)
+    changed = True
+    while changed:
+        changed = False
+        for shipper, receivers in shipped_to.items():
+            for receiver in receivers - {shipper}:
+                confirmed = shipper in received_from.get(receiver, set())
+                if confirmed and (shipper in members) != (receiver in members):
+                    members |= {shipper, receiver}
+                    changed = True
+    if service_steps:
+        engaged = set().union(*(shipped_to.get(m, set()) | received_from.get(m, set()) for m in members))
+        members |= {e.enterprise_id.lower() for e in events
+                    if e.biz_step in service_steps and e.enterprise_id.lower() in engaged}
+    return members
+
+
+def chain_events(events: Sequence[EventFacts], members: set[str]) -> list[EventFacts]:
+    """The events recorded by custody members (what a consumer page may show)."""
+    return [event for event in events if event.enterprise_id.lower() in members]
+
+
+
+def custody_leaves(engine: Engine, key_ai: str, key_value: str, leaf_indexes: Sequence[int], *,
+                   service_steps: frozenset[str] = frozenset()) -> set[int]:
+    """Which of the events `leaf_indexes` (all naming the product or equipment `key_ai`,
+    `key_value`) its documented custody chain recorded (`custody_members`, origin: the
+    owners of the key's company prefix). One batched read of the event rows."""
+    directory = Directory.load(engine)
+    with engine.connect() as connection:
+        facts = list(SqlGraphReader(connection).events(leaf_indexes).values())
+    members = custody_members(facts, directory.owners_of_key(key_ai, key_value), directory,
+                              service_steps=service_steps)
+    return {event.leaf_index for event in chain_events(facts, members)}
