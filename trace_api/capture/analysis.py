@@ -19,6 +19,7 @@ import msgspec
 from anchoring.core.errors import CoreError
 from anchoring.core.event_hash import event_hash_id
 from anchoring.core.record_signature import RecordDomain, TraceRecord, recover_record_signer
+from trace_api.capture.authority import WriteAuthority, find_refusal
 from trace_api.epcis import EPCISValidationError, validate_event
 from trace_api.provenance.ingest import event_graph_rows
 from trace_api.records.columns import event_epcs, record_columns
@@ -37,6 +38,8 @@ class ChunkTask:
     and compared by the caller); None for custodial ones (the server signs later).
     `signatures` is the document's `tl:signatures` map (Event Hash ID -> 0x hex).
     `enterprise_id` is the capturing enterprise (it is a column of the graph's event rows).
+    `authority` is what it speaks for (`trace_api.capture.authority`): every event is
+    judged against it here, where the event is decoded anyway.
     """
 
     enterprise_id: str
@@ -47,9 +50,11 @@ class ChunkTask:
     expected_submitter: str | None
     signatures: dict[str, str]
     events: list[tuple[int, bytes]]
+    authority: WriteAuthority
 
 
 # One analysed event. Invalid: ("invalid", index, [(pointer, message), ...]).
+# Not the enterprise's to record: ("refused", index, event_hash_id, pointer, reason).
 # Valid: ("ok", index, event_hash_id, signer, columns, epcs, body, graph) where signer is
 # ("none", "") when no signature was looked at or found, ("address", "0x..") when one
 # recovered, ("error", reason) when the signature is malformed; graph is
@@ -89,6 +94,10 @@ def _analyse(index: int, raw: bytes, task: ChunkTask, domain: RecordDomain,
         hash_id = event_hash_id(event, context=task.context, ignore_fields=task.ignore_fields)
     except CoreError as exc:
         return ("invalid", index, [(base, f"cannot compute the Event Hash ID: {exc}")])
+    refusal = find_refusal(event, task.authority)
+    if refusal is not None:
+        # Judged before the signature: no point recovering a signer for a refused event.
+        return ("refused", index, hash_id, base + refusal.pointer, refusal.reason)
     signer: tuple[str, str] = ("none", "")
     if task.expected_submitter is not None:
         signature_hex = task.signatures.get(hash_id)

@@ -16,7 +16,7 @@ _COLUMNS = ("capture_id", "enterprise_id", "behaviour", "created_at_ms", "event_
 def insert_job(cursor: Cursor, job: CaptureJob) -> None:
     """Insert `job` with `cursor` (inside the capture transaction)."""
     results = msgspec.json.encode([
-        [r.index, r.event_hash_id, r.status, r.leaf_index, r.reason, r.pointer]
+        [r.index, r.event_hash_id, r.status, r.leaf_index, r.reason, r.pointer, r.problem]
         for r in job.results
     ]).decode("utf-8")
     cursor.execute(
@@ -34,6 +34,7 @@ def read_job(database: Database, capture_id: str) -> CaptureJob | None:
         ).fetchone()
     if row is None:
         return None
+    # Jobs stored before `problem` existed have six values; EventResult defaults the seventh.
     results: list[list[Any]] = msgspec.json.decode(row[5])
     return CaptureJob(
         capture_id=str(row[0]), enterprise_id=str(row[1]), behaviour=row[2],

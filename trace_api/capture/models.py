@@ -26,4 +26,5 @@ class ApiCaptureJob(SQLModel, table=True):
     created_at_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
     event_count: int
     results: str = Field(sa_column=Column(Text, nullable=False))
-    """JSON list of [index, eventHashId, status, leafIndex, reason, pointer] per event."""
+    """JSON list of [index, eventHashId, status, leafIndex, reason, pointer, problem] per event
+    (rows written before `problem` existed have the first six)."""

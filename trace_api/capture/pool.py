@@ -9,6 +9,7 @@ process costs more than it saves and would add latency to single-event captures.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import multiprocessing
@@ -100,8 +101,7 @@ def _worker_started() -> None:
 
 
 def _with_events(task: ChunkTask, events: Sequence[tuple[int, bytes]]) -> ChunkTask:
-    return ChunkTask(task.enterprise_id, task.context, task.ignore_fields, task.chain_id,
-                     task.trace_anchor, task.expected_submitter, task.signatures, list(events))
+    return dataclasses.replace(task, events=list(events))
 
 
 def signature_pool(ctx: ApiContext) -> SignaturePool:

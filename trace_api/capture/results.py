@@ -9,6 +9,13 @@ Behaviour = Literal["rollback", "proceed"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("rollback", "proceed")
 """GS1-Capture-Error-Behaviour values a client may send (EPCIS 2.0 REST binding)."""
 
+INVALID_EPCIS = "invalid-epcis"
+INVALID_SIGNATURE = "invalid-signature"
+NOT_YOUR_RECORD = "not-your-record"
+"""Problem kinds of a rejected event (`EventResult.problem`, the `type` of its error)."""
+PROBLEM_STATUS = {INVALID_EPCIS: 400, INVALID_SIGNATURE: 400, NOT_YOUR_RECORD: 403}
+"""The HTTP status each kind stands for (403: authenticated, but not allowed to write it)."""
+
 
 @dataclass(frozen=True)
 class EventResult:
@@ -16,7 +23,8 @@ class EventResult:
 
     `status`: `accepted` (recorded now at `leaf_index`), `duplicate` (already recorded by
     this enterprise at `leaf_index`, possibly earlier in the same document) or `rejected`
-    (`reason`, and `pointer` into the document; nothing recorded).
+    (`reason`, and `pointer` into the document; nothing recorded). `problem` names the
+    kind of a rejection: `invalid-epcis`, `invalid-signature` or `not-your-record`.
     """
 
     index: int
@@ -25,6 +33,7 @@ class EventResult:
     leaf_index: int | None = None
     reason: str | None = None
     pointer: str | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field
 
 from trace_api.auth import CurrentPrincipal, Principal, Role, require_roles
 from trace_api.capture import jobs
-from trace_api.capture.results import BEHAVIOURS, CaptureJob
+from trace_api.capture.results import BEHAVIOURS, PROBLEM_STATUS, CaptureJob
 from trace_api.capture.service import capture_document, too_large
 from trace_api.context import ApiContext, ContextDep
-from trace_api.problems import Problem
+from trace_api.problems import PROBLEM_TYPE_BASE, Problem
 from trace_api.records.columns import format_time_ms
 from trace_api.records.status import record_status
 
@@ -48,6 +48,9 @@ class EventResultOut(BaseModel):
                                       description="pending | anchored (accepted, duplicate).")
     reason: str | None = None
     pointer: str | None = Field(default=None, description="RFC 6901 pointer into the document.")
+    problem: str | None = Field(
+        default=None, description="Why it was rejected: invalid-epcis | invalid-signature | "
+                                  "not-your-record (trace_api/capture/README.md).")
 
 
 class CaptureJobOut(BaseModel):
@@ -107,7 +110,8 @@ _REQUEST_BODY = {
     summary="Capture an EPCIS 2.0 document",
     openapi_extra={"requestBody": _REQUEST_BODY},
     responses={400: {"description": "Invalid document, or (rollback) a rejected event"},
-               403: {"description": "Not an enterprise, or suspended"},
+               403: {"description": "Not an enterprise, suspended, or (rollback) only events "
+                                    "it may not write (not-your-record)"},
                413: {"description": "Over GS1-EPCIS-Capture-Limit or -File-Size-Limit"},
                415: {"description": "Not application/json or application/ld+json"}},
 )
@@ -197,13 +201,14 @@ def _job_out(ctx: ApiContext, job: CaptureJob) -> CaptureJobOut:
         enterprise_id=job.enterprise_id, event_count=len(job.results),
         accepted=job.count("accepted"), duplicates=job.count("duplicate"),
         rejected=len(rejected),
-        errors=[{"type": "https://traceledger.dev/problems/event-rejected",
-                 "title": "Event rejected", "status": 400, "detail": r.reason,
-                 "eventIndex": r.index, "pointer": r.pointer} for r in rejected],
+        errors=[{"type": PROBLEM_TYPE_BASE + (r.problem or "event-rejected"),
+                 "title": "Event rejected", "status": PROBLEM_STATUS.get(r.problem or "", 400),
+                 "detail": r.reason, "eventIndex": r.index, "pointer": r.pointer}
+                for r in rejected],
         events=[EventResultOut(
             index=r.index, event_hash_id=r.event_hash_id, status=r.status,
             leaf_index=r.leaf_index,
             record_status=None if r.leaf_index is None else statuses[r.leaf_index],
-            reason=r.reason, pointer=r.pointer,
+            reason=r.reason, pointer=r.pointer, problem=r.problem,
         ) for r in job.results],
     )

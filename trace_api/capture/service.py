@@ -6,8 +6,9 @@
 at any point stores nothing.
 
 Steps: read the document (envelope decode, document-level validation, limits) →
-validate, hash and recover signers in the worker pool → decide each event (rejected,
-duplicate, accepted) → server-sign for custodial enterprises → one submit transaction.
+validate, hash, judge who may write it (`authority.py`) and recover signers in the worker
+pool → decide each event (rejected, duplicate, accepted) → server-sign for custodial
+enterprises → one submit transaction.
 """
 
 from __future__ import annotations
@@ -29,14 +30,24 @@ from anchoring.store import Receipt
 from anchoring.store.db import Cursor
 from trace_api.capture import jobs
 from trace_api.capture.analysis import ChunkTask, event_hash_digest
+from trace_api.capture.authority import WriteAuthority
 from trace_api.capture.document import SIGNATURES_MEMBER, invalid_document, read_document
 from trace_api.capture.pool import signature_pool
-from trace_api.capture.results import BEHAVIOURS, Behaviour, CaptureJob, EventResult
+from trace_api.capture.results import (
+    BEHAVIOURS,
+    INVALID_EPCIS,
+    INVALID_SIGNATURE,
+    NOT_YOUR_RECORD,
+    PROBLEM_STATUS,
+    Behaviour,
+    CaptureJob,
+    EventResult,
+)
 from trace_api.context import ApiContext
 from trace_api.enterprises.service import CUSTODY_CUSTODIAL, capture_identity, sign_records
 from trace_api.epcis import EPCISValidationError, ValidationIssue
 from trace_api.epcis.errors import escape_pointer_token
-from trace_api.problems import Problem
+from trace_api.problems import PROBLEM_TYPE_BASE, Problem
 from trace_api.provenance.ingest import insert_graph_rows, with_leaf_index
 from trace_api.records.repository import RecordRow, existing_leaves, insert_records
 
@@ -69,7 +80,8 @@ def capture_document(ctx: ApiContext, enterprise_id: str, document: bytes | dict
     Returns the finished job once everything accepted is committed. Raises `Problem`:
     400 for an invalid document (every issue with event index and JSON pointer) or, under
     `rollback`, for any rejected event (invalid, unsigned, wrongly signed); 403 if the
-    enterprise is suspended; 413 beyond the capture limits.
+    enterprise is suspended or, under `rollback`, when every rejected event is one it does
+    not speak for (`not-your-record`); 413 beyond the capture limits.
     """
     if behaviour not in BEHAVIOURS:
         raise Problem(400, "invalid-capture-behaviour", "Unknown capture error behaviour",
@@ -87,6 +99,8 @@ def capture_document(ctx: ApiContext, enterprise_id: str, document: bytes | dict
         expected_submitter=identity.signing_address if self_custody else None,
         signatures=parsed.signatures if self_custody else {},
         events=parsed.events,
+        authority=WriteAuthority(company_prefixes=identity.company_prefixes,
+                                 glns=identity.glns, nested_prefixes=identity.nested_prefixes),
     )
     analysed = signature_pool(ctx).analyse(task)
     rejected, candidates = _judge(analysed, identity.signing_address,
@@ -128,7 +142,12 @@ def _judge(analysed: list[tuple[Any, ...]], submitter: str,
             pointer, message = issues[0]
             more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
             rejected.append(EventResult(index, None, "rejected", reason=message + more,
-                                        pointer=pointer))
+                                        pointer=pointer, problem=INVALID_EPCIS))
+            continue
+        if item[0] == "refused":
+            _, index, hash_id, pointer, reason = item
+            rejected.append(EventResult(index, hash_id, "rejected", reason=reason,
+                                        pointer=pointer, problem=NOT_YOUR_RECORD))
             continue
         _, index, hash_id, (signer_kind, signer), columns, epcs, body, graph = item
         signature: bytes | None = None
@@ -136,7 +155,7 @@ def _judge(analysed: list[tuple[Any, ...]], submitter: str,
             problem = _signature_problem(hash_id, signer_kind, signer, submitter)
             if problem is not None:
                 rejected.append(EventResult(index, hash_id, "rejected", reason=problem[1],
-                                            pointer=problem[0]))
+                                            pointer=problem[0], problem=INVALID_SIGNATURE))
                 continue
             signature = bytes.fromhex(signatures[hash_id][2:])
         candidates.append(_Accepted(index, hash_id, signature, columns, epcs, body, graph))
@@ -158,12 +177,22 @@ def _signature_problem(hash_id: str, kind: str, value: str,
 
 
 def _rollback_problem(rejected: list[EventResult]) -> Problem:
+    """The one problem a rollback answers with: the kind all rejections share (403 when they
+    are all `not-your-record`), else `invalid-epcis`; every event's error has its own `type`."""
+    ordered = sorted(rejected, key=lambda result: result.index)
+    kinds = {result.problem or INVALID_EPCIS for result in ordered}
+    kind = kinds.pop() if len(kinds) == 1 else INVALID_EPCIS
     issues = [ValidationIssue(result.pointer or "", result.reason or "rejected", result.index)
-              for result in sorted(rejected, key=lambda result: result.index)]
-    signature_only = all(result.event_hash_id is not None for result in rejected)
+              for result in ordered]
     problem = invalid_document(EPCISValidationError(issues))
-    if signature_only:
-        problem.kind, problem.title = "invalid-signature", "Unsigned or wrongly signed events"
+    problem.extensions["errors"] = [
+        {**issue.as_dict(), "type": PROBLEM_TYPE_BASE + (result.problem or INVALID_EPCIS)}
+        for issue, result in zip(issues, ordered, strict=True)]
+    problem.kind, problem.status = kind, PROBLEM_STATUS[kind]
+    if kind == INVALID_SIGNATURE:
+        problem.title = "Unsigned or wrongly signed events"
+    elif kind == NOT_YOUR_RECORD:
+        problem.title = "Not the enterprise's record to write"
     problem.detail = (f"{len(rejected)} event(s) rejected; under rollback nothing was stored. "
                       + (problem.detail or ""))
     return problem

@@ -31,9 +31,11 @@ from trace_api.chain import gateway
 from trace_api.context import ApiContext
 from trace_api.enterprises import ids
 from trace_api.enterprises.custody import KeyRing
+from trace_api.capture.authority import nested_prefixes
 from trace_api.enterprises.store import (
     EnterpriseActionRow,
     EnterpriseRow,
+    all_company_prefixes,
     find_by_uscc,
     get_enterprise,
 )
@@ -53,13 +55,19 @@ DOMAIN_SERVICE = "enterprises.record_domain"
 
 @dataclass(frozen=True)
 class EnterpriseIdentity:
-    """Who signs for an enterprise now, how its key is held, and whether it may capture."""
+    """Who signs for an enterprise now, how its key is held, whether it may capture, and
+    what it speaks for (`trace_api.capture.authority`): its GS1 Company Prefixes as the
+    chain records them, its registered GLNs, and other enterprises' prefixes nested inside
+    its own (keys under those are not its own)."""
 
     enterprise_id: str
     name: str
     signing_address: str
     custody: str
     status: str
+    company_prefixes: tuple[str, ...] = ()
+    glns: frozenset[str] = frozenset()
+    nested_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -328,8 +336,15 @@ def _read_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
             session.commit()
             session.refresh(stored)
             row = stored
-    return EnterpriseIdentity(enterprise_id=enterprise_id, name=row.name,
-                              signing_address=chain_key, custody=row.custody, status=chain_status)
+    # The chain is the authority on prefixes (the RecallRegistry checks the same list);
+    # GLNs are not on chain, only their hash in the registration metadata.
+    prefixes = tuple(str(prefix) for prefix in gateway(ctx).call(
+        "MemberRegistry", "companyPrefixes", ids.id_bytes(enterprise_id)))
+    return EnterpriseIdentity(
+        enterprise_id=enterprise_id, name=row.name, signing_address=chain_key,
+        custody=row.custody, status=chain_status, company_prefixes=prefixes,
+        glns=frozenset(row.glns),
+        nested_prefixes=nested_prefixes(prefixes, all_company_prefixes(ctx.engine)))
 
 
 def capture_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:

@@ -76,6 +76,13 @@ def find_by_uscc(engine: Engine, uscc: str) -> EnterpriseRow | None:
         return session.exec(select(EnterpriseRow).where(EnterpriseRow.uscc == uscc)).first()
 
 
+def all_company_prefixes(engine: Engine) -> list[str]:
+    """Every GS1 Company Prefix any enterprise row lists (to find prefixes nested in others)."""
+    with Session(engine) as session:
+        rows = session.exec(select(EnterpriseRow.prefixes_json)).all()
+    return [prefix for prefixes_json in rows for prefix in json.loads(prefixes_json)]
+
+
 def list_enterprises(engine: Engine, *, status: str | None = None, limit: int, offset: int,
                      ) -> list[EnterpriseRow]:
     statement = select(EnterpriseRow).where(EnterpriseRow.status != "registering")

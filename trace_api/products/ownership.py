@@ -5,8 +5,10 @@ record the `RecallRegistry` contract checks, so the API and the chain agree on w
 owns a GTIN. A GS1 key does not encode where its company prefix ends, so a key is
 owned when its company-prefix position starts with one of the enterprise's prefixes:
 
-- GTIN-14 and SSCC: after the indicator / extension digit (`key[1:]`);
-- GLN, GIAI, GRAI, GDTI, GSRN: from the first character.
+- GTIN-14, SSCC and ITIP (whose first 14 digits are a GTIN): after the indicator /
+  extension digit (`key[1:]`);
+- GRAI: after its leading filler `0` (`key[1:]`);
+- GLN, party GLN, GIAI, GDTI, GSRN, GCN, GINC, GSIN, CPID: from the first character.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from trace_api.context import ApiContext
 from trace_api.problems import Problem
 
 # AIs whose company prefix starts after one leading digit (indicator / extension).
-_PREFIX_AFTER_FIRST_DIGIT = frozenset({"01", "00"})
+_PREFIX_AFTER_FIRST_DIGIT = frozenset({"01", "00", "8006"})
 # AI 8003 (GRAI) starts with a filler "0" before the company prefix.
 _PREFIX_AFTER_FILLER = frozenset({"8003"})
 

@@ -23,6 +23,8 @@ from trace_api.settings import ApiSettings
 CHAIN_ID = 7331
 TRACE_ANCHOR = "0x" + "7a" * 20
 ENTERPRISE_ID = "0x" + "e1" * 32
+COMPANY_PREFIX = "0614141"
+"""The measured enterprise's prefix: `documents.shipping_event` happens at its locations."""
 
 
 def open_context(db_url: str, work_dir: Path, **settings: object) -> ApiContext:
@@ -47,7 +49,7 @@ def self_custody_enterprise(ctx: ApiContext, seed: int = 1) -> tuple[str, bytes,
     address = Account.from_key(private_key).address
     identity_cache(ctx).put(EnterpriseIdentity(
         enterprise_id=ENTERPRISE_ID, name="Measured Foods", signing_address=address,
-        custody=CUSTODY_SELF, status="active"))
+        custody=CUSTODY_SELF, status="active", company_prefixes=(COMPANY_PREFIX,)))
     return ENTERPRISE_ID, private_key, address
 
 
