@@ -24,12 +24,16 @@ from trace_api.auth.api_keys import (
 from trace_api.auth.dependencies import api_key_verifier, require_roles
 from trace_api.auth.principal import Principal, Role
 from trace_api.context import ContextDep
+from trace_api.enterprises.guard import active_writer
 from trace_api.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
 
 ENTERPRISE_ID_PATTERN = r"^0x[0-9a-f]{64}$"
 KeyManager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.ENTERPRISE))]
+KeyIssuer = Annotated[Principal, Depends(active_writer(Role.ADMIN, Role.ENTERPRISE))]
+"""Issuing a key is a write of the enterprise: refused while it is suspended
+(`trace_api.enterprises.guard`); listing and revoking stay open."""
 
 
 class _CamelModel(BaseModel):
@@ -76,9 +80,9 @@ def key_public(row: ApiKeyRow) -> ApiKeyPublic:
 
 @router.post("", status_code=201, response_model=ApiKeyIssued,
              responses=problem_responses(404))
-def create_key(body: ApiKeyCreate, ctx: ContextDep, principal: KeyManager) -> ApiKeyIssued:
+def create_key(body: ApiKeyCreate, ctx: ContextDep, principal: KeyIssuer) -> ApiKeyIssued:
     """Issue a key. Admins: any role (enterprise keys name their enterprise). Enterprises:
-    another key of their own enterprise."""
+    another key of their own enterprise, only while it is active (403 enterprise-suspended)."""
     role, enterprise_id = body.role, body.enterprise_id
     if principal.role is Role.ENTERPRISE:
         if role is not Role.ENTERPRISE or enterprise_id not in (None, principal.enterprise_id):

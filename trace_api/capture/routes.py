@@ -18,11 +18,12 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from trace_api.auth import CurrentPrincipal, Principal, Role, require_roles
+from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.capture import jobs
 from trace_api.capture.results import BEHAVIOURS, PROBLEM_STATUS, CaptureJob
 from trace_api.capture.service import capture_document, too_large
 from trace_api.context import ApiContext, ContextDep
+from trace_api.enterprises.guard import active_writer
 from trace_api.problems import PROBLEM_TYPE_BASE, Problem
 from trace_api.records.columns import format_time_ms
 from trace_api.records.status import record_status
@@ -32,7 +33,8 @@ router = APIRouter(tags=["capture"])
 CAPTURE_MEDIA_TYPES = ("application/json", "application/ld+json")
 BEHAVIOUR_HEADER = "GS1-Capture-Error-Behaviour"
 
-EnterpriseCaller = Annotated[Principal, Depends(require_roles(Role.ENTERPRISE))]
+EnterpriseCaller = Annotated[Principal, Depends(active_writer(Role.ENTERPRISE))]
+"""An enterprise whose enterprise is active: a suspended one is refused before its body is read."""
 
 
 class EventResultOut(BaseModel):

@@ -27,11 +27,11 @@ from web3 import Web3
 from anchoring.core.record_signature import RecordDomain, TraceRecord, sign_record
 from trace_api.auth.api_keys import IssuedKey, create_api_key
 from trace_api.auth.principal import Role
+from trace_api.capture.authority import nested_prefixes
 from trace_api.chain import gateway
 from trace_api.context import ApiContext
 from trace_api.enterprises import ids
 from trace_api.enterprises.custody import KeyRing
-from trace_api.capture.authority import nested_prefixes
 from trace_api.enterprises.store import (
     EnterpriseActionRow,
     EnterpriseRow,

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from trace_api.auth import CurrentPrincipal, Principal, Role
+from trace_api.auth import Principal, Role
 from trace_api.context import ApiContext, ContextDep
+from trace_api.enterprises.guard import active_writer
 from trace_api.gs1 import DigitalLink, GS1Error, normalise_gtin, parse_digital_link
 from trace_api.labels import (
     MAX_BATCH_LABELS,
@@ -43,6 +44,11 @@ router = APIRouter(prefix="/v1/labels", tags=["labels"])
 BATCH_MEDIA_TYPES = {"pdf": "application/pdf", "zip-png": "application/zip",
                      "zip-svg": "application/zip"}
 COMMISSIONING_HEADER = "TL-Commissioning-Events"
+
+Labeller = Annotated[Principal, Depends(active_writer(Role.ADMIN, Role.ENTERPRISE))]
+"""Printing a label (single or batch) is a write of the enterprise: refused while it is
+suspended (`trace_api.enterprises.guard`); a label with an authenticator vouches for it."""
+BatchLabeller = Annotated[Principal, Depends(active_writer(Role.ENTERPRISE))]
 
 
 def _labeller(ctx: ApiContext, principal: Principal, key_ai: str, key_value: str) -> None:
@@ -83,7 +89,7 @@ def _equipment_caption(ctx: ApiContext, giai: str) -> tuple[str | None, str | No
 )
 def label(
     ctx: ContextDep,
-    principal: CurrentPrincipal,
+    principal: Labeller,
     uri: Annotated[str, Query(min_length=1, max_length=2000, description="A GS1 Digital Link URI")],
     format: Annotated[Literal["png", "svg", "pdf"], Query()] = "png",
 ) -> Response:
@@ -137,7 +143,7 @@ class BatchBody(BaseModel):
                413: {"description": f"More than {MAX_BATCH_LABELS} labels"}},
     response_class=Response,
 )
-def label_batch(body: BatchBody, ctx: ContextDep, principal: CurrentPrincipal) -> Response:
+def label_batch(body: BatchBody, ctx: ContextDep, principal: BatchLabeller) -> Response:
     """Print a serial range: each serial is recorded (an EPCIS commissioning ObjectEvent,
     `TL-Commissioning-Events` lists their Event Hash IDs) and carries its authenticator."""
     try:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from trace_api.auth import CurrentPrincipal, Role
+from trace_api.auth import Principal, Role
 from trace_api.context import ContextDep
+from trace_api.enterprises.guard import active_writer, verify_enterprise_active
 from trace_api.problems import Problem
 from trace_api.products.classes import ProductClass
 from trace_api.products.ownership import verify_owns_key
@@ -101,12 +102,15 @@ class ProductPage(BaseModel):
 
 @router.post("", status_code=201, response_model=ProductPublic, response_model_by_alias=True,
              responses={200: {"description": "Replaced an existing product of this enterprise"}})
-def register_product(body: ProductCreate, principal: CurrentPrincipal, ctx: ContextDep,
-                     response: Response) -> ProductPublic:
+def register_product(
+    body: ProductCreate, ctx: ContextDep, response: Response,
+    principal: Annotated[Principal, Depends(active_writer(Role.ENTERPRISE, Role.ADMIN))],
+) -> ProductPublic:
     """Register (201) or replace (200) a GTIN's master data.
 
     403 unless the GTIN is under one of the enterprise's GS1 Company Prefixes (admins may
-    register for any enterprise by giving `enterpriseId`); 409 if another enterprise owns it.
+    register for any enterprise by giving `enterpriseId`); 409 if another enterprise owns it;
+    403 `enterprise-suspended` while the producing enterprise is suspended, whoever asks.
     """
     if principal.role == Role.ENTERPRISE and principal.enterprise_id:
         if body.enterprise_id not in (None, principal.enterprise_id):
@@ -117,6 +121,7 @@ def register_product(body: ProductCreate, principal: CurrentPrincipal, ctx: Cont
             raise Problem(400, "missing-enterprise", "Missing enterpriseId",
                           "an admin names the producing enterprise")
         enterprise_id = body.enterprise_id.lower()
+        verify_enterprise_active(ctx, enterprise_id)  # an admin writes as the enterprise
     else:
         raise Problem(403, "forbidden", "Not allowed", "only enterprises and admins register products")
     gtin = gtin14_or_problem(body.gtin)

@@ -1,0 +1,49 @@
+"""Suspension blocks every write of an enterprise: one dependency for every write route.
+
+A regulator's suspension (`MemberRegistry.suspendEnterprise`) must stop the enterprise
+at once from adding anything attributed to it: records (capture), recalls, API keys,
+product master data, labels (single and batch) and its own key rotations. Every such
+route takes its caller through `active_writer(...)`; the check is
+`service.capture_identity`, answered from the identity cache that this process's own
+suspensions invalidate at once (a suspension sent by another tool is seen within
+`identity_cache_ttl_s`).
+
+What stays open to a suspended enterprise: reading, and revoking its own API keys (it
+only ever reduces what the enterprise can do). What stays open to admins acting for it:
+issuing API keys (they can write nothing while it is suspended) and rotating its
+signing key (the recovery when a leaked key was the reason for the suspension). Writes
+an admin makes *as* the enterprise (product master data registered for it) are refused
+like the enterprise's own (`verify_enterprise_active`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trace_api.auth import CurrentPrincipal, Principal, Role, require_roles
+from trace_api.context import ApiContext, ContextDep
+from trace_api.enterprises.service import capture_identity
+from trace_api.problems import Problem
+
+
+def verify_enterprise_active(ctx: ApiContext, enterprise_id: str) -> None:
+    """Return if `enterprise_id` is active on chain; else raise Problem 403
+    `enterprise-suspended` (suspended or revoked), 404 if it is unknown."""
+    capture_identity(ctx, enterprise_id)
+
+
+def active_writer(*roles: Role) -> Callable[[ApiContext, Principal], Principal]:
+    """A dependency returning the caller if their role is one of `roles` (else 403
+    `forbidden`) and, for an enterprise caller, its enterprise is active (else 403
+    `enterprise-suspended`)."""
+    has_role = require_roles(*roles)
+
+    def dependency(ctx: ContextDep, principal: CurrentPrincipal) -> Principal:
+        has_role(principal)
+        if principal.role is Role.ENTERPRISE:
+            if principal.enterprise_id is None:
+                raise Problem(403, "forbidden", "Not allowed", "this key is not an enterprise's")
+            verify_enterprise_active(ctx, principal.enterprise_id)
+        return principal
+
+    return dependency
