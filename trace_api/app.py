@@ -14,8 +14,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from trace_api.auth.dependencies import rate_limiter
+from trace_api.body_limits import BodyLimitMiddleware, RouteLimit, route_policies
+from trace_api.capture.routes import limit_headers
+from trace_api.capture.service import too_large
+from trace_api.chain_proxy import MAX_BODY_BYTES
 from trace_api.context import ApiContext
-from trace_api.problems import document_problems, install_problem_handlers
+from trace_api.problems import Problem, document_problems, install_problem_handlers
 from trace_api.ratelimit import RateLimitMiddleware
 from trace_api.settings import ApiSettings
 
@@ -66,11 +70,30 @@ def create_app(settings: ApiSettings, *, context: ApiContext | None = None) -> F
     )
     app.state.ctx = ctx
     install_problem_handlers(app)
-    app.add_middleware(RateLimitMiddleware, buckets=rate_limiter(ctx))
     for router in routers:
         app.include_router(router)
+    # Added last = outermost: the rate limiter answers before any body is read, then every
+    # body is bounded, typed and screened before FastAPI parses it.
+    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes,
+                       policies=route_policies(app.routes, default_limit=settings.max_body_bytes,
+                                               limits=_route_body_limits(ctx)))
+    app.add_middleware(RateLimitMiddleware, buckets=rate_limiter(ctx))
     _document_problems(app)
     return app
+
+
+def _route_body_limits(ctx: ApiContext) -> dict[str, RouteLimit]:
+    """Routes whose bodies have a limit of their own (the rest: `max_body_bytes`)."""
+    capture_headers = limit_headers(ctx)
+
+    def capture_too_large(size: int, limit: int) -> Problem:
+        # The EPCIS 2.0 REST binding's own 413, with the limits every capture answer carries.
+        problem = too_large(size, limit)
+        problem.headers = {**capture_headers, **problem.headers}
+        return problem
+
+    return {"/v1/capture": RouteLimit(ctx.settings.capture_file_size_limit, capture_too_large),
+            "/v1/chain/rpc": RouteLimit(MAX_BODY_BYTES)}
 
 
 def _document_problems(app: FastAPI) -> None:

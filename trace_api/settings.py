@@ -87,11 +87,22 @@ class ApiSettings(BaseSettings):
     capture_file_size_limit: int = Field(
         default=32 * MIB, description="Bytes per capture request (GS1-EPCIS-Capture-File-Size-Limit)."
     )
+    max_body_bytes: int = Field(
+        default=1 * MIB, gt=0,
+        description="Bytes per request body on routes without a limit of their own (capture "
+        "has capture_file_size_limit, the chain proxy 64 KiB); counted while the body "
+        "streams, whatever its transfer encoding (trace_api.body_limits).",
+    )
     rate_limit_per_minute: int = Field(
         default=6_000, description="Requests per minute per credential or client address."
     )
     rate_limit_burst: int = Field(
         default=600, description="Requests a credential or address may send at once (bucket size)."
+    )
+    rate_limit_max_buckets: int = Field(
+        default=100_000, gt=0,
+        description="Most buckets the limiter tracks; past it the least recently used is "
+        "dropped (trace_api.ratelimit), so the table never grows without bound.",
     )
     identity_cache_ttl_s: float = Field(
         default=5.0,
