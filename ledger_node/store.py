@@ -14,6 +14,7 @@ transaction and returns only after SQLite has fsynced the WAL.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,8 @@ from ledger_node.errors import StoreError
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
+DB_FILE_MODE = 0o600
+"""Owner-only: SQLite gives the -wal and -shm files the database file's mode."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -174,6 +177,8 @@ class LedgerStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
+        if path.parent.is_dir():  # created owner-only before SQLite opens it, whatever the umask
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, DB_FILE_MODE))
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         # FULL: the WAL is fsynced at every commit, so a committed block survives power loss.

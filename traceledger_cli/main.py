@@ -14,6 +14,7 @@ from trace_api.provenance.cli import trace_command
 from trace_api.verification.cli import verify_command
 from traceledger_cli.core_commands import app as core_app
 from traceledger_cli.label_commands import app as label_app
+from traceledger_cli.private_files import restrict_new_files
 from traceledger_cli.system import up
 
 app = typer.Typer(
@@ -47,5 +48,12 @@ def version() -> None:
     typer.echo(package_version("traceledger"))
 
 
-if __name__ == "__main__":  # pragma: no cover
+def main() -> None:
+    """The process entry (console script and `python -m traceledger_cli.main`): every file
+    a traceledger process creates is owner-only, then the command runs."""
+    restrict_new_files()
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

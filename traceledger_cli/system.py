@@ -3,9 +3,14 @@
 Initialises what is missing on first start (chain, keys, log key, the custodial-key
 master key, a bootstrap admin API key), then starts every service as its own process —
 ledger node, trace log (tile serving + sequencer), anchorer, indexer, trace API — waits
-until each answers, prints the URLs and `ready`, and stops them all, newest first, on
-Ctrl-C or SIGTERM. A service that dies takes the system down with a non-zero exit, so a
-half-running system is never mistaken for a working one.
+until each answers, prints the URLs and `ready`, and keeps them running: a service that
+crashes is restarted with backoff (`supervisor.py`, policy in `restart_policy.py`); one
+that keeps failing stops the system with a non-zero exit, so a half-running system is
+never mistaken for a working one. Ctrl-C or SIGTERM stops everything, newest first.
+
+The data directory is owner-only: the process umask is 0077 (so every file the services
+create is 0600, every directory 0700), and a data directory left group- or
+world-accessible by an older version is tightened on start, with a note on the console.
 
 The bootstrap admin key is written once to DATA_DIR/admin.key (mode 0600); only its
 scrypt hash is in the database and it is never printed or logged. With `--dev`, the dev
@@ -16,29 +21,38 @@ the API once, with an API key each in DATA_DIR/dev-api-keys.json (0600).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from traceledger_cli.private_files import (
+    PRIVATE_FILE_MODE,
+    make_private_dir,
+    restrict_new_files,
+    tighten_tree,
+)
+from traceledger_cli.service_process import Service
+from traceledger_cli.supervisor import ServiceFailed, StartupError, Supervisor
+
 console = Console()
+logger = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path(".traceledger")
 LOG_ORIGIN = "localhost/traceledger-log"
 START_TIMEOUT_S = 120.0
 ADMIN_KEY_FILE = "admin.key"
 DEV_API_KEYS_FILE = "dev-api-keys.json"  # trace_api.enterprises.dev_import.DEV_API_KEYS_FILE
-STOP_TIMEOUT_S = 15.0
+SUPERVISOR_LOG = "supervisor.log"
 
 
 @dataclass(frozen=True)
@@ -50,62 +64,12 @@ class Ports:
     api: int
 
 
-class StartupError(Exception):
-    """A part of the system did not come up; the message says which and where its log is."""
-
-
 class StopRequested(Exception):
     """Ctrl-C or SIGTERM: stop every service and exit cleanly."""
 
 
 def _request_stop(signum: int, _frame: object) -> None:
     raise StopRequested(signal.Signals(signum).name)
-
-
-@dataclass
-class Service:
-    """One child process and how to tell that it answers."""
-
-    name: str
-    command: list[str]
-    log_path: Path
-    ready_url: str | None = None
-    ready_body: dict[str, Any] | None = None
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log_file:
-            # Own session: a terminal Ctrl-C reaches only the supervisor, which then stops
-            # the services in order instead of all at once.
-            self.process = subprocess.Popen(
-                self.command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-    def answers(self) -> bool:
-        if self.ready_url is None:
-            return True
-        try:
-            if self.ready_body is not None:
-                response = httpx.post(self.ready_url, json=self.ready_body, timeout=2.0)
-            else:
-                response = httpx.get(self.ready_url, timeout=2.0)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
-
-    def exited(self) -> int | None:
-        return None if self.process is None else self.process.poll()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def _traceledger(*args: str) -> list[str]:
@@ -115,7 +79,8 @@ def _traceledger(*args: str) -> list[str]:
 def _run_step(description: str, command: list[str], log_path: Path) -> None:
     """Run a one-off initialisation command; its output goes to log_path, never the screen."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with console.status(description), log_path.open("ab") as log_file:
+    descriptor = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE)
+    with console.status(description), os.fdopen(descriptor, "ab") as log_file:
         result = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
         raise StartupError(f"{description} failed (exit {result.returncode}); see {log_path}")
@@ -125,7 +90,7 @@ def _run_step(description: str, command: list[str], log_path: Path) -> None:
 def _write_secret(path: Path, content: str) -> None:
     """Create path with mode 0600 (refusing to overwrite) and write content."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(content)
 
@@ -267,25 +232,12 @@ def _services(paths: dict[str, Path], ports: Ports, db: str | None,
                          f"http://127.0.0.1:{ports.api}", "--port", str(ports.api),
                          *passphrase_args),
             logs / "api.log",
+            # 200 while the API and its database answer; the body reports the others.
             ready_url=f"http://127.0.0.1:{ports.api}/healthz",
+            # The log's URL has no `api serve` option; settings read it from the environment.
+            env={"TRACELEDGER_API_LOG_URL": f"http://127.0.0.1:{log_port}/log"},
         ),
     ]
-
-
-def _wait_until_answering(service: Service, deadline: float) -> None:
-    with console.status(f"starting the {service.name}"):
-        while True:
-            code = service.exited()
-            if code is not None:
-                raise StartupError(
-                    f"the {service.name} exited with code {code}; see {service.log_path}"
-                )
-            if service.answers():
-                break
-            if time.monotonic() > deadline:
-                raise StartupError(f"the {service.name} did not answer; see {service.log_path}")
-            time.sleep(0.2)
-    console.print(f"[green]✓[/] {service.name} is up")
 
 
 def _print_urls(services: list[Service], ports: Ports, data_dir: Path) -> None:
@@ -323,11 +275,14 @@ def up(
         typer.Option(help="postgresql://... for the log and the mirror (default: SQLite)."),
     ] = None,
 ) -> None:
-    """Start the embedded system (node, log, anchorer, indexer, API) and keep it running."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    """Start the embedded system (node, log, anchorer, indexer, API) and keep it running:
+    restart what crashes, stop everything when a service keeps failing or on Ctrl-C/SIGTERM."""
+    restrict_new_files()
+    _make_data_dir_private(data_dir)
+    _log_to_file(data_dir / "logs" / SUPERVISOR_LOG)
     signal.signal(signal.SIGTERM, _request_stop)
     signal.signal(signal.SIGINT, _request_stop)
-    services: list[Service] = []
+    supervisor: Supervisor | None = None
     exit_code = 0
     try:
         paths = _initialise(data_dir, dev)
@@ -336,32 +291,48 @@ def up(
             _import_dev_enterprises(paths, _database_urls(data_dir, db)[0])
         ports = Ports(rpc=rpc_port, log=log_port, api=api_port)
         services = _services(paths, ports, db, data_dir)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        for service in services:
-            service.start()
-            _wait_until_answering(service, deadline)
+        supervisor = Supervisor(services, console=console)
+        supervisor.start_all(START_TIMEOUT_S)
         _print_urls(services, ports, data_dir)
         console.print("ready", highlight=False)
-        while True:
-            for service in services:
-                code = service.exited()
-                if code is not None:
-                    raise StartupError(
-                        f"the {service.name} exited with code {code}; see {service.log_path}"
-                    )
-            time.sleep(0.5)
+        logger.info("ready")
+        supervisor.run()
     except StopRequested:
         pass
-    except StartupError as exc:
-        console.print(f"[red]error:[/] {exc}")
+    except (StartupError, ServiceFailed) as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        logger.error("%s", exc)
         exit_code = 1
     finally:
         # Let the shutdown finish even if the user presses Ctrl-C again.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        with console.status("stopping"):
-            for service in reversed(services):
-                service.stop()
+        if supervisor is not None:
+            with console.status("stopping"):
+                supervisor.stop_all()
         console.print("stopped")
+        logger.info("stopped (exit code %d)", exit_code)
     if exit_code:
         raise typer.Exit(code=exit_code)
+
+
+def _make_data_dir_private(data_dir: Path) -> None:
+    """Create data_dir 0700; tighten a data dir an older version left readable to others."""
+    make_private_dir(data_dir)
+    loosened = tighten_tree(data_dir)
+    if loosened:
+        console.print(
+            f"[yellow]note:[/] {len(loosened)} files and directories in {data_dir} were "
+            "readable by other users (e.g. made by an older version); now owner-only "
+            "(directories 0700, files 0600)", highlight=False,
+        )
+
+
+def _log_to_file(log_path: Path) -> None:
+    """The supervisor's own log (starts, crashes, restarts), beside the services' logs."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger("traceledger_cli")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)

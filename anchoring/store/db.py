@@ -11,6 +11,7 @@ or rolls back as a whole.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 """Writers from several processes queue on SQLite's lock; a batch commit takes < 1 s."""
+SQLITE_FILE_MODE = 0o600
+"""Owner-only: SQLite gives the -wal and -shm files the database file's mode."""
 
 _PREFIX = re.compile(r"[a-z][a-z0-9_]{0,30}")
 
@@ -56,6 +59,15 @@ class FairLock:
         with self._condition:
             self._held = False
             self._condition.notify_all()
+
+
+def create_private_sqlite_file(path: str) -> None:
+    """Create the SQLite file at `path` owner-only (0600) if it does not exist yet, whatever
+    the process umask; in-memory and URI names, and files in missing directories, are left
+    to SQLite (which reports the latter)."""
+    if not path or path.startswith((":", "file:")) or not os.path.isdir(os.path.dirname(path) or "."):
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, SQLITE_FILE_MODE))
 
 
 class Database:
@@ -95,6 +107,7 @@ class Database:
     def _connect(self) -> Any:
         connection: Any
         if self.dialect == "sqlite":
+            create_private_sqlite_file(self._path)
             connection = sqlite3.connect(
                 self._path, isolation_level=None, check_same_thread=False, timeout=60
             )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_FILE_MODE = 0o600
+"""Owner-only: SQLite gives the -wal and -shm files the database file's mode."""
 
 
 def normalise_url(url: str) -> str:
@@ -27,6 +30,10 @@ def create_mirror_engine(url: str) -> Engine:
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and not path.startswith((":", "file:")) and os.path.isdir(os.path.dirname(path) or "."):
+            # Created owner-only before SQLite opens it, whatever the process umask.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, SQLITE_FILE_MODE))
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
