@@ -34,14 +34,14 @@ class AnchoredHead:
     timestamp: int
 
 
-def connect(rpc_url: str) -> Web3:
-    """A web3 client for `rpc_url` (HTTP) with a bounded request timeout.
+def connect(rpc_url: str, *, timeout_s: float = RPC_TIMEOUT_S) -> Web3:
+    """A web3 client for `rpc_url` (HTTP) with a bounded request timeout (`timeout_s`).
 
     Clique (our node) and QBFT (Besu) put seals in a header's extraData (97+ bytes);
     web3.py rejects such blocks unless the proof-of-authority middleware is installed.
     It is harmless on other chains, so it is always installed.
     """
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     return w3
 
