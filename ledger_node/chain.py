@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ from ledger_node.clique_votes import (
     choose_seal,
     choose_vote,
 )
+from ledger_node.deadline import ExecutionTimeout, execution_deadline
 from ledger_node.errors import StoreError
 from ledger_node.ordered_trie import compute_ordered_trie, rlp_bytes, rlp_list
 from ledger_node.store import BlockRow, LedgerStore, LogRow, TxRow
@@ -56,6 +58,15 @@ logger = logging.getLogger(__name__)
 DEFAULT_GAS_LIMIT = 1_000_000_000
 DEFAULT_EPOCH = 30_000  # EIP-225's suggested epoch, as geth
 VANITY = b"TraceLedger".ljust(VANITY_LENGTH, b"\x00")
+# Wall-clock budget of one transaction in a block being built. Gas is free for members and
+# py-evm misprices some work in time (a BLAKE2F round costs 1 gas), so a transaction that
+# runs longer is left out of the block and dropped from the pool, with a warning. Leaving
+# it out keeps the block deterministic: followers only re-execute what was included.
+TX_TIME_BUDGET_S = 2.0
+# Wall-clock budget of one block's execution: once spent, the block counts as full and
+# the remaining transactions wait for the next block, so sealing is never postponed by
+# more than this plus one transaction's budget, whatever members send.
+BLOCK_TIME_BUDGET_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,7 @@ class _OpenBlock:
     gas_used: int = 0
     bloom: int = 0
     full: bool = False
+    execution_s: float = 0.0  # wall-clock time spent executing its transactions
     included: list[SignedTx] = field(default_factory=list)
     receipts: list[ReceiptAPI] = field(default_factory=list)
     dropped: list[tuple[SignedTx, str]] = field(default_factory=list)
@@ -290,7 +302,9 @@ class LedgerChain:
 
     def add_transactions(self, txs: Sequence[SignedTx]) -> list[SignedTx]:
         """Execute `txs` in order in the open block; return those deferred because the block
-        gas limit is reached (the block is then full: later adds defer everything)."""
+        gas limit or its time budget (BLOCK_TIME_BUDGET_S) is reached (the block is then
+        full: later adds defer everything). A transaction that runs longer than
+        TX_TIME_BUDGET_S is left out, its effects reverted, and reported as dropped."""
         block = self._open
         if block is None:
             raise StoreError("no open block")
@@ -303,18 +317,30 @@ class LedgerChain:
         # bloom once, at sealing. Same receipts, same roots (the follower test re-executes).
         for signed in txs:
             tx = signed.tx
-            if block.full or block.gas_used + tx.gas > gas_limit:
+            if (block.full or block.gas_used + tx.gas > gas_limit
+                    or block.execution_s >= BLOCK_TIME_BUDGET_S):
                 block.full = True
                 deferred.append(signed)
                 continue
             state.lock_changes()
+            snapshot = state.snapshot()
+            started = time.monotonic()
             try:
                 # py-evm validates (nonce, balance, fee) before touching state, so a
                 # ValidationError leaves the block's state as it was.
-                computation = state.apply_transaction(tx)
+                with execution_deadline(TX_TIME_BUDGET_S):
+                    computation = state.apply_transaction(tx)
             except ValidationError as exc:
+                state.revert(snapshot)
                 block.dropped.append((signed, str(exc)))
                 continue
+            except ExecutionTimeout as exc:
+                state.revert(snapshot)  # abandoned mid-execution: undo all it touched
+                block.dropped.append((signed, f"left out of the block: {exc}"))
+                continue
+            finally:
+                block.execution_s += time.monotonic() - started
+            state.commit(snapshot)
             block.gas_used += finalize_gas_used(tx, computation)
             status = (
                 EIP658_TRANSACTION_STATUS_CODE_FAILURE
@@ -452,8 +478,6 @@ def decode_header(header_rlp: bytes) -> BlockHeaderAPI:
 
 
 def _now() -> int:
-    import time
-
     return int(time.time())
 
 

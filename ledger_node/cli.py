@@ -1,11 +1,11 @@
-"""`traceledger node ...`: initialise a data directory, run a node."""
+"""`traceledger node ...`: initialise a data directory, run a node, vote on signers."""
 
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -77,20 +77,46 @@ def run(
         list[str] | None,
         typer.Option("--cors-origin", help="Browser origin allowed to call the RPC (repeatable)."),
     ] = None,
+    rpc_vhost: Annotated[
+        list[str] | None,
+        typer.Option("--rpc-vhost", help="Host header value accepted besides loopback names and "
+                     "--host (repeatable; '*' accepts any), as geth's --http.vhosts."),
+    ] = None,
+    known_authority: Annotated[
+        list[str] | None,
+        typer.Option("--known-authority", help="Address another node seals with; Clique votes "
+                     "may add it (repeatable)."),
+    ] = None,
     in_process_sealer: Annotated[
         bool,
         typer.Option("--in-process-sealer", help="Build blocks in a thread, not a child process."),
     ] = False,
 ) -> None:
-    """Serve JSON-RPC (HTTP + WebSocket) on HOST:RPC_PORT and seal blocks."""
+    """Serve JSON-RPC (HTTP + WebSocket) on HOST:RPC_PORT, the admin socket
+    DATA_DIR/admin.sock, and seal blocks."""
+    import asyncio
+
     import uvicorn
+    from eth_utils import is_address, to_canonical_address
 
     from ledger_node.node import LedgerNode, NodeSettings
+    from ledger_node.recursion import apply_node_recursion_limit
+    from ledger_node.rpc.admin import (
+        AdminServer,
+        admin_socket_path,
+        bind_admin_socket,
+        create_admin_app,
+    )
     from ledger_node.rpc.server import MAX_REQUEST_BYTES, create_app
 
+    apply_node_recursion_limit()  # after the imports above (py-evm, py_ecc)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    bad = [a for a in known_authority or () if not is_address(a)]
+    if bad:
+        typer.echo(f"error: --known-authority {bad[0]!r} is not an address", err=True)
+        raise typer.Exit(2)
     try:
         node = LedgerNode(
             NodeSettings(
@@ -98,13 +124,17 @@ def run(
                 passphrase_file=passphrase_file,
                 empty_blocks=empty_blocks,
                 sealer_process=not in_process_sealer,
+                known_authorities=frozenset(
+                    to_canonical_address(a) for a in known_authority or ()),
             )
         )
+        admin_socket = bind_admin_socket(admin_socket_path(data_dir))
     except LedgerNodeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     config = uvicorn.Config(
-        create_app(node, cors_origins=cors_origin or ()),
+        create_app(node, cors_origins=cors_origin or (),
+                   allowed_hosts=[host, *(rpc_vhost or ())]),
         host=host,
         port=rpc_port,
         log_level="warning",
@@ -112,7 +142,60 @@ def run(
         ws_max_size=MAX_REQUEST_BYTES,
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    admin_config = uvicorn.Config(
+        create_admin_app(node), log_level="warning", access_log=False, lifespan="off")
+    asyncio.run(_serve(uvicorn.Server(config), AdminServer(admin_config), admin_socket))
+
+
+async def _serve(public: Any, admin: Any, admin_socket: Any) -> None:
+    import asyncio
+
+    admin_task = asyncio.create_task(admin.serve(sockets=[admin_socket]))
+    try:
+        await public.serve()
+    finally:
+        admin.should_exit = True
+        await admin_task
+
+
+vote_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                       help="Clique votes, over the running node's admin socket.")
+app.add_typer(vote_app, name="vote")
+Address = Annotated[str, typer.Argument(help="Signer address (0x...).")]
+
+
+def _admin_call(data_dir: Path, method: str, params: list[object]) -> object:
+    from ledger_node.rpc.admin import admin_rpc
+
+    try:
+        return admin_rpc(data_dir, method, params)
+    except LedgerNodeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@vote_app.command("propose")
+def vote_propose(
+    address: Address,
+    data_dir: DataDir,
+    drop: Annotated[bool, typer.Option("--drop", help="Vote to drop ADDRESS (default: add).")] = False,
+) -> None:
+    """Have this node's signers vote ADDRESS in (or out with --drop) until discarded."""
+    _admin_call(data_dir, "clique_propose", [address, not drop])
+    typer.echo(json.dumps(_admin_call(data_dir, "clique_getProposals", [])))
+
+
+@vote_app.command("discard")
+def vote_discard(address: Address, data_dir: DataDir) -> None:
+    """Forget the proposal about ADDRESS."""
+    _admin_call(data_dir, "clique_discard", [address])
+    typer.echo(json.dumps(_admin_call(data_dir, "clique_getProposals", [])))
+
+
+@vote_app.command("list")
+def vote_list(data_dir: DataDir) -> None:
+    """Print the standing proposals (address -> authorize)."""
+    typer.echo(json.dumps(_admin_call(data_dir, "clique_getProposals", [])))
 
 
 @app.command()

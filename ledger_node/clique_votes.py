@@ -55,7 +55,10 @@ class Snapshot:
         return len(self.signers) // 2 + 1
 
     def in_turn_signer(self, number: int) -> bytes:
-        """The signer whose turn block `number` is: sorted signers[number % len], EIP-225."""
+        """The signer whose turn block `number` is: sorted signers[number % len], EIP-225.
+        Raises CliqueError if there are no signers (then no block can ever be sealed)."""
+        if not self.signers:
+            raise CliqueError(f"no Clique signers after block {self.number}: the chain cannot seal")
         return self.signers[number % len(self.signers)]
 
     def recently_signed(self, signer: bytes, number: int) -> bool:
@@ -161,7 +164,7 @@ def choose_seal(snapshot: Snapshot, held: Collection[bytes]) -> tuple[bytes, int
     CliqueError if there is none.
     """
     number = snapshot.number + 1
-    in_turn = snapshot.in_turn_signer(number)
+    in_turn = snapshot.in_turn_signer(number)  # CliqueError if the set is empty
     # Even the in-turn signer waits if it signed recently (geth's Seal), e.g. just after a
     # vote changed the signer order.
     if in_turn in held and not snapshot.recently_signed(in_turn, number):
@@ -178,7 +181,9 @@ def choose_vote(
     """The (candidate, authorize) vote `signer` puts into block snapshot.number + 1, or None.
 
     As geth's `Prepare`: never on checkpoint blocks; only proposals that are valid votes;
-    proposals `signer` has not voted on yet come first (geth picks at random).
+    proposals `signer` has not voted on yet come first (geth picks at random). Never a vote
+    that would pass and leave no signer (whatever was proposed: the chain would halt for
+    good, and the node's vote rules refuse such proposals before they get here).
     """
     number = snapshot.number + 1
     if number % epoch == 0:
@@ -193,6 +198,8 @@ def choose_vote(
         after = cast_vote(replace(snapshot, number=number, recents=recents),
                           Vote(signer, candidate, authorize))
         passes = after.signers != snapshot.signers
+        if passes and not after.signers:
+            continue
         if not passes or not after.recently_signed(after.in_turn_signer(number + 1), number + 1):
             return candidate, authorize
     return None

@@ -1,6 +1,10 @@
 """Read-only execution against a block's state: eth_call, eth_estimateGas, isMember.
 
-Every call runs on a throw-away state (py-evm journals; nothing reaches the store).
+Every call runs on a throw-away state (py-evm journals; nothing reaches the store) of a
+committed block, read by state root: trie nodes are immutable, so calls may run in worker
+threads while the sealer builds the next block. eth_call and eth_estimateGas run under a
+gas cap and a wall-clock limit (`ledger_node/deadline.py`): past it, -32000 "execution
+timeout" (geth answers the same for its RPCEVMTimeout).
 """
 
 from __future__ import annotations
@@ -15,10 +19,15 @@ from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector
 
 from ledger_node.chain import LedgerChain
+from ledger_node.deadline import ExecutionTimeout, execution_deadline
 from ledger_node.errors import EXECUTION_REVERTED, SERVER_ERROR, RpcError
 
-# geth's default RPC gas cap for eth_call / eth_estimateGas.
+# geth's default RPC gas cap (RPCGasCap) for eth_call / eth_estimateGas.
 RPC_GAS_CAP = 50_000_000
+# Wall-clock limit of one eth_call / eth_estimateGas (geth's RPCEVMTimeout is 5 s; ours is
+# lower because py-evm runs on a shared 2-core machine and a call holds a worker thread and
+# the GIL). The scan page's calls (isMember, verifyInclusion) take milliseconds.
+CALL_TIME_LIMIT_S = 2.0
 _ERROR_SELECTOR = function_signature_to_4byte_selector("Error(string)")
 _PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")
 _IS_MEMBER = function_signature_to_4byte_selector("isMember(address)")
@@ -93,22 +102,46 @@ def format_revert_message(data: bytes) -> str:
     return "execution reverted"
 
 
-def call(chain: LedgerChain, header: BlockHeaderAPI, request: CallRequest) -> bytes:
-    """eth_call: the return data, or raise the RpcError geth gives for a failure."""
-    computation = run_call(chain, header, request)
+def call(
+    chain: LedgerChain, header: BlockHeaderAPI, request: CallRequest,
+    time_limit_s: float = CALL_TIME_LIMIT_S,
+) -> bytes:
+    """eth_call: the return data, or raise the RpcError geth gives for a failure; -32000
+    "execution timeout" if it runs longer than `time_limit_s`."""
+    try:
+        with execution_deadline(time_limit_s):
+            computation = run_call(chain, header, request)
+    except ExecutionTimeout as exc:
+        raise _timeout_error(exc) from exc
     if computation.is_error:
         raise revert_error(computation)
     return bytes(computation.output)
 
 
-def estimate_gas(chain: LedgerChain, header: BlockHeaderAPI, request: CallRequest) -> int:
+def estimate_gas(
+    chain: LedgerChain, header: BlockHeaderAPI, request: CallRequest,
+    time_limit_s: float = CALL_TIME_LIMIT_S,
+) -> int:
     """eth_estimateGas: the least gas with which `request` succeeds (py-evm's binary search),
-    or raise the revert error of running it with the gas cap."""
-    computation = run_call(chain, header, request)
-    if computation.is_error:
-        raise revert_error(computation)
-    state, tx = _spoof(chain, header, request)
-    return int(binary_gas_search_1000_tolerance(state, tx))
+    or raise the revert error of running it with the gas cap; -32000 "execution timeout"
+    if the whole search runs longer than `time_limit_s`."""
+    try:
+        with execution_deadline(time_limit_s):
+            computation = run_call(chain, header, request)
+            if computation.is_error:
+                raise revert_error(computation)
+            state, tx = _spoof(chain, header, request)
+            snapshot = state.snapshot()
+            try:
+                return int(binary_gas_search_1000_tolerance(state, tx))
+            finally:
+                state.revert(snapshot)
+    except ExecutionTimeout as exc:
+        raise _timeout_error(exc) from exc
+
+
+def _timeout_error(exc: ExecutionTimeout) -> RpcError:
+    return RpcError(SERVER_ERROR, f"execution timeout (limit {exc.limit_s:g} s)")
 
 
 def is_member(chain: LedgerChain, header: BlockHeaderAPI, registry: bytes, account: bytes) -> bool:

@@ -23,7 +23,6 @@ from eth_keys import keys as eth_keys
 from eth_utils import to_canonical_address
 
 from ledger_node.chain import LedgerChain, load_config
-from ledger_node.errors import SERVER_ERROR, RpcError
 from ledger_node.execution import is_member
 from ledger_node.genesis import STORE_FILE
 from ledger_node.hashing import use_fast_keccak
@@ -32,6 +31,7 @@ from ledger_node.sealer import SealedBlock, SealerProcess, SealerThread
 from ledger_node.store import LedgerStore
 from ledger_node.transactions import SignedTx
 from ledger_node.txpool import PoolView, TxPool
+from ledger_node.vote_policy import verify_proposal
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ class NodeSettings:
     empty_blocks: bool = False
     max_txs_per_block: int = MAX_TXS_PER_BLOCK
     sealer_process: bool = True  # build blocks in a child process (see ledger_node/sealer.py)
+    # Authority addresses other nodes seal with (`run --known-authority`): votes may add
+    # them (ledger_node/vote_policy.py).
+    known_authorities: frozenset[bytes] = frozenset()
 
 
 class LedgerNode:
@@ -128,10 +131,11 @@ class LedgerNode:
 
     def propose(self, candidate: bytes, authorize: bool) -> None:
         """Have this node's signers vote to authorize (or drop) `candidate` in the blocks
-        they seal, until discarded (geth's clique_propose). Raises RpcError (-32000) if the
-        node holds no key of a current signer: its votes could not count."""
-        if not self.held_signers & set(self.signers_at_head()):
-            raise RpcError(SERVER_ERROR, "this node holds no key of a current Clique signer")
+        they seal, until discarded (geth's clique_propose). Raises VoteRefused (-32000) if
+        the vote could not count or could halt the chain (ledger_node/vote_policy.py)."""
+        snapshot = self.chain.snapshots.at(self.chain.head_header.block_number)
+        verify_proposal(snapshot, candidate, authorize, self.held_signers,
+                        self.settings.known_authorities)
         self.proposals[candidate] = authorize
         self._work.set()
 

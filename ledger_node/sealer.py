@@ -116,8 +116,10 @@ def sealer_main(
     """Child process entry: serve ("add", pairs, timestamp, proposals) and ("seal",
     timestamp, proposals) requests on `connection` until it closes or sends None."""
     from ledger_node.hashing import use_fast_keccak
+    from ledger_node.recursion import apply_node_recursion_limit
 
     _die_with_parent(parent_pid)
+    apply_node_recursion_limit()  # the same limit as the node process, for the same EVM
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     use_fast_keccak()

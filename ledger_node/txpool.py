@@ -32,6 +32,14 @@ MAX_QUEUED_TOTAL = 1_024  # geth GlobalQueue
 PRICE_BUMP_PERCENT = 10  # geth PriceBump: a replacement pays at least 10% more
 
 
+# Gas is free for members and a block holds 1e9 gas, so gas alone does not bound what one
+# transaction costs the sealer. 30M (Ethereum mainnet's block gas limit, EIP-7825 caps a
+# transaction at 2**24) is far above any TraceLedger call (a first anchor() ~46k gas) and
+# keeps one transaction to a small share of a block; the sealer's time budget
+# (ledger_node/chain.py) covers what gas misprices.
+MAX_TX_GAS = 30_000_000
+
+
 @dataclass
 class PoolView:
     """What admission reads from the chain: the head's numbers and a few state lookups."""
@@ -96,6 +104,9 @@ class TxPool:
             raise TxRejected(f"intrinsic gas too low: gas {tx.gas}, minimum needed {intrinsic}")
         if tx.gas > self._view.gas_limit():
             raise TxRejected("exceeds block gas limit")
+        if tx.gas > MAX_TX_GAS:
+            raise TxRejected(
+                f"gas limit exceeds the per-transaction cap: gas {tx.gas}, cap {MAX_TX_GAS}")
         if signed.gas_tip_cap > signed.gas_fee_cap:
             raise TxRejected("max priority fee per gas higher than max fee per gas")
         if not self._view.may_send(signed.sender):

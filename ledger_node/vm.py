@@ -23,6 +23,8 @@ from eth.vm.forks.london.state import LondonState, LondonTransactionExecutor
 from eth_typing import Address
 from eth_utils import ValidationError
 
+from ledger_node.deadline import DeadlineComputation
+
 ZERO_BASE_FEE = 0
 
 
@@ -80,8 +82,9 @@ class AdmittedTransactionExecutor(LondonTransactionExecutor):
 
 
 class SealerState(LondonState):
-    """London state whose executor trusts admission's signature check and which skips
-    zero balance changes inside transactions.
+    """London state whose executor trusts admission's signature check, which skips zero
+    balance changes inside transactions, and whose computations honour an execution
+    deadline when one is set (eth_call, the sealer's per-transaction budget).
 
     At gas price 0 every transaction makes three zero balance changes (buy gas, refund,
     miner tip), each re-encoding an account. Skipping them leaves the same state: inside a
@@ -93,6 +96,8 @@ class SealerState(LondonState):
     """
 
     transaction_executor_class = AdmittedTransactionExecutor
+    # Identical to LondonComputation unless an execution deadline is set (ledger_node/deadline.py).
+    computation_class = DeadlineComputation
     skip_zero_deltas = False
 
     def delta_balance(self, address: Address, delta: int) -> None:

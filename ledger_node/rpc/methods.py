@@ -1,6 +1,10 @@
 """The Ethereum JSON-RPC methods the node serves (HTTP and WebSocket share them).
 
 Each method takes the JSON `params` list and returns a JSON value or raises RpcError.
+Administrative methods (Clique votes) are not here: `ledger_node/rpc/admin.py` serves them
+on the admin socket only. eth_call / eth_estimateGas are thread-safe: they read the state of
+a committed block by its root (immutable trie nodes) and write only to a throw-away journal.
+
 Block tags: "latest", "pending", "safe" and "finalized" all mean the head (Clique with one
 sealer is final at once), "earliest" is 0; EIP-1898 `{"blockHash"|"blockNumber"}` objects
 are accepted where a block parameter is.
@@ -30,6 +34,9 @@ CLIENT_VERSION = "TraceLedger/v0.1.0/py-evm-0.12.1b1/python3.11"
 MAX_LOG_BLOCK_RANGE = 10_000
 MAX_LOG_RESULTS = 10_000
 MAX_FEE_HISTORY_BLOCKS = 1_024
+# Methods that execute EVM code: the server runs them in worker threads (bounded, under an
+# execution deadline), never on the event loop.
+OFFLOADED_METHODS = frozenset({"eth_call", "eth_estimateGas"})
 
 Handler = Callable[[list[Any]], Any]
 
@@ -205,18 +212,6 @@ class EthApi:
         row = self._block_row({"blockHash": block_hash})
         assert row is not None
         return self._signers_after(row.number)
-
-    def clique_propose(self, params: list[Any]) -> None:
-        """Vote to authorize (true) or drop (false) an address in the blocks we seal (geth)."""
-        address, authorize = _arity(params, 2, 2)
-        candidate = fmt.parse_address(address)
-        if not isinstance(authorize, bool):
-            raise invalid_params("invalid argument 1: auth must be a boolean")
-        self.node.propose(candidate, authorize)
-
-    def clique_discard(self, params: list[Any]) -> None:
-        (address,) = _arity(params, 1, 1)
-        self.node.discard(fmt.parse_address(address))
 
     def clique_getProposals(self, params: list[Any]) -> dict[str, bool]:
         _arity(params, 0, 0)

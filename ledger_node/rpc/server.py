@@ -1,7 +1,13 @@
 """JSON-RPC 2.0 over HTTP (with batches) and WebSocket (with eth_subscribe) on one port.
 
-Limits: a request body or WebSocket message of at most MAX_REQUEST_BYTES (geth: 5 MiB) and
-at most MAX_BATCH_ITEMS calls per batch (geth: 1,000). Errors follow JSON-RPC 2.0 / EIP-1474:
+Limits: a request body or WebSocket message of at most MAX_REQUEST_BYTES (geth: 5 MiB),
+nested at most MAX_JSON_DEPTH deep (checked before parsing: issue 13), at most
+MAX_BATCH_ITEMS calls per batch (geth: 1,000), MAX_WS_CONNECTIONS WebSockets at once.
+Host, Origin and Content-Type are checked first (`ledger_node/rpc/guards.py`).
+Administrative methods (Clique votes) are not served here, only on the admin socket
+(`ledger_node/rpc/admin.py`): -32601 on this port. eth_call and eth_estimateGas run in
+worker threads under a deadline (`ledger_node/execution.py`), never on the event loop.
+Errors follow JSON-RPC 2.0 / EIP-1474:
 -32700 parse error, -32600 invalid request, -32601 no such method, -32602 bad params,
 -32603 internal, -32000 family for rejected transactions and state errors, 3 for reverts.
 """
@@ -14,6 +20,7 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,9 +31,12 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from anchoring.core.errors import JsonTooDeepError
+from anchoring.core.json_depth import MAX_JSON_DEPTH, check_json_depth
 from ledger_node.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
+    LIMIT_EXCEEDED,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     RpcError,
@@ -34,7 +44,9 @@ from ledger_node.errors import (
 )
 from ledger_node.node import LedgerNode
 from ledger_node.rpc import format as fmt
-from ledger_node.rpc.methods import EthApi
+from ledger_node.rpc.admin import ADMIN_ONLY_METHODS
+from ledger_node.rpc.guards import RequestGuard, content_type_allowed
+from ledger_node.rpc.methods import OFFLOADED_METHODS, EthApi
 from ledger_node.sealer import SealedBlock
 
 logger = logging.getLogger(__name__)
@@ -43,6 +55,16 @@ MAX_REQUEST_BYTES = 5 * 1024 * 1024
 MAX_BATCH_ITEMS = 1_000
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
 WS_QUEUE_LIMIT = 10_000  # notifications buffered per slow WebSocket client before it is cut
+# Each WebSocket holds a task, a queue of up to WS_QUEUE_LIMIT notifications and a block
+# listener run on every block: bounded so a local process cannot exhaust the node with them.
+MAX_WS_CONNECTIONS = 128
+# eth_call / eth_estimateGas run in this many worker threads at most; the event loop (and
+# so admission, every other RPC and the block producer) never waits for one.
+CALL_CONCURRENCY = 2
+# A call waits at most this long for a free worker, then gets -32005 instead of queueing
+# without bound behind slow calls.
+CALL_QUEUE_WAIT_S = 2.0
+WS_CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455 §7.4.1 / IANA registry
 
 
 def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -50,12 +72,35 @@ def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
 
 
 class RpcDispatcher:
-    """Turns parsed JSON-RPC messages into responses over an `EthApi`."""
+    """Turns parsed JSON-RPC messages into responses over a method table.
 
-    def __init__(self, api: EthApi) -> None:
-        self.api = api
+    Methods named in `offloaded` run in a worker thread (at most CALL_CONCURRENCY at once);
+    the others are quick reads and run on the event loop."""
 
-    def handle_payload(self, payload: Any) -> Any:
+    def __init__(
+        self, methods: dict[str, Any], offloaded: frozenset[str] = frozenset(),
+        refused: frozenset[str] = frozenset(),
+    ) -> None:
+        self.methods = methods
+        self.offloaded = offloaded
+        self.refused = refused  # served elsewhere (the admin socket): -32601 here
+        self._slots: asyncio.Semaphore | None = None
+        self._workers: ThreadPoolExecutor | None = None
+
+    def parse(self, body: bytes | str) -> tuple[Any, Any]:
+        """(payload, None) for a JSON text nested at most MAX_JSON_DEPTH deep, else
+        (None, error response). The depth check runs before the (recursive) parser."""
+        try:
+            check_json_depth(body)
+        except JsonTooDeepError:
+            return None, _error(None, RpcError(
+                INVALID_REQUEST, f"request too deeply nested (limit {MAX_JSON_DEPTH})"))
+        try:
+            return json.loads(body), None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None, _error(None, RpcError(PARSE_ERROR, "parse error"))
+
+    async def handle_payload(self, payload: Any, extra: dict[str, Any] | None = None) -> Any:
         """Answer a parsed request or batch; None when nothing is to be sent (notifications)."""
         if isinstance(payload, list):
             if not payload:
@@ -63,11 +108,11 @@ class RpcDispatcher:
             if len(payload) > MAX_BATCH_ITEMS:
                 return _error(None, RpcError(
                     INVALID_REQUEST, f"batch too large (limit {MAX_BATCH_ITEMS} requests)"))
-            responses = [r for r in (self.handle_one(item) for item in payload) if r is not None]
-            return responses or None
-        return self.handle_one(payload)
+            responses = [await self.handle_one(item, extra) for item in payload]
+            return [r for r in responses if r is not None] or None
+        return await self.handle_one(payload, extra)
 
-    def handle_one(self, message: Any, extra: dict[str, Any] | None = None) -> Any:
+    async def handle_one(self, message: Any, extra: dict[str, Any] | None = None) -> Any:
         """Answer one request object (None for a valid notification)."""
         if not isinstance(message, dict):
             return _error(None, RpcError(INVALID_REQUEST, "invalid request: not an object"))
@@ -83,10 +128,14 @@ class RpcDispatcher:
                 params = []
             if not isinstance(params, list):
                 raise invalid_params("params must be an array")
-            handler = (extra or {}).get(method) or self.api.methods.get(method)
+            handler = (extra or {}).get(method) or (
+                None if method in self.refused else self.methods.get(method))
             if handler is None:
                 raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
-            result = handler(params)
+            if method in self.offloaded:
+                result = await self._run_in_worker(handler, params)
+            else:
+                result = handler(params)
         except RpcError as exc:
             response = _error(request_id, exc)
         except (KeyError, TypeError, ValueError) as exc:
@@ -97,6 +146,27 @@ class RpcDispatcher:
         else:
             response = {"jsonrpc": "2.0", "id": request_id, "result": result}
         return None if "id" not in message else response
+
+    async def _run_in_worker(self, handler: Any, params: list[Any]) -> Any:
+        # The handler enforces its own wall-clock limit inside the thread (an execution
+        # deadline), so a slot is never held longer than that limit.
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(CALL_CONCURRENCY)
+            self._workers = ThreadPoolExecutor(CALL_CONCURRENCY, thread_name_prefix="rpc-call")
+        try:
+            await asyncio.wait_for(self._slots.acquire(), CALL_QUEUE_WAIT_S)
+        except TimeoutError:
+            raise RpcError(LIMIT_EXCEEDED, "too many concurrent calls, try again") from None
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._workers, handler, params)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        """Release the worker threads."""
+        if self._workers is not None:
+            self._workers.shutdown(wait=False, cancel_futures=True)
 
 
 async def _read_limited(request: Request) -> bytes | None:
@@ -177,28 +247,50 @@ class Subscriptions:
             self.overflowed = True
 
 
-def create_app(node: LedgerNode, cors_origins: Sequence[str] = ()) -> Starlette:
-    """The ASGI app serving `node`; its lifespan runs the block producer. Browsers on
-    `cors_origins` (geth's --http.corsdomain) may call the HTTP endpoint; none by default."""
+def create_app(
+    node: LedgerNode, cors_origins: Sequence[str] = (), *, allowed_hosts: Sequence[str] = (),
+) -> Starlette:
+    """The ASGI app serving `node`'s public RPC; its lifespan runs the block producer.
+
+    Browsers on `cors_origins` (geth's --http.corsdomain) may call it; any other Origin is
+    refused (403). Host must be loopback or one of `allowed_hosts` (geth's --http.vhosts,
+    include the listen host; "*" allows any) (403). See `ledger_node/rpc/guards.py`."""
     api = EthApi(node)
-    dispatcher = RpcDispatcher(api)
+    dispatcher = RpcDispatcher(api.methods, offloaded=OFFLOADED_METHODS,
+                               refused=ADMIN_ONLY_METHODS)
+    ws_connections = 0
 
     async def http_endpoint(request: Request) -> Response:
+        if not content_type_allowed(request.headers.get("content-type")):
+            return _json_response(_error(None, RpcError(
+                INVALID_REQUEST, "invalid content type, only application/json is supported")), 415)
         body = await _read_limited(request)
         if body is None:
             return _json_response(_error(None, RpcError(
                 INVALID_REQUEST, f"request too large (limit {MAX_REQUEST_BYTES} bytes)")), 413)
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _json_response(_error(None, RpcError(PARSE_ERROR, "parse error")))
-        response = dispatcher.handle_payload(payload)
+        payload, problem = dispatcher.parse(body)
+        if problem is not None:
+            return _json_response(problem)
+        response = await dispatcher.handle_payload(payload)
         if response is None:
             return Response(status_code=200)
         return _json_response(response)
 
     async def ws_endpoint(websocket: WebSocket) -> None:
+        nonlocal ws_connections
         await websocket.accept()
+        if ws_connections >= MAX_WS_CONNECTIONS:
+            await websocket.close(
+                code=WS_CLOSE_TRY_AGAIN_LATER,
+                reason=f"too many connections (limit {MAX_WS_CONNECTIONS})")
+            return
+        ws_connections += 1
+        try:
+            await _serve_websocket(websocket)
+        finally:
+            ws_connections -= 1
+
+    async def _serve_websocket(websocket: WebSocket) -> None:
         subscriptions = Subscriptions(api)
         extra = {"eth_subscribe": subscriptions.subscribe,
                  "eth_unsubscribe": subscriptions.unsubscribe}
@@ -220,23 +312,13 @@ def create_app(node: LedgerNode, cors_origins: Sequence[str] = ()) -> Starlette:
                     break
                 # Text or binary frames (web3.py sends binary): both carry UTF-8 JSON.
                 raw_frame = frame.get("text") or frame.get("bytes") or b""
-                try:
-                    text = raw_frame if isinstance(raw_frame, str) else raw_frame.decode("utf-8")
-                except UnicodeDecodeError:
-                    text = ""
-                if len(text) > MAX_REQUEST_BYTES:
-                    response: Any = _error(None, RpcError(INVALID_REQUEST, "request too large"))
+                response: Any
+                if len(raw_frame) > MAX_REQUEST_BYTES:  # uvicorn's ws_max_size closes first
+                    response = _error(None, RpcError(INVALID_REQUEST, "request too large"))
                 else:
-                    try:
-                        payload = json.loads(text)
-                    except ValueError:
-                        response = _error(None, RpcError(PARSE_ERROR, "parse error"))
-                    else:
-                        if isinstance(payload, list):
-                            response = [dispatcher.handle_one(m, extra) for m in payload[:MAX_BATCH_ITEMS]]
-                            response = [r for r in response if r is not None] or None
-                        else:
-                            response = dispatcher.handle_one(payload, extra)
+                    payload, response = dispatcher.parse(raw_frame)
+                    if response is None:
+                        response = await dispatcher.handle_payload(payload, extra)
                 if response is not None:
                     await websocket.send_text(json.dumps(response))
         except WebSocketDisconnect:
@@ -257,12 +339,16 @@ def create_app(node: LedgerNode, cors_origins: Sequence[str] = ()) -> Starlette:
         finally:
             node.stop()
             await producer
+            dispatcher.close()
             node.close()
 
     middleware = [
-        Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["POST", "GET"],
-                   allow_headers=["content-type"])
-    ] if cors_origins else []
+        Middleware(RequestGuard, allowed_hosts=list(allowed_hosts), cors_origins=list(cors_origins)),
+    ]
+    if cors_origins:
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["POST", "GET"],
+            allow_headers=["content-type"]))
     return Starlette(
         middleware=middleware,
         routes=[
