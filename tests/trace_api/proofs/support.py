@@ -50,9 +50,12 @@ def record_events(
     submitter: str,
     enterprise_id: str,
     signature_for: Any = None,
+    with_graph: bool = False,
 ) -> list[int]:
     """Write each event as capture does (entry + `api_events` row in one transaction);
-    return their leaf indexes. `signature_for(event_hash) -> bytes` overrides signing."""
+    return their leaf indexes. `signature_for(event_hash) -> bytes` overrides signing;
+    `with_graph` also writes the provenance graph rows, as capture does (traces and the
+    read rules need them), bypassing capture's own admission rules."""
     domain = RecordDomain(ctx.deployment.chain_id, ctx.deployment.trace_anchor)
     received_at_ms = int(time.time() * 1000)
     entries, rows = [], []
@@ -78,6 +81,13 @@ def record_events(
             )
             for receipt, (hash_id, entry, event) in zip(receipts, rows, strict=True)
         ])
+        if with_graph:
+            from trace_api.provenance.ingest import write_graph
+            from trace_api.records.models import CapturedEvent
+
+            write_graph(cursor, [
+                CapturedEvent(receipt.leaf_index, hash_id, enterprise_id, submitter, received_at_ms, event)
+                for receipt, (hash_id, _entry, event) in zip(receipts, rows, strict=True)])
 
     receipts = ctx.log_store.submit_encoded(entries, within=write_records)
     return [receipt.leaf_index for receipt in receipts]
