@@ -64,7 +64,7 @@ class SystemDown(AssertionError):
         self.after = after
 
 
-def _children(pid: int) -> set[int]:
+def child_pids(pid: int) -> set[int]:
     """Direct children of `pid` (Linux /proc)."""
     found: set[int] = set()
     for entry in Path("/proc").iterdir():
@@ -124,7 +124,7 @@ class HostileSystem:
             deployment=json.loads((data_dir / "node" / "deployment.json").read_text()),
             oidc=oidc, process=process, output=output,
         )
-        self.service_pids = _children(process.pid)
+        self.service_pids = child_pids(process.pid)
         self.broken = None
 
     def stop(self) -> None:
@@ -189,7 +189,7 @@ class HostileSystem:
         dead = sorted(pid for pid in self.service_pids if not _alive(pid))
         if dead:
             raise SystemDown(f"service processes {dead} died (supervisor children "
-                             f"now {sorted(_children(self.live.process.pid))})", after)
+                             f"now {sorted(child_pids(self.live.process.pid))})", after)
         try:
             health = httpx.get(f"{self.live.api_url}/healthz", timeout=LIVENESS_TIMEOUT_S)
         except httpx.HTTPError as exc:
