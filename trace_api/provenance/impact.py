@@ -8,12 +8,12 @@ places and enterprises, which are where things went rather than things).
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from trace_api.csv_cells import csv_writer
 from trace_api.provenance.access import ReadScope
 from trace_api.provenance.graph import FORWARD, is_transformation
 from trace_api.provenance.identifiers import (
@@ -114,7 +114,7 @@ def compute_impact(connection: Connection, node_key: str, *, max_nodes: int = IM
 def format_impact_csv(impact: Impact) -> str:
     """CSV (RFC 4180, CRLF line ends) with a header row: category,id,depth."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(("category", "id", "depth"))
     for entry in impact.entries:
         writer.writerow((entry.category, entry.id, "" if entry.depth is None else entry.depth))

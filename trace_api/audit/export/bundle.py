@@ -15,7 +15,6 @@ Memory stays bounded: the ZIP goes out entry by entry through a non-seekable sin
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import tempfile
@@ -24,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any, cast
 
 from trace_api.audit.epcis_view import AuditEvent
+from trace_api.csv_cells import csv_writer
 
 BUNDLE_FORMAT = "traceledger.evidence/v1"
 INDEX_COLUMNS = ("leaf_index", "event_hash_id", "status", "tree_size", "event_file", "proof_file",
@@ -128,7 +128,7 @@ def stream_bundle(
     count = 0
     anchored = 0
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="") as index:
-        index_writer = csv.writer(index, lineterminator="\r\n")
+        index_writer = csv_writer(index)
         index_writer.writerow(INDEX_COLUMNS)
         for record in records:
             proof = dict(build_bundle(record.leaf_index))

@@ -1,5 +1,8 @@
 """CSV and XLSX writers with bounded memory.
 
+CSV cells that a spreadsheet would run as formulas are neutralised (`trace_api.csv_cells`);
+XLSX cells are written as strings, never formulas or URLs.
+
 CSV (RFC 4180, UTF-8 with BOM so spreadsheet programs detect the encoding) is produced
 as chunks while rows arrive. XLSX is written by XlsxWriter in `constant_memory` mode
 (each row is flushed to a temporary file as written; strings are inline, not shared)
@@ -10,7 +13,6 @@ most 1,048,576 rows (Excel's limit): further rows continue on sheets `events 2`,
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import tempfile
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter  # type: ignore[import-untyped]
+
+from trace_api.csv_cells import csv_writer
 
 CHUNK_BYTES = 64 * 1024
 FILE_CHUNK_BYTES = 1024 * 1024
@@ -29,7 +33,7 @@ UTF8_BOM = "\ufeff"
 def stream_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     """CSV bytes in ~64 KiB chunks: BOM + header, then one line per row (CRLF)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer)
     buffer.write(UTF8_BOM)
     writer.writerow(header)
     for row in rows:
