@@ -17,11 +17,11 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from trace_api.auth.api_keys import ApiKeyVerifier, looks_like_api_key
-from trace_api.auth.oidc import NoRole, OidcVerifier, TokenRejected
+from trace_api.auth.oidc import IdentityProviderUnavailable, NoRole, OidcVerifier, TokenRejected
 from trace_api.auth.principal import Principal, Role
 from trace_api.context import ApiContext, ContextDep
 from trace_api.problems import Problem
-from trace_api.ratelimit import TokenBuckets, address_key, too_many_requests
+from trace_api.ratelimit import TokenBuckets, charge_failure, charge_verified
 
 REALM = "traceledger"
 API_KEYS_SERVICE = "auth.api_keys"
@@ -48,6 +48,7 @@ def rate_limiter(ctx: ApiContext) -> TokenBuckets:
     if buckets is None:
         buckets = ctx.services.setdefault(RATE_LIMIT_SERVICE, TokenBuckets(
             per_minute=ctx.settings.rate_limit_per_minute, burst=ctx.settings.rate_limit_burst,
+            max_buckets=ctx.settings.rate_limit_max_buckets,
         ))
     return buckets  # type: ignore[no-any-return]
 
@@ -70,6 +71,15 @@ def unauthorized(detail: str, *, invalid: bool = True) -> Problem:
 
 
 def _authenticate(ctx: ApiContext, request: Request, token: str) -> Principal:
+    """The principal of `token`. Rate limiting (trace_api.ratelimit): only a credential
+    that verifies gets, and is charged to, a bucket of its own; a failure costs the
+    client's address."""
+    principal = _verify(ctx, request, token)
+    charge_verified(rate_limiter(ctx), request.scope)
+    return principal
+
+
+def _verify(ctx: ApiContext, request: Request, token: str) -> Principal:
     if looks_like_api_key(token):
         principal = api_key_verifier(ctx).verify(token)
         if principal is not None:
@@ -85,15 +95,20 @@ def _authenticate(ctx: ApiContext, request: Request, token: str) -> Principal:
     except TokenRejected as exc:
         _charge_failure(ctx, request)
         raise unauthorized(exc.reason) from None
+    except IdentityProviderUnavailable as exc:
+        # Not the caller's fault, and not a verified credential either: the address pays.
+        _charge_failure(ctx, request)
+        raise Problem(503, "identity-provider-unavailable", "Single sign-on unavailable",
+                      f"the identity provider's signing keys cannot be read: {exc.reason}",
+                      headers={"Retry-After": str(exc.retry_after_s)}) from None
     except NoRole as exc:
+        _charge_failure(ctx, request)  # valid elsewhere, but no credential of this API
         raise Problem(403, "forbidden", "Not allowed", str(exc)) from None
 
 
 def _charge_failure(ctx: ApiContext, request: Request) -> None:
-    """A failed sign-in also costs the client's address a token (see trace_api.ratelimit)."""
-    wait_s = rate_limiter(ctx).take(address_key(request.scope))
-    if wait_s is not None:
-        raise too_many_requests(wait_s)
+    """A failed sign-in costs the client's address a token (see trace_api.ratelimit)."""
+    charge_failure(rate_limiter(ctx), request.scope)
 
 
 def optional_principal(
@@ -108,6 +123,7 @@ def optional_principal(
     if bearer is not None:
         return _authenticate(ctx, request, bearer.credentials)
     if request.headers.get("authorization"):
+        _charge_failure(ctx, request)
         raise unauthorized("the Authorization header must be 'Bearer <token>'")
     return None
 

@@ -1,4 +1,7 @@
-"""Rate limiting: a token bucket per credential (or address), 429 with Retry-After."""
+"""Rate limiting: a token bucket per verified credential (or address), 429 with Retry-After.
+
+Whose bucket pays, and the bound on the table: test_ratelimit_credentials.py and
+tests/trace_api/test_ratelimit_buckets.py."""
 
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ def test_429_with_retry_after_per_credential(live_system: LiveSystem) -> None:
 def test_failed_sign_ins_are_charged_to_the_address(live_system: LiveSystem) -> None:
     settings = live_system.settings(rate_limit_per_minute=6, rate_limit_burst=2)
     with TestClient(create_app(settings)) as client:
-        # Each made-up key has a fresh bucket of its own, but failures cost the address.
+        # Made-up keys never get buckets of their own: each attempt costs the address.
         statuses = [
             client.get("/v1/api-keys",
                        headers={"Authorization": f"Bearer tlk_{n:016x}_{'A' * 43}"}).status_code
