@@ -106,7 +106,9 @@ class RequestGuard:
             return
         headers = _headers(scope)
         problem = None
-        if not host_allowed(headers.get("host"), self.allowed_hosts):
+        if headers.get("host") == _REPEATED:  # RFC 9112 §3.2: more than one Host is an error
+            problem = "invalid host specified"
+        elif not host_allowed(headers.get("host"), self.allowed_hosts):
             problem = "invalid host specified"
         elif not origin_allowed(headers.get("origin"), self.cors_origins):
             problem = "origin not allowed"
@@ -118,10 +120,14 @@ class RequestGuard:
             await _send_error(send, 403, problem)
 
 
+_REPEATED = "\x00repeated"  # marks a header sent more than once (never a real value)
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     result: dict[str, str] = {}
-    for name, value in scope.get("headers", []):
-        result.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    for raw_name, raw_value in scope.get("headers", []):
+        name = raw_name.decode("latin-1").lower()
+        result[name] = _REPEATED if name in result else raw_value.decode("latin-1")
     return result
 
 

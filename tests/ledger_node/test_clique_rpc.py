@@ -1,6 +1,8 @@
 """Clique voting over JSON-RPC (geth's clique_* methods) on a real dev node: a 1-signer
 chain votes in a second signer the node holds, blocks alternate in turn, and a vote drops it
-again. The tally itself is tested in test_clique_votes.py (with py-evm's Clique)."""
+again. Votes go through the admin socket (DATA_DIR/admin.sock); the public port refuses
+them (test_hardening.py). The tally itself is tested in test_clique_votes.py (with py-evm's
+Clique)."""
 
 from __future__ import annotations
 
@@ -17,13 +19,22 @@ from eth.consensus.clique._utils import get_block_signer
 from ledger_node.errors import INVALID_PARAMS, SERVER_ERROR, RpcError
 from ledger_node.follower import header_from_json
 from ledger_node.node import LedgerNode, NodeSettings
-from ledger_node.rpc.methods import EthApi
+from ledger_node.rpc.admin import AdminApi, admin_rpc
 from tests.ledger_node.nodes import init_dev_dir, rpc, start_ledger_node
 
 
 def _error(url: str, method: str, params: Any) -> dict[str, Any]:
     body = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method,
                                  "params": params}, timeout=10).json()
+    assert "error" in body, body
+    return body["error"]  # type: ignore[no-any-return]
+
+
+def _admin_error(data_dir: Path, method: str, params: Any) -> dict[str, Any]:
+    transport = httpx.HTTPTransport(uds=str(data_dir / "admin.sock"))
+    with httpx.Client(transport=transport, timeout=10) as client:
+        body = client.post("http://admin/", json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                                  "params": params}).json()
     assert "error" in body, body
     return body["error"]  # type: ignore[no-any-return]
 
@@ -51,11 +62,12 @@ def test_vote_a_held_signer_in_and_out_over_rpc(tmp_path: Path) -> None:
             ("clique_discard", []),
             ("clique_discard", [42]),
             ("clique_getProposals", [second]),
-            ("clique_getSigners", ["0xnothex"]),
         ]:
-            assert _error(url, method, params)["code"] == INVALID_PARAMS, (method, params)
+            assert _admin_error(tmp_path, method, params)["code"] == INVALID_PARAMS, (method, params)
+        assert _error(url, "clique_getProposals", [second])["code"] == INVALID_PARAMS
+        assert _error(url, "clique_getSigners", ["0xnothex"])["code"] == INVALID_PARAMS
 
-        assert rpc(url, "clique_propose", [second, True]) is None
+        assert admin_rpc(tmp_path, "clique_propose", [second, True]) is None
         assert rpc(url, "clique_getProposals") == {second: True}
         _wait_for(lambda: len(rpc(url, "clique_getSigners")) == 2)
         both = sorted([first, second], key=lambda a: bytes.fromhex(a[2:]))
@@ -67,10 +79,10 @@ def test_vote_a_held_signer_in_and_out_over_rpc(tmp_path: Path) -> None:
             signer = "0x" + get_block_signer(header_from_json(block)).hex()
             assert signer == both[number % 2].lower()
             assert block["difficulty"] == "0x2"
-        assert rpc(url, "clique_discard", [second]) is None
+        assert admin_rpc(tmp_path, "clique_discard", [second]) is None
         assert rpc(url, "clique_getProposals") == {}
 
-        rpc(url, "clique_propose", [second, False])  # both held signers vote (> N/2)
+        admin_rpc(tmp_path, "clique_propose", [second, False])  # both held signers vote (> N/2)
         _wait_for(lambda: rpc(url, "clique_getSigners") == [first])
         assert rpc(url, "clique_getSigners", [hex(voted)]) == both  # history stays
     finally:
@@ -84,7 +96,7 @@ def test_vote_a_held_signer_in_and_out_over_rpc(tmp_path: Path) -> None:
     node = LedgerNode(NodeSettings(data_dir=tmp_path, sealer_process=False))
     try:
         with pytest.raises(RpcError) as refused:
-            EthApi(node).clique_propose([first, False])
+            AdminApi(node).clique_propose([first, False])
         assert refused.value.code == SERVER_ERROR
         assert node.proposals == {}
     finally:
