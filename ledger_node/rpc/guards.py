@@ -106,9 +106,9 @@ class RequestGuard:
             return
         headers = _headers(scope)
         problem = None
-        if headers.get("host") == _REPEATED:  # RFC 9112 §3.2: more than one Host is an error
-            problem = "invalid host specified"
-        elif not host_allowed(headers.get("host"), self.allowed_hosts):
+        host = headers.get("host")
+        # RFC 9112 §3.2: more than one Host header is an error in itself.
+        if host == _REPEATED or not host_allowed(host, self.allowed_hosts):
             problem = "invalid host specified"
         elif not origin_allowed(headers.get("origin"), self.cors_origins):
             problem = "origin not allowed"

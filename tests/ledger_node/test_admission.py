@@ -22,7 +22,8 @@ from tests.ledger_node.nodes import Backend, rpc
 
 def _post(backend: Backend, payload: Any) -> httpx.Response:
     return httpx.post(backend.url, content=payload if isinstance(payload, bytes) else None,
-                      json=None if isinstance(payload, bytes) else payload, timeout=30)
+                      json=None if isinstance(payload, bytes) else payload, timeout=30,
+                      headers={"content-type": "application/json"})
 
 
 def _error_of(backend: Backend, method: str, params: list[Any]) -> dict[str, Any]:
@@ -177,7 +178,8 @@ def test_malformed_requests(ledger_backend: Backend) -> None:
 
 def test_oversize_request(ledger_backend: Backend) -> None:
     big = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":["' + b"a" * (6 << 20) + b'"]}'
-    response = httpx.post(ledger_backend.url, content=big, timeout=60)
+    response = httpx.post(ledger_backend.url, content=big, timeout=60,
+                          headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == -32600
     assert rpc(ledger_backend.url, "eth_chainId") == hex(ledger_backend.chain_id)
@@ -213,6 +215,7 @@ def test_no_cors_headers_by_default(ledger_backend: Backend) -> None:
                                                     "method": "eth_chainId"},
                           headers={"Origin": "http://127.0.0.1:8000"})
     assert "access-control-allow-origin" not in response.headers
+    assert response.status_code == 403  # and the request itself is refused (issue 13)
 
 
 def test_cors_only_for_configured_origins(tmp_path: Path) -> None:
@@ -226,5 +229,6 @@ def test_cors_only_for_configured_origins(tmp_path: Path) -> None:
         assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:8000"
         other = httpx.post(backend.url, json=body, headers={"Origin": "http://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+        assert other.status_code == 403
     finally:
         backend.stop()

@@ -124,24 +124,9 @@ def test_foreign_origin_refused(node: Backend) -> None:
     with pytest.raises(websockets.InvalidStatus) as refused:
         asyncio.run(handshake())
     assert refused.value.response.status_code == 403
+    # A configured origin is served (with CORS headers): test_admission.py
+    # test_cors_only_for_configured_origins.
     assert_alive_and_sealing(node)
-
-
-def test_configured_cors_origin_allowed(tmp_path: Path) -> None:
-    init_dev_dir(tmp_path, period=PERIOD_S)
-    backend = start_ledger_node(
-        tmp_path, extra_args=["--empty-blocks", "--cors-origin", "http://console.example"])
-    try:
-        ok = httpx.post(backend.url, json=_call("eth_blockNumber", []),
-                        headers={"origin": "http://console.example"}, timeout=10)
-        assert ok.status_code == 200 and "result" in ok.json()
-        assert ok.headers["access-control-allow-origin"] == "http://console.example"
-        refused = httpx.post(backend.url, json=_call("eth_blockNumber", []),
-                             headers={"origin": "http://other.example"}, timeout=10)
-        assert refused.status_code == 403
-        assert_alive_and_sealing(backend)
-    finally:
-        backend.stop()
 
 
 def test_rebinding_host_refused(node: Backend) -> None:
