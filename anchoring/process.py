@@ -20,6 +20,6 @@ def restore_default_recursion_limit() -> None:
     overflows: a segfault, not an exception (issue 13). Call this in each process entry
     after everything that might raise the limit has been imported; calling it twice is
     harmless. A process that executes EVM code needs more frames than this: see
-    `ledger_node.execution_limits` for the node's own, bounded, setting.
+    `ledger_node.recursion` for the node's own, bounded, setting.
     """
     sys.setrecursionlimit(DEFAULT_RECURSION_LIMIT)
