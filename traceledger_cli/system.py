@@ -318,8 +318,8 @@ def up(
 
 def _make_data_dir_private(data_dir: Path) -> None:
     """Create data_dir 0700; tighten a data dir an older version left readable to others."""
+    loosened = tighten_tree(data_dir) if data_dir.exists() else []
     make_private_dir(data_dir)
-    loosened = tighten_tree(data_dir)
     if loosened:
         console.print(
             f"[yellow]note:[/] {len(loosened)} files and directories in {data_dir} were "

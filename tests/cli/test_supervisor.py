@@ -131,7 +131,7 @@ def test_a_restarted_service_that_never_answers_counts_as_crashed(system) -> Non
 
 
 def test_a_service_that_keeps_failing_stops_the_system(system, caplog) -> None:  # type: ignore[no-untyped-def]
-    supervisor, (node, indexer, api), clock, output, journal = system
+    supervisor, (node, indexer, api), clock, _output, journal = system
     caplog.set_level(logging.INFO, logger="traceledger_cli.supervisor")
     with pytest.raises(ServiceFailed) as failure:
         while True:
@@ -167,16 +167,14 @@ def test_a_failure_during_the_first_start_is_a_startup_error() -> None:
     node, api = FakeService("node", journal), FakeService("api", journal)
     api.answering = False
     clock = FakeClock()
-    supervisor = Supervisor([node, api], console=Console(file=io.StringIO()),  # type: ignore[list-item]
-                            clock=clock, sleep=clock.sleep,
-                            policy_factory=lambda: RestartPolicy(crash_budget=100))
-    original_sleep = clock.sleep
 
     def api_dies_while_starting(seconds: float) -> None:
-        original_sleep(seconds)
+        clock.sleep(seconds)
         api.exit_code = 2
 
-    supervisor._sleep = api_dies_while_starting  # noqa: SLF001 (the fake clock's hook)
+    supervisor = Supervisor([node, api], console=Console(file=io.StringIO()),  # type: ignore[list-item]
+                            clock=clock, sleep=api_dies_while_starting,
+                            policy_factory=lambda: RestartPolicy(crash_budget=100))
     with pytest.raises(StartupError, match=r"the api exited with code 2; see /logs/api.log"):
         supervisor.start_all(timeout_s=10)
     assert node.starts == api.starts == 1  # never retried, whatever the budget

@@ -1,7 +1,9 @@
 """`traceledger up` end to end: one command brings up node, log, anchorer, indexer and the
 trace API (with a bootstrap admin key in admin.key, mode 0600, never logged; with --dev the
-genesis enterprises are usable through the API, keys in dev-api-keys.json); an entry put
-into the log gets anchored on chain and mirrored into SQL; SIGTERM stops it all."""
+genesis enterprises are usable through the API, keys in dev-api-keys.json); /healthz
+reports every service up; an entry put into the log gets anchored on chain and mirrored
+into SQL; SIGTERM stops it all; nothing in the data directory is readable by group or
+others, even when an older version had left it so. (Healing: test_up_heals.py.)"""
 
 from __future__ import annotations
 
@@ -36,9 +38,25 @@ def _port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _group_or_other_accessible(root: Path) -> list[str]:
+    """Every path under root (root included) with any group or other permission bit."""
+    loose = []
+    for path in [root, *root.rglob("*")]:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if not path.is_symlink() and mode & 0o077:
+            loose.append(f"{oct(mode)} {path.relative_to(root.parent)}")
+    return loose
+
+
 @pytest.fixture
 def running_system(tmp_path: Path):  # type: ignore[no-untyped-def]
     data_dir = tmp_path / "data"
+    # As an older version left it: a world-readable data dir with a world-readable log.
+    (data_dir / "logs").mkdir(parents=True)
+    data_dir.chmod(0o755)
+    (data_dir / "logs").chmod(0o755)
+    (data_dir / "logs" / "old.log").write_text("from an older version\n")
+    (data_dir / "logs" / "old.log").chmod(0o644)
     rpc_port, log_port, api_port = free_port(), free_port(), free_port()
     with traceledger_up(data_dir, rpc_port=rpc_port, log_port=log_port, api_port=api_port,
                         ready_timeout_s=READY_TIMEOUT_S) as (process, lines):
@@ -90,10 +108,24 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
     assert checkpoint.status_code == 200
     assert checkpoint.text.startswith(LOG_ORIGIN + "\n")
 
-    # The API answers, and the bootstrap admin key (owner-only file) signs in as admin.
+    # The older version's loose modes were tightened, and said so.
+    console = " ".join("".join(lines).split())
+    assert "note: 3 files and directories in" in console and "now owner-only" in console
+    # The API answers, and reports every service up.
     health = httpx.get(f"http://127.0.0.1:{api_port}/healthz")
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "chain_id": deployment["chainId"], "tree_size": 0}
+    body = health.json()
+    assert (body["status"], body["chainId"], body["treeSize"]) == ("ok", deployment["chainId"], 0)
+    assert {name: service["status"] for name, service in body["services"].items()} == {
+        "api": "up", "node": "up", "log": "up", "anchorer": "up", "indexer": "up"}
+    assert body["services"]["log"]["treeSize"] == 0
+    assert body["services"]["anchorer"]["lagEntries"] == 0
+    assert body["services"]["indexer"]["lagBlocks"] == 0
+    # While it runs (the SQLite -wal and -shm files exist only now), nothing is loose.
+    assert {"log.sqlite-wal", "log.sqlite-shm", "mirror.sqlite-wal"} <= {
+        path.name for path in data_dir.iterdir()}
+    assert _group_or_other_accessible(data_dir) == []
+    # The bootstrap admin key (owner-only file) signs in as admin.
     key_file = data_dir / "admin.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert stat.S_IMODE((data_dir / "secrets" / "master.key").stat().st_mode) == 0o600
@@ -161,3 +193,9 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
         text = log_file.read_text()
         assert "privateKey" not in text and "Traceback" not in text, log_file.name
         assert secret not in text, log_file.name
+    # Databases and their -wal/-shm files, logs, keys, keystores, deployment.json: all
+    # owner-only, and so is every directory.
+    names = {path.name for path in data_dir.rglob("*")}
+    assert {"log.sqlite", "mirror.sqlite", "deployment.json", "master.key", "passphrase",
+            "supervisor.log", "anchorer-keystore.json", "log-key.json"} <= names
+    assert _group_or_other_accessible(data_dir) == []
