@@ -32,8 +32,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from trace_api.capture.authority import WriteAuthority, nested_prefixes
 from trace_api.gs1 import DEFAULT_STEM
-from trace_api.products.ownership import owns_key
 from trace_api.provenance.reader import EventFacts, SqlGraphReader
 
 GLN_DIGITS = 13
@@ -61,19 +61,35 @@ def gln_of_key(key: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Party:
-    """An enterprise as events name it: its id (lower case), registered GLNs and prefixes."""
+    """An enterprise as events name it: its id (lower case) and what it speaks for — its
+    registered GLNs and GS1 Company Prefixes, judged exactly as capture's write rule judges
+    them (`trace_api.capture.authority.WriteAuthority`: longest prefix wins)."""
 
     enterprise_id: str
-    glns: frozenset[str] = frozenset()
-    prefixes: tuple[str, ...] = ()
+    authority: WriteAuthority = field(default_factory=lambda: WriteAuthority(company_prefixes=()))
 
     @classmethod
-    def of(cls, enterprise_id: str, glns: Iterable[str] = (), prefixes: Iterable[str] = ()) -> Party:
-        return cls(enterprise_id.lower(), frozenset(glns), tuple(p for p in prefixes if p))
+    def of(cls, enterprise_id: str, glns: Iterable[str] = (), prefixes: Iterable[str] = (),
+           everyones_prefixes: Iterable[str] = ()) -> Party:
+        own = tuple(p for p in prefixes if p)
+        return cls(enterprise_id.lower(), WriteAuthority(
+            company_prefixes=own, glns=frozenset(glns), nested_prefixes=nested_prefixes(own, everyones_prefixes)))
+
+    @property
+    def glns(self) -> frozenset[str]:
+        return self.authority.glns
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return self.authority.company_prefixes
 
     def owns_gln(self, gln: str | None) -> bool:
         """True for a GLN the enterprise registered or one under its company prefixes."""
-        return gln is not None and (gln in self.glns or owns_key(self.prefixes, "414", gln))
+        return gln is not None and self.authority.owns_gln("414", gln)
+
+    def owns_key(self, key_ai: str, key_value: str) -> bool:
+        """True when the GS1 key lies under this enterprise's (longest matching) prefix."""
+        return self.authority.owns_key(key_ai, key_value)
 
     def named_by(self, key: str | None) -> bool:
         """True when the location / party node `key` is one of this enterprise's."""
@@ -143,20 +159,22 @@ class ReadScope:
         return condition, params
 
 
-_ENTERPRISE_ROW = text("SELECT enterprise_id, glns_json, prefixes_json FROM api_enterprises"
-                       " WHERE LOWER(enterprise_id) = :enterprise")
 _ALL_ENTERPRISES = text("SELECT enterprise_id, glns_json, prefixes_json FROM api_enterprises")
 
 
-def _party(row: Sequence[Any]) -> Party:
-    return Party.of(str(row[0]), json.loads(row[1] or "[]"), json.loads(row[2] or "[]"))
+def _parties(engine: Engine) -> list[Party]:
+    """Every registered enterprise (one query), prefixes nested in others' resolved."""
+    with engine.connect() as connection:
+        rows = [(str(r[0]), json.loads(r[1] or "[]"), json.loads(r[2] or "[]"))
+                for r in connection.execute(_ALL_ENTERPRISES)]
+    everyone = [prefix for _id, _glns, prefixes in rows for prefix in prefixes]
+    return [Party.of(enterprise_id, glns, prefixes, everyone) for enterprise_id, glns, prefixes in rows]
 
 
 def party_of(engine: Engine, enterprise_id: str) -> Party:
     """The enterprise's registered places (none if it is not registered here)."""
-    with engine.connect() as connection:
-        row = connection.execute(_ENTERPRISE_ROW, {"enterprise": enterprise_id.lower()}).first()
-    return _party(row) if row is not None else Party.of(enterprise_id)
+    wanted = enterprise_id.lower()
+    return next((p for p in _parties(engine) if p.enterprise_id == wanted), Party.of(enterprise_id))
 
 
 def scope_for(engine: Engine, principal: Any) -> ReadScope:
@@ -202,12 +220,11 @@ class Directory:
 
     @classmethod
     def load(cls, engine: Engine) -> Directory:
-        with engine.connect() as connection:
-            return cls(tuple(_party(row) for row in connection.execute(_ALL_ENTERPRISES)))
+        return cls(tuple(_parties(engine)))
 
     def owners_of_key(self, key_ai: str, key_value: str) -> set[str]:
         """Enterprises holding the GS1 Company Prefix of a key (normally exactly one)."""
-        return {p.enterprise_id for p in self.parties if owns_key(p.prefixes, key_ai, key_value)}
+        return {p.enterprise_id for p in self.parties if p.owns_key(key_ai, key_value)}
 
     def owners_of_place(self, key: str | None) -> set[str]:
         """Enterprises a location / party node key names."""

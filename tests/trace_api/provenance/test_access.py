@@ -158,6 +158,10 @@ def test_registered_glns_and_prefixes_name_an_enterprise() -> None:
     assert not me.named_by(key_of("urn:epc:id:sgln:4000099.00008.0"))  # same foreign prefix, not registered
     assert not me.named_by("https://id.gs1.org/01/04000002543215")  # a product is not a place
     assert gln_of_key(None) is None and gln_of_key("urn:uuid:x") is None
+    # Longest prefix wins, as in capture's write rule: a prefix nested in M's is not M's.
+    nested = Party.of(ID["M"], [], [PREFIX["M"]], [PREFIX["M"], PREFIX["M"] + "1"])
+    assert nested.named_by(key_of(site("M")))
+    assert not nested.named_by(key_of(f"urn:epc:id:sgln:{PREFIX['M']}1.0001.0"))
 
 
 def test_sql_prefilter_is_a_superset_of_the_rule(graph_db: GraphDb, world: dict[str, int]) -> None:

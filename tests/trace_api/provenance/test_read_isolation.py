@@ -21,7 +21,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise, random_company_prefix, with_check_digit
+from tests.trace_api.conftest import (
+    LiveSystem,
+    RegisteredEnterprise,
+    random_company_prefix,
+    with_check_digit,
+)
 from tests.trace_api.proofs.support import record_events
 from trace_api.context import ApiContext
 

@@ -70,7 +70,8 @@ def _document(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def owner(live_system: LiveSystem) -> RegisteredEnterprise:
-    return live_system.enterprise(name="Query Owner", custody="custodial")
+    # Holds CP: capture admits events only where the enterprise speaks for them (issue 13).
+    return live_system.enterprise(name="Query Owner", custody="custodial", prefixes=[CP])
 
 
 @pytest.fixture(scope="module")
