@@ -81,7 +81,7 @@ class WsProbe:
         """Send one message (text frame if it is UTF-8, else binary) and wait for the reply."""
         if self.connection is None:
             self.connection = connect(self.url, open_timeout=PROBE_TIMEOUT_S, max_size=None,
-                                      close_timeout=2)
+                                      close_timeout=2, legacy=True)
         if isinstance(message, bytes) and not binary:
             try:
                 message = message.decode("utf-8")

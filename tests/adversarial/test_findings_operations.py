@@ -43,7 +43,12 @@ def test_fresh_authorization_values_do_not_escape_rate_limit(system: HostileSyst
     settings = system.live.settings(rate_limit_per_minute=RATE_LIMIT_PER_MINUTE,
                                     rate_limit_burst=RATE_LIMIT_BURST)
     uri = "https://id.gs1.org/01/09506000134352/10/LOT1"
+    enterprise1 = system.dev_enterprise("enterprise1")
+    own_record = f"/v1/enterprises/{enterprise1['enterpriseId']}"
+    verified = {"Authorization": f"Bearer {enterprise1['apiKey']}"}
     with TestClient(create_app(settings)) as client:
+        # A credential that verified gets a bucket of its own...
+        assert client.get(own_record, headers=verified).status_code == 200
         for header in ("Authorization", "X-API-Key"):
             statuses = [
                 client.get("/v1/public/recall", params={"uri": uri},
@@ -55,11 +60,8 @@ def test_fresh_authorization_values_do_not_escape_rate_limit(system: HostileSyst
         assert limited.status_code == 429
         assert limited.headers["content-type"].startswith("application/problem+json")
         assert int(limited.headers["retry-after"]) >= 1
-        # A credential that verifies has its own bucket: the address's empty bucket does
-        # not lock out an enterprise calling from it.
-        enterprise1 = system.dev_enterprise("enterprise1")
-        mine = client.get(f"/v1/enterprises/{enterprise1['enterpriseId']}",
-                          headers={"Authorization": f"Bearer {enterprise1['apiKey']}"})
+        # ...so the address's empty bucket does not lock out an enterprise calling from it.
+        mine = client.get(own_record, headers=verified)
         assert mine.status_code == 200, mine.text
 
 

@@ -180,10 +180,10 @@ def test_clone_alarm_not_triggered_by_varying_place(system: HostileSystem) -> No
 
 def test_suspended_enterprise_cannot_write(system: HostileSystem) -> None:
     party = register(system, "Suspended Co")
-    admin = system.live.admin_headers
+    regulator = system.live.auth(system.live.regulator_token())
     suspended = httpx.post(
         f"{system.live.api_url}/v1/enterprises/{party.enterprise.id}/suspension",
-        json={"reason": "adversarial suite: suspended for the test"}, headers=admin,
+        json={"reason": "adversarial suite: suspended for the test"}, headers=regulator,
         timeout=60)
     assert suspended.status_code == 200, suspended.text
     lot_uri = party.lot_uri("L1")
