@@ -299,9 +299,12 @@ def up(
         supervisor.run()
     except StopRequested:
         pass
-    except (StartupError, ServiceFailed) as exc:
+    except StartupError as exc:
         console.print(f"[red]error:[/] {exc}", highlight=False)
         logger.error("%s", exc)
+        exit_code = 1
+    except ServiceFailed as exc:  # the supervisor has logged it
+        console.print(f"[red]error:[/] {exc}", highlight=False)
         exit_code = 1
     finally:
         # Let the shutdown finish even if the user presses Ctrl-C again.
