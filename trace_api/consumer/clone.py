@@ -4,19 +4,29 @@ A genuine serialised item is in one place at a time: a shop, then one home. Copi
 its label (a counterfeiter printing one real code on many packs) get scanned in many
 places. So, per serial, over the last `window_ms` (7 days):
 
-- a *place* is coarse on purpose: the scan page's `place` value when it sends one
-  (a city-level code), else the client's IPv4 /24 or IPv6 /48 network; it is stored only
-  as a keyed hash (never the address);
+- only scans of a label whose authenticator is **valid** are counted (`scans.record_scan`
+  is told so by the consumer view): a code typed in, guessed or forged proves nothing
+  about where the genuine label is, and counting it would let anyone raise the alarm on
+  any serial (or fill the table) by sending made-up scans;
+- a *place* is derived on the server only: the client's IPv4 /24 or IPv6 /48 network,
+  stored as a keyed hash (never the address). Nothing the client sends picks the place
+  (the scan page's former `place` parameter is gone: varying it used to count as many
+  places);
 - repeated scans from one place within `repeat_ms` (10 minutes: reloads, a second
-  look) count once;
+  look) count once, and one place counts at most `max_scans_per_place` (2) times in
+  the window, so one client cannot push the count up by scanning all week;
+- one item keeps at most `max_scans_per_item` (64) counted scans in the window (far
+  past the alarm), and its scans older than the window are deleted when it is scanned
+  again, so the table holds at most 64 rows per genuine labelled serial;
 - the alarm is raised when the serial has at least `min_places` (4) distinct places AND
   at least `min_scans` (8) counted scans in the window.
 
 Why these numbers: a buyer moving between shop Wi-Fi, mobile data (carrier NAT changes
 the /24 now and then) and home reaches 2-3 places; 4 places needs the code in several
 hands. 8 scans keeps one curious buyer on a train (new /24 every few stations, a scan
-each time) from tripping it alone. Serials only: a lift's GIAI is scanned by every
-passenger from every carrier, so places say nothing there.
+each time) from tripping it alone; with at most 2 per place, 8 scans means at least 4
+places anyway. Serials only: a lift's GIAI is scanned by every passenger from every
+carrier, so places say nothing there.
 """
 
 from __future__ import annotations
@@ -24,12 +34,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 DAY_MS = 24 * 60 * 60 * 1000
-PLACE_PARAM = re.compile(r"^[A-Za-z0-9._:-]{1,40}$")
+COUNTED_AUTHENTICATOR = "valid"
+"""The only authenticator state whose scans count toward the alarm."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,8 @@ class ClonePolicy:
     repeat_ms: int = 10 * 60 * 1000
     min_places: int = 4
     min_scans: int = 8
+    max_scans_per_place: int = 2
+    max_scans_per_item: int = 64
 
 
 DEFAULT_POLICY = ClonePolicy()
@@ -62,11 +74,9 @@ class CloneAssessment:
     alarm: bool
 
 
-def coarse_place(client_host: str | None, place_param: str | None) -> str:
-    """The coarse place of a scan: `p:<param>` if the page gave a valid one, else the
-    client's /24 (IPv4) or /48 (IPv6) network, else `unknown`."""
-    if place_param and PLACE_PARAM.fullmatch(place_param):
-        return "p:" + place_param.lower()
+def coarse_place(client_host: str | None) -> str:
+    """The coarse place of a scan, from the client address alone: its /24 (IPv4) or /48
+    (IPv6) network (IPv4-mapped IPv6 as IPv4), else `unknown`."""
     if client_host:
         try:
             address = ipaddress.ip_address(client_host)
@@ -88,6 +98,16 @@ def is_repeat(previous: Iterable[Scan], scan: Scan, policy: ClonePolicy = DEFAUL
     """True when `scan` repeats a scan from the same place within `policy.repeat_ms`."""
     return any(p.place == scan.place and 0 <= scan.at_ms - p.at_ms < policy.repeat_ms
                for p in previous)
+
+
+def is_counted(counted: Sequence[Scan], scan: Scan, policy: ClonePolicy = DEFAULT_POLICY) -> bool:
+    """True when an authenticated `scan` of an item counts, given the item's scans counted
+    so far: not a repeat, its place under `max_scans_per_place` and the item under
+    `max_scans_per_item` within the window ending at the scan."""
+    recent = [p for p in counted if scan.at_ms - policy.window_ms < p.at_ms <= scan.at_ms]
+    return (not is_repeat(recent, scan, policy)
+            and sum(1 for p in recent if p.place == scan.place) < policy.max_scans_per_place
+            and len(recent) < policy.max_scans_per_item)
 
 
 def assess(scans: Iterable[Scan], now_ms: int, policy: ClonePolicy = DEFAULT_POLICY) -> CloneAssessment:

@@ -1,7 +1,7 @@
 """`/v1/public/*`: what anyone holding a code may see (no credentials needed).
 
-`GET /v1/public/lookup?uri=` is the scan page's one request per scan (and counts the
-scan for the clone alarm); `GET /v1/public/recall?uri=` is the resolver's
+`GET /v1/public/lookup?uri=` is the scan page's one request per scan (and counts an
+authenticated scan for the clone alarm); `GET /v1/public/recall?uri=` is the resolver's
 `gs1:recallStatus` link. Responses are never cached by shared caches: recalls change.
 """
 
@@ -27,14 +27,14 @@ def public_lookup(
     response: Response,
     ctx: ContextDep,
     uri: UriParam,
-    place: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9._:-]+$",
-                                       description="Coarse place from the page (city code)")] = None,
 ) -> ConsumerView:
     """The consumer view of one scanned code: product, authenticity, recall, timeline,
     sensors, certifications, equipment and the chain to verify against. 400 for an
-    invalid code, 404 when nothing about it is known."""
+    invalid code, 404 when nothing about it is known. A scan of a label with a valid
+    authenticator counts toward the clone alarm from the place the server derives from
+    the client address (`trace_api.consumer.clone`); nothing the client sends chooses it."""
     response.headers["Cache-Control"] = NO_SHARED_CACHE
-    scanner = Scanner(client_host=request.client.host if request.client else None, place=place)
+    scanner = Scanner(client_host=request.client.host if request.client else None, place=None)
     return lookup(ctx, uri, scanner)
 
 

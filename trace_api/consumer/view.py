@@ -14,7 +14,7 @@ from typing import Literal
 
 from trace_api.audit.config import audit_config
 from trace_api.consumer import schemas as out
-from trace_api.consumer.clone import coarse_place, hash_place
+from trace_api.consumer.clone import COUNTED_AUTHENTICATOR, coarse_place, hash_place
 from trace_api.consumer.scans import record_scan
 from trace_api.consumer.sources import (
     RecallState,
@@ -109,8 +109,9 @@ def authenticity(ctx: ApiContext, link: DigitalLink, scanner: Scanner, now_ms: i
     if link.primary_key[0] != "01" or link.get("21") is None:
         return out.Authenticity(authenticator=state, cloneAlarm=False, scanCount=0, distinctPlaces=0)
     item = node_key(format_digital_link(link.without_extras()))
-    place = hash_place(label_key(ctx), coarse_place(scanner.client_host, scanner.place))
-    assessment = record_scan(ctx.engine, item, place, now_ms)
+    place = hash_place(label_key(ctx), coarse_place(scanner.client_host))
+    assessment = record_scan(ctx.engine, item, place, now_ms,
+                             counted=state == COUNTED_AUTHENTICATOR)
     return out.Authenticity(authenticator=state, cloneAlarm=assessment.alarm,
                             scanCount=assessment.scan_count, distinctPlaces=assessment.distinct_places)
 

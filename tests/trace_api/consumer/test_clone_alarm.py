@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlmodel import Session, func, select
 
 from tests.trace_api.provenance.conftest import GraphDb
 from trace_api.consumer.clone import (
@@ -16,9 +17,10 @@ from trace_api.consumer.clone import (
     assess,
     coarse_place,
     hash_place,
+    is_counted,
     is_repeat,
 )
-from trace_api.consumer.scans import record_scan
+from trace_api.consumer.scans import ScanRow, record_scan
 
 KEY = bytes(range(32))
 NOW = 1_795_000_000_000
@@ -27,7 +29,8 @@ MINUTE = 60_000
 
 def test_documented_thresholds() -> None:
     assert DEFAULT_POLICY == ClonePolicy(window_ms=7 * DAY_MS, repeat_ms=10 * MINUTE, min_places=4,
-                                         min_scans=8)
+                                         min_scans=8, max_scans_per_place=2,
+                                         max_scans_per_item=64)
 
 
 @pytest.mark.parametrize(("places", "scans_per_place", "alarm"), [
@@ -61,17 +64,16 @@ def test_repeats() -> None:
     assert not is_repeat(previous, Scan(NOW + MINUTE, "a"))  # 10 minutes later counts again
 
 
-@pytest.mark.parametrize(("host", "place", "expected"), [
-    ("203.0.113.77", None, "n:203.0.113.0/24"),
-    ("::ffff:203.0.113.77", None, "n:203.0.113.0/24"),
-    ("2001:db8:abcd:12::1", None, "n:2001:db8:abcd::/48"),
-    ("203.0.113.77", "FZ-350100", "p:fz-350100"),
-    ("203.0.113.77", "bad place!", "n:203.0.113.0/24"),
-    ("testclient", None, "unknown"),
-    (None, None, "unknown"),
+@pytest.mark.parametrize(("host", "expected"), [
+    ("203.0.113.77", "n:203.0.113.0/24"),
+    ("203.0.113.1", "n:203.0.113.0/24"),
+    ("::ffff:203.0.113.77", "n:203.0.113.0/24"),
+    ("2001:db8:abcd:12::1", "n:2001:db8:abcd::/48"),
+    ("testclient", "unknown"),
+    (None, "unknown"),
 ])
-def test_coarse_place(host: str | None, place: str | None, expected: str) -> None:
-    assert coarse_place(host, place) == expected
+def test_coarse_place_comes_from_the_address_alone(host: str | None, expected: str) -> None:
+    assert coarse_place(host) == expected
 
 
 def test_places_are_stored_as_keyed_hashes() -> None:
@@ -89,7 +91,7 @@ def test_store_counts_like_the_definition(api_db: GraphDb) -> None:
     for minute, place in sequence:
         now = NOW + minute * MINUTE
         scan = Scan(now, place)
-        if not is_repeat(counted, scan):
+        if is_counted(counted, scan):
             counted.append(scan)
         assert record_scan(api_db.engine, item, place, now) == assess(counted, now)
     # a at 0 and 11 (11 minutes apart), b, c at 13 (14 repeats), d, e, f, g: 8 scans, 7 places.
@@ -107,3 +109,54 @@ def test_assess_matches_a_naive_count(events: list[tuple[int, str]]) -> None:
     assert result.scan_count == len(recent)
     assert result.distinct_places == len({s.place for s in recent})
     assert result.alarm == (len({s.place for s in recent}) >= 4 and len(recent) >= 8)
+
+
+def test_is_counted_caps_each_place_and_each_item() -> None:
+    day = [Scan(NOW - 3 * DAY_MS, "a"), Scan(NOW - 2 * DAY_MS, "a")]
+    assert not is_counted(day, Scan(NOW, "a"))  # a third scan from one place in the window
+    assert is_counted(day, Scan(NOW, "b"))
+    assert is_counted(day, Scan(NOW + 5 * DAY_MS, "a"))  # the first left the window
+    full = [Scan(NOW - n * MINUTE, f"p{n}") for n in range(64)]
+    assert not is_counted(full, Scan(NOW, "new"))
+    assert is_counted(full[:63], Scan(NOW, "new"))
+
+
+def test_unauthenticated_scans_are_never_stored_whatever_their_place(api_db: GraphDb) -> None:
+    item = "https://id.gs1.org/01/09506000134352/21/forged-1"
+    for n in range(40):
+        assessment = record_scan(api_db.engine, item, f"place-{n}", NOW + n, counted=False)
+        assert assessment == CloneAssessment(0, 0, False)
+    assert _rows(api_db, item) == 0
+
+
+def test_an_unauthenticated_scan_reads_the_alarm_without_adding_to_it(api_db: GraphDb) -> None:
+    item = "https://id.gs1.org/01/09506000134352/21/cloned-1"
+    for n in range(8):
+        record_scan(api_db.engine, item, f"city-{n}", NOW + n * MINUTE)
+    alarm = CloneAssessment(8, 8, True)
+    assert record_scan(api_db.engine, item, "elsewhere", NOW + 9 * MINUTE, counted=False) == alarm
+    assert _rows(api_db, item) == 8
+
+
+def test_one_place_counts_at_most_twice_in_the_window(api_db: GraphDb) -> None:
+    item = "https://id.gs1.org/01/09506000134352/21/one-owner"
+    for hour in range(7 * 24 - 1):  # a scan every hour for a week from one network
+        assessment = record_scan(api_db.engine, item, "home", NOW + hour * 60 * MINUTE)
+    assert assessment == CloneAssessment(2, 1, False)
+    assert _rows(api_db, item) == 2
+
+
+def test_an_item_keeps_at_most_the_item_limit_and_drops_old_rows(api_db: GraphDb) -> None:
+    item = "https://id.gs1.org/01/09506000134352/21/flooded"
+    for n in range(100):
+        assessment = record_scan(api_db.engine, item, f"net-{n}", NOW + n)
+    assert assessment == CloneAssessment(64, 64, True)
+    assert _rows(api_db, item) == 64
+    later = NOW + 8 * DAY_MS  # the window moved past them all: they are deleted on the next scan
+    assert record_scan(api_db.engine, item, "net-new", later) == CloneAssessment(1, 1, False)
+    assert _rows(api_db, item) == 1
+
+
+def _rows(api_db: GraphDb, item: str) -> int:
+    with Session(api_db.engine) as session:
+        return int(session.exec(select(func.count()).where(ScanRow.item == item)).one())

@@ -208,20 +208,52 @@ def test_authenticator_states(world: World) -> None:
     assert (first["bizStep"], first["eventHashId"]) == ("commissioning", world.commissioning[0])
 
 
+def _lookup_from(world: World, network: int, uri: str, **params: str) -> dict[str, Any]:
+    """The authenticity part of a lookup sent from 127.0.<network>.1: loopback is a /8, so each
+    `network` is another /24 — another place — as the server sees it."""
+    transport = httpx.HTTPTransport(local_address=f"127.0.{network}.1")
+    with httpx.Client(transport=transport, timeout=60) as client:
+        response = client.get(world.system.api_url + "/v1/public/lookup",
+                              params={"uri": uri, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["authenticity"]  # type: ignore[no-any-return]
+
+
 def test_clone_alarm_when_one_serial_is_scanned_from_many_places(world: World) -> None:
     uri = next(uri for uri in world.uris if "/21/5?" in uri)
     seen = []
-    for place in ("fz", "xm", "sh", "bj"):
+    for network in (11, 12, 13, 14):
         for _ in range(2):
-            authenticity = world.lookup(uri, place=place).json()["authenticity"]
+            authenticity = _lookup_from(world, network, uri)
             seen.append((authenticity["scanCount"], authenticity["distinctPlaces"], authenticity["cloneAlarm"]))
     # Repeats from one place within 10 minutes count once: 4 counted scans, 4 places.
     assert seen == [(1, 1, False), (1, 1, False), (2, 2, False), (2, 2, False),
                     (3, 3, False), (3, 3, False), (4, 4, False), (4, 4, False)]
-    for place in ("gz", "sz", "hz", "nj"):
-        authenticity = world.lookup(uri, place=place).json()["authenticity"]
+    for network in (15, 16, 17, 18):
+        authenticity = _lookup_from(world, network, uri)
     assert authenticity == {"authenticator": "valid", "cloneAlarm": True, "scanCount": 8,
                             "distinctPlaces": 8}
+
+
+def test_varying_the_place_parameter_from_one_address_counts_once(world: World) -> None:
+    uri = next(uri for uri in world.uris if "/21/6?" in uri)
+    for place in ("fz", "xm", "sh", "bj", "gz", "sz", "hz", "nj", "wh", "cd"):
+        authenticity = _lookup_from(world, 21, uri, place=place)
+    assert authenticity == {"authenticator": "valid", "cloneAlarm": False, "scanCount": 1,
+                            "distinctPlaces": 1}
+
+
+def test_scans_without_a_valid_authenticator_never_raise_the_alarm(world: World) -> None:
+    uri = next(uri for uri in world.uris if "/21/7?" in uri)
+    forged = uri[:-8] + ("AAAAAAAA" if not uri.endswith("AAAAAAAA") else "BBBBBBBB")
+    bare = uri.split("&auth=")[0]
+    for network in range(31, 41):
+        for code, state in ((forged, "invalid"), (bare, "absent")):
+            authenticity = _lookup_from(world, network, code, place=f"city-{network}")
+            assert authenticity == {"authenticator": state, "cloneAlarm": False, "scanCount": 0,
+                                    "distinctPlaces": 0}
+    # The genuine label is then counted from scratch: none of the 20 made-up scans stuck.
+    assert _lookup_from(world, 41, uri)["scanCount"] == 1
 
 
 def test_open_recall_from_the_chain(world: World) -> None:
