@@ -76,13 +76,13 @@ def create_app(settings: ApiSettings, *, context: ApiContext | None = None) -> F
     # body is bounded, typed and screened before FastAPI parses it.
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes,
                        policies=route_policies(app.routes, default_limit=settings.max_body_bytes,
-                                               limits=_route_body_limits(ctx)))
+                                               limits=route_body_limits(ctx)))
     app.add_middleware(RateLimitMiddleware, buckets=rate_limiter(ctx))
     _document_problems(app)
     return app
 
 
-def _route_body_limits(ctx: ApiContext) -> dict[str, RouteLimit]:
+def route_body_limits(ctx: ApiContext) -> dict[str, RouteLimit]:
     """Routes whose bodies have a limit of their own (the rest: `max_body_bytes`)."""
     capture_headers = limit_headers(ctx)
 

@@ -25,13 +25,13 @@ at the default limit, but not typed or screened: the app does not read it.
 from __future__ import annotations
 
 import email.message
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from fastapi import params
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute, Match
 
 from trace_api.json_body import (
@@ -49,6 +49,12 @@ INLINE_SCREEN_BYTES = 64 * 1024
 """Bodies up to this size are screened on the event loop (well under a millisecond);
 larger ones (a capture document may be 32 MiB, ~1 s to scan) in a worker thread, so one
 large upload does not stall every other request."""
+
+class Matcher(Protocol):
+    """A route as the router matches it (Starlette's `matches`)."""
+
+    def matches(self, scope: Any) -> tuple[Match, Any]: ...
+
 
 TooLarge = Callable[[int, int], Problem]
 """Builds the 413 for (bytes declared, or received so far; the limit)."""
@@ -96,12 +102,12 @@ class RouteLimit:
     too_large: TooLarge = body_too_large
 
 
-def route_policy(route: BaseRoute, *, default: RouteLimit,
+def route_policy(route: BaseRoute, path: str | None, *, default: RouteLimit,
                  limits: Mapping[str, RouteLimit]) -> BodyPolicy:
-    """The policy of `route`: its limit (from `limits` by path, else `default`) and the
-    bodies it declares (an OpenAPI `requestBody` in `openapi_extra`, a form body, or a
-    pydantic JSON body)."""
-    size = limits.get(getattr(route, "path", ""), default)
+    """The policy of `route` served at `path`: its limit (from `limits` by path, else
+    `default`) and the bodies it declares (an OpenAPI `requestBody` in `openapi_extra`,
+    a form body, or a pydantic JSON body)."""
+    size = limits.get(path or "", default)
     bounded = {"limit": size.limit, "too_large": size.too_large}
     if not isinstance(route, APIRoute):
         return BodyPolicy(**bounded)
@@ -118,14 +124,19 @@ def route_policy(route: BaseRoute, *, default: RouteLimit,
                       json=True)
 
 
-def route_policies(routes: Iterable[BaseRoute], *, default_limit: int,
+def route_policies(routes: Sequence[BaseRoute], *, default_limit: int,
                    limits: Mapping[str, RouteLimit] | None = None
-                   ) -> list[tuple[BaseRoute, BodyPolicy]]:
+                   ) -> list[tuple[Matcher, BodyPolicy]]:
     """Each route with its policy, in the router's order (the first full match wins).
-    `limits` maps a route path (as declared, e.g. `/v1/capture`) to its own limit."""
+
+    `routes` is `app.routes`; routers included with `include_router` are walked into
+    (FastAPI keeps them as one entry each). `limits` maps a served path (e.g.
+    `/v1/capture`) to that route's own limit.
+    """
     default = RouteLimit(default_limit)
-    return [(route, route_policy(route, default=default, limits=limits or {}))
-            for route in routes]
+    return [(context, route_policy(context.original_route, context.path, default=default,
+                                   limits=limits or {}))
+            for context in iter_route_contexts(routes)]
 
 
 def _json_type(media_type: str) -> bool:
@@ -144,7 +155,7 @@ def _media_type(content_type: str | None) -> str | None:
 class BodyLimitMiddleware:
     """ASGI middleware applying each route's `BodyPolicy` (module docstring)."""
 
-    def __init__(self, app: Any, *, policies: Sequence[tuple[BaseRoute, BodyPolicy]],
+    def __init__(self, app: Any, *, policies: Sequence[tuple[Matcher, BodyPolicy]],
                  default_limit: int) -> None:
         self.app = app
         self.policies = policies
@@ -153,7 +164,7 @@ class BodyLimitMiddleware:
     def policy_for(self, scope: Mapping[str, Any]) -> BodyPolicy:
         """The policy of the route that fully matches `scope`, else the default."""
         for route, policy in self.policies:
-            match, _child = route.matches(scope)  # type: ignore[arg-type]
+            match, _child = route.matches(scope)
             if match is Match.FULL:
                 return policy
         return self.default

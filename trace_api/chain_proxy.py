@@ -10,9 +10,18 @@ Choices, stated once:
   `-32601 "method not allowed"` for that request (JSON-RPC 2.0 §5.1 "method not found"
   code; EIP-1474 uses it the same way). In a batch the other requests still run, as a
   node would answer them, and web3 libraries surface the error per call.
-- Bounds: a body of at most `MAX_BODY_BYTES` (413 problem otherwise), at most
-  `MAX_BATCH_ITEMS` requests per batch, and `eth_getLogs` over at most
-  `MAX_LOG_BLOCK_RANGE` blocks (tags resolved against the node's head).
+- `eth_call` (issue 13: a public call must not stall the chain) reaches only the
+  deployment's contracts (`MemberRegistry`, `TraceAnchor`, `RecallRegistry` from
+  deployment.json) and only the view functions in `ALLOWED_CALLS`, the reads a consumer's
+  verification makes (selectors computed from the ABIs in contracts/build); the call
+  object may name only `to`, `data`/`input`, `from` and `gas`, at most
+  `MAX_CALL_DATA_BYTES` of data, no state override; its gas is capped at
+  `CALL_GAS_CAP`, forced into the forwarded call. Another contract, a malformed call:
+  `-32602`; another function: `-32601`.
+- Bounds: a body of at most `MAX_BODY_BYTES` (413 problem `body-too-large` from
+  `trace_api.body_limits`, which also refuses other media types than JSON and bodies nested
+  too deep), at most `MAX_BATCH_ITEMS` requests per batch, and `eth_getLogs` over at
+  most `MAX_LOG_BLOCK_RANGE` blocks (tags resolved against the node's head).
 - Malformed JSON gets `-32700`, a malformed request object `-32600`, per JSON-RPC 2.0.
 - A node that does not answer gives 502 (problem document): nothing to forward.
 - Requests without an `id` are notifications: a read has no effect, so they are neither
@@ -22,13 +31,17 @@ Choices, stated once:
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from eth_utils.abi import function_signature_to_4byte_selector
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from contracts.artifacts import load_artifact
 from trace_api.context import ApiContext, ContextDep
 from trace_api.problems import Problem
 
@@ -44,6 +57,24 @@ MAX_BATCH_ITEMS = 20
 MAX_LOG_BLOCK_RANGE = 100_000
 """About a day of one-second blocks: enough to find recent anchors, bounded for the node."""
 RPC_TIMEOUT_S = 10.0
+ALLOWED_CALLS: Mapping[str, tuple[str, ...]] = {
+    # The scan page's checks (scanner_app/verify.js): the anchored root, head and block.
+    "TraceAnchor": ("rootAtSize(uint64)", "headIndexBySize(uint64)", "headAt(uint256)",
+                    "headCount()", "latestHead()", "hasWitnessed(uint256,address)",
+                    "witnessCount(uint256)"),
+    # Membership and recall status, which a consumer's check reads on chain (DESIGN 11).
+    "MemberRegistry": ("hasRole(address,uint8)", "isMember(address)", "enterpriseOf(address)",
+                       "enterprise(bytes32)"),
+    "RecallRegistry": ("isRecalled(bytes32)", "recallOf(bytes32)"),
+}
+"""View functions `eth_call` may reach, by contract; each is checked against its ABI."""
+CALL_GAS_CAP = 5_000_000
+"""Every allowed view costs well under 100k gas; 5M bounds what a call can make the node
+compute (a BLAKE2F precompile loop, say) even if a contract were to change."""
+MAX_CALL_DATA_BYTES = 4 + 32 * 4
+"""A selector and four ABI words: the allowed functions take at most two static words."""
+CALL_OBJECT_FIELDS = frozenset({"to", "data", "input", "from", "gas"})
+"""Members a forwarded call object may have; fee and value fields mean nothing to a view."""
 
 METHOD_NOT_ALLOWED = -32601
 INVALID_REQUEST = -32600
@@ -67,6 +98,36 @@ _REQUEST_SCHEMA = {
         {"type": "array", "items": _CALL_SCHEMA, "minItems": 1, "maxItems": MAX_BATCH_ITEMS},
     ]
 }
+
+
+def _allowed_selectors() -> dict[str, dict[str, str]]:
+    """`ALLOWED_CALLS` as {contract: {0x-selector: signature}}, each signature checked to be
+    a view (or pure) function in the contract's committed ABI."""
+    table: dict[str, dict[str, str]] = {}
+    for contract, signatures in ALLOWED_CALLS.items():
+        views = {
+            f"{item['name']}({','.join(_abi_type(arg) for arg in item['inputs'])})"
+            for item in load_artifact(contract).abi
+            if item.get("type") == "function" and item.get("stateMutability") in ("view", "pure")
+        }
+        missing = sorted(set(signatures) - views)
+        if missing:
+            raise RuntimeError(f"{contract} has no view function {', '.join(missing)}")
+        table[contract] = {"0x" + function_signature_to_4byte_selector(signature).hex(): signature
+                           for signature in signatures}
+    return table
+
+
+def _abi_type(argument: Mapping[str, Any]) -> str:
+    kind = str(argument["type"])
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(part) for part in argument["components"]) + ")" + kind[5:]
+    return kind
+
+
+ALLOWED_SELECTORS = _allowed_selectors()
+"""{contract name: {0x-selector: signature}}, computed from the ABIs at import."""
+_HEX_DATA = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 
 
 def _client(ctx: ApiContext) -> httpx.Client:
@@ -123,20 +184,82 @@ def _check_log_range(ctx: ApiContext, request: dict[str, Any]) -> str | None:
     return None
 
 
-def _screen(ctx: ApiContext, request: Any) -> dict[str, Any] | None:
-    """An error answer for a request that must not be forwarded, else None."""
+def _screen_call(ctx: ApiContext, request: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
+    """(an error answer, None), or (None, the eth_call request to forward, gas capped)."""
+    request_id = request.get("id")
+    params = request.get("params")
+    if not isinstance(params, list) or not 1 <= len(params) <= 2 or not isinstance(params[0], dict):
+        return _refuse(request_id, INVALID_PARAMS,
+                      "eth_call takes a call object and a block (no state override)")
+    call = params[0]
+    unknown = sorted(set(call) - CALL_OBJECT_FIELDS)
+    if unknown:
+        return _refuse(request_id, INVALID_PARAMS,
+                      f"eth_call objects here name only {', '.join(sorted(CALL_OBJECT_FIELDS))}; "
+                      f"not {', '.join(unknown)}")
+    if len(params) == 2 and not isinstance(params[1], (str, dict)):
+        return _refuse(request_id, INVALID_PARAMS, "the block must be a tag, number or hash")
+    contracts = {address.lower(): name for name, address in ctx.deployment.contracts.items()
+                 if name in ALLOWED_SELECTORS}
+    target = call.get("to")
+    contract = contracts.get(target.lower()) if isinstance(target, str) else None
+    if contract is None:
+        return _refuse(request_id, INVALID_PARAMS,
+                      "eth_call reaches only this deployment's contracts ("
+                      + ", ".join(f"{name} {address}" for address, name in sorted(contracts.items()))
+                      + ")")
+    data = call.get("data", call.get("input"))
+    if "data" in call and "input" in call and call["data"] != call["input"]:
+        return _refuse(request_id, INVALID_PARAMS, "eth_call data and input differ")
+    if not isinstance(data, str) or not _HEX_DATA.fullmatch(data) or len(data) < 10:
+        return _refuse(request_id, INVALID_PARAMS, "eth_call data must be 0x-hex with a selector")
+    if (len(data) - 2) // 2 > MAX_CALL_DATA_BYTES:
+        return _refuse(request_id, INVALID_PARAMS,
+                      f"eth_call data is at most {MAX_CALL_DATA_BYTES} bytes here")
+    if data[:10].lower() not in ALLOWED_SELECTORS[contract]:
+        allowed = ", ".join(ALLOWED_SELECTORS[contract].values())
+        return _refuse(request_id, METHOD_NOT_ALLOWED,
+                      f"function {data[:10].lower()} of {contract} is not allowed here; "
+                      f"allowed: {allowed}")
+    gas = _capped_gas(call.get("gas"))
+    if gas is None:
+        return _refuse(request_id, INVALID_PARAMS, "eth_call gas must be a hex quantity")
+    forwarded_call = {"to": target, "data": data, "gas": hex(gas)}
+    if isinstance(call.get("from"), str):
+        forwarded_call["from"] = call["from"]
+    return None, {**request, "params": [forwarded_call, *params[1:]]}
+
+
+def _refuse(request_id: Any, code: int, message: str) -> tuple[dict[str, Any], None]:
+    return _error(request_id, code, message), None
+
+
+def _capped_gas(value: Any) -> int | None:
+    """`value` (a hex quantity, or absent) capped at CALL_GAS_CAP; None if malformed."""
+    if value is None:
+        return CALL_GAS_CAP
+    if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{1,16}", value):
+        return None
+    return min(int(value, 16), CALL_GAS_CAP)
+
+
+def _screen(ctx: ApiContext, request: Any) -> tuple[dict[str, Any] | None, Any]:
+    """(an error answer, None) for a request that must not be forwarded, else (None, the
+    request to forward: the request itself, or an eth_call with its gas capped)."""
     if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" or not isinstance(
         request.get("method"), str
     ):
         request_id = request.get("id") if isinstance(request, dict) else None
-        return _error(request_id, INVALID_REQUEST, "invalid request")
+        return _error(request_id, INVALID_REQUEST, "invalid request"), None
     if request["method"] not in ALLOWED_METHODS:
-        return _error(request.get("id"), METHOD_NOT_ALLOWED, "method not allowed")
+        return _error(request.get("id"), METHOD_NOT_ALLOWED, "method not allowed"), None
     if request["method"] == "eth_getLogs":
         reason = _check_log_range(ctx, request)
         if reason is not None:
-            return _error(request.get("id"), INVALID_PARAMS, reason)
-    return None
+            return _error(request.get("id"), INVALID_PARAMS, reason), None
+    if request["method"] == "eth_call":
+        return _screen_call(ctx, request)
+    return None, request
 
 
 @router.post(
@@ -150,19 +273,12 @@ def _screen(ctx: ApiContext, request: Any) -> dict[str, Any] | None:
     responses={200: {"description": "JSON-RPC 2.0 response (or array for a batch)"},
                204: {"description": "Only notifications were sent"},
                413: {"description": "Body larger than 64 KiB"},
+               415: {"description": "Not application/json"},
                502: {"description": "The ledger node did not answer"}},
 )
 async def chain_rpc(ctx: ContextDep, request: Request) -> Response:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise Problem(413, "too-large", "Request too large",
-                      f"a JSON-RPC request here is at most {MAX_BODY_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise Problem(413, "too-large", "Request too large",
-                          f"a JSON-RPC request here is at most {MAX_BODY_BYTES} bytes")
+    # Size, media type and nesting were checked before this runs (trace_api.body_limits).
+    body = await request.body()
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -181,23 +297,23 @@ def _answer(ctx: ApiContext, payload: Any) -> Any:
             return _error(None, INVALID_REQUEST, f"batch too large (limit {MAX_BATCH_ITEMS} requests)")
         screened = [_screen(ctx, item) for item in payload]
         # Notifications of read-only methods have no effect and get no answer: drop them.
-        forwarded = [item for item, error in zip(payload, screened, strict=True)
-                     if error is None and "id" in item]
+        forwarded = [request for error, request in screened
+                     if error is None and "id" in request]
         node_answers = _forward(ctx, forwarded) if forwarded else []
         if not isinstance(node_answers, list):
             node_answers = [node_answers]
         by_id = {json.dumps(item.get("id")): item for item in node_answers if isinstance(item, dict)}
         answers = []
-        for item, error in zip(payload, screened, strict=True):
+        for error, request in screened:
             if error is not None:
                 answers.append(error)
-            elif "id" in item:
-                answers.append(by_id.get(json.dumps(item["id"]),
-                                         _error(item["id"], -32603, "no answer from the node")))
+            elif "id" in request:
+                answers.append(by_id.get(json.dumps(request["id"]),
+                                         _error(request["id"], -32603, "no answer from the node")))
         return answers or None
-    error = _screen(ctx, payload)
+    error, request = _screen(ctx, payload)
     if error is not None:
         return error
-    if "id" not in payload:
+    if "id" not in request:
         return None  # a notification of a read-only method changes nothing: nothing to do
-    return _forward(ctx, payload)
+    return _forward(ctx, request)

@@ -11,18 +11,22 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from anchoring.core.json_depth import MAX_JSON_DEPTH
-from trace_api.body_limits import BodyLimitMiddleware, RouteLimit, route_policies
+from trace_api.app import route_body_limits, create_app
+from trace_api.body_limits import JSON_MEDIA_TYPE, BodyLimitMiddleware, RouteLimit, route_policies
+from trace_api.chain_proxy import MAX_BODY_BYTES as CHAIN_PROXY_MAX_BODY_BYTES
 from trace_api.json_body import (
     DuplicateMemberError,
     JsonTooDeepError,
@@ -31,6 +35,7 @@ from trace_api.json_body import (
     verify_json_body,
 )
 from trace_api.problems import Problem, install_problem_handlers
+from trace_api.settings import ApiSettings
 
 DEFAULT_LIMIT = 2_000
 UPLOAD_LIMIT = 10_000
@@ -50,10 +55,13 @@ def deep_body(depth: int) -> bytes:
 def _app() -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
+    router = APIRouter(prefix="/items")  # as the API's packages do: include_router
 
-    @app.post("/items")
+    @router.post("")
     def items(item: Item) -> dict[str, Any]:
         return {"name": item.name}
+
+    app.include_router(router)
 
     @app.post("/upload", openapi_extra={"requestBody": {"content": {
         "application/json": {"schema": {"type": "object"}},
@@ -353,3 +361,38 @@ def test_screen_error_types() -> None:
     with pytest.raises(JsonTooDeepError) as too_deep:
         verify_json_body(deep_body(100_000))
     assert (too_deep.value.depth, too_deep.value.limit) == (MAX_JSON_DEPTH + 1, MAX_JSON_DEPTH)
+
+
+# --- the API's own routes ----------------------------------------------------------------
+
+
+def test_every_body_route_of_the_api_is_typed_and_screened() -> None:
+    """Policies of the real app (`create_app`), whose routers are included: each route that
+    takes a body declares its media types and is screened; capture and the chain proxy
+    keep their own limits."""
+    settings = ApiSettings(database_url="sqlite://", mirror_database_url="sqlite://",
+                           rpc_url="http://127.0.0.1:1", node_data_dir=Path("/nonexistent"))
+    # create_app only reads settings and the services registry of its context here.
+    context = SimpleNamespace(settings=settings, services={}, close=lambda: None)
+    app = create_app(settings, context=context)  # type: ignore[arg-type]
+    policies = route_policies(app.routes, default_limit=settings.max_body_bytes,
+                              limits=route_body_limits(context))  # type: ignore[arg-type]
+    by_route = {(method, context.path): policy for context, policy in policies
+                for method in (context.methods or ())}
+    bodies = {key: policy for key, policy in by_route.items()
+              if key[0] in ("POST", "PUT", "PATCH") and policy.media_types is not None}
+    for must in (("POST", "/v1/verify"), ("POST", "/v1/products"), ("POST", "/v1/capture"),
+                 ("POST", "/v1/enterprises"), ("POST", "/v1/chain/rpc"),
+                 ("POST", "/v1/labels/batch")):
+        assert must in bodies, must
+    for key, policy in bodies.items():
+        assert policy.json and JSON_MEDIA_TYPE in policy.media_types, key
+    assert by_route[("POST", "/v1/capture")].limit == settings.capture_file_size_limit
+    assert by_route[("POST", "/v1/capture")].media_types == {"application/json",
+                                                              "application/ld+json"}
+    assert by_route[("POST", "/v1/chain/rpc")].limit == CHAIN_PROXY_MAX_BODY_BYTES
+    assert by_route[("POST", "/v1/verify")].limit == settings.max_body_bytes
+    capture_413 = by_route[("POST", "/v1/capture")].too_large(10**9, 5)
+    assert capture_413.kind == "capture-too-large"
+    assert capture_413.headers["GS1-EPCIS-Capture-File-Size-Limit"] == str(
+        settings.capture_file_size_limit)
