@@ -127,9 +127,71 @@ def judge_lag(lag: int | None, oldest_waiting_age_s: float | None, limit_s: floa
 
 
 @dataclass(frozen=True)
-class _Head:
+class ChainHead:
+    """The node's newest block."""
+
     number: int
     timestamp: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Readings:
+    """What one round of probes measured; None where a probe failed or was too slow.
+
+    `anchored` is (tree size, block time) of the newest anchored head, (0, 0) before the
+    first; `mirrored` the newest mirrored block; `*_since` the time (s since the epoch) the
+    oldest unanchored entry was received / the oldest unmirrored block was sealed.
+    """
+
+    now: float
+    tree_size: int | None
+    head: ChainHead | None
+    log_size: int | None | Literal["unconfigured"]
+    anchored: tuple[int, int] | None
+    mirrored: int | None
+    unanchored_since: float | None = None
+    unmirrored_since: float | None = None
+
+
+def _age(now: float, moment: float | None) -> float | None:
+    return None if moment is None else round(max(0.0, now - moment), 3)
+
+
+def assess(readings: Readings, *, chain_id: int) -> Health:
+    """The report for `readings`: each service's state and the overall status."""
+    now = readings.now
+    tree_size, head, anchored, mirrored = (readings.tree_size, readings.head, readings.anchored,
+                                           readings.mirrored)
+    database: State = "up" if tree_size is not None else "down"
+    node = NodeHealth(status="down") if head is None else NodeHealth(
+        status="up", block_number=head.number, head_age_s=_age(now, head.timestamp))
+    if readings.log_size == "unconfigured":
+        log = LogHealth(status="unknown")
+    elif readings.log_size is None:
+        log = LogHealth(status="down")
+    else:
+        log = LogHealth(status="up", tree_size=readings.log_size)
+    anchor_lag = None if tree_size is None or anchored is None else max(0, tree_size - anchored[0])
+    anchorer = AnchorerHealth(
+        status=judge_lag(anchor_lag, _age(now, readings.unanchored_since), ANCHOR_LAG_LIMIT_S),
+        anchored_size=None if anchored is None else anchored[0],
+        anchored_age_s=None if anchored is None or anchored[0] == 0 else _age(now, anchored[1]),
+        lag_entries=anchor_lag, oldest_unanchored_age_s=_age(now, readings.unanchored_since))
+    mirror_lag = None if head is None or mirrored is None else max(0, head.number - mirrored)
+    indexer = IndexerHealth(
+        # No readable checkpoint: the mirror the API's reads rely on is not being kept.
+        status="down" if mirrored is None
+        else judge_lag(mirror_lag, _age(now, readings.unmirrored_since), MIRROR_LAG_LIMIT_S),
+        mirrored_block=mirrored, lag_blocks=mirror_lag,
+        oldest_unmirrored_age_s=_age(now, readings.unmirrored_since))
+    services = Services(api=ApiHealth(status=database, database=database), node=node, log=log,
+                        anchorer=anchorer, indexer=indexer)
+    states = [database, node.status, log.status, anchorer.status, indexer.status]
+    overall: Literal["ok", "degraded", "down"] = (
+        "down" if database != "up" else "ok" if all(state == "up" for state in states)
+        else "degraded")
+    return Health(status=overall, chain_id=chain_id, tree_size=tree_size,
+                  checked_at_ms=int(now * 1000), services=services)
 
 
 class HealthProbe:
@@ -159,61 +221,29 @@ class HealthProbe:
             return health
 
     def _probe(self) -> Health:
-        started = time.monotonic()
-        futures: dict[str, Future[Any]] = {
-            "database": self._pool.submit(self._database),
+        return assess(self._measure(), chain_id=self._ctx.deployment.chain_id)
+
+    def _measure(self) -> Readings:
+        """Two rounds of concurrent probes, both within PROBES_DEADLINE_S."""
+        deadline = time.monotonic() + PROBES_DEADLINE_S
+        first = self._gather({
+            "tree_size": self._pool.submit(self._database),
             "head": self._pool.submit(self._chain_head),
-            "log": self._pool.submit(self._log_checkpoint_size),
+            "log_size": self._pool.submit(self._log_checkpoint_size),
             "anchored": self._pool.submit(self._anchored_head),
             "mirrored": self._pool.submit(self._mirrored_block),
-        }
-        results = self._gather(futures, started + PROBES_DEADLINE_S)
-        now = self._clock()
-        tree_size = results["database"]
-        head: _Head | None = results["head"]
-        anchored: tuple[int, int] | None = results["anchored"]
-        mirrored: int | None = results["mirrored"]
-
-        # Second round, only what depends on the first: the oldest waiting item's age.
+        }, deadline)
+        # Second round, only what depends on the first: how long the oldest item has waited.
+        tree_size, head = first["tree_size"], first["head"]
+        anchored, mirrored = first["anchored"], first["mirrored"]
         follow_ups: dict[str, Future[Any]] = {}
         if tree_size is not None and anchored is not None and tree_size > anchored[0]:
-            follow_ups["unanchored"] = self._pool.submit(self._entry_received_s, anchored[0])
+            follow_ups["unanchored_since"] = self._pool.submit(self._entry_received_s,
+                                                               anchored[0])
         if head is not None and mirrored is not None and head.number > mirrored:
-            follow_ups["unmirrored"] = self._pool.submit(self._block_time, mirrored + 1)
-        later = self._gather(follow_ups, started + PROBES_DEADLINE_S)
-
-        def age(key: str) -> float | None:
-            moment = later.get(key)
-            return None if moment is None else round(max(0.0, now - moment), 3)
-
-        database: State = "up" if tree_size is not None else "down"
-        node = NodeHealth(status="down") if head is None else NodeHealth(
-            status="up", block_number=head.number,
-            head_age_s=round(max(0.0, now - head.timestamp), 3))
-        log = self._log_health(results["log"])
-        anchor_lag = (None if tree_size is None or anchored is None
-                      else max(0, tree_size - anchored[0]))
-        anchorer = AnchorerHealth(
-            status=judge_lag(anchor_lag, age("unanchored"), ANCHOR_LAG_LIMIT_S),
-            anchored_size=None if anchored is None else anchored[0],
-            anchored_age_s=(None if anchored is None or anchored[1] == 0
-                            else round(max(0.0, now - anchored[1]), 3)),
-            lag_entries=anchor_lag, oldest_unanchored_age_s=age("unanchored"))
-        mirror_lag = None if head is None or mirrored is None else max(0, head.number - mirrored)
-        indexer = IndexerHealth(
-            # No readable checkpoint: the mirror the API's reads rely on is not being kept.
-            status="down" if mirrored is None
-            else judge_lag(mirror_lag, age("unmirrored"), MIRROR_LAG_LIMIT_S),
-            mirrored_block=mirrored, lag_blocks=mirror_lag,
-            oldest_unmirrored_age_s=age("unmirrored"))
-        services = Services(api=ApiHealth(status=database, database=database), node=node,
-                            log=log, anchorer=anchorer, indexer=indexer)
-        states = [services.api.status, node.status, log.status, anchorer.status, indexer.status]
-        overall: Literal["ok", "degraded", "down"] = (
-            "down" if database != "up"
-            else "ok" if all(state == "up" for state in states) else "degraded")
-        return Health(status=overall, chain_id=self._ctx.deployment.chain_id,
-                      tree_size=tree_size, checked_at_ms=int(now * 1000), services=services)
+            follow_ups["unmirrored_since"] = self._pool.submit(self._block_time, mirrored + 1)
+        second = self._gather(follow_ups, deadline)
+        return Readings(now=self._clock(), **first, **second)
 
     def _gather(self, futures: dict[str, Future[Any]], deadline: float) -> dict[str, Any]:
         """Each probe's result, None for a probe that failed or missed the deadline."""
@@ -227,11 +257,6 @@ class HealthProbe:
                 results[key] = None if future.exception() is not None else future.result()
         return results
 
-    def _log_health(self, size: int | None | Literal["unconfigured"]) -> LogHealth:
-        if size == "unconfigured":
-            return LogHealth(status="unknown")
-        return LogHealth(status="down") if size is None else LogHealth(status="up", tree_size=size)
-
     # Probes: each runs in a pool thread and raises (or times out) when its service is down.
 
     def _database(self) -> int:
@@ -239,9 +264,9 @@ class HealthProbe:
             connection.execute(text("SELECT 1"))
         return self._ctx.log_store.head().tree_size
 
-    def _chain_head(self) -> _Head:
+    def _chain_head(self) -> ChainHead:
         block = self._w3.eth.get_block("latest")
-        return _Head(number=int(block["number"]), timestamp=int(block["timestamp"]))
+        return ChainHead(number=int(block["number"]), timestamp=int(block["timestamp"]))
 
     def _block_time(self, number: int) -> float:
         return float(self._w3.eth.get_block(number)["timestamp"])

@@ -18,7 +18,16 @@ from sqlalchemy import create_engine
 from contracts.anvil import free_port
 from tests.trace_api.conftest import LiveSystem
 from trace_api.app import create_app
-from trace_api.health import ANCHOR_LAG_LIMIT_S, CACHE_TTL_S, PROBE_WORKERS, judge_lag
+from trace_api.health import (
+    ANCHOR_LAG_LIMIT_S,
+    CACHE_TTL_S,
+    MIRROR_LAG_LIMIT_S,
+    PROBE_WORKERS,
+    ChainHead,
+    Readings,
+    assess,
+    judge_lag,
+)
 
 FAST_S = 1.0
 """What a health caller (the supervisor, a load balancer) may wait."""
@@ -126,6 +135,60 @@ def test_lag_is_judged_on_the_oldest_waiting_item() -> None:
     assert judge_lag(5, limit, limit) == "up"  # exactly at the limit
     assert judge_lag(5, limit + 0.001, limit) == "lagging"
     assert judge_lag(0, limit * 100, limit) == "up"  # nothing waits, however old
+
+
+NOW = 1_800_000_000.0
+HEALTHY = Readings(now=NOW, tree_size=10, head=ChainHead(number=50, timestamp=int(NOW) - 3),
+                   log_size=10, anchored=(10, int(NOW) - 5), mirrored=50)
+
+
+def _assessed(**changes: object) -> dict:  # type: ignore[type-arg]
+    values = {**HEALTHY.__dict__, **changes}
+    return assess(Readings(**values), chain_id=7).model_dump(mode="json", by_alias=True)  # type: ignore[arg-type]
+
+
+def test_assess_all_up() -> None:
+    body = _assessed()
+    assert (body["status"], body["chainId"], body["treeSize"], body["checkedAtMs"]) == (
+        "ok", 7, 10, int(NOW * 1000))
+    assert _states(body) == dict.fromkeys(SERVICES, "up")
+    assert body["services"]["node"] == {"status": "up", "blockNumber": 50, "headAgeS": 3.0}
+    assert body["services"]["anchorer"] == {
+        "status": "up", "anchoredSize": 10, "anchoredAgeS": 5.0, "lagEntries": 0,
+        "oldestUnanchoredAgeS": None}
+
+
+def test_assess_an_anchorer_that_stopped_anchoring_is_lagging() -> None:
+    waited = ANCHOR_LAG_LIMIT_S + 1
+    body = _assessed(tree_size=25, unanchored_since=NOW - waited)
+    assert body["status"] == "degraded"
+    assert body["services"]["anchorer"] == {
+        "status": "lagging", "anchoredSize": 10, "anchoredAgeS": 5.0, "lagEntries": 15,
+        "oldestUnanchoredAgeS": waited}
+    # The same lag one second after a burst arrived is work in progress, not lagging.
+    assert _states(_assessed(tree_size=25, unanchored_since=NOW - 1))["anchorer"] == "up"
+
+
+def test_assess_an_indexer_behind_or_without_a_mirror() -> None:
+    behind = _assessed(mirrored=40, unmirrored_since=NOW - MIRROR_LAG_LIMIT_S - 1)
+    assert behind["services"]["indexer"]["status"] == "lagging"
+    assert behind["services"]["indexer"]["lagBlocks"] == 10
+    assert _states(_assessed(mirrored=None))["indexer"] == "down"
+    # Before the first anchored head: no age, nothing to lag behind.
+    first = _assessed(tree_size=0, anchored=(0, 0))["services"]["anchorer"]
+    assert (first["status"], first["anchoredAgeS"], first["lagEntries"]) == ("up", None, 0)
+
+
+def test_assess_a_log_without_a_url_is_unknown_and_the_status_degraded() -> None:
+    body = _assessed(log_size="unconfigured")
+    assert (body["status"], _states(body)["log"]) == ("degraded", "unknown")
+
+
+def test_assess_database_down_is_down() -> None:
+    body = _assessed(tree_size=None)
+    assert body["status"] == "down"
+    assert body["services"]["api"] == {"status": "down", "database": "down"}
+    assert _states(body)["anchorer"] == "unknown"  # its lag is measured against the database
 
 
 def test_the_probe_runs_in_bounded_threads(live_system: LiveSystem, hung_server: str) -> None:
