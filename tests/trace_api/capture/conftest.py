@@ -3,16 +3,18 @@ app over the same databases and chain, and signing helpers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from eth_account import Account
 from fastapi.testclient import TestClient
 
 from anchoring.core.event_hash.document import document_events
 from anchoring.core.record_signature import RecordDomain, TraceRecord, sign_record
-from tests.trace_api.capture.documents import hash_digest
+from tests.trace_api.capture.documents import EXAMPLE_GLNS, hash_digest
 from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
 from trace_api.app import create_app
 from trace_api.context import ApiContext
@@ -49,14 +51,28 @@ def signed(doc: dict[str, Any], enterprise: RegisteredEnterprise, domain: Record
 
 @pytest.fixture(scope="module")
 def farm(live_system: LiveSystem) -> RegisteredEnterprise:
-    """A self-custody food enterprise."""
-    return live_system.enterprise(name="Capture Farm", custody="self")
+    """A self-custody food enterprise operating every location of `shipping_event` and of
+    the GS1 examples (its registered GLNs), under a prefix of its own."""
+    return live_system.enterprise(name="Capture Farm", custody="self", glns=list(EXAMPLE_GLNS))
 
 
 @pytest.fixture(scope="module")
 def processor(live_system: LiveSystem) -> RegisteredEnterprise:
-    """A custodial enterprise (the server signs its events)."""
-    return live_system.enterprise(name="Capture Processor", custody="custodial")
+    """A custodial enterprise (the server signs its events), at the same locations."""
+    return live_system.enterprise(name="Capture Processor", custody="custodial",
+                                  glns=list(EXAMPLE_GLNS))
+
+
+def dev_enterprise(live: LiveSystem, role: str) -> RegisteredEnterprise:
+    """A genesis enterprise of `up --dev` (`enterprise1` holds prefix 0614141, `enterprise2`
+    4012345: no test enterprise can register those), with its dev API and signing keys."""
+    entry = json.loads((live.data_dir / "dev-api-keys.json").read_text())["enterprises"][role]
+    account = Account.from_key(live.dev_keys[role]["privateKey"])
+    assert account.address == entry["signingAddress"]
+    return RegisteredEnterprise(
+        id=entry["enterpriseId"], api_key=entry["apiKey"], name=entry["name"], uscc=entry["uscc"],
+        custody=entry["custody"], signing_address=entry["signingAddress"],
+        company_prefixes=entry["companyPrefixes"], account=account, registration=entry)
 
 
 @pytest.fixture(scope="module")

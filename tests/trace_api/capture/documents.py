@@ -11,6 +11,15 @@ from anchoring.core.record_signature import RecordDomain, TraceRecord, sign_reco
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
            {"tl": "https://traceledger.dev/ns/"}]
 
+SHIPPING_GLN = "0614141073467"
+"""The GLN of `shipping_event`'s readPoint and bizLocation (SGLN 0614141.07346.*): an
+enterprise capturing those events registers it (capture's write rules, README)."""
+EXAMPLE_GLNS = ("4012345000016", "4012345000023", "0012345111112", "0614141073467",
+                "0614141007776", "0614141008889", "0037000007296", "4012345000054",
+                "4012345000009", "9506000134307", "4012345000252")
+"""Every GLN the GS1 EPCIS example documents use as readPoint or bizLocation: the
+enterprise that captures them registers these as its locations."""
+
 
 def shipping_event(serial: int, *, minute: int = 0, biz_step: str = "shipping",
                    company: str = "0614141", item: str = "107346") -> dict[str, Any]:

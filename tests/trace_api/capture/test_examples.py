@@ -11,7 +11,13 @@ import httpx
 import pytest
 
 from anchoring.core.event_hash import event_hash_id
-from tests.trace_api.capture.conftest import hash_ids, quoted, record_domain, signed
+from tests.trace_api.capture.conftest import (
+    dev_enterprise,
+    hash_ids,
+    quoted,
+    record_domain,
+    signed,
+)
 from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
 from tests.trace_api.epcis.oracle import EPCIS_DATA, example_files, oracle_accepts
 
@@ -31,40 +37,88 @@ def _post(live: LiveSystem, enterprise: RegisteredEnterprise, doc: dict[str, Any
                                "Content-Type": "application/ld+json", **headers}, timeout=60)
 
 
+# The examples' transformation outputs under 4012345, a prefix the dev genesis enterprise2
+# holds on chain: only it may capture them (capture's write rules, README).
+CREATED_UNDER_4012345 = frozenset({
+    "Example_9.6.4-TransformationEvent.jsonld", "Example_9.6.4-TransformationEventWithDigitalLink.jsonld",
+    "ErrorDeclarationAndCorrectiveEvent.jsonld", "SensorDataExample12.jsonld"})
+# Examples no one enterprise may record, with the refusal the farm gets (event index, pointer):
+# identifiers created under both 0614141 and 4012345 in one event, or an event at a geo:
+# location naming no party (nobody's place).
+NOBODY_SPEAKS_FOR = {
+    "object_event_all_possible_fields.jsonld": (0, "/epcisBody/eventList/0/epcList/0"),
+    "transformation_event_all_possible_fields.jsonld": (0, "/epcisBody/eventList/0/outputEPCList/0"),
+    "SensorDataExample16.jsonld": (0, "/epcisBody/eventList/0"),
+}
+
+
+@pytest.fixture(scope="module")
+def owner_of_4012345(live_system: LiveSystem) -> RegisteredEnterprise:
+    return dev_enterprise(live_system, "enterprise2")
+
+
+def _capturer(path: Path, farm: RegisteredEnterprise,
+              owner_of_4012345: RegisteredEnterprise) -> RegisteredEnterprise:
+    return owner_of_4012345 if path.name in CREATED_UNDER_4012345 else farm
+
+
 def test_every_gs1_example_document_is_captured_signed_and_readable(
-    live_system: LiveSystem, farm: RegisteredEnterprise
+    live_system: LiveSystem, farm: RegisteredEnterprise, owner_of_4012345: RegisteredEnterprise
 ) -> None:
     assert len(EXAMPLES) >= 35, "the shared GS1 examples are missing"
+    assert {path.name for path in EXAMPLES} >= CREATED_UNDER_4012345 | set(NOBODY_SPEAKS_FOR)
     domain = record_domain(live_system)
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     for path in EXAMPLES:
+        if path.name in NOBODY_SPEAKS_FOR:
+            continue
+        enterprise = _capturer(path, farm, owner_of_4012345)
         doc = json.loads(path.read_bytes())
         expected_ids = hash_ids(doc)
-        response = _post(live_system, farm, signed(doc, farm, domain))
+        response = _post(live_system, enterprise, signed(doc, enterprise, domain))
         assert response.status_code == 202, (path.name, response.text)
         job = response.json()
         assert response.headers["location"] == f"/v1/capture/{job['captureID']}"
         assert response.headers["gs1-epcis-capture-limit"] == "10000"
         assert [event["eventHashId"] for event in job["events"]] == expected_ids
         for event in job["events"]:
-            hash_id = event["eventHashId"]
+            key = (enterprise.id, event["eventHashId"])
             # Identical events recur across example files: the second is a duplicate
             # pointing at the first record.
-            if hash_id in seen:
-                assert (event["status"], event["leafIndex"]) == ("duplicate", seen[hash_id])
+            if key in seen:
+                assert (event["status"], event["leafIndex"]) == ("duplicate", seen[key])
             else:
                 assert event["status"] == "accepted", (path.name, event)
-                seen[hash_id] = event["leafIndex"]
+                seen[key] = event["leafIndex"]
             assert event["recordStatus"] in ("pending", "anchored")
         assert (job["success"], job["running"], job["errors"]) == (True, False, [])
-    for hash_id, leaf_index in seen.items():
+    assert {enterprise_id for enterprise_id, _ in seen} == {farm.id, owner_of_4012345.id}
+    for (enterprise_id, hash_id), leaf_index in seen.items():
+        enterprise = farm if enterprise_id == farm.id else owner_of_4012345
         record = httpx.get(f"{live_system.api_url}/v1/events/{quoted(hash_id)}",
-                           headers=live_system.auth(farm.api_key), timeout=30).json()
+                           headers=live_system.auth(enterprise.api_key), timeout=30).json()
         assert (record["eventHashId"], record["leafIndex"]) == (hash_id, leaf_index)
-        assert record["submitter"] == farm.signing_address
-        assert record["enterpriseId"] == farm.id
+        assert record["submitter"] == enterprise.signing_address
+        assert record["enterpriseId"] == enterprise.id
         # The stored body is standalone JSON-LD: it re-hashes to the same ID alone.
         assert event_hash_id(record["event"]) == hash_id
+
+
+@pytest.mark.parametrize("name", sorted(NOBODY_SPEAKS_FOR))
+def test_examples_no_one_enterprise_speaks_for_are_refused_as_not_your_record(
+    live_system: LiveSystem, farm: RegisteredEnterprise, owner_of_4012345: RegisteredEnterprise,
+    name: str
+) -> None:
+    doc = json.loads(next(path for path in EXAMPLES if path.name == name).read_bytes())
+    for enterprise in (farm, owner_of_4012345):
+        response = _post(live_system, enterprise, signed(doc, enterprise, record_domain(live_system)))
+        assert response.status_code == 403, (name, response.text)
+        problem = response.json()
+        assert problem["type"] == "https://traceledger.dev/problems/not-your-record"
+        assert [error["eventIndex"] for error in problem["errors"]] == [0]
+    index, pointer = NOBODY_SPEAKS_FOR[name]
+    farm_problem = _post(live_system, farm, signed(doc, farm, record_domain(live_system))).json()
+    assert [(e["eventIndex"], e["pointer"]) for e in farm_problem["errors"]] == [(index, pointer)]
 
 
 def test_custodial_enterprise_captures_examples_unsigned(
@@ -125,14 +179,16 @@ def signed_valid_part(doc: dict[str, Any], farm: RegisteredEnterprise,
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_each_example_with_its_last_event_broken_is_refused_whole(
-    live_system: LiveSystem, farm: RegisteredEnterprise, path: Path
+    live_system: LiveSystem, farm: RegisteredEnterprise, owner_of_4012345: RegisteredEnterprise,
+    path: Path
 ) -> None:
-    doc = signed(json.loads(path.read_bytes()), farm, record_domain(live_system))
+    enterprise = _capturer(path, farm, owner_of_4012345)
+    doc = signed(json.loads(path.read_bytes()), enterprise, record_domain(live_system))
     events = doc["epcisBody"]["eventList"]
     last = len(events) - 1
     del events[last]["eventTime"]
     assert not oracle_accepts({k: v for k, v in doc.items() if k != "tl:signatures"})
-    response = _post(live_system, farm, doc)
+    response = _post(live_system, enterprise, doc)
     assert response.status_code == 400, response.text
     assert [(e["eventIndex"], e["pointer"]) for e in response.json()["errors"]] == [
         (last, f"/epcisBody/eventList/{last}/eventTime")]

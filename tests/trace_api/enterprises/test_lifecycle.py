@@ -47,10 +47,11 @@ def _post(live: LiveSystem, path: str, headers: dict[str, str], body: object = N
 def test_suspension_stops_capture_and_reinstatement_restores_it(
     live_system: LiveSystem, ctx: ApiContext
 ) -> None:
-    farm = live_system.enterprise(custody="custodial")
+    farm = live_system.enterprise(custody="custodial", glns=["0614141073467"])
     assert service.capture_identity(ctx, farm.id) == service.EnterpriseIdentity(
         enterprise_id=farm.id, name=farm.name, signing_address=farm.signing_address,
-        custody="custodial", status="active")
+        custody="custodial", status="active", company_prefixes=tuple(farm.company_prefixes),
+        glns=frozenset({"0614141073467"}))
     regulator = live_system.auth(live_system.regulator_token())
     base = f"/v1/enterprises/{farm.id}"
 
