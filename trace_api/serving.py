@@ -1,10 +1,12 @@
 """What the API process does around `uvicorn.run`: a sane recursion limit, a clean access log.
 
 - `prepare_process()`: the interpreter's default recursion limit, restored after every
-  package that raises it has been imported. `eth` (py-evm) and `py_ecc` lift it to
-  100,000 at import; with that limit a deeply nested JSON body overflows the C stack and
-  kills the process (issue 13). Both are imported here first, so a later lazy import
-  cannot lift the limit again (a module body runs once per process).
+  package that raises it has been imported. `eth` (py-evm) lifts it to 12,288 and
+  `py_ecc` to 100,000 at import; with that limit a deeply nested JSON body overflows the
+  C stack and kills the process (issue 13). The API runs no EVM code (it asks the node),
+  so CPython's 1,000 is enough (the node keeps its own limit: `ledger_node.recursion`).
+  Both packages are imported here first, so a later lazy import cannot lift the limit
+  again (a module body runs once per process).
 - `uvicorn_log_config()`: uvicorn's own logging set-up with `RedactAuthQuery` on the
   access log: the value of any query parameter named `auth` (the label authenticator
   of GS1 Digital Link URIs, `trace_api.labels.authenticator`) is written as `[redacted]`,
