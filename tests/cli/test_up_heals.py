@@ -115,7 +115,6 @@ def test_up_restarts_killed_services_and_stops_when_one_keeps_failing(tmp_path: 
     with traceledger_up(data_dir, rpc_port=rpc_port, log_port=log_port, api_port=api_port,
                         ready_timeout_s=READY_TIMEOUT_S) as (process, output):
         _wait_for(lambda: _all_up(api_port), 30, "/healthz to report every service up", output)
-        others = {name: _service_pid(data_dir, name) for name in ("trace log", "anchorer")}
 
         # 1. The indexer and the API come back after SIGKILL; the API answers /healthz again.
         _kill_and_see_it_return(data_dir, "indexer", output)
@@ -126,12 +125,14 @@ def test_up_restarts_killed_services_and_stops_when_one_keeps_failing(tmp_path: 
         assert "trace API is up again (attempt 2)" in supervisor_log
 
         # 2. The node restarts alone: the others reconnect; anchoring and mirroring resume.
+        others = {name: _service_pid(data_dir, name)
+                  for name in ("trace log", "anchorer", "indexer", "trace API")}
         _kill_and_see_it_return(data_dir, "ledger node", output)
         assert {name: _service_pid(data_dir, name) for name in others} == others
         _check_anchoring_and_mirroring(data_dir, rpc_port, output)
         _wait_for(lambda: _all_up(api_port), 30, "/healthz after the node's restart", output)
-        console = _console(output)
-        assert "anchorer exited" not in console and "trace log exited" not in console
+        assert {name: _service_pid(data_dir, name) for name in others} == others
+        assert _console(output).count(" exited with code ") == 3  # the three kills
 
         # 3. An API that cannot start again (its port taken) stops the whole system.
         api_pid = _service_pid(data_dir, "trace API")
