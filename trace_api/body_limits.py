@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import email.message
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import anyio
@@ -108,20 +108,18 @@ def route_policy(route: BaseRoute, path: str | None, *, default: RouteLimit,
     `default`) and the bodies it declares (an OpenAPI `requestBody` in `openapi_extra`,
     a form body, or a pydantic JSON body)."""
     size = limits.get(path or "", default)
-    bounded = {"limit": size.limit, "too_large": size.too_large}
+    bounded = BodyPolicy(limit=size.limit, too_large=size.too_large)
     if not isinstance(route, APIRoute):
-        return BodyPolicy(**bounded)
+        return bounded
     declared = (route.openapi_extra or {}).get("requestBody", {}).get("content")
     if declared:
         types = frozenset(media.lower() for media in declared)
-        return BodyPolicy(**bounded, media_types=types,
-                          json=any(_json_type(media) for media in types))
+        return replace(bounded, media_types=types, json=any(_json_type(media) for media in types))
     if route.body_field is None:
-        return BodyPolicy(**bounded)
+        return bounded
     if isinstance(route.body_field.field_info, params.Form):
-        return BodyPolicy(**bounded, media_types=FORM_MEDIA_TYPES)
-    return BodyPolicy(**bounded, media_types=frozenset({JSON_MEDIA_TYPE}), any_json=True,
-                      json=True)
+        return replace(bounded, media_types=FORM_MEDIA_TYPES)
+    return replace(bounded, media_types=frozenset({JSON_MEDIA_TYPE}), any_json=True, json=True)
 
 
 def route_policies(routes: Sequence[BaseRoute], *, default_limit: int,
@@ -193,7 +191,8 @@ class BodyLimitMiddleware:
             if not replayed:
                 replayed = True
                 return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # later calls wait for the disconnect, as Starlette expects
+            message: dict[str, Any] = await receive()  # later calls wait for the disconnect
+            return message
 
         await self.app(scope, replay, send)
 

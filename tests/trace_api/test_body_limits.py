@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from anchoring.core.json_depth import MAX_JSON_DEPTH
-from trace_api.app import route_body_limits, create_app
+from trace_api.app import create_app, route_body_limits
 from trace_api.body_limits import JSON_MEDIA_TYPE, BodyLimitMiddleware, RouteLimit, route_policies
 from trace_api.chain_proxy import MAX_BODY_BYTES as CHAIN_PROXY_MAX_BODY_BYTES
 from trace_api.json_body import (

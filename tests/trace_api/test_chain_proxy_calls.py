@@ -50,7 +50,7 @@ def _post(live: LiveSystem, payload: Any) -> Any:
 
 def test_every_call_the_scan_page_makes_is_allowed() -> None:
     source = (SCAN_PAGE / "verify.js").read_text(encoding="utf-8")
-    table = re.search(r"TRACE_ANCHOR_SELECTORS = Object\.freeze\(\{(.*?)\}\);", source, re.S)
+    table = re.search(r"TRACE_ANCHOR_SELECTORS = Object\.freeze\(\{(.*?)\}\);", source, re.DOTALL)
     assert table is not None
     pairs = re.findall(r'"([A-Za-z]+\([a-z0-9,]*\))":\s*"(0x[0-9a-f]{8})"', table.group(1))
     assert len(pairs) >= 3
