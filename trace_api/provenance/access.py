@@ -15,8 +15,9 @@ An enterprise reads an event when (`ReadScope.may_read`):
 
 "Names it" means a GLN (SGLN `/414/`, PGLN `/417/`) the enterprise registered, or a GLN
 under one of its registered GS1 Company Prefixes (GLNs are allocated from the licensee's
-prefix). `readPoint`, `bizTransactionList`, the objects and any other member never make an
-event readable. The rule looks only at the event itself, which its recorder wrote: no
+prefix; the longest matching prefix wins, exactly as capture's write rule judges it).
+`readPoint`, `bizTransactionList`, the objects and any other member never make an event
+readable. The rule looks only at the event itself, which its recorder wrote: no
 enterprise can make another party's event readable to itself by what it records.
 Regulators and admins (`ReadScope.everything()`) read every event.
 

@@ -347,6 +347,8 @@ def test_equipment_lookup_and_label(world: World) -> None:
     def at(minutes: int) -> str:
         return (now + dt.timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
 
+    site = {"id": f"https://id.gs1.org/414/{world.gln}"}  # capture admits events only where one stands
+
     document = {
         "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
                      {"tl": "https://traceledger.dev/ns/"}],
@@ -356,9 +358,11 @@ def test_equipment_lookup_and_label(world: World) -> None:
              "action": "ADD", "bizStep": "commissioning",
              "ilmd": {"tl:equipmentType": "lift", "tl:registrationCode": "梯11京A00123"}},
             {"type": "ObjectEvent", "eventTime": at(1), "eventTimeZoneOffset": "+08:00", "epcList": [lift],
-             "action": "OBSERVE", "bizStep": "installing", "tl:emergencyCode": "96333"},
+             "action": "OBSERVE", "bizStep": "installing", "tl:emergencyCode": "96333",
+             "bizLocation": site},
             {"type": "ObjectEvent", "eventTime": at(2), "eventTimeZoneOffset": "+08:00", "epcList": [lift],
-             "action": "OBSERVE", "bizStep": "inspecting", "disposition": "conformant"},
+             "action": "OBSERVE", "bizStep": "inspecting", "disposition": "conformant",
+             "bizLocation": site},
         ]},
     }
     response = httpx.post(f"{world.system.api_url}/v1/capture", json=document, headers=world.headers,
