@@ -75,7 +75,7 @@ def _equipment_caption(ctx: ApiContext, giai: str) -> tuple[str | None, str | No
         from trace_api.equipment import equipment_status
     except ImportError:  # the equipment package is optional for labels
         return None, None
-    status = equipment_status(ctx, giai)
+    status = equipment_status(ctx, giai, custody_only=True)  # nobody outside its custody chain sets the caption
     if status is None:
         return None, None
     return getattr(status, "registration_code", None), getattr(status, "emergency_code", None)
