@@ -144,29 +144,31 @@ def test_every_route_answers_hostile_bodies(system: HostileSystem, spec: dict[st
 
 def test_every_route_answers_hostile_parameters(system: HostileSystem, spec: dict[str, Any]) -> None:
     """Each value of the catalogue in every query parameter and every path parameter of
-    every route, as each caller; enterprise2's identifiers as enterprise1 too."""
+    every route, as each caller; and enterprise1's identifiers as enterprise2."""
     path_values = plausible_path_values(system)
     callers = credentials(system)
-    enterprise2 = system.dev_enterprise("enterprise2")
-    values = catalogue.values() + catalogue.cross_enterprise_values(
-        enterprise2["enterpriseId"], enterprise2["companyPrefixes"][0])
+    enterprise1, enterprise2 = system.dev_enterprise("enterprise1"), system.dev_enterprise("enterprise2")
+    foreign_caller = {"enterprise2": {"Authorization": f"Bearer {enterprise2['apiKey']}"}}
+    plan = [(value, callers) for value in catalogue.values()] + [
+        (value, foreign_caller) for value in catalogue.cross_enterprise_values(
+            enterprise1["enterpriseId"], enterprise1["companyPrefixes"][0])]
 
     def probe(operation: Operation, faults: list[str]) -> None:
-        targets: list[tuple[str, str]] = []  # (description, URL path and query)
-        for value in values:
+        for value, who in plan:
+            targets: list[tuple[str, str]] = []  # (description, URL path and query)
             for query in query_strings(operation.query_params, value.encoded):
                 targets.append((f"query={value.name}",
                                 fill(operation.path, path_values) + "?" + query))
             for name in operation.path_params:
                 hostile = {**path_values, name: value.encoded}
                 targets.append((f"{name}={value.name}", fill(operation.path, hostile)))
-        for description, target in targets:
-            for caller, headers in callers.items():
-                response = exchange(system.api_port, operation.method, target, headers=headers,
-                                    timeout_s=PROBE_TIMEOUT_S)
-                faults += [f"{operation.name} [{description}, {caller}]: {fault} "
-                           f"({response.describe()[:200]})"
-                           for fault in api_answer_faults(response, method=operation.method)]
+            for description, target in targets:
+                for caller, headers in who.items():
+                    response = exchange(system.api_port, operation.method, target,
+                                        headers=headers, timeout_s=PROBE_TIMEOUT_S)
+                    faults += [f"{operation.name} [{description}, {caller}]: {fault} "
+                               f"({response.describe()[:200]})"
+                               for fault in api_answer_faults(response, method=operation.method)]
 
     _sweep(system, spec, probe, sealing_every=2 * SEAL_CHECK_EVERY)
 

@@ -36,6 +36,7 @@ MAX_JWKS_FETCHES_WHILE_DOWN = 10
 """Retries with backoff: a minute of callers against a dead issuer is a handful of fetches,
 not one per request."""
 SUPERVISOR_RESTART_S = 60.0
+HEALTH_SERVICES = {"api", "node", "log", "anchorer", "indexer"}
 """A killed service is back (restarted with backoff and answering) within this."""
 
 
@@ -211,4 +212,13 @@ def test_supervisor_restarts_killed_service(system: HostileSystem, victim: str) 
     said = "".join(system.live.output[lines_before:]).lower()
     assert "restart" in said, said
     system.service_pids = child_pids(up.pid)  # the new pid is the system's now
+    # /healthz reports every service, and all are up again.
+    health: dict[str, Any] = {}
+    while time.monotonic() < deadline + SUPERVISOR_RESTART_S:
+        health = httpx.get(f"{system.live.api_url}/healthz", timeout=5).json()
+        if health.get("status") == "ok":
+            break
+        time.sleep(0.5)
+    assert set(health.get("services", {})) >= HEALTH_SERVICES, health
+    assert health["status"] == "ok", health
     system.verify_alive(f"the {victim} was killed and restarted")
