@@ -58,11 +58,14 @@ MAX_LOG_BLOCK_RANGE = 100_000
 """About a day of one-second blocks: enough to find recent anchors, bounded for the node."""
 RPC_TIMEOUT_S = 10.0
 ALLOWED_CALLS: Mapping[str, tuple[str, ...]] = {
-    # The scan page's checks (scanner_app/verify.js): the anchored root, head and block.
+    # The anchored root, head and witnesses: the scan page (scanner_app/verify.js) and
+    # `traceledger verify --rpc-url <this proxy>` (trace_api/verification/chain_reader.py,
+    # which also finds the registry through TraceAnchor.registry()).
     "TraceAnchor": ("rootAtSize(uint64)", "headIndexBySize(uint64)", "headAt(uint256)",
                     "headCount()", "latestHead()", "hasWitnessed(uint256,address)",
-                    "witnessCount(uint256)"),
-    # Membership and recall status, which a consumer's check reads on chain (DESIGN 11).
+                    "witnessCount(uint256)", "registry()"),
+    # Membership and recall status, which a consumer's check reads on chain (DESIGN 11;
+    # chain_reader asks hasRole and enterpriseOf).
     "MemberRegistry": ("hasRole(address,uint8)", "isMember(address)", "enterpriseOf(address)",
                        "enterprise(bytes32)"),
     "RecallRegistry": ("isRecalled(bytes32)", "recallOf(bytes32)"),

@@ -89,7 +89,7 @@ def test_proxy_refuses_call_to_foreign_contract(live_system: LiveSystem) -> None
 def test_proxy_refuses_unlisted_selector(live_system: LiveSystem) -> None:
     anchor = live_system.contract_address("TraceAnchor")
     registry = live_system.contract_address("MemberRegistry")
-    for to, signature in ((anchor, "registry()"),
+    for to, signature in ((anchor, "anchor(uint64,bytes32,bytes32[])"),
                           (anchor, "verifyInclusion(bytes32,uint64,uint64,bytes32[])"),
                           (registry, "proposal(uint256)"),
                           (anchor, "rootAtSize(uint256)")):  # a look-alike signature
@@ -123,7 +123,7 @@ def test_refusals_in_a_batch_leave_the_other_requests_answered(live_system: Live
     anchor = live_system.contract_address("TraceAnchor")
     answers = _post(live_system, [call(anchor, selector("headCount()"), request_id=1),
                                   call("0x" + "42" * 20, selector("headCount()"), request_id=2),
-                                  call(anchor, selector("registry()"), request_id=3)])
+                                  call(anchor, selector("witnessCount()"), request_id=3)])
     assert [answer["id"] for answer in answers] == [1, 2, 3]
     assert "result" in answers[0]
     assert [answers[1]["error"]["code"], answers[2]["error"]["code"]] == [INVALID_PARAMS,
