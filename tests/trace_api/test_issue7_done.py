@@ -24,6 +24,12 @@ import httpx
 from anchoring.core import RecordDomain, TraceRecord, sign_record
 from anchoring.core.event_hash.document import document_events
 from tests.shared_data import shared_data
+from tests.trace_api.capture.conftest import dev_enterprise
+from tests.trace_api.capture.documents import (
+    CREATED_UNDER_4012345,
+    EXAMPLE_GLNS,
+    NOBODY_SPEAKS_FOR,
+)
 from trace_api.epcis import EPCISError, parse_epcis_document
 
 ANCHOR_TIMEOUT_S = 120.0
@@ -65,17 +71,30 @@ def test_capture_every_example_then_verify_every_event(live_system: Any, tmp_pat
     assert refused == ["EPCISQueryDocument.jsonld"]
     assert len(accepted) >= 30  # the GS1 set: 38 capture documents today
 
-    farm = live_system.enterprise(name="Example Foods Co.", sectors=["food"], custody="self")
+    # Capture's write rules: the farm operates every location of the examples (its GLNs);
+    # outputs under 4012345 are captured by its holder, the dev genesis enterprise2; the
+    # examples no one enterprise speaks for are refused (tests/trace_api/capture/documents.py).
+    farm = live_system.enterprise(name="Example Foods Co.", sectors=["food"], custody="self",
+                                  glns=list(EXAMPLE_GLNS))
+    owner_of_4012345 = dev_enterprise(live_system, "enterprise2")
     domain = RecordDomain(live_system.chain_id, live_system.contract_address("TraceAnchor"))
-    headers = live_system.auth(farm.api_key)
     expected: dict[str, tuple[str, dict[str, Any]]] = {}  # hash ID -> (document, event)
+    captured_by: dict[str, Any] = {}  # hash ID -> the enterprise that recorded it
     with httpx.Client(base_url=live_system.api_url, timeout=60) as client:
         for name, document in accepted:
-            signed, hash_ids = _signed(document, domain, bytes(farm.account.key),
-                                       farm.signing_address)
+            base_name = Path(name).name
+            enterprise = owner_of_4012345 if base_name in CREATED_UNDER_4012345 else farm
+            signed, hash_ids = _signed(document, domain, bytes(enterprise.account.key),
+                                       enterprise.signing_address)
             response = client.post("/v1/capture", json=signed,
-                                   headers={**headers, "Content-Type": "application/ld+json"})
+                                   headers={**live_system.auth(enterprise.api_key),
+                                            "Content-Type": "application/ld+json"})
+            if base_name in NOBODY_SPEAKS_FOR:
+                assert response.status_code == 403, (name, response.text)
+                assert response.json()["type"].endswith("/not-your-record")
+                continue
             assert response.status_code == 202, (name, response.text)
+            captured_by.update(dict.fromkeys(hash_ids, enterprise))
             job = response.json()
             assert job["rejected"] == 0, (name, job["errors"], job["events"])
             assert job["accepted"] + job["duplicates"] == len(hash_ids)
@@ -89,7 +108,7 @@ def test_capture_every_example_then_verify_every_event(live_system: Any, tmp_pat
         while pending and time.monotonic() < deadline:
             for hash_id in sorted(pending):
                 bundle = client.get(f"/v1/events/{quote(hash_id, safe='')}/proof",
-                                    headers=headers).json()
+                                    headers=live_system.auth(captured_by[hash_id].api_key)).json()
                 if bundle["status"] == "anchored" and bundle["anchor"]["blockTime"] is not None:
                     pending.discard(hash_id)
             time.sleep(0.5)
@@ -101,14 +120,15 @@ def test_capture_every_example_then_verify_every_event(live_system: Any, tmp_pat
             context = [*([document["@context"]] if not isinstance(document.get("@context"), list)
                          else document["@context"]), {"tl": "https://traceledger.dev/ns/"}]
             verdict = client.post("/v1/verify", json={"event": event, "context": context},
-                                  headers=headers).json()
+                                  headers=live_system.auth(captured_by[hash_id].api_key)).json()
             assert verdict["verdict"] == "verified", (name, verdict)
             assert verdict["eventHashId"] == hash_id
             assert [step["status"] for step in verdict["steps"]] == ["ok"] * 8
             assert verdict["anchor"]["contract"] == live_system.contract_address("TraceAnchor")
 
     # The same from the command line, for one whole document (all its events).
-    name, document = next((n, d) for n, d in accepted if len(d["epcisBody"]["eventList"]) > 1)
+    name, document = next((n, d) for n, d in accepted if len(d["epcisBody"]["eventList"]) > 1
+                          and Path(n).name not in CREATED_UNDER_4012345 | set(NOBODY_SPEAKS_FOR))
     signed, hash_ids = _signed(document, domain, bytes(farm.account.key), farm.signing_address)
     path = tmp_path / "document.json"
     path.write_text(json.dumps(signed), encoding="utf-8")

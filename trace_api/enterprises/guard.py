@@ -2,18 +2,19 @@
 
 A regulator's suspension (`MemberRegistry.suspendEnterprise`) must stop the enterprise
 at once from adding anything attributed to it: records (capture), recalls, API keys,
-product master data, labels (single and batch) and its own key rotations. Every such
-route takes its caller through `active_writer(...)`; the check is
+product master data, labels (single and batch) and key rotations. Every such route
+takes its caller through `active_writer(...)`; the check is
 `service.capture_identity`, answered from the identity cache that this process's own
 suspensions invalidate at once (a suspension sent by another tool is seen within
 `identity_cache_ttl_s`).
 
 What stays open to a suspended enterprise: reading, and revoking its own API keys (it
 only ever reduces what the enterprise can do). What stays open to admins acting for it:
-issuing API keys (they can write nothing while it is suspended) and rotating its
-signing key (the recovery when a leaked key was the reason for the suspension). Writes
-an admin makes *as* the enterprise (product master data registered for it) are refused
-like the enterprise's own (`verify_enterprise_active`).
+issuing API keys (they can write nothing while it is suspended). Writes an admin makes
+*as* the enterprise are refused like the enterprise's own (`verify_enterprise_active`):
+product master data registered for it, and key rotation — the chain's admission refuses
+a suspended enterprise's transactions anyway, so a leaked key is rotated right after
+reinstatement (suspension already stops it from writing anything here).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from trace_api.auth import CurrentPrincipal, Principal, Role, require_roles
 from trace_api.auth.routes import ApiKeyIssued, key_public
 from trace_api.context import ContextDep
 from trace_api.enterprises import rotation, service
-from trace_api.enterprises.guard import active_writer
+from trace_api.enterprises.guard import active_writer, verify_enterprise_active
 from trace_api.enterprises.store import (
     EnterpriseActionRow,
     EnterpriseRow,
@@ -197,9 +197,10 @@ def rotate_key(enterprise_id: EnterpriseIdPath, ctx: ContextDep,
                principal: Annotated[Principal, Depends(active_writer(Role.ADMIN, Role.ENTERPRISE))],
                body: Annotated[KeyRotation | None, Body()] = None) -> EnterprisePublic:
     """Rotate the signing key: custodial (no body, the server signs) or self-custody
-    (`signedTransaction`, relayed). Admins, or the enterprise itself while it is active (a
-    suspended enterprise's key is rotated by an admin: `trace_api.enterprises.guard`)."""
+    (`signedTransaction`, relayed). Admins, or the enterprise itself; only while it is
+    active (403 `enterprise-suspended`: `trace_api.enterprises.guard`)."""
     _may_see(principal, enterprise_id)
+    verify_enterprise_active(ctx, enterprise_id)  # admins too: the chain would refuse it
     row = service.require_enterprise(ctx, enterprise_id)
     signed = body.signed_transaction if body else None
     if row.custody == service.CUSTODY_CUSTODIAL:

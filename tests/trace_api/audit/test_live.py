@@ -15,7 +15,12 @@ from eth_hash.auto import keccak
 
 from anchoring.core import RecordDomain, TraceRecord, event_hash_id, sign_record
 from tests.trace_api.audit.builders import CONTEXT, at, harvest, receive, ship
-from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
+from tests.trace_api.conftest import (
+    LiveSystem,
+    RegisteredEnterprise,
+    random_company_prefix,
+    with_check_digit,
+)
 
 ANCHOR_TIMEOUT_S = 90
 
@@ -58,12 +63,18 @@ def root_at_size(live: LiveSystem, tree_size: int) -> str:
 
 
 def test_findings_and_bundle_end_to_end(live_system: LiveSystem) -> None:
-    farm = live_system.enterprise(name="Audit Farm")
-    shop = live_system.enterprise(name="Audit Shop")
+    # Each records at its own GLN (capture's write rules: shipping and receiving happen
+    # where the enterprise stands).
+    farm_gln, shop_gln = (with_check_digit(random_company_prefix() + "100") for _ in range(2))
+    farm = live_system.enterprise(name="Audit Farm", glns=[farm_gln])
+    shop = live_system.enterprise(name="Audit Shop", glns=[shop_gln])
     lot = f"urn:epc:class:lgtin:{farm.company_prefixes[0]}.0123.AUD1"
     stray = f"urn:epc:class:lgtin:{farm.company_prefixes[0]}.0123.AUD2"
-    farm_ids = capture(live_system, farm, [harvest(at(1), lot=lot), ship(at(2), lot=lot)])
-    shop_ids = capture(live_system, shop, [receive(at(3), lot=lot), receive(at(3, 9), lot=stray)])
+    at_farm, at_shop = ({"readPoint": {"id": f"https://id.gs1.org/414/{gln}"}}
+                        for gln in (farm_gln, shop_gln))
+    farm_ids = capture(live_system, farm, [harvest(at(1), lot=lot), ship(at(2), lot=lot, **at_farm)])
+    shop_ids = capture(live_system, shop, [receive(at(3), lot=lot, **at_shop),
+                                           receive(at(3, 9), lot=stray, **at_shop)])
     wait_anchored(live_system, farm, farm_ids)
     wait_anchored(live_system, shop, shop_ids)
 

@@ -19,6 +19,19 @@ EXAMPLE_GLNS = ("4012345000016", "4012345000023", "0012345111112", "061414107346
                 "4012345000009", "9506000134307", "4012345000252")
 """Every GLN the GS1 EPCIS example documents use as readPoint or bizLocation: the
 enterprise that captures them registers these as its locations."""
+CREATED_UNDER_4012345 = frozenset({
+    "Example_9.6.4-TransformationEvent.jsonld", "Example_9.6.4-TransformationEventWithDigitalLink.jsonld",
+    "ErrorDeclarationAndCorrectiveEvent.jsonld", "SensorDataExample12.jsonld"})
+"""GS1 examples whose transformation outputs are under 4012345, a prefix the dev genesis
+`enterprise2` holds on chain: only it may capture them (capture's write rules)."""
+NOBODY_SPEAKS_FOR = {
+    "object_event_all_possible_fields.jsonld": (0, "/epcisBody/eventList/0/epcList/0"),
+    "transformation_event_all_possible_fields.jsonld": (0, "/epcisBody/eventList/0/outputEPCList/0"),
+    "SensorDataExample16.jsonld": (0, "/epcisBody/eventList/0"),
+}
+"""GS1 examples no one enterprise may record, with the refusal (event index, pointer) an
+enterprise at `EXAMPLE_GLNS` gets: identifiers created under both 0614141 and 4012345 in
+one event, or an event at a `geo:` location naming no party (nobody's place)."""
 
 
 def shipping_event(serial: int, *, minute: int = 0, biz_step: str = "shipping",

@@ -18,6 +18,7 @@ from tests.trace_api.capture.conftest import (
     record_domain,
     signed,
 )
+from tests.trace_api.capture.documents import CREATED_UNDER_4012345, NOBODY_SPEAKS_FOR
 from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
 from tests.trace_api.epcis.oracle import EPCIS_DATA, example_files, oracle_accepts
 
@@ -35,21 +36,6 @@ def _post(live: LiveSystem, enterprise: RegisteredEnterprise, doc: dict[str, Any
     return httpx.post(f"{live.api_url}/v1/capture", content=json.dumps(doc).encode(),
                       headers={**live.auth(enterprise.api_key),
                                "Content-Type": "application/ld+json", **headers}, timeout=60)
-
-
-# The examples' transformation outputs under 4012345, a prefix the dev genesis enterprise2
-# holds on chain: only it may capture them (capture's write rules, README).
-CREATED_UNDER_4012345 = frozenset({
-    "Example_9.6.4-TransformationEvent.jsonld", "Example_9.6.4-TransformationEventWithDigitalLink.jsonld",
-    "ErrorDeclarationAndCorrectiveEvent.jsonld", "SensorDataExample12.jsonld"})
-# Examples no one enterprise may record, with the refusal the farm gets (event index, pointer):
-# identifiers created under both 0614141 and 4012345 in one event, or an event at a geo:
-# location naming no party (nobody's place).
-NOBODY_SPEAKS_FOR = {
-    "object_event_all_possible_fields.jsonld": (0, "/epcisBody/eventList/0/epcList/0"),
-    "transformation_event_all_possible_fields.jsonld": (0, "/epcisBody/eventList/0/outputEPCList/0"),
-    "SensorDataExample16.jsonld": (0, "/epcisBody/eventList/0"),
-}
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,8 @@ class Party:
     def party(self) -> str:
         return f"https://id.gs1.org/417/{self.gln}"
 
-    def gtin(self, item: str = "00001") -> str:
+    def gtin(self, item: str = "001") -> str:
+        """A GTIN-14 under the prefix (9 digits, so a 3-digit item reference)."""
         return with_check_digit("0" + self.prefix + item)
 
     def lot(self, lot: str) -> str:
@@ -109,7 +110,8 @@ def test_only_the_prefix_holder_commissions_a_lot(two: Two) -> None:
     by_b = _commission_lot(two.a, lot) | {"bizLocation": two.b.place}
     problem = _refused(two.post(two.b, [by_b]),
                        [(0, "/epcisBody/eventList/0/quantityList/0/epcClass")])
-    assert two.a.lot(lot) in problem["errors"][0]["message"]
+    assert problem["errors"][0]["message"].startswith(
+        f"{two.a.lot(lot)} is not under your GS1 Company Prefixes ({two.b.prefix})")
     assert two.stored(hash_ids(document([by_b]))[0]) == 404
     response = two.post(two.a, [_commission_lot(two.a, lot)])
     assert response.status_code == 202, response.text
