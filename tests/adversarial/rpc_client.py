@@ -8,7 +8,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -31,8 +31,9 @@ def node_methods() -> list[str]:
                   if name.startswith(("eth_", "net_", "web3_", "clique_")))
 
 
-def post(port: int, body: bytes, headers: Mapping[str, str] | None = None) -> WireResponse:
-    """POST `body` to the node's HTTP endpoint (application/json unless `headers` say)."""
+def post(port: int, body: bytes, headers: Mapping[str, str | None] | None = None) -> WireResponse:
+    """POST `body` to the node's HTTP endpoint (application/json unless `headers` say;
+    a header given as None is not sent)."""
     sent = {"Content-Type": "application/json", **(headers or {})}
     return exchange(port, "POST", "/", headers={k: v for k, v in sent.items() if v is not None},
                     body=body, timeout_s=PROBE_TIMEOUT_S)
@@ -70,7 +71,7 @@ class WsProbe:
         self.url = f"ws://127.0.0.1:{port}/"
         self.connection: ClientConnection | None = None
 
-    def __enter__(self) -> WsProbe:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:

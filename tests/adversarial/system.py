@@ -96,6 +96,7 @@ class HostileSystem:
     backend: str
     root: Path
     database_url: str | None
+    oidc: OidcIssuer
     live: LiveSystem = field(init=False)
     service_pids: set[int] = field(init=False, default_factory=set)
     restarts: int = 0
@@ -105,8 +106,7 @@ class HostileSystem:
     # ------------------------------------------------------------------ life cycle
     def start(self) -> None:
         data_dir = self.root / "data"
-        oidc = OidcIssuer(jwks_file=self.root / "jwks.json") if not hasattr(self, "live") \
-            else self.live.oidc
+        oidc = self.oidc
         rpc_port, log_port, api_port = free_port(), free_port(), free_port()
         env = {**os.environ, **oidc.environment(), **GENEROUS_RATE_LIMIT}
         db_args = ["--db", self.database_url] if self.database_url else []
@@ -236,7 +236,8 @@ def hostile_system(backend: str, root: Path) -> Iterator[HostileSystem]:
         if backend == "postgresql":
             # Entered first, so it is dropped only after the system has stopped.
             database_url = stack.enter_context(fresh_database("adversarial"))
-        system = HostileSystem(backend=backend, root=root, database_url=database_url)
+        system = HostileSystem(backend=backend, root=root, database_url=database_url,
+                               oidc=OidcIssuer(jwks_file=root / "jwks.json"))
         stack.callback(system.stop)
         system.start()
         yield system

@@ -97,7 +97,7 @@ def query_strings(names: tuple[str, ...], value: str) -> Iterator[str]:
 def spec(system: HostileSystem) -> dict[str, Any]:
     response = httpx.get(f"{system.live.api_url}/openapi.json", timeout=PROBE_TIMEOUT_S)
     assert response.status_code == 200
-    document = response.json()
+    document: dict[str, Any] = response.json()
     assert len(operations(document)) > 30  # the whole API, not a fragment
     return document
 

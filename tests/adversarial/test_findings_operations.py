@@ -145,43 +145,44 @@ def _oidc_app(system: HostileSystem, issuer: OidcIssuer, server: Any) -> TestCli
 
 def test_jwks_failure_then_recovery(system: HostileSystem, issuer: OidcIssuer) -> None:
     keys = json.loads(issuer.jwks_file.read_text())
-    with _jwks_server([(500, {"error": "down"}), (200, keys)]) as server:
-        with _oidc_app(system, issuer, server) as client:
-            headers = {"Authorization": f"Bearer {issuer.token()}"}
-            deadline = time.monotonic() + JWKS_RECOVERY_S
-            answers = []
-            while time.monotonic() < deadline:
-                response = client.get("/v1/enterprises", headers=headers)
-                answers.append(response.status_code)
-                if response.status_code == 200:
-                    break
-                # Meanwhile: the issuer is unavailable (503), not the token bad (401).
-                assert response.status_code == 503, response.text
-                assert response.headers["content-type"].startswith("application/problem+json")
-                time.sleep(0.25)
-            assert answers[-1] == 200, answers
-            assert server.fetches <= MAX_JWKS_FETCHES_WHILE_DOWN
+    with (_jwks_server([(500, {"error": "down"}), (200, keys)]) as server,
+          _oidc_app(system, issuer, server) as client):
+        headers = {"Authorization": f"Bearer {issuer.token()}"}
+        deadline = time.monotonic() + JWKS_RECOVERY_S
+        answers = []
+        while time.monotonic() < deadline:
+            response = client.get("/v1/enterprises", headers=headers)
+            answers.append(response.status_code)
+            if response.status_code == 200:
+                break
+            # Meanwhile: the issuer is unavailable (503), not the token bad (401).
+            assert response.status_code == 503, response.text
+            assert response.headers["content-type"].startswith("application/problem+json")
+            time.sleep(0.25)
+        assert answers[-1] == 200, answers
+        assert server.fetches <= MAX_JWKS_FETCHES_WHILE_DOWN
 
 
 def test_jwks_down_is_retried_with_backoff(system: HostileSystem, issuer: OidcIssuer) -> None:
-    with _jwks_server([(503, {"error": "down"})]) as server:
-        with _oidc_app(system, issuer, server) as client:
-            headers = {"Authorization": f"Bearer {issuer.token()}"}
-            statuses = {client.get("/v1/enterprises", headers=headers).status_code
-                        for _ in range(30)}
-            assert statuses == {503}
-            assert server.fetches <= MAX_JWKS_FETCHES_WHILE_DOWN
+    with (_jwks_server([(503, {"error": "down"})]) as server,
+          _oidc_app(system, issuer, server) as client):
+        headers = {"Authorization": f"Bearer {issuer.token()}"}
+        statuses = {client.get("/v1/enterprises", headers=headers).status_code
+                    for _ in range(30)}
+        assert statuses == {503}
+        assert server.fetches <= MAX_JWKS_FETCHES_WHILE_DOWN
 
 
 def test_jwks_list_is_503(system: HostileSystem, issuer: OidcIssuer) -> None:
+    """A JWKS that is a list, a string, or has no usable key list: a clear 503 problem."""
     keys = json.loads(issuer.jwks_file.read_text())["keys"]
     for document in (keys, "keys", {"keys": "not a list"}, {"keys": [1, None, "x"]}):
-        with _jwks_server([(200, document)]) as server:
-            with _oidc_app(system, issuer, server) as client:
-                response = client.get("/v1/enterprises",
-                                      headers={"Authorization": f"Bearer {issuer.token()}"})
-                assert response.status_code == 503, (document, response.text)
-                assert response.headers["content-type"].startswith("application/problem+json")
+        with (_jwks_server([(200, document)]) as server,
+              _oidc_app(system, issuer, server) as client):
+            response = client.get("/v1/enterprises",
+                                  headers={"Authorization": f"Bearer {issuer.token()}"})
+            assert response.status_code == 503, (document, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
 
 
 @pytest.mark.parametrize("victim", ["indexer", "api"])

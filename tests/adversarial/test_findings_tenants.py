@@ -9,14 +9,13 @@ import io
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
 
 from tests.adversarial.system import PROBE_TIMEOUT_S, HostileSystem
-from tests.trace_api.conftest import RegisteredEnterprise, random_company_prefix, with_check_digit
 from tests.trace_api.capture.documents import CONTEXT
+from tests.trace_api.conftest import RegisteredEnterprise, random_company_prefix, with_check_digit
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """OWASP CSV injection: a cell starting with one of these is a formula to spreadsheet apps."""
