@@ -49,8 +49,13 @@ _CANONICAL_STEM = "https://id.gs1.org/"
 _GLN_AIS = frozenset({"414", "417"})
 """Physical location GLN and party GLN: one number space (GS1 GS §3.7.9/§3.7.12)."""
 _LOCATION_CACHE_SIZE = 16_384
-"""Distinct location and party identifiers remembered per worker process: an
+"""Distinct (location or party, enterprise) verdicts remembered per worker process: an
 enterprise's sites and partners repeat in every event; serials never reach this cache."""
+# EPC URN schemes whose GS1 key is company prefix + reference digits (EPC TDS 2.0 §6.3):
+# scheme -> (digits of prefix + reference, leading reference digits that precede the
+# company prefix in the key: the GTIN indicator, the SSCC extension digit).
+_DIGIT_SCHEMES = {"urn:epc:id:sgtin:": (13, 1), "urn:epc:class:lgtin:": (13, 1),
+                  "urn:epc:idpat:sgtin:": (13, 1), "urn:epc:id:sscc:": (17, 1)}
 
 
 @dataclass(frozen=True)
@@ -66,13 +71,24 @@ class WriteAuthority:
     glns: frozenset[str] = field(default_factory=frozenset)
     nested_prefixes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Longest first, so the first match is the holder (not a field: not compared).
+        ordered = sorted([(p, True) for p in self.company_prefixes]
+                         + [(p, False) for p in self.nested_prefixes],
+                         key=lambda entry: -len(entry[0]))
+        object.__setattr__(self, "_longest_first", tuple(ordered))
+
+    def owns_area(self, area: str) -> bool:
+        """True when a key's company-prefix area (`company_prefix_area`) lies under this
+        enterprise's prefixes and no longer prefix of someone else's."""
+        for prefix, own in self._longest_first:  # type: ignore[attr-defined]
+            if area.startswith(prefix):
+                return bool(own)
+        return False
+
     def owns_key(self, key_ai: str, key_value: str) -> bool:
         """True when the GS1 key lies under this enterprise's longest matching prefix."""
-        area = company_prefix_area(key_ai, key_value)
-        own = max((len(p) for p in self.company_prefixes if area.startswith(p)), default=0)
-        if own == 0:
-            return False
-        return not any(len(p) > own and area.startswith(p) for p in self.nested_prefixes)
+        return self.owns_area(company_prefix_area(key_ai, key_value))
 
     def owns_gln(self, key_ai: str, key_value: str) -> bool:
         """True for a GLN (414/417) that is registered to, or under a prefix of, the enterprise."""
@@ -104,7 +120,31 @@ def gs1_key(identifier: str) -> tuple[str, str] | None:
     return path[0], path[1]
 
 
-_cached_gs1_key = lru_cache(maxsize=_LOCATION_CACHE_SIZE)(gs1_key)
+def company_area(identifier: str) -> str | None:
+    """The company-prefix area of the identifier's GS1 key, or None if it has no GS1 key.
+
+    SGTIN, LGTIN and SSCC URNs (most commissioned identifiers) are read straight from
+    their digits, which spell the key whatever the partition (EPC TDS 2.0 §6.3.1); any
+    other form goes through the canonical Digital Link (`gs1_key`).
+    """
+    for scheme, (digits, lead) in _DIGIT_SCHEMES.items():
+        if identifier.startswith(scheme):
+            parts = identifier[len(scheme):].split(".", 2)
+            if (len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit()
+                    and 6 <= len(parts[0]) <= 12 and len(parts[0]) + len(parts[1]) == digits):
+                return parts[0] + parts[1][lead:]
+            break
+    key = gs1_key(identifier)
+    return None if key is None else company_prefix_area(*key)
+
+
+@lru_cache(maxsize=_LOCATION_CACHE_SIZE)
+def _own_place(identifier: str, authority: WriteAuthority) -> bool | None:
+    """Whether a location or party identifier is the enterprise's (None: no GS1 key)."""
+    key = gs1_key(identifier)
+    if key is None:
+        return None
+    return authority.owns_gln(*key) or authority.owns_key(*key)
 
 
 def find_refusal(event: Mapping[str, Any], authority: WriteAuthority) -> Refusal | None:
@@ -116,11 +156,11 @@ def find_refusal(event: Mapping[str, Any], authority: WriteAuthority) -> Refusal
     created = _created_identifiers(event)
     if created:
         for pointer, identifier in created:
-            key = gs1_key(identifier)
-            if key is None:
+            area = company_area(identifier)
+            if area is None:
                 return Refusal(pointer, f"{identifier} carries no GS1 key, so no enterprise "
                                         "can show it is its own to create")
-            if not authority.owns_key(*key):
+            if not authority.owns_area(area):
                 return Refusal(pointer, f"{identifier} is not under your GS1 Company Prefixes "
                                         f"({_listed(authority.company_prefixes)}): only its "
                                         "owner commissions it or makes it as an output")
@@ -141,12 +181,13 @@ def _created_identifiers(event: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _identifiers(event: Mapping[str, Any], epc_member: str,
                  quantity_member: str) -> list[tuple[str, str]]:
+    # Events are decoded JSON: `isinstance(..., dict)` rather than the slower ABC check.
     found: list[tuple[str, str]] = []
     for index, epc in enumerate(event.get(epc_member) or ()):
         if isinstance(epc, str):
             found.append((f"/{epc_member}/{index}", epc))
     for index, element in enumerate(event.get(quantity_member) or ()):
-        epc_class = element.get("epcClass") if isinstance(element, Mapping) else None
+        epc_class = element.get("epcClass") if isinstance(element, dict) else None
         if isinstance(epc_class, str):
             found.append((f"/{quantity_member}/{index}/epcClass", epc_class))
     return found
@@ -157,13 +198,13 @@ def _place_or_party_refusal(event: Mapping[str, Any],
     at_own_place = False
     for member in ("readPoint", "bizLocation"):
         place = event.get(member)
-        identifier = place.get("id") if isinstance(place, Mapping) else None
+        identifier = place.get("id") if isinstance(place, dict) else None
         if not isinstance(identifier, str):
             continue
-        key = _cached_gs1_key(identifier)
-        if key is None:
+        own = _own_place(identifier, authority)
+        if own is None:
             continue  # a private location id belongs to nobody: neither own nor someone else's
-        if authority.owns_gln(*key) or authority.owns_key(*key):
+        if own:
             at_own_place = True
         else:
             return Refusal(f"/{member}/id", f"{identifier} is not one of your locations "
@@ -178,9 +219,8 @@ def _place_or_party_refusal(event: Mapping[str, Any],
 def _names_itself(event: Mapping[str, Any], authority: WriteAuthority) -> bool:
     for member, value_name in (("sourceList", "source"), ("destinationList", "destination")):
         for entry in event.get(member) or ():
-            value = entry.get(value_name) if isinstance(entry, Mapping) else None
-            key = _cached_gs1_key(value) if isinstance(value, str) else None
-            if key is not None and (authority.owns_gln(*key) or authority.owns_key(*key)):
+            value = entry.get(value_name) if isinstance(entry, dict) else None
+            if isinstance(value, str) and _own_place(value, authority):
                 return True
     return False
 

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from tests.trace_api.conftest import with_check_digit
-from trace_api.capture.authority import WriteAuthority, find_refusal, gs1_key, nested_prefixes
+from trace_api.capture.authority import (
+    WriteAuthority,
+    company_area,
+    find_refusal,
+    gs1_key,
+    nested_prefixes,
+)
+from trace_api.products.ownership import company_prefix_area
 
 PREFIX_A = "0614141"
 PREFIX_B = "4012345"
@@ -197,3 +204,21 @@ def test_other_event_types_follow_the_place_rule_even_for_own_identifiers(
     assert find_refusal(event, A) is not None  # owning the identifiers is not enough
     assert find_refusal({**event, "bizLocation": _at(A_GLN)}, A) is None
     assert find_refusal({**event, "bizLocation": _at(A_GLN)}, B) is not None
+
+
+@pytest.mark.parametrize("scheme, digits, tail", [
+    ("urn:epc:id:sgtin:", 13, ".SER-1"), ("urn:epc:class:lgtin:", 13, ".LOT-1"),
+    ("urn:epc:idpat:sgtin:", 13, ".*"), ("urn:epc:id:sscc:", 17, "")])
+@pytest.mark.parametrize("prefix_length", range(6, 13))
+def test_the_digit_fast_path_agrees_with_the_canonical_digital_link(
+        scheme: str, digits: int, tail: str, prefix_length: int) -> None:
+    key_digits = "1" + "0614141" + "23456789012"  # reference digit first, as the URN has it
+    company = key_digits[1:1 + prefix_length]
+    reference = key_digits[0] + key_digits[1 + prefix_length:digits]
+    urn = f"{scheme}{company}.{reference}{tail}"
+    key = gs1_key(urn)
+    assert key is not None
+    area = company_area(urn)
+    assert area is not None
+    # The canonical area carries the check digit on top; every prefix decides alike.
+    assert company_prefix_area(*key).startswith(area) and len(area) == digits - 1
