@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
@@ -21,6 +22,7 @@ from tests.adversarial.wire import WireResponse, exchange
 ADMIN_METHODS = ("clique_propose", "clique_discard")
 """Signer voting: issue 13 says never on the public RPC (-32601 there)."""
 WEBSOCKET_ONLY_METHODS = ("eth_subscribe", "eth_unsubscribe")
+NOTIFICATION_MARK = '"eth_subscription"'
 WS_CLOSE_REFUSALS = frozenset({1007, 1008, 1009})
 """Invalid frame data, policy violation, message too big: a refusal, not a crash."""
 
@@ -90,7 +92,7 @@ class WsProbe:
                 binary = True  # not text: goes as a binary frame (web3.py sends those too)
         try:
             self.connection.send(message)
-            raw = self.connection.recv(timeout=PROBE_TIMEOUT_S)
+            raw = self._reply()
         except TimeoutError:
             self.connection.close()
             self.connection = None
@@ -103,6 +105,16 @@ class WsProbe:
             return WsAnswer(reply=json.loads(raw))
         except ValueError:
             return WsAnswer(reply=raw)
+
+    def _reply(self) -> str | bytes:
+        """The next message that is not a subscription notification (those arrive
+        whenever a block is sealed)."""
+        assert self.connection is not None
+        deadline = time.monotonic() + PROBE_TIMEOUT_S
+        while True:
+            raw = self.connection.recv(timeout=max(0.0, deadline - time.monotonic()))
+            if NOTIFICATION_MARK not in (raw if isinstance(raw, str) else raw.decode(errors="replace")):
+                return raw
 
 
 def ws_handshake_refused(port: int, headers: Mapping[str, str]) -> bool:

@@ -69,25 +69,31 @@ def test_every_method_answers_hostile_params_over_http_and_websocket(system: Hos
     assert not faults, f"{len(faults)} bad answers:\n" + "\n".join(faults)
 
 
+MUST_BE_REFUSED = frozenset({"deep-array", "deep-batch", "big-batch", "invalid-utf8",
+                             "not-json", "empty"})
+"""Bodies whose only honest answer is an error (or a 4xx/close): nothing in them may run."""
+
+
+def _answered_with_result(payload: object) -> bool:
+    items = payload if isinstance(payload, list) else [payload]
+    return any(isinstance(item, dict) and "result" in item for item in items)
+
+
 def test_hostile_bodies_get_json_rpc_errors(system: HostileSystem) -> None:
     """Deep nesting, huge ids, invalid UTF-8, duplicate keys, oversize batches: each gets
-    an error (never a result, never a crash), over HTTP and WebSocket."""
+    a well-formed answer over HTTP and WebSocket, and those in MUST_BE_REFUSED an error."""
     faults: list[str] = []
     with WsProbe(system.rpc_port) as ws:
         for body in catalogue.rpc_bodies():
             response = post(system.rpc_port, body.content)
             faults += [f"HTTP [{body.name}]: {fault}" for fault in rpc_answer_faults(response)]
-            if response.status == 200 and body.name.startswith("deep"):
-                answer = json.loads(response.body)
-                items = answer if isinstance(answer, list) else [answer]
-                if any("error" not in item for item in items):
-                    faults.append(f"HTTP [{body.name}]: answered without an error: {answer}")
+            if body.name in MUST_BE_REFUSED and response.status == 200 and \
+                    _answered_with_result(json.loads(response.body or b"null")):
+                faults.append(f"HTTP [{body.name}]: answered with a result")
             ws_answer = ws.send(body.content)
             faults += [f"WS [{body.name}]: {fault}" for fault in ws_answer.faults()]
-            if body.name.startswith("deep") and ws_answer.reply is not None:
-                items = ws_answer.reply if isinstance(ws_answer.reply, list) else [ws_answer.reply]
-                if any(not isinstance(item, dict) or "error" not in item for item in items):
-                    faults.append(f"WS [{body.name}]: answered without an error")
+            if body.name in MUST_BE_REFUSED and _answered_with_result(ws_answer.reply):
+                faults.append(f"WS [{body.name}]: answered with a result")
             _check(system, f"the {body.name} body", faults, sealing=False)
     _check(system, "the hostile bodies", faults, sealing=True)
     assert not faults, "\n".join(faults)
@@ -138,3 +144,41 @@ def test_foreign_origin_and_rebinding_host_are_refused(system: HostileSystem) ->
         assert post(port, CHAIN_ID_CALL, {"Host": host}).status == 200, host
         assert handshake(port, {"Host": host}).status == 101, host
     _check(system, "foreign Origin and Host headers", [], sealing=False)
+
+
+def test_websocket_connections_subscriptions_and_batches_are_bounded(system: HostileSystem) -> None:
+    """Past the node's named limits a WebSocket client is refused, not served: connections
+    beyond MAX_WS_CONNECTIONS are closed, the subscription past the limit is an error; the
+    node keeps serving, and a connection opens again once the crowd has gone."""
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake
+    from websockets.sync.client import ClientConnection, connect
+
+    from ledger_node.rpc.server import MAX_SUBSCRIPTIONS_PER_CONNECTION, MAX_WS_CONNECTIONS
+
+    url = f"ws://127.0.0.1:{system.rpc_port}/"
+    crowd: list[ClientConnection] = []
+    refused = 0
+    try:
+        for _ in range(MAX_WS_CONNECTIONS + 20):
+            try:
+                connection = connect(url, open_timeout=5, legacy=True)
+                connection.send(CHAIN_ID_CALL.decode())
+                connection.recv(timeout=5)
+            except (ConnectionClosed, InvalidHandshake, TimeoutError, OSError):
+                refused += 1
+                continue
+            crowd.append(connection)
+        assert len(crowd) <= MAX_WS_CONNECTIONS
+        assert refused >= 20
+        _check(system, f"{MAX_WS_CONNECTIONS + 20} WebSocket connections", [], sealing=False)
+    finally:
+        for connection in crowd:
+            connection.close()
+    with WsProbe(system.rpc_port) as ws:
+        answers = [ws.send(json.dumps({"jsonrpc": "2.0", "id": n, "method": "eth_subscribe",
+                                       "params": ["newHeads"]}))
+                   for n in range(MAX_SUBSCRIPTIONS_PER_CONNECTION + 1)]
+        assert all(isinstance(a.reply, dict) and "result" in a.reply for a in answers[:-1])
+        last = answers[-1]
+        assert last.close_code is not None or "error" in last.reply, last
+    _check(system, "the WebSocket limits", [], sealing=True)
