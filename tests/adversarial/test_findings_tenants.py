@@ -90,15 +90,14 @@ def refused(response: httpx.Response) -> bool:
 def test_enterprise_b_observe_does_not_leak_a_chain(system: HostileSystem) -> None:
     a, b = register(system, "Farm A"), register(system, "Inspector B")
     customer_gln = with_check_digit(random_company_prefix() + "777")
+    customer = f"urn:epc:id:pgln:{customer_gln[:9]}.{customer_gln[9:12]}"  # A's customer C
     purchase_order = f"PO-{secrets.token_hex(4)}"
     lot = "LOT-" + secrets.token_hex(3).upper()
     a_events = accepted_ids(capture(system, a, [
         object_event(a, lot, action="ADD", bizStep="commissioning", disposition="active"),
         object_event(a, lot, action="OBSERVE", bizStep="shipping", disposition="in_transit",
                      sourceList=[{"type": "owning_party", "source": a.pgln}],
-                     destinationList=[{"type": "owning_party",
-                                       "destination": f"urn:epc:id:pgln:{customer_gln[:9]}."
-                                                      f"{customer_gln[9:12]}"}],
+                     destinationList=[{"type": "owning_party", "destination": customer}],
                      bizTransactionList=[{"type": "po", "bizTransaction":
                                           f"urn:epcglobal:cbv:bt:{a.gln}:{purchase_order}"}]),
     ]))
@@ -112,7 +111,7 @@ def test_enterprise_b_observe_does_not_leak_a_chain(system: HostileSystem) -> No
                                  {"type": "Temperature", "value": 99.5, "uom": "CEL"}]}])
     capture(system, b, [own_place])
 
-    secrets_of_a = [*a_events, customer_gln, customer_gln[:12], purchase_order]
+    secrets_of_a = [*a_events, customer, customer_gln, customer_gln[:12], purchase_order]
     for direction in ("backward", "forward", "both"):
         trace = httpx.get(f"{system.live.api_url}/v1/trace",
                           params={"id": a.lgtin(lot), "direction": direction},
