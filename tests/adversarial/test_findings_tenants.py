@@ -217,3 +217,32 @@ def test_suspended_enterprise_cannot_write(system: HostileSystem) -> None:
 def _alive_after(system: HostileSystem) -> Any:
     yield
     system.verify_alive("the test")
+
+
+def test_enterprise2_cannot_act_on_enterprise1s_identifiers(system: HostileSystem) -> None:
+    """Every write or private read naming enterprise1 (its id, GTIN, lot), sent with
+    enterprise2's key and an otherwise valid request: 403 (or 404), never done."""
+    one, two = system.dev_enterprise("enterprise1"), system.dev_enterprise("enterprise2")
+    prefix = one["companyPrefixes"][0]
+    gtin = with_check_digit(("0" + prefix + "99999")[:13])
+    lot_uri = f"https://id.gs1.org/01/{gtin}/10/LOT-A1"
+    requests: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", "/v1/products", {"json": {"gtin": gtin, "name": {"en": "x"},
+                                           "productClass": "chilled"}}),
+        ("POST", "/v1/api-keys", {"json": {"name": "x", "enterpriseId": one["enterpriseId"]}}),
+        ("GET", "/v1/labels", {"params": {"uri": lot_uri}}),
+        ("POST", "/v1/labels/batch", {"json": {"gtin": gtin, "lot": "LOT-A1", "serials": "1-2",
+                                               "format": "pdf"}}),
+        ("POST", "/v1/recalls", {"json": {"uri": lot_uri, "class": "II", "reason": "x"}}),
+        ("POST", f"/v1/enterprises/{one['enterpriseId']}/key-rotation", {}),
+        ("POST", f"/v1/enterprises/{one['enterpriseId']}/suspension", {"json": {"reason": "x"}}),
+        ("GET", "/v1/audit/export", {"params": {"enterprise": one["enterpriseId"]}}),
+        ("GET", "/v1/audit/findings", {"params": {"enterprise": one["enterpriseId"]}}),
+    ]
+    done = []
+    for method, path, arguments in requests:
+        response = httpx.request(method, f"{system.live.api_url}{path}", timeout=PROBE_TIMEOUT_S,
+                                 headers={"Authorization": f"Bearer {two['apiKey']}"}, **arguments)
+        if response.status_code not in (403, 404):
+            done.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
+    assert done == []
