@@ -51,6 +51,8 @@ _GLN_AIS = frozenset({"414", "417"})
 _LOCATION_CACHE_SIZE = 16_384
 """Distinct (location or party, enterprise) verdicts remembered per worker process: an
 enterprise's sites and partners repeat in every event; serials never reach this cache."""
+_LISTED_MAX = 5
+"""Prefixes or GLNs named in one refusal (an enterprise may register 200 GLNs)."""
 # EPC URN schemes whose GS1 key is company prefix + reference digits (EPC TDS 2.0 §6.3):
 # scheme -> (digits of prefix + reference, leading reference digits that precede the
 # company prefix in the key: the GTIN indicator, the SSCC extension digit).
@@ -226,4 +228,7 @@ def _names_itself(event: Mapping[str, Any], authority: WriteAuthority) -> bool:
 
 
 def _listed(values: Iterable[str]) -> str:
-    return ", ".join(values) or "none registered"
+    """At most `_LISTED_MAX` values: a refusal per event must stay short."""
+    shown = list(values)
+    more = f" and {len(shown) - _LISTED_MAX} more" if len(shown) > _LISTED_MAX else ""
+    return ", ".join(shown[:_LISTED_MAX]) + more or "none registered"
