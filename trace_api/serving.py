@@ -19,7 +19,7 @@ import copy
 import importlib
 import logging
 from typing import Any, Final
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus
 
 from uvicorn.config import LOGGING_CONFIG
 
@@ -30,6 +30,8 @@ RECURSION_LIMIT_RAISERS: Final = ("eth", "py_ecc")
 REDACTED_QUERY_PARAMETERS: Final = frozenset({"auth"})
 """Query parameters whose values never reach a log: label authenticators."""
 REDACTED: Final = "[redacted]"
+MAX_NESTED_URIS: Final = 3
+"""URIs inside parameter values inside URIs looked into; more is no real request's shape."""
 ACCESS_LOGGER: Final = "uvicorn.access"
 _REQUEST_PATH_ARG: Final = 2
 """uvicorn's access record args: (client_addr, method, full_path, http_version, status)."""
@@ -45,11 +47,13 @@ def prepare_process() -> None:
     restore_default_recursion_limit()
 
 
-def redact_query(path: str) -> str:
+def redact_query(path: str, *, _nesting: int = 0) -> str:
     """`path` with the value of every `REDACTED_QUERY_PARAMETERS` parameter replaced.
 
     Names are compared after percent-decoding and case-folding (`AUTH=`, `a%75th=` too);
-    everything else of the path is kept byte for byte.
+    URIs carried in other parameters' values are redacted the same way (up to
+    `MAX_NESTED_URIS` levels deep, each percent-decoded once more); everything else of the
+    path is kept byte for byte.
     """
     base, separator, query = path.partition("?")
     if not separator:
@@ -58,11 +62,29 @@ def redact_query(path: str) -> str:
     query, _hash, fragment = query.partition("#")
     parts = []
     for part in query.split("&"):
-        name, equals, _value = part.partition("=")
+        name, equals, value = part.partition("=")
         if equals and unquote_plus(name).strip().casefold() in REDACTED_QUERY_PARAMETERS:
             part = f"{name}={REDACTED}"
+        elif equals and _nesting < MAX_NESTED_URIS:
+            # A parameter may carry a whole Digital Link (`/v1/public/lookup?uri=...%3Fauth%3D..`,
+            # what the scan page sends): redact inside the decoded value too.
+            decoded = _fully_decoded(value)
+            redacted = redact_query(decoded, _nesting=_nesting + 1)
+            if redacted != decoded:
+                part = f"{name}={quote(redacted, safe='/:')}"
         parts.append(part)
     return base + "?" + "&".join(parts) + fragment_separator + fragment
+
+
+def _fully_decoded(value: str) -> str:
+    """`value` percent-decoded until it stops changing (at most `MAX_NESTED_URIS` times), so a
+    doubly encoded `auth%253D` is seen as `auth=`."""
+    for _ in range(MAX_NESTED_URIS):
+        decoded = unquote_plus(value)
+        if decoded == value:
+            break
+        value = decoded
+    return value
 
 
 class RedactAuthQuery(logging.Filter):

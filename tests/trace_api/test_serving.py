@@ -49,6 +49,7 @@ def test_prepare_process_restores_the_default_after_eth_and_py_ecc(recursion_lim
     ("/x?auth", "/x?auth"),
     ("/x", "/x"),
     ("/x?auth=S#frag", f"/x?auth={REDACTED}#frag"),
+    ("/x?a=b%20c&uri=%2F01%2F1", "/x?a=b%20c&uri=%2F01%2F1"),
 ])
 def test_redact_query(path: str, expected: str) -> None:
     assert redact_query(path) == expected
@@ -71,3 +72,17 @@ def test_access_log_config_redacts_auth_values() -> None:
     line = stream.getvalue()
     assert "SECRETAUTH" not in line
     assert f"/01/09506000134352/21/7?auth={REDACTED}" in line
+
+
+@pytest.mark.parametrize("path", [
+    # What the scan page sends: the whole Digital Link, percent-encoded, in `uri`.
+    "/v1/public/lookup?uri=http%3A%2F%2F127.0.0.1%3A8000%2F01%2F09506000100012%2F21%2F1"
+    "%3F17%3D271130%26auth%3DSECRETAUTH",
+    "/v1/labels?uri=https://id.gs1.org/01/09506000100012/21/1?auth%3DSECRETAUTH",
+    "/x?uri=%2F01%2F1%253Fauth%253DSECRETAUTH",  # encoded twice
+    "/x?uri=%2F01%2F1%3FAUTH%3DSECRETAUTH",
+])
+def test_redact_query_inside_a_carried_uri(path: str) -> None:
+    redacted = redact_query(path)
+    assert "SECRETAUTH" not in redacted
+    assert "redacted" in redacted
