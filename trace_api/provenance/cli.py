@@ -71,8 +71,6 @@ def trace_command(
             summary += f" — [red]{len(body['cycles'])} cycle(s)[/]"
         if findings:
             summary += f" — [red]{len(findings)} audit finding(s)[/]"
-        if body.get("scope") == "own-and-adjacent":  # README "Who may read what"
-            summary += " — your events and the adjacent hop only"
         console.print(summary)
     raise typer.Exit(0 if body["verdict"] == "verified" else 1)
 
