@@ -22,6 +22,7 @@ from trace_api.context import ApiContext
 from trace_api.problems import Problem, document_problems, install_problem_handlers
 from trace_api.ratelimit import RateLimitMiddleware
 from trace_api.settings import ApiSettings
+from trace_api.url_screen import ControlCharacterMiddleware
 
 API_VERSION = "1.0.0"
 
@@ -72,11 +73,13 @@ def create_app(settings: ApiSettings, *, context: ApiContext | None = None) -> F
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)
-    # Added last = outermost: the rate limiter answers before any body is read, then every
-    # body is bounded, typed and screened before FastAPI parses it.
+    # Added last = outermost: the rate limiter answers before any body is read, a URL with
+    # a control character is refused, then every body is bounded, typed and screened
+    # before FastAPI parses it.
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes,
                        policies=route_policies(app.routes, default_limit=settings.max_body_bytes,
                                                limits=route_body_limits(ctx)))
+    app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(RateLimitMiddleware, buckets=rate_limiter(ctx))
     _document_problems(app)
     return app

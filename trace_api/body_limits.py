@@ -15,7 +15,7 @@ never reads a body). For a request that carries a body (`Content-Length` > 0 or 
 3. a JSON body (JSON media type, or none on a route that takes JSON) goes through
    `trace_api.json_body.verify_json_body` before any parser: too deep is 400
    `json-too-deep`, not UTF-8 or an unpaired surrogate 400 `invalid-json-encoding`, a
-   repeated member 400 `duplicate-json-member`;
+   repeated member 400 `duplicate-json-member`, U+0000 in a string 400 `nul-character`;
 4. the buffered (bounded) body is replayed to the app unchanged.
 
 Routes that take no body (or requests that match no route) still have their body capped
@@ -39,6 +39,7 @@ from trace_api.json_body import (
     JsonTooDeepError,
     LoneSurrogateError,
     NotUtf8Error,
+    NulCharacterError,
     verify_json_body,
 )
 from trace_api.problems import Problem, problem_response
@@ -252,6 +253,8 @@ async def _screen(body: bytes) -> None:
     except (NotUtf8Error, LoneSurrogateError) as exc:
         raise Problem(400, "invalid-json-encoding", "Body is not UTF-8 JSON text",
                       exc.reason) from None
+    except NulCharacterError as exc:
+        raise Problem(400, "nul-character", "U+0000 in a string", exc.reason) from None
     except DuplicateMemberError as exc:
         raise Problem(400, "duplicate-json-member", "Repeated member name",
                       exc.reason, extensions={"member": exc.member}) from None

@@ -9,7 +9,9 @@
    hashed under one reading and stored under another is the ambiguity a ledger must not
    have, RFC 7493 §2.3);
 4. a `\\uD800`-style escape that is not half of a surrogate pair (RFC 7493 §2.1): such a
-   string cannot be written back as UTF-8, so it would fail later, deep in the app.
+   string cannot be written back as UTF-8, so it would fail later, deep in the app;
+5. a string holding U+0000 (`\\u0000`): PostgreSQL text cannot store it, so it would fail
+   late and differently on the two databases, and no GS1 or EPCIS value contains it.
 
 Anything else, syntax errors included, is left to the route: each route answers bad
 syntax in its own protocol (a 400 problem, an EPCIS problem with pointers, a JSON-RPC
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, Final
 
 from anchoring.core.errors import JsonTooDeepError
@@ -27,12 +30,16 @@ from anchoring.core.json_depth import MAX_JSON_DEPTH, check_json_depth
 
 __all__ = [
     "MAX_JSON_DEPTH", "DuplicateMemberError", "JsonBodyError", "JsonTooDeepError",
-    "LoneSurrogateError", "NotUtf8Error", "verify_json_body",
+    "LoneSurrogateError", "NotUtf8Error", "NulCharacterError", "verify_json_body",
 ]
 
 # A body without any escape of a surrogate code unit cannot hold a lone one: only those
 # bodies (rare in practice) pay for the second, value-keeping parse.
 _SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# `\u0000` preceded by an even run of backslashes (an odd one escapes the backslash itself).
+# A hit may still sit outside a string value's meaning only in invalid JSON, so the parsed
+# value confirms it.
+_NUL_ESCAPE: Final = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class JsonBodyError(ValueError):
@@ -66,11 +73,18 @@ class LoneSurrogateError(JsonBodyError):
         super().__init__("a string holds an unpaired surrogate escape (\\uD800-\\uDFFF)")
 
 
+class NulCharacterError(JsonBodyError):
+    """A string holds U+0000."""
+
+    def __init__(self) -> None:
+        super().__init__("a string holds the character U+0000 (\\u0000)")
+
+
 def verify_json_body(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Return None if `body` may be handed to a JSON parser; raise otherwise.
 
-    Raises `JsonTooDeepError(depth, limit)`, `NotUtf8Error`, `DuplicateMemberError` or
-    `LoneSurrogateError` (module docstring). Syntax errors are not raised: the route that
+    Raises `JsonTooDeepError(depth, limit)`, `NotUtf8Error`, `DuplicateMemberError`,
+    `LoneSurrogateError` or `NulCharacterError` (module docstring). Syntax errors are not raised: the route that
     parses the body answers them. Cost: one linear scan and one parse that keeps no
     objects; never recursive beyond `max_depth` levels.
     """
@@ -86,8 +100,10 @@ def verify_json_body(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> None:
         raise
     except (ValueError, RecursionError):
         return  # bad syntax: the route answers it in its own protocol
-    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(json.loads(text)):
+    if _SURROGATE_ESCAPE.search(body) and _any_string(json.loads(text), _is_lone_surrogate):
         raise LoneSurrogateError()
+    if _NUL_ESCAPE.search(body) and _any_string(json.loads(text), _holds_nul):
+        raise NulCharacterError()
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> None:
@@ -98,15 +114,26 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> None:
         seen.add(name)
 
 
-def _has_lone_surrogate(value: Any) -> bool:
+def _is_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _holds_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def _any_string(value: Any, test: Callable[[str], bool]) -> bool:
+    """True if `test` holds for any string (member names included) in `value`."""
     # Iterative: the depth is already bounded, but a walk needs no recursion at all.
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
+            if test(item):
                 return True
         elif isinstance(item, dict):
             pending.extend(item.keys())

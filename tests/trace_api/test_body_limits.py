@@ -32,6 +32,7 @@ from trace_api.json_body import (
     JsonTooDeepError,
     LoneSurrogateError,
     NotUtf8Error,
+    NulCharacterError,
     verify_json_body,
 )
 from trace_api.problems import Problem, install_problem_handlers
@@ -319,10 +320,11 @@ def _naive_depth(value: Any) -> int:
     return 0
 
 
+_no_nul = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers() | st.text(_no_nul, max_size=8),
     lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    | st.dictionaries(st.text(_no_nul, max_size=4), children, max_size=3),
     max_leaves=40,
 )
 
@@ -339,7 +341,7 @@ def test_screen_accepts_exactly_the_documents_within_the_limit(value: Any, limit
 
 
 @settings(max_examples=200, deadline=None)
-@given(value=st.dictionaries(st.text(min_size=1, max_size=4), _json_values, min_size=1,
+@given(value=st.dictionaries(st.text(_no_nul, min_size=1, max_size=4), _json_values, min_size=1,
                              max_size=4),
        position=st.integers(min_value=0))
 def test_screen_finds_any_repeated_member(value: dict[str, Any], position: int) -> None:
@@ -350,6 +352,24 @@ def test_screen_finds_any_repeated_member(value: dict[str, Any], position: int) 
         verify_json_body(repeated.encode("utf-8"))
     assert raised.value.member == name
     verify_json_body(text.encode("utf-8"))  # the original has each name once
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_json_values, where=st.integers(min_value=0), backslashes=st.integers(0, 3))
+def test_screen_finds_nul_in_any_string_and_nowhere_else(value: Any, where: int,
+                                                         backslashes: int) -> None:
+    """U+0000 anywhere in a string (escaped as JSON must write it) is refused; the text
+    `\\u0000` (an escaped backslash before `u0000`) is not U+0000 and passes."""
+    holder = ["x" * (where % 5) + "\x00", value] if where % 2 else {"k\x00": value}
+    with pytest.raises(NulCharacterError):
+        verify_json_body(json.dumps(holder).encode("utf-8"))
+    literal = ["\\" * backslashes + "\\u0000", value]  # backslashes, then the text u0000
+    verify_json_body(json.dumps(literal).encode("utf-8"))
+
+
+def test_nul_in_a_body_is_400(client: TestClient) -> None:
+    response = _json(client, "/items", b'{"name": "a\\u0000b"}')
+    assert (response.status_code, _kind(response)) == (400, "nul-character")
 
 
 def test_screen_error_types() -> None:
