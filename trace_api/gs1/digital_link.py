@@ -110,7 +110,7 @@ def _verify_host(uri: str, authority: str) -> None:
         labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
         if not host or not all(_HOST_LABEL.match(label) for label in labels):
             raise _fail(uri, f"bad host name {host!r}")
-    if (port or authority.endswith(":")) and (not port.isdigit() or int(port) > 65535):
+    if (port or authority.endswith(":")) and (not (port.isascii() and port.isdigit()) or len(port) > 5 or int(port) > 65535):
         raise _fail(uri, f"bad port {port!r}")
 
 
@@ -207,7 +207,7 @@ def _parse_query(uri: str, query: str) -> tuple[list[Pair], list[Pair]]:
         raw_key, _, raw_value = part.partition("=")
         key = unescape_query_component(raw_key)
         value = unescape_query_component(raw_value)
-        if key.isdigit():
+        if key.isascii() and key.isdigit():  # GS1 AIs are ASCII digits, not any Unicode digit
             attributes.append((key, value))
         else:
             extras.append((key, value))

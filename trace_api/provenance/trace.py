@@ -125,11 +125,18 @@ class TraceResult:
         return [n for n in self.nodes if n.kind not in (LOCATION, PARTY, TRANSACTION, ENTERPRISE)]
 
 
+MAX_AT_DIGITS = 15
+"""Milliseconds up to the year 33658: enough, and far below int()'s 4,300-digit limit."""
+
+
 def parse_at(text: str | None) -> int | None:
     """`at` as ms since the epoch: an RFC 3339 date-time (with offset) or integer ms."""
     if text is None or text == "":
         return None
-    if text.lstrip("-").isdigit():
+    digits = text.removeprefix("-")
+    if digits.isascii() and digits.isdigit():
+        if len(digits) > MAX_AT_DIGITS:
+            raise IdentifierError(text, f"`at` in milliseconds has at most {MAX_AT_DIGITS} digits")
         return int(text)
     try:
         parsed = dt.datetime.fromisoformat(text)

@@ -190,6 +190,8 @@ def _pattern(name: str, item: str) -> str:
 def _per_page(value: str | None) -> int:
     if value is None:
         return DEFAULT_PER_PAGE
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PER_PAGE:
+    # Length first: int() of a 10,000-digit string raises (CPython's 4,300-digit limit).
+    if (not value.isascii() or not value.isdigit() or len(value) > len(str(MAX_PER_PAGE))
+            or not 1 <= int(value) <= MAX_PER_PAGE):
         raise invalid_parameter("perPage", f"must be an integer from 1 to {MAX_PER_PAGE}")
     return int(value)
