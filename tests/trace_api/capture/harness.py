@@ -43,13 +43,17 @@ def open_context(db_url: str, work_dir: Path, **settings: object) -> ApiContext:
     return ApiContext.open(api_settings)
 
 
-def self_custody_enterprise(ctx: ApiContext, seed: int = 1) -> tuple[str, bytes, str]:
-    """(enterprise id, private key, address) of a self-custody enterprise known to `ctx`."""
+def self_custody_enterprise(ctx: ApiContext, seed: int = 1, *,
+                            company_prefixes: tuple[str, ...] = (COMPANY_PREFIX,),
+                            glns: frozenset[str] = frozenset()) -> tuple[str, bytes, str]:
+    """(enterprise id, private key, address) of a self-custody enterprise known to `ctx`,
+    speaking for `company_prefixes` and `glns` (capture's write rules). In process, no
+    chain: it may hold prefixes the live system's dev enterprises hold."""
     private_key = seed.to_bytes(32, "big")
     address = Account.from_key(private_key).address
     identity_cache(ctx).put(EnterpriseIdentity(
         enterprise_id=ENTERPRISE_ID, name="Measured Foods", signing_address=address,
-        custody=CUSTODY_SELF, status="active", company_prefixes=(COMPANY_PREFIX,)))
+        custody=CUSTODY_SELF, status="active", company_prefixes=company_prefixes, glns=glns))
     return ENTERPRISE_ID, private_key, address
 
 
