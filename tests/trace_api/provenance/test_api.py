@@ -131,6 +131,8 @@ def test_who_may_trace(world: World) -> None:
     ("urn:epc:id:sgtin:0614141.022222.1", {"direction": "up"}, 400, None),
     ("urn:epc:id:sgtin:0614141.022222.1", {"depth": 99}, 400, None),
     ("urn:epc:id:sgtin:0614141.022222.1", {"at": "yesterday"}, 400, "RFC 3339"),
+    ("urn:epc:id:sgtin:0614141.022222.1", {"at": "1" * 5_000}, 400, "at most 15 digits"),
+    ("urn:epc:id:sgtin:0614141.022222.1", {"at": "\u00b2"}, 400, "RFC 3339"),
     ("urn:epc:id:sgtin:8999999.022222.404", {}, 404, "no captured event"),
 ])
 def test_bad_input(world: World, identifier: str, params: dict[str, Any], status: int, detail: str | None) -> None:

@@ -29,6 +29,8 @@ def _problem(items: list[tuple[str, str]]) -> Problem:
     ([("perPage", "0")], "perPage"),
     ([("perPage", "1001")], "perPage"),
     ([("perPage", "ten")], "perPage"),
+    ([("perPage", "1" * 10_001)], "perPage"),  # int() of it would raise: a 500 before
+    ([("perPage", "\u00b2")], "perPage"),  # a Unicode digit int() refuses
     ([("MATCH_epc", "urn:*:x")], "MATCH_epc"),
     ([("MATCH_anyEPC", "*")], "MATCH_anyEPC"),
     ([("MATCH_epc", "urn:epc:idpat:sgtin:*.107346.1")], "MATCH_epc"),
