@@ -74,7 +74,10 @@ def test_every_gs1_example_document_is_captured_signed_and_readable(
             if key in seen:
                 assert (event["status"], event["leafIndex"]) == ("duplicate", seen[key])
             else:
-                assert event["status"] == "accepted", (path.name, event)
+                # The dev enterprise is shared by the session: another test may have
+                # recorded the same example first (tests/trace_api/test_issue7_done.py).
+                first_sight = {"accepted"} if enterprise is farm else {"accepted", "duplicate"}
+                assert event["status"] in first_sight, (path.name, event)
                 seen[key] = event["leafIndex"]
             assert event["recordStatus"] in ("pending", "anchored")
         assert (job["success"], job["running"], job["errors"]) == (True, False, [])
