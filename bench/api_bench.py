@@ -104,8 +104,14 @@ def start_system(root: Path, db: str | None = None) -> System:
     return system
 
 
-def register_enterprise(system: System) -> tuple[str, str, bytes, str]:
-    """A fresh self-custody enterprise: (enterprise id, API key, private key, address)."""
+def bench_company_prefix() -> str:
+    """A fresh 7-digit GS1 Company Prefix (690-699 is GS1 China's range) for one run."""
+    return "69" + str(secrets.randbelow(10**5)).zfill(5)
+
+
+def register_enterprise(system: System, company_prefix: str) -> tuple[str, str, bytes, str]:
+    """A fresh self-custody enterprise holding `company_prefix` (7 digits, as `make_events`
+    writes them): (enterprise id, API key, private key, address)."""
     from eth_account import Account
 
     from trace_api.identity import uscc_check_character
@@ -115,7 +121,7 @@ def register_enterprise(system: System) -> tuple[str, str, bytes, str]:
     response = httpx.post(
         f"{system.api_url}/v1/enterprises",
         json={"name": "Bench Foods", "uscc": body + uscc_check_character(body),
-              "sectors": ["food"], "companyPrefixes": ["69" + str(secrets.randbelow(10**7)).zfill(7)],
+              "sectors": ["food"], "companyPrefixes": [company_prefix],
               "glns": [], "custody": "self", "signingAddress": account.address},
         headers={"Authorization": f"Bearer {system.admin_key}"}, timeout=60,
     )
@@ -124,8 +130,10 @@ def register_enterprise(system: System) -> tuple[str, str, bytes, str]:
     return document["enterpriseId"], document["apiKey"]["key"], bytes(account.key), account.address
 
 
-def make_events(count: int, first_serial: int) -> list[dict[str, Any]]:
-    """Distinct, realistic ObjectEvents: one SGTIN each, times spread over a day."""
+def make_events(count: int, first_serial: int, company_prefix: str) -> list[dict[str, Any]]:
+    """Distinct, realistic ObjectEvents: one SGTIN each, times spread over a day, at places
+    under `company_prefix` (7 digits), which the capturing enterprise must hold: capture
+    accepts only what an enterprise speaks for (trace_api/capture/README.md)."""
     events = []
     for offset in range(count):
         serial = first_serial + offset
@@ -135,12 +143,12 @@ def make_events(count: int, first_serial: int) -> list[dict[str, Any]]:
             "type": "ObjectEvent",
             "eventTime": f"2026-11-20T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{serial % 1000:03d}+08:00",
             "eventTimeZoneOffset": "+08:00",
-            "epcList": [f"urn:epc:id:sgtin:0614141.{107346 + serial % 50}.{serial}"],
+            "epcList": [f"urn:epc:id:sgtin:{company_prefix}.{107346 + serial % 50}.{serial}"],
             "action": "ADD" if step == 0 else "OBSERVE",
             "bizStep": BIZ_STEPS[step],
             "disposition": DISPOSITIONS[step],
-            "readPoint": {"id": f"urn:epc:id:sgln:0614141.{serial % 97:05d}.0"},
-            "bizLocation": {"id": f"urn:epc:id:sgln:0614141.{serial % 89:05d}.0"},
+            "readPoint": {"id": f"urn:epc:id:sgln:{company_prefix}.{serial % 97:05d}.0"},
+            "bizLocation": {"id": f"urn:epc:id:sgln:{company_prefix}.{serial % 89:05d}.0"},
         })
     return events
 
@@ -234,15 +242,16 @@ def _measure(system: System, *, events: int, clients: int, single: int,
     deployment = system.deployment
     trace_anchor = deployment["contracts"]["TraceAnchor"]["address"]
     domain = RecordDomain(int(deployment["chainId"]), trace_anchor)
-    _enterprise_id, api_key, key, address = register_enterprise(system)
+    prefix = bench_company_prefix()
+    _enterprise_id, api_key, key, address = register_enterprise(system, prefix)
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/ld+json"}
 
     # Untimed: generate and sign everything.
     documents = [
-        signed_document(make_events(DOCUMENT_EVENTS, start), domain, key, address)
+        signed_document(make_events(DOCUMENT_EVENTS, start, prefix), domain, key, address)
         for start in range(0, events, DOCUMENT_EVENTS)
     ]
-    singles = [signed_document(make_events(1, 10_000_000 + n), domain, key, address)
+    singles = [signed_document(make_events(1, 10_000_000 + n, prefix), domain, key, address)
                for n in range(single)]
     watch = AnchorWatch(system.rpc_url, trace_anchor)
 
@@ -254,7 +263,7 @@ def _measure(system: System, *, events: int, clients: int, single: int,
 
     # Warm-up: one document through every code path (connections, worker pools).
     with httpx.Client(timeout=300) as client:
-        warm_body, _ = signed_document(make_events(DOCUMENT_EVENTS, 20_000_000), domain, key, address)
+        warm_body, _ = signed_document(make_events(DOCUMENT_EVENTS, 20_000_000, prefix), domain, key, address)
         post(client, warm_body)
 
     queue = list(documents)

@@ -71,7 +71,11 @@ def serve(
     # never a C stack overflow (issue 13); the access log never shows `auth=` values.
     prepare_process()
     uvicorn.run(application, host=host, port=port, log_level="info",
-                log_config=uvicorn_log_config(), timeout_graceful_shutdown=10)
+                log_config=uvicorn_log_config(), timeout_graceful_shutdown=10,
+                # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local
+                # client could then choose its rate-limit bucket and clone-alarm place.
+                proxy_headers=bool(settings.forwarded_allow_ips),
+                forwarded_allow_ips=",".join(settings.forwarded_allow_ips) or None)
 
 
 def _engine(database_url: str | None) -> Any:

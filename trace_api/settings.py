@@ -58,6 +58,13 @@ class ApiSettings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Scheme and host printed into QR labels and Digital Link responses.",
     )
+    forwarded_allow_ips: list[str] = Field(
+        default=[],
+        description="Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto "
+        "the API believes (JSON list; uvicorn's `forwarded_allow_ips`). Empty (default): "
+        "the client address is the TCP peer, so nobody can pick the address the rate "
+        "limiter and the clone alarm see; a deployment behind a proxy lists the proxy.",
+    )
 
     oidc_issuer: str | None = Field(
         default=None, description="OIDC issuer (`iss`) of regulator staff tokens; unset = no OIDC."

@@ -21,7 +21,13 @@ from pathlib import Path
 import httpx
 
 from anchoring.core.record_signature import RecordDomain
-from bench.api_bench import make_events, register_enterprise, signed_document, start_system
+from bench.api_bench import (
+    bench_company_prefix,
+    make_events,
+    register_enterprise,
+    signed_document,
+    start_system,
+)
 
 IDLE_SAMPLE_S = 5.0
 SETTLE_S = 3.0
@@ -71,10 +77,11 @@ def main() -> None:
             deployment = system.deployment
             domain = RecordDomain(int(deployment["chainId"]),
                                   deployment["contracts"]["TraceAnchor"]["address"])
-            _, api_key, key, address = register_enterprise(system)
+            prefix = bench_company_prefix()
+            _, api_key, key, address = register_enterprise(system, prefix)
             headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/ld+json"}
             url = f"{system.api_url}/v1/capture"
-            bodies = [signed_document(make_events(1000, start), domain, key, address)[0]
+            bodies = [signed_document(make_events(1000, start, prefix), domain, key, address)[0]
                       for start in range(0, 1000 * (args.documents + 1), 1000)]
             warm = httpx.post(url, content=bodies.pop(), headers=headers, timeout=300)
             assert warm.status_code == 202, warm.text  # starts the worker pool
