@@ -8,6 +8,7 @@ alone. `test_body_limits_live.py` holds the same findings against the real API p
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 from collections.abc import Iterator
@@ -197,6 +198,14 @@ def test_a_body_sent_to_a_route_without_one_is_still_capped(client: TestClient) 
     assert (big.status_code, _kind(big)) == (413, "body-too-large")
 
 
+def run_in_fresh_thread(middleware: BodyLimitMiddleware, *args: Any) -> None:
+    """`anyio.run` on a thread of its own: the session-wide Playwright driver of the browser
+    tests (sync API) keeps an event loop running on the main thread, where `anyio.run`
+    refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, middleware, *args).result()
+
+
 def test_content_length_that_is_not_a_number_is_400() -> None:
     sent: list[dict[str, Any]] = []
 
@@ -211,7 +220,7 @@ def test_content_length_that_is_not_a_number_is_400() -> None:
 
     middleware = BodyLimitMiddleware(app, policies=[], default_limit=DEFAULT_LIMIT)
     scope = {"type": "http", "method": "POST", "path": "/x", "headers": [(b"content-length", b"1e3")]}
-    anyio.run(middleware, scope, receive, send)
+    run_in_fresh_thread(middleware, scope, receive, send)
     assert sent[0]["status"] == 400
     assert json.loads(sent[1]["body"])["type"] == PROBLEM_BASE + "bad-request"
 
@@ -233,7 +242,7 @@ def test_a_client_that_disconnects_mid_body_gets_nothing_and_the_app_never_runs(
     middleware = BodyLimitMiddleware(app, policies=[], default_limit=DEFAULT_LIMIT)
     scope = {"type": "http", "method": "POST", "path": "/x",
              "headers": [(b"transfer-encoding", b"chunked")]}
-    anyio.run(middleware, scope, receive, send)
+    run_in_fresh_thread(middleware, scope, receive, send)
     assert sent == []
 
 
