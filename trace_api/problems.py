@@ -158,7 +158,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
     """Make the OpenAPI document say what the handlers do: request validation answers 400
     (not FastAPI's 422) with a problem; every operation may answer 429 (rate limit); an
-    operation with security may answer 401 and 403. Problem responses are
+    operation with security may answer 401 and 403, one with a request body 413 and 415
+    (`trace_api.body_limits`). Problem responses are
     `application/problem+json` with the `ProblemDetails` schema."""
     openapi.setdefault("components", {}).setdefault("schemas", {})[PROBLEM_SCHEMA_NAME] = (
         _PROBLEM_SCHEMA
@@ -171,6 +172,8 @@ def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
             if _is_fastapi_validation_response(responses.get("422")):
                 del responses["422"]
             statuses = [400, 429] + ([401, 403] if operation.get("security") else [])
+            if "requestBody" in operation:  # bounded, typed and screened (body_limits.py)
+                statuses += [413, 415]
             for status, response in problem_responses(*statuses).items():
                 responses.setdefault(str(status), response)
             for response in responses.values():

@@ -12,10 +12,9 @@ import os
 import secrets
 import signal
 import stat
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.adversarial.system import PROBE_TIMEOUT_S, HostileSystem, child_pids
+from tests.loopback_http import PeerRequest, serve_json
 from tests.trace_api.conftest import OidcIssuer
 from trace_api.app import create_app
 
@@ -100,35 +100,27 @@ def test_auth_query_string_not_logged(system: HostileSystem) -> None:
     assert leaking == []
 
 
-class _Jwks(BaseHTTPRequestHandler):
-    """Serves `server.documents` in turn (the last one forever); each an HTTP status and a body."""
+@dataclass
+class _ScriptedJwks:
+    """Answers `documents` in turn (the last one forever), each an HTTP status and a body
+    (bytes, or a value sent as JSON), counting the fetches."""
 
-    def do_GET(self) -> None:
-        server: Any = self.server
-        server.fetches += 1
-        status, body = server.documents[min(server.fetches, len(server.documents)) - 1]
-        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+    documents: list[tuple[int, Any]]
+    fetches: int = 0
+    url: str = ""
 
-    def log_message(self, *_args: object) -> None:
-        return
+    def answer(self, _request: PeerRequest) -> tuple[int, bytes]:
+        self.fetches += 1
+        status, body = self.documents[min(self.fetches, len(self.documents)) - 1]
+        return status, body if isinstance(body, bytes) else json.dumps(body).encode()
 
 
 @contextlib.contextmanager
-def _jwks_server(documents: list[tuple[int, Any]]) -> Iterator[Any]:
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Jwks)
-    server.documents = documents
-    server.fetches = 0
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def _jwks_server(documents: list[tuple[int, Any]]) -> Iterator[_ScriptedJwks]:
+    script = _ScriptedJwks(documents)
+    with serve_json(script.answer) as base_url:
+        script.url = f"{base_url}/realms/regulators/certs"
+        yield script
 
 
 @pytest.fixture
@@ -136,10 +128,9 @@ def issuer(tmp_path: Path) -> OidcIssuer:
     return OidcIssuer(jwks_file=tmp_path / "jwks.json")
 
 
-def _oidc_app(system: HostileSystem, issuer: OidcIssuer, server: Any) -> TestClient:
-    url = f"http://127.0.0.1:{server.server_address[1]}/realms/regulators/certs"
+def _oidc_app(system: HostileSystem, issuer: OidcIssuer, server: _ScriptedJwks) -> TestClient:
     # The default refresh interval (30 s) on purpose: the finding was a 30 s lock-out.
-    settings = system.live.settings(oidc_jwks_file=None, oidc_jwks_url=url)
+    settings = system.live.settings(oidc_jwks_file=None, oidc_jwks_url=server.url)
     return TestClient(create_app(settings))
 
 

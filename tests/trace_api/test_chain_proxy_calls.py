@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import pytest
 from eth_utils.abi import function_signature_to_4byte_selector
 from fastapi.testclient import TestClient
 
+from tests.loopback_http import PeerRequest, serve_json
 from tests.trace_api.conftest import LiveSystem
 from trace_api.app import create_app
 from trace_api.chain_proxy import (
@@ -151,29 +150,15 @@ def recording_node() -> Iterator[tuple[str, list[Any]]]:
     """A stand-in node on loopback answering every request with result 0x and recording it."""
     received: list[Any] = []
 
-    class Node(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            received.append(payload)
-            items = payload if isinstance(payload, list) else [payload]
-            answers = [{"jsonrpc": "2.0", "id": item.get("id"), "result": "0x"} for item in items]
-            body = json.dumps(answers if isinstance(payload, list) else answers[0]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(request: PeerRequest) -> tuple[int, bytes]:
+        payload = json.loads(request.body)
+        received.append(payload)
+        items = payload if isinstance(payload, list) else [payload]
+        answers = [{"jsonrpc": "2.0", "id": item.get("id"), "result": "0x"} for item in items]
+        return 200, json.dumps(answers if isinstance(payload, list) else answers[0]).encode()
 
-        def log_message(self, *_args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Node)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_json(answer) as url:
+        yield url, received
 
 
 def test_gas_cap_is_forced_into_every_forwarded_call(

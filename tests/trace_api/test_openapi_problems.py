@@ -46,7 +46,7 @@ def test_validation_is_documented_as_400_problem() -> None:
     assert sorted(plain) == ["200", "400", "429"]
     assert plain["400"]["content"] == {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
     secured = document["paths"]["/secured"]["post"]["responses"]
-    assert sorted(secured) == ["200", "400", "401", "403", "422", "429"]
+    assert sorted(secured) == ["200", "400", "401", "403", "413", "415", "422", "429"]
     assert secured["422"]["content"] == {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
     assert "HTTPValidationError" not in document["components"]["schemas"]
     assert "ValidationError" not in document["components"]["schemas"]

@@ -76,8 +76,8 @@ def test_access_log_config_redacts_auth_values() -> None:
 
 @pytest.mark.parametrize("path", [
     # What the scan page sends: the whole Digital Link, percent-encoded, in `uri`.
-    "/v1/public/lookup?uri=http%3A%2F%2F127.0.0.1%3A8000%2F01%2F09506000100012%2F21%2F1"
-    "%3F17%3D271130%26auth%3DSECRETAUTH",
+    ("/v1/public/lookup?uri=http%3A%2F%2F127.0.0.1%3A8000%2F01%2F09506000100012%2F21%2F1"
+     "%3F17%3D271130%26auth%3DSECRETAUTH"),
     "/v1/labels?uri=https://id.gs1.org/01/09506000100012/21/1?auth%3DSECRETAUTH",
     "/x?uri=%2F01%2F1%253Fauth%253DSECRETAUTH",  # encoded twice
     "/x?uri=%2F01%2F1%3FAUTH%3DSECRETAUTH",

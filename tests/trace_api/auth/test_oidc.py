@@ -7,9 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -19,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
+from tests.loopback_http import PeerRequest, serve_json
 from tests.trace_api.conftest import LiveSystem, OidcIssuer
 from trace_api.app import create_app
 
@@ -134,23 +133,12 @@ def test_jwks_from_a_url_is_cached_and_refetched_at_most_once_per_interval(
     issuer = OidcIssuer(jwks_file=tmp_path / "jwks.json")
     fetches: list[str] = []
 
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            fetches.append(self.path)
-            body = issuer.jwks_file.read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(request: PeerRequest) -> tuple[int, bytes]:
+        fetches.append(request.path)
+        return 200, issuer.jwks_file.read_bytes()
 
-        def log_message(self, *_args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/realms/regulators/certs"
+    with serve_json(answer) as base_url:
+        url = f"{base_url}/realms/regulators/certs"
         settings = live_system.settings(oidc_jwks_file=None, oidc_jwks_url=url,
                                         oidc_jwks_refresh_interval_s=3600.0)
         with TestClient(create_app(settings)) as client:
@@ -164,7 +152,4 @@ def test_jwks_from_a_url_is_cached_and_refetched_at_most_once_per_interval(
             for _ in range(3):
                 assert client.get("/v1/enterprises",
                                   headers=live_system.auth(unknown)).status_code == 401
-        assert fetches == ["/realms/regulators/certs"]  # junk kids do not hammer the issuer
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert fetches == ["/realms/regulators/certs"]  # junk kids do not hammer the issuer

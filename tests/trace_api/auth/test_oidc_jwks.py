@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.loopback_http import serve_json
 from tests.trace_api.conftest import LiveSystem, OidcIssuer
 from trace_api.app import create_app
 from trace_api.auth.oidc import (
@@ -53,26 +52,9 @@ class JwksServer:
 def jwks_server() -> Iterator[JwksServer]:
     state = JwksServer(script=[])
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, body = state.answer()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/certs"
-    try:
+    with serve_json(lambda _request: state.answer()) as base_url:
+        state.url = f"{base_url}/certs"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
