@@ -40,7 +40,7 @@ def test_routes_are_documented_with_response_models(live_system: LiveSystem) -> 
     register = document["paths"]["/v1/enterprises"]["post"]["responses"]
     assert "422" not in register
     assert {status for status in register if register[status].get("content") == problem} == {
-        "400", "401", "403", "409", "429", "503", "504"}
+        "400", "401", "403", "409", "413", "415", "429", "503", "504"}
     schemes = document["components"]["securitySchemes"]
     assert schemes["HTTPBearer"] == {"type": "http", "scheme": "bearer",
                                      "description": "An API key (tlk_...) or an OIDC token."}
