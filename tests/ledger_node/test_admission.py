@@ -3,7 +3,6 @@ keeps serving with nothing half-written."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from ledger_node.node import LedgerNode, NodeSettings
 from ledger_node.rpc import methods
 from ledger_node.rpc.methods import EthApi
 from tests.ledger_node.nodes import Backend, rpc
+from tests.ledger_node.sealing import wait_receipt
 
 
 def _post(backend: Backend, payload: Any) -> httpx.Response:
@@ -44,16 +44,6 @@ def _account(backend: Backend, role: str) -> Any:
 
 def _pending_nonce(backend: Backend, address: str) -> int:
     return int(rpc(backend.url, "eth_getTransactionCount", [address, "pending"]), 16)
-
-
-def _wait_receipt(backend: Backend, tx_hash: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        receipt = rpc(backend.url, "eth_getTransactionReceipt", [tx_hash])
-        if receipt is not None:
-            return receipt  # type: ignore[no-any-return]
-        time.sleep(0.1)
-    raise TimeoutError(tx_hash)
 
 
 def test_non_member_is_refused_with_a_clear_message(ledger_backend: Backend) -> None:
@@ -111,8 +101,8 @@ def test_nonce_gap_is_queued_then_promoted(ledger_backend: Backend) -> None:
     first = rpc(ledger_backend.url, "eth_sendRawTransaction",
                 [_raw(regulator, nonce, ledger_backend.chain_id)])
     assert _pending_nonce(ledger_backend, regulator.address) == nonce + 2
-    first_receipt = _wait_receipt(ledger_backend, first)
-    later_receipt = _wait_receipt(ledger_backend, later)
+    first_receipt = wait_receipt(ledger_backend, first)
+    later_receipt = wait_receipt(ledger_backend, later)
     assert (int(first_receipt["blockNumber"], 16), int(first_receipt["transactionIndex"], 16)) < (
         int(later_receipt["blockNumber"], 16), int(later_receipt["transactionIndex"], 16))
 
@@ -129,8 +119,8 @@ def test_replacement_rules(ledger_backend: Backend) -> None:
     replacement = rpc(ledger_backend.url, "eth_sendRawTransaction",
                       [_raw(anchorer, gap, chain_id, value=3, gasPrice=10**9)])
     first = rpc(ledger_backend.url, "eth_sendRawTransaction", [_raw(anchorer, nonce, chain_id)])
-    _wait_receipt(ledger_backend, first)
-    receipt = _wait_receipt(ledger_backend, replacement)
+    wait_receipt(ledger_backend, first)
+    receipt = wait_receipt(ledger_backend, replacement)
     assert receipt["status"] == "0x1"
     assert rpc(ledger_backend.url, "eth_getTransactionByHash", [replacement])["value"] == "0x3"
 

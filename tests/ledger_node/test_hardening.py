@@ -13,7 +13,6 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,31 +25,21 @@ from ledger_node.execution import CALL_TIME_LIMIT_S, RPC_GAS_CAP
 from ledger_node.rpc.admin import admin_rpc
 from ledger_node.rpc.server import MAX_BATCH_ITEMS, MAX_WS_CONNECTIONS
 from ledger_node.txpool import MAX_TX_GAS
-from tests.ledger_node.nodes import Backend, init_dev_dir, rpc, start_ledger_node
+from tests.ledger_node.nodes import Backend, rpc
+from tests.ledger_node.sealing import (
+    LOAD_SLACK_S,
+    assert_alive_and_sealing,
+    sealing_dev_node,
+    wait_receipt,
+)
 
-PERIOD_S = 1
-LOAD_SLACK_S = 2.0
 BLAKE2F = "0x" + "00" * 19 + "09"
 JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    data_dir: Path = tmp_path_factory.mktemp("hardened")
-    init_dev_dir(data_dir, period=PERIOD_S)
-    backend = start_ledger_node(data_dir, extra_args=["--empty-blocks"])
-    yield backend
-    backend.stop()
-
-
-def assert_alive_and_sealing(backend: Backend) -> None:
-    """The node answers eth_blockNumber and seals a block within two periods."""
-    assert backend.process.poll() is None, "node process died"
-    start = int(rpc(backend.url, "eth_blockNumber", timeout=5), 16)
-    deadline = time.monotonic() + 2 * PERIOD_S + LOAD_SLACK_S
-    while int(rpc(backend.url, "eth_blockNumber", timeout=5), 16) <= start:
-        assert time.monotonic() < deadline, f"no block sealed after {start}"
-        time.sleep(0.1)
+    yield from sealing_dev_node(tmp_path_factory.mktemp("hardened"))
 
 
 def _call(method: str, params: list[Any]) -> dict[str, Any]:
@@ -229,21 +218,11 @@ def test_deep_call_chain_within_evm_limit_still_works(node: Backend) -> None:
     raw = sender.sign_transaction({"data": init, "gas": 1_000_000, "gasPrice": 0,
                                    "nonce": nonce, "chainId": node.chain_id}).raw_transaction
     tx_hash = rpc(node.url, "eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
-    receipt = _wait_receipt(node, tx_hash)
+    receipt = wait_receipt(node, tx_hash)
     contract = receipt["contractAddress"]
     assert rpc(node.url, "eth_getCode", [contract]) == "0x" + runtime.hex()
     assert rpc(node.url, "eth_call", [{"to": contract, "gas": hex(RPC_GAS_CAP)}]) == "0x"
     assert_alive_and_sealing(node)
-
-
-def _wait_receipt(backend: Backend, tx_hash: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        receipt = rpc(backend.url, "eth_getTransactionReceipt", [tx_hash])
-        if receipt is not None:
-            return receipt  # type: ignore[no-any-return]
-        time.sleep(0.1)
-    raise TimeoutError(tx_hash)
 
 
 def _signed(backend: Backend, role: str, nonce: int, **fields: Any) -> str:
@@ -274,7 +253,7 @@ def test_heavy_member_transaction_does_not_stall_sealing(node: Backend) -> None:
     other = node.accounts["anchorer"]["address"]
     other_nonce = int(rpc(node.url, "eth_getTransactionCount", [other, "pending"]), 16)
     light = rpc(node.url, "eth_sendRawTransaction", [_signed(node, "anchorer", other_nonce)])
-    receipt = _wait_receipt(node, light, timeout=20)
+    receipt = wait_receipt(node, light, timeout=20)
     assert receipt["status"] == "0x1"
     # The heavy one was left out of the block (its effects reverted) and dropped.
     deadline = time.monotonic() + 20
@@ -287,7 +266,7 @@ def test_heavy_member_transaction_does_not_stall_sealing(node: Backend) -> None:
     assert "left out of the block: execution timeout" in node.log_path.read_text()
     # The sender's next transaction, at the same nonce, is accepted and included.
     again = rpc(node.url, "eth_sendRawTransaction", [_signed(node, "admin", nonce)])
-    assert _wait_receipt(node, again)["status"] == "0x1"
+    assert wait_receipt(node, again)["status"] == "0x1"
     assert_alive_and_sealing(node)
 
 

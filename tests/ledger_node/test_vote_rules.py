@@ -4,9 +4,7 @@ dropping the only signer used to cause)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -22,7 +20,8 @@ from ledger_node.clique_votes import (
 from ledger_node.errors import SERVER_ERROR, RpcError
 from ledger_node.rpc.admin import admin_rpc
 from ledger_node.vote_policy import VoteRefused, verify_proposal
-from tests.ledger_node.nodes import Backend, init_dev_dir, rpc, start_ledger_node
+from tests.ledger_node.nodes import Backend, rpc
+from tests.ledger_node.sealing import assert_alive_and_sealing, sealing_dev_node
 
 A, B, C, D, X = (bytes([n]) * 20 for n in (1, 2, 3, 4, 0xEE))
 EPOCH = 30_000
@@ -89,25 +88,9 @@ def test_accepted_votes(signers: tuple[bytes, ...], held: set[bytes], known: set
 
 # ------------------------------------------------------------------ on a running node
 
-PERIOD_S = 1
-LOAD_SLACK_S = 2.0
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    data_dir: Path = tmp_path_factory.mktemp("votes")
-    init_dev_dir(data_dir, period=PERIOD_S)
-    backend = start_ledger_node(data_dir, extra_args=["--empty-blocks"])
-    yield backend
-    backend.stop()
-
-
-def _assert_alive_and_sealing(backend: Backend) -> None:
-    start = int(rpc(backend.url, "eth_blockNumber", timeout=5), 16)
-    deadline = time.monotonic() + 2 * PERIOD_S + LOAD_SLACK_S
-    while int(rpc(backend.url, "eth_blockNumber", timeout=5), 16) <= start:
-        assert time.monotonic() < deadline, f"no block sealed after {start}"
-        time.sleep(0.1)
+    yield from sealing_dev_node(tmp_path_factory.mktemp("votes"))
 
 
 def test_vote_dropping_last_signer_refused(node: Backend) -> None:
@@ -119,7 +102,7 @@ def test_vote_dropping_last_signer_refused(node: Backend) -> None:
     assert refused.value.message == f"vote refused: dropping {sealer.lower()} would leave no Clique signer"
     assert admin_rpc(node.data_dir, "clique_getProposals", []) == {}
     assert rpc(node.url, "clique_getSigners") == [sealer]
-    _assert_alive_and_sealing(node)
+    assert_alive_and_sealing(node)
 
 
 def test_vote_adding_unreachable_signer_refused(node: Backend) -> None:
@@ -131,4 +114,4 @@ def test_vote_adding_unreachable_signer_refused(node: Backend) -> None:
     assert "neither a key this node holds nor a known authority" in refused.value.message
     assert admin_rpc(node.data_dir, "clique_getProposals", []) == {}
     assert rpc(node.url, "clique_getSigners") == [node.accounts["sealer"]["address"]]
-    _assert_alive_and_sealing(node)
+    assert_alive_and_sealing(node)
