@@ -1,8 +1,8 @@
 """The system under attack: the real `traceledger up --dev` in a temp dir, and the checks
 run after every probe.
 
-`HostileSystem` starts it (tests/system_up.py's `traceledger_up`, free ports from
-contracts/anvil.py, a fresh PostgreSQL database from tests/postgres.py) and keeps what a
+`HostileSystem` starts it (`LiveSystem.started` of tests/trace_api/conftest.py, on a fresh
+PostgreSQL database from tests/postgres.py or on SQLite) and keeps what a
 probe needs: the `LiveSystem` view the API tests use, the dev enterprises' keys and the
 pids of the services `up` started. `verify_alive` raises `SystemDown` unless
 
@@ -33,12 +33,9 @@ from typing import Any
 import httpx
 from eth_account import Account
 
-from contracts.anvil import free_port
 from tests.postgres import fresh_database
-from tests.system_up import traceledger_up
 from tests.trace_api.conftest import LiveSystem, OidcIssuer
 
-READY_TIMEOUT_S = 240
 MAX_RESTARTS = 3
 """Restarts per system after a probe broke it: enough to see several findings at once,
 bounded so a broken build cannot take an hour."""
@@ -107,24 +104,10 @@ class HostileSystem:
     def start(self) -> None:
         data_dir = self.root / "data"
         oidc = self.oidc
-        rpc_port, log_port, api_port = free_port(), free_port(), free_port()
         env = {**os.environ, **oidc.environment(), **GENEROUS_RATE_LIMIT}
-        db_args = ["--db", self.database_url] if self.database_url else []
-        process, output = self._stack.enter_context(traceledger_up(
-            data_dir, rpc_port=rpc_port, log_port=log_port, api_port=api_port,
-            extra_args=db_args, env=env, ready_timeout_s=READY_TIMEOUT_S))
-        log_db = self.database_url or f"sqlite:///{(data_dir / 'log.sqlite').resolve()}"
-        mirror_db = self.database_url or f"sqlite:///{(data_dir / 'mirror.sqlite').resolve()}"
-        self.live = LiveSystem(
-            backend=self.backend, api_url=f"http://127.0.0.1:{api_port}",
-            rpc_url=f"http://127.0.0.1:{rpc_port}", log_url=f"http://127.0.0.1:{log_port}/log",
-            data_dir=data_dir, database_url=log_db, mirror_database_url=mirror_db,
-            admin_key=(data_dir / "admin.key").read_text().strip(),
-            dev_keys=json.loads((data_dir / "node" / "dev-keys.json").read_text())["accounts"],
-            deployment=json.loads((data_dir / "node" / "deployment.json").read_text()),
-            oidc=oidc, process=process, output=output,
-        )
-        self.service_pids = child_pids(process.pid)
+        self.live = LiveSystem.started(self._stack, backend=self.backend, data_dir=data_dir,
+                                       database_url=self.database_url, oidc=oidc, env=env)
+        self.service_pids = child_pids(self.live.process.pid)
         self.broken = None
 
     def stop(self) -> None:

@@ -27,7 +27,7 @@ import os
 import secrets
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,29 @@ class LiveSystem:
     process: subprocess.Popen[str]
     output: list[str]
 
+    @classmethod
+    def started(cls, stack: contextlib.ExitStack, *, backend: str, data_dir: Path,
+                database_url: str | None, oidc: OidcIssuer,
+                env: Mapping[str, str]) -> LiveSystem:
+        """`traceledger up --dev` in `data_dir` on free ports (on `database_url`, else
+        SQLite), once ready; `stack` stops it when it closes."""
+        rpc_port, log_port, api_port = free_port(), free_port(), free_port()
+        db_args = ["--db", database_url] if database_url else []
+        process, output = stack.enter_context(traceledger_up(
+            data_dir, rpc_port=rpc_port, log_port=log_port, api_port=api_port, extra_args=db_args,
+            env=env, ready_timeout_s=READY_TIMEOUT_S))
+        log_db = database_url or f"sqlite:///{(data_dir / 'log.sqlite').resolve()}"
+        mirror_db = database_url or f"sqlite:///{(data_dir / 'mirror.sqlite').resolve()}"
+        return cls(
+            backend=backend, api_url=f"http://127.0.0.1:{api_port}",
+            rpc_url=f"http://127.0.0.1:{rpc_port}", log_url=f"http://127.0.0.1:{log_port}/log",
+            data_dir=data_dir, database_url=log_db, mirror_database_url=mirror_db,
+            admin_key=(data_dir / "admin.key").read_text().strip(),
+            dev_keys=json.loads((data_dir / "node" / "dev-keys.json").read_text())["accounts"],
+            deployment=json.loads((data_dir / "node" / "deployment.json").read_text()),
+            oidc=oidc, process=process, output=output,
+        )
+
     @staticmethod
     def auth(key_or_token: str) -> dict[str, str]:
         """Headers presenting an API key or bearer token."""
@@ -228,29 +251,14 @@ def live_system(request: pytest.FixtureRequest,
     data_dir = root / "data"
     with contextlib.ExitStack() as stack:
         pg_url: str | None = None
-        db_args: list[str] = []
         if request.param == "postgresql":
             # Entered first, so it is dropped only after the system has stopped.
             pg_url = stack.enter_context(fresh_database("api_live"))
-            db_args = ["--db", pg_url]
         oidc = OidcIssuer(jwks_file=root / "jwks.json")
-        rpc_port, log_port, api_port = free_port(), free_port(), free_port()
         env = {**os.environ, **oidc.environment(),
                # Generous limits: suites share one system; tests/trace_api/auth checks 429 on an
                # app of its own with a small limit.
                "TRACELEDGER_API_RATE_LIMIT_PER_MINUTE": "1000000",
                "TRACELEDGER_API_RATE_LIMIT_BURST": "100000"}
-        process, output = stack.enter_context(traceledger_up(
-            data_dir, rpc_port=rpc_port, log_port=log_port, api_port=api_port, extra_args=db_args,
-            env=env, ready_timeout_s=READY_TIMEOUT_S))
-        log_db = pg_url or f"sqlite:///{(data_dir / 'log.sqlite').resolve()}"
-        mirror_db = pg_url or f"sqlite:///{(data_dir / 'mirror.sqlite').resolve()}"
-        yield LiveSystem(
-            backend=request.param, api_url=f"http://127.0.0.1:{api_port}",
-            rpc_url=f"http://127.0.0.1:{rpc_port}", log_url=f"http://127.0.0.1:{log_port}/log",
-            data_dir=data_dir, database_url=log_db, mirror_database_url=mirror_db,
-            admin_key=(data_dir / "admin.key").read_text().strip(),
-            dev_keys=json.loads((data_dir / "node" / "dev-keys.json").read_text())["accounts"],
-            deployment=json.loads((data_dir / "node" / "deployment.json").read_text()),
-            oidc=oidc, process=process, output=output,
-        )
+        yield LiveSystem.started(stack, backend=request.param, data_dir=data_dir,
+                                 database_url=pg_url, oidc=oidc, env=env)
