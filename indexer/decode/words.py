@@ -4,7 +4,7 @@ faster than eth_abi's general one on the indexer's hot path.
 Handles uintN, intN, address, bool, bytesN, bytes and string at the top level; anything
 else (arrays, tuples) returns None from `flat_decoder` and the caller uses eth_abi.
 Rejects what eth_abi rejects for these types: short data, non-zero padding, values out
-of range, bools other than 0/1, dynamic offsets or lengths outside the data. A property
+of range, bools other than 0/1, dynamic offsets into the head or outside the data, lengths past the data. A property
 test holds it against eth_abi (tests/indexer/test_decode_units.py).
 """
 
@@ -28,7 +28,7 @@ class AbiDecodingError(ValueError):
     """The bytes are not a valid ABI encoding of the expected types."""
 
 
-WordDecoder = Callable[[bytes, int, bytes], Any]  # (data, head position, word) -> value
+WordDecoder = Callable[[bytes, int, bytes], Any]  # (data, head size, word) -> value
 
 
 def flat_decoder(types: Sequence[str]) -> Callable[[bytes], list[Any]] | None:
@@ -46,8 +46,9 @@ def flat_decoder(types: Sequence[str]) -> Callable[[bytes], list[Any]] | None:
             raise AbiDecodingError(
                 f"data is {len(data)} bytes, the head alone needs {WORD * len(decoders)}"
             )
+        head_size = WORD * len(decoders)
         return [
-            decoder(data, WORD * i, data[WORD * i : WORD * i + WORD])
+            decoder(data, head_size, data[WORD * i : WORD * i + WORD])
             for i, decoder in enumerate(decoders)
         ]
 
@@ -67,23 +68,23 @@ def _word_decoder(kind: str) -> WordDecoder | None:
         return None
     if kind.startswith("uint"):
         bits = int(kind[4:] or 256)
-        return lambda _data, _at, word: _unsigned(word, bits)
+        return lambda _data, _head, word: _unsigned(word, bits)
     if kind.startswith("int"):
         bits = int(kind[3:] or 256)
-        return lambda _data, _at, word: _signed(word, bits)
+        return lambda _data, _head, word: _signed(word, bits)
     if kind == "address":
-        return lambda _data, _at, word: checksum(
+        return lambda _data, _head, word: checksum(
             "0x" + _unsigned(word, 160).to_bytes(20, "big").hex()
         )
     if kind == "bool":
-        return lambda _data, _at, word: bool(_unsigned(word, 1))
+        return lambda _data, _head, word: bool(_unsigned(word, 1))
     if kind.startswith("bytes") and kind != "bytes":
         size = int(kind[5:])
-        return lambda _data, _at, word: "0x" + _fixed_bytes(word, size).hex()
+        return lambda _data, _head, word: "0x" + _fixed_bytes(word, size).hex()
     if kind == "bytes":
-        return lambda data, _at, word: "0x" + _dynamic(data, word).hex()
+        return lambda data, head_size, word: "0x" + _dynamic(data, head_size, word).hex()
     if kind == "string":
-        return lambda data, _at, word: _text(_dynamic(data, word))
+        return lambda data, head_size, word: _text(_dynamic(data, head_size, word))
     return None
 
 
@@ -107,8 +108,11 @@ def _fixed_bytes(word: bytes, size: int) -> bytes:
     return word[:size]
 
 
-def _dynamic(data: bytes, head_word: bytes) -> bytes:
+def _dynamic(data: bytes, head_size: int, head_word: bytes) -> bytes:
     offset = int.from_bytes(head_word, "big")
+    if offset < head_size:
+        # eth_abi rejects a tail pointing back into the head (its validate_pointers).
+        raise AbiDecodingError(f"offset {offset} points into the {head_size}-byte head")
     if offset + WORD > len(data):
         raise AbiDecodingError(f"offset {offset} lies outside the {len(data)} data bytes")
     length = int.from_bytes(data[offset : offset + WORD], "big")

@@ -7,7 +7,7 @@ from typing import Any
 
 import eth_abi
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from indexer.decode.abi import EventDecoder, _plain
@@ -69,6 +69,7 @@ def test_flat_decoder_matches_eth_abi(typed: tuple[list[str], list[Any]]) -> Non
 
 @settings(max_examples=300, deadline=None)
 @given(_typed_values(), st.integers(0, 10_000), st.integers(0, 255))
+@example(typed=(["string"], [""]), position=31, new_byte=0)  # a tail offset into the head
 def test_flat_decoder_rejects_what_eth_abi_rejects(
     typed: tuple[list[str], list[Any]], position: int, new_byte: int
 ) -> None:
