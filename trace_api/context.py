@@ -7,9 +7,11 @@ need) as plain arguments, so they can be called and tested without HTTP.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -19,6 +21,8 @@ from trace_api.db import create_api_tables, create_db_engine
 from trace_api.settings import ApiSettings
 
 DEPLOYMENT_FILE = "deployment.json"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,10 +53,8 @@ class Deployment:
 
 @dataclass
 class ApiContext:
-    """Opened resources of one app: settings, engines, the log store, the deployment.
-
-    `services` is a per-app registry for long-lived helpers a package creates lazily
-    (e.g. the chain gateway, the signature worker pool); each package owns its key.
+    """Opened resources of one app: settings, engines, the log store, the deployment,
+    and the long-lived helpers made from them on first use (`shared`).
     """
 
     settings: ApiSettings
@@ -60,7 +62,28 @@ class ApiContext:
     mirror_engine: Engine
     log_store: LogStore
     deployment: Deployment
+    _shared: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False)
+    _shared_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    # Legacy string-keyed registry, being replaced by `shared` (issue 14).
     services: dict[str, Any] = field(default_factory=dict)
+
+    def shared(self, factory: Callable[[ApiContext], T]) -> T:
+        """The app's one instance made by `factory(self)`, made on first use and closed
+        (if it has `close`) with the app.
+
+        The factory is the key, so the dependency is a name imported at the caller's
+        top, typed, and visible in the import graph; a test may pre-seed an instance
+        with `provide`.
+        """
+        with self._shared_lock:  # re-entrant: a factory may ask for what it needs
+            if factory not in self._shared:
+                self._shared[factory] = factory(self)
+            return self._shared[factory]  # type: ignore[no-any-return]
+
+    def provide(self, factory: Callable[[ApiContext], T], instance: T) -> None:
+        """Use `instance` wherever `shared(factory)` is asked (tests, deployments)."""
+        with self._shared_lock:
+            self._shared[factory] = instance
 
     @classmethod
     def open(cls, settings: ApiSettings) -> ApiContext:
@@ -79,7 +102,7 @@ class ApiContext:
         )
 
     def close(self) -> None:
-        for service in self.services.values():
+        for service in [*self._shared.values(), *self.services.values()]:
             close = getattr(service, "close", None)
             if callable(close):
                 close()
