@@ -1,7 +1,8 @@
 """RFC 9457 problem details: the one shape every error of the API has.
 
-Domain code raises `Problem` (or a subclass); one exception handler turns it into
-`application/problem+json`. Request validation errors and unexpected exceptions are
+Domain code raises `trace_api.errors.DomainError` subclasses (no HTTP status); one
+handler maps them to problems here. HTTP-layer code (middleware, routes) may raise
+`Problem` directly. Either becomes `application/problem+json`. Request validation errors and unexpected exceptions are
 mapped to problems too, so a client never sees a stack trace.
 """
 
@@ -14,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from trace_api.errors import DomainError, NotAuthenticated, http_status
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,17 @@ class Problem(Exception):
         return body
 
 
+def problem_from(error: DomainError) -> Problem:
+    """The HTTP problem for a domain error: its class gives the status (errors.HTTP_STATUS)."""
+    headers: dict[str, str] = {}
+    if error.retry_after_s is not None:
+        headers["Retry-After"] = str(error.retry_after_s)
+    if isinstance(error, NotAuthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="traceledger"'
+    return Problem(http_status(error), error.kind, error.title, error.detail,
+                   extensions=error.extensions, headers=headers)
+
+
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
     return JSONResponse(
         problem.to_dict(instance), status_code=problem.status, media_type=PROBLEM_JSON,
@@ -88,6 +102,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request.url.path)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(problem_from(exc), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
