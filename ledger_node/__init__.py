@@ -7,15 +7,21 @@ Knows nothing about trace records (DESIGN.md). Modules, one idea each:
   transactions  decoding and signature recovery
   txpool      admission rules and the pending/queued pool
   execution   eth_call / eth_estimateGas / isMember on throw-away state
+  deadline    wall-clock limits on EVM execution (eth_call, each sealed transaction)
+  blake2f     the EIP-152 BLAKE2F precompile, stoppable by that deadline
+  recursion   the node's Python recursion limit
   node        the running node: admission, the open block's streaming, sealing cadence
   sealer      where blocks are built: a child process (default) or a thread
   follower    `node verify`: re-execute a node's chain under py-evm's own Clique rules
+  clique_votes  Clique (EIP-225) signer snapshots, votes and seal turns
+  vote_policy which Clique proposals this node accepts
   hashing     keccak backend choice (speed only)
   ordered_trie  one-pass transactions/receipts trie root
   genesis     `node init`: keys, genesis, bootstrap block with the contracts
   keys        keystores (scrypt) and development keys
   rpc/        JSON-RPC methods, filters, HTTP + WebSocket server
   cli         `traceledger node init|run`
+  errors      `LedgerNodeError` and the JSON-RPC errors
   devnet      starting a dev node / anvil as subprocesses (tests, bench)
 See ledger_node/README.md.
 """

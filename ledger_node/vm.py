@@ -1,8 +1,10 @@
 """The chain's rules: py-evm's London VM with Clique (EIP-225) headers and a zero base fee.
 
-Configured, not forked: `LedgerVM` changes two class attributes of `LondonVM` (header creation
-and gas validation) so the base fee stays 0 ("zeroBaseFee", as Besu's free-gas networks), and
-py-evm's own `CliqueApplier` adds the Clique seal rules. London is pinned because its header
+Configured, not forked: `ZeroFeeLondonVM` changes two class attributes of `LondonVM` (header
+creation and gas validation) so the base fee stays 0 ("zeroBaseFee", as Besu's free-gas
+networks), and py-evm's own `CliqueApplier` adds the Clique seal rules (`clique_vm_class`, what
+followers validate with). The sealer's VM (`sealer_vm_class`) also swaps in `SealerState`,
+which is faster and ends in the same state roots. London is pinned because its header
 rules still allow Clique's difficulty 1/2 and vote nonces (Paris and later reject them); the
 contracts are compiled for EVM target `london` to match.
 """

@@ -1,4 +1,5 @@
 """The FastAPI service: enterprises, EPCIS capture, provenance, verification, labels.
 
-Filled in by the trace-API issue.
+`app.create_app(settings)` builds the app; `trace_api/README.md` lists the routes and the
+packages behind them.
 """
