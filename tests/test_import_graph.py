@@ -1,0 +1,226 @@
+"""The import graph of our packages has no cycles, and its layers point downward (issue 14).
+
+Built from the source with `ast`, so a cycle hidden in a function-level import counts as
+much as one at the top of a module; only `if TYPE_CHECKING:` blocks are left out (they
+never run). An edge goes to the module an import names: `from a.b import c` reaches
+`a.b.c` if that is a module of ours, else `a.b` (so a package `__init__` that re-exports
+a name is on the path, as it is at run time).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = (
+    "anchoring", "indexer", "ledger_node", "trace_api", "traceledger_cli", "contracts",
+    "bench", "testing",
+)
+
+Graph = dict[str, dict[str, int]]
+"""module -> {imported module of ours: line of the first such import}."""
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _sources() -> dict[str, Path]:
+    sources: dict[str, Path] = {}
+    for package in PACKAGES:
+        directory = ROOT / package
+        if not directory.is_dir():
+            continue  # e.g. `testing` before it exists
+        for path in sorted(directory.rglob("*.py")):
+            if "node_modules" not in path.parts:
+                sources[_module_name(path)] = path
+    return sources
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement that can run: top level and in functions, not under
+    `if TYPE_CHECKING:` (its `else:` branch does run)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                yield from _imports(ast.Module(body=[child], type_ignores=[]))
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        yield from _imports(node)
+
+
+def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool,
+             known: set[str]) -> Iterator[str]:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            yield alias.name
+        return
+    if node.level:
+        base = module.split(".") if is_package else module.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        origin = ".".join(base + ([node.module] if node.module else []))
+    else:
+        origin = node.module or ""
+    for alias in node.names:
+        submodule = f"{origin}.{alias.name}"
+        yield submodule if submodule in known else origin
+
+
+@cache
+def import_graph() -> Graph:
+    sources = _sources()
+    known = set(sources)
+    graph: Graph = {}
+    for module, path in sources.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        edges: dict[str, int] = {}
+        for node in _imports(tree):
+            for target in _targets(node, module, path.name == "__init__.py", known):
+                if target in known and target != module:
+                    edges.setdefault(target, node.lineno)
+        graph[module] = edges
+    return graph
+
+
+def strongly_connected(graph: Graph) -> list[list[str]]:
+    """Tarjan's algorithm (iterative): the components with more than one module."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    components.append(sorted(component))
+    return components
+
+
+def _cycle_in(component: list[str], graph: Graph) -> list[str]:
+    """One concrete cycle through the component's first module, for the message."""
+    members = set(component)
+    start = component[0]
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for child in sorted(graph[node]):
+                if child == start:
+                    return paths[node] + [start]
+                if child in members and child not in paths:
+                    paths[child] = paths[node] + [child]
+                    following.append(child)
+        frontier = following
+    return component
+
+
+def _describe(cycle: list[str], graph: Graph) -> str:
+    return " -> ".join(
+        f"{module} (line {graph[module][following]})"
+        for module, following in zip(cycle, cycle[1:], strict=False)
+    ) + f" -> {cycle[-1]}"
+
+
+def test_the_graph_covers_our_packages() -> None:
+    graph = import_graph()
+    assert len(graph) > 250
+    assert graph["trace_api.app"], "trace_api.app imports modules of ours"
+
+
+def test_no_import_cycles() -> None:
+    graph = import_graph()
+    cycles = [_describe(_cycle_in(component, graph), graph)
+              for component in strongly_connected(graph)]
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_cycle_finder_finds_a_cycle_through_a_package_init() -> None:
+    graph: Graph = {"p": {"p.a": 1}, "p.a": {"q": 2}, "q": {"p": 3}, "r": {"p": 1}}
+    assert strongly_connected(graph) == [["p", "p.a", "q"]]
+    assert _describe(_cycle_in(["p", "p.a", "q"], graph), graph) == (
+        "p (line 1) -> p.a (line 2) -> q (line 3) -> p")
+
+
+def test_imports_under_type_checking_do_not_count_but_function_level_ones_do() -> None:
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from x import hidden\n"
+        "def f():\n    from y import z\n    import w.v\n")
+    assert [(type(node).__name__, node.lineno) for node in _imports(tree)] == [
+        ("ImportFrom", 1), ("ImportFrom", 5), ("Import", 6)]
+
+
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    # (importer, what it must not import): each points downward / upstream only.
+    ("anchoring.core", ("anchoring.store", "anchoring.anchorer", "indexer", "ledger_node",
+                        "trace_api", "traceledger_cli", "bench", "testing")),
+    ("anchoring", ("indexer", "trace_api", "traceledger_cli", "bench", "testing")),
+    ("contracts", ("anchoring", "indexer", "ledger_node", "trace_api", "traceledger_cli",
+                   "bench", "testing")),
+    ("indexer", ("trace_api", "traceledger_cli", "bench", "testing")),
+    ("ledger_node", ("trace_api", "indexer", "traceledger_cli", "bench")),
+    ("trace_api", ("traceledger_cli", "bench", "testing")),
+]
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+@pytest.mark.parametrize(("importer", "forbidden"), LAYERS, ids=[layer for layer, _ in LAYERS])
+def test_layers_point_downward(importer: str, forbidden: tuple[str, ...]) -> None:
+    graph = import_graph()
+    wrong = [
+        f"{module} imports {target} (line {line})"
+        for module, edges in sorted(graph.items()) if _within(module, importer)
+        for target, line in sorted(edges.items())
+        if any(_within(target, below) for below in forbidden)
+    ]
+    assert not wrong, f"{importer} must not import {', '.join(forbidden)}:\n" + "\n".join(wrong)
