@@ -6,7 +6,8 @@ golden tests. The names below are the public surface; the submodules' other name
 internal.
 
 - Canonical JSON, RFC 8785: `canonical_json`, `parse_json_strict`, `canonicalize_json_text`.
-- Event identity, GS1 CBV 2.0 §8.9: `event_hash_id`, `event_prehash`, `document_events`.
+- Event identity, GS1 CBV 2.0 §8.9: `event_hash_id`, `event_prehash`, `document_events`,
+  `format_event_hash_id` / `event_hash_digest` (the ID of a digest and back).
 - Authorship, EIP-712: `TraceRecord`, `RecordDomain`, `sign_record`, `recover_record_signer`,
   `verify_record_signature`, and the generic `typed_data_digest`.
 - Log entries (leaves hide content): `LogEntry`, `encode_entry`, `decode_entry`, `leaf_hash`.
@@ -49,7 +50,12 @@ from anchoring.core.errors import (
     TypedDataError,
     VerificationError,
 )
-from anchoring.core.event_hash import event_hash_id, event_prehash
+from anchoring.core.event_hash import (
+    event_hash_digest,
+    event_hash_id,
+    event_prehash,
+    format_event_hash_id,
+)
 from anchoring.core.event_hash.document import DocumentEvent, document_events
 from anchoring.core.jcs import canonical_json, canonicalize_json_text, parse_json_strict
 from anchoring.core.json_depth import MAX_JSON_DEPTH, check_json_depth, compute_json_depth
@@ -112,9 +118,11 @@ __all__ = [
     "document_events",
     "encode_entry",
     "entry_leaf_hash",
+    "event_hash_digest",
     "event_hash_id",
     "event_prehash",
     "format_checkpoint",
+    "format_event_hash_id",
     "generate_signer_key",
     "inclusion_proof",
     "leaf_hash",

@@ -19,14 +19,23 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Final
 
+from anchoring.core.errors import MalformedEventError
 from anchoring.core.event_hash.namespaces import DEFAULT_NAMESPACES, Namespaces, namespaces_for
 from anchoring.core.event_hash.prehash import compute_prehash
 
-__all__ = ["HASH_ID_PREFIX", "HASH_ID_SUFFIX", "event_hash_id", "event_prehash"]
+__all__ = [
+    "HASH_ID_PREFIX",
+    "HASH_ID_SUFFIX",
+    "event_hash_digest",
+    "event_hash_id",
+    "event_prehash",
+    "format_event_hash_id",
+]
 
 # CBV 2.0 §8.9.1: RFC 6920 "ni" URI of the SHA-256 digest, version-tagged.
 HASH_ID_PREFIX: Final = "ni:///sha-256;"
 HASH_ID_SUFFIX: Final = "?ver=CBV2.0"
+HASH_DIGEST_SIZE: Final = 32
 
 
 def event_prehash(
@@ -60,8 +69,34 @@ def event_hash_id(
     (CBV 2.0 §8.9.3). Same arguments and errors as ``event_prehash``.
     """
     prehash = event_prehash(event, context=context, ignore_fields=ignore_fields)
-    digest = hashlib.sha256(prehash.encode("utf-8")).hexdigest()
-    return HASH_ID_PREFIX + digest + HASH_ID_SUFFIX
+    return format_event_hash_id(hashlib.sha256(prehash.encode("utf-8")).digest())
+
+
+def format_event_hash_id(digest: bytes) -> str:
+    """``ni:///sha-256;<lowercase hex>?ver=CBV2.0`` naming a 32-byte SHA-256 digest (CBV 2.0 §8.9.1).
+
+    Requires ``len(digest) == 32``; raises ``ValueError`` otherwise.
+    """
+    if len(digest) != HASH_DIGEST_SIZE:
+        raise ValueError(f"an Event Hash ID names a {HASH_DIGEST_SIZE}-byte digest, got {len(digest)}")
+    return HASH_ID_PREFIX + digest.hex() + HASH_ID_SUFFIX
+
+
+def event_hash_digest(hash_id: str) -> bytes:
+    """The 32-byte digest an Event Hash ID names; the inverse of ``format_event_hash_id``.
+
+    Strict: only the canonical form (prefix, 64 lowercase hex digits, suffix) is accepted;
+    raises ``MalformedEventError`` otherwise.
+    """
+    digest_hex = hash_id[len(HASH_ID_PREFIX) : -len(HASH_ID_SUFFIX)]
+    if (
+        not hash_id.startswith(HASH_ID_PREFIX)
+        or not hash_id.endswith(HASH_ID_SUFFIX)
+        or len(digest_hex) != 2 * HASH_DIGEST_SIZE
+        or digest_hex.strip("0123456789abcdef")
+    ):
+        raise MalformedEventError(f"not a canonical Event Hash ID: {hash_id[:100]!r}")
+    return bytes.fromhex(digest_hex)
 
 
 def _namespaces(event: object, context: object) -> Namespaces:
