@@ -1,9 +1,9 @@
 """Thresholds of the audit rules, with the defaults and the reason for each.
 
-An `AuditConfig` is resolved once per app (`audit_config(ctx)`): from
-`ctx.services["audit.config"]` if a deployment put one there, else from the JSON file
-named by the environment variable `TRACELEDGER_AUDIT_CONFIG` (same member names as the
-fields below; unknown members are refused), else the defaults.
+An `AuditConfig` is resolved once per app (`ctx.shared(load_audit_config)`): the one a
+deployment or test provided (`ctx.provide(load_audit_config, config)`), else from the
+JSON file named by the environment variable `TRACELEDGER_AUDIT_CONFIG` (same member
+names as the fields below; unknown members are refused), else the defaults.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trace_api.context import ApiContext
 
 CONFIG_ENV = "TRACELEDGER_AUDIT_CONFIG"
-SERVICE_KEY = "audit.config"
 
 
 @dataclass(frozen=True)
@@ -119,12 +121,10 @@ class AuditConfig:
         return cls(**converted)
 
 
-def audit_config(services: dict[str, Any]) -> AuditConfig:
-    """The app's audit configuration (see module docstring), cached in `services`."""
-    config = services.get(SERVICE_KEY)
-    if config is None:
-        path = os.environ.get(CONFIG_ENV)
-        config = (AuditConfig.from_mapping(json.loads(Path(path).read_text(encoding="utf-8")))
-                  if path else AuditConfig())
-        services[SERVICE_KEY] = config
-    return config
+def load_audit_config(_ctx: ApiContext | None = None) -> AuditConfig:
+    """The audit configuration (see module docstring); an app asks for it as
+    `ctx.shared(load_audit_config)`, so it is read once per app."""
+    path = os.environ.get(CONFIG_ENV)
+    if not path:
+        return AuditConfig()
+    return AuditConfig.from_mapping(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from trace_api.audit.config import AuditConfig, audit_config
+from trace_api.audit.config import AuditConfig, load_audit_config
 from trace_api.audit.engine import run_rules
 from trace_api.audit.epcis_view import AuditEvent
 from trace_api.audit.inputs import AuditInputs
@@ -31,6 +31,8 @@ from trace_api.audit.sources import (
     recall_history,
 )
 from trace_api.context import ApiContext
+from trace_api.enterprises.service import record_domain
+from trace_api.provenance.trace import trace_graph
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,6 @@ def now_ms() -> int:
 def trace_leaf_indexes(ctx: ApiContext, identifier: str) -> list[int]:
     """Leaves of every event on the identifier's backward and forward trace (helper
     "provenance"). Raises its IdentifierError / UnknownIdentifierError."""
-    from trace_api.provenance.trace import trace_graph
-
     with ctx.engine.connect() as connection:
         result = trace_graph(connection, identifier, "both")
     return sorted({event.facts.leaf_index for event in result.events})
@@ -95,8 +95,6 @@ def _context_events(ctx: ApiContext, scope: Sequence[AuditEvent]) -> list[AuditE
 def build_inputs(ctx: ApiContext, events: Sequence[AuditEvent], *, at_ms: int,
                  config: AuditConfig, verify: bool) -> AuditInputs:
     """AuditInputs for `events` with the mirror's chain facts (and crypto checks if `verify`)."""
-    from trace_api.enterprises.service import record_domain
-
     integrity = None
     if verify:
         integrity = make_integrity_check(record_domain(ctx), CachedInclusionProofs(ctx.log_store))
@@ -112,7 +110,7 @@ def build_inputs(ctx: ApiContext, events: Sequence[AuditEvent], *, at_ms: int,
 def audit_records(ctx: ApiContext, scope: Sequence[AuditEvent], *, rules: Sequence[Rule] = ALL_RULES,
                   at_ms: int | None = None, with_context: bool = True) -> list[Finding]:
     """Findings of `rules` on the records `scope` (context added, see module docstring)."""
-    config = audit_config(ctx.services)
+    config = ctx.shared(load_audit_config)
     context = _context_events(ctx, scope) if with_context else []
     verify = any(rule.name == "integrity_failure" for rule in rules)
     inputs = build_inputs(ctx, [*scope, *context], at_ms=at_ms if at_ms is not None else now_ms(),
@@ -136,7 +134,7 @@ def most_severe_first(findings: Iterable[Finding]) -> list[Finding]:
 
 def find(ctx: ApiContext, query: FindingsQuery, *, at_ms: int | None = None) -> FindingsReport:
     """The findings `query` asks for, most severe first, then in rule and log order."""
-    config = audit_config(ctx.services)
+    config = ctx.shared(load_audit_config)
     where = EventFilter(enterprise_id=query.enterprise_id, from_ms=query.from_ms,
                         to_ms=query.to_ms, leaf_indexes=query.leaf_indexes)
     selected = iter_events(ctx.engine, where)

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from trace_api.audit.config import audit_config
+from trace_api.audit.config import load_audit_config
+from trace_api.audit.equipment_life_cycle import equipment_status
 from trace_api.consumer import schemas as out
 from trace_api.consumer.clone import COUNTED_AUTHENTICATOR, coarse_place, hash_place
 from trace_api.consumer.scans import record_scan
@@ -143,7 +144,7 @@ def thresholds_for(ctx: ApiContext, product: Product | None) -> dict[str, out.Th
     """The cold-chain range of the product's class (audit configuration), if it has one."""
     if product is None:
         return {}
-    limits = audit_config(ctx.services).cold_chain_classes.get(product.product_class.value)
+    limits = ctx.shared(load_audit_config).cold_chain_classes.get(product.product_class.value)
     if limits is None or (limits.min_celsius is None and limits.max_celsius is None):
         return {}
     return {"Temperature": out.Threshold(min=limits.min_celsius, max=limits.max_celsius, uom="CEL")}
@@ -177,8 +178,6 @@ def lookup(ctx: ApiContext, uri: str, scanner: Scanner, *, now_ms: int | None = 
                           and product is not None and e.enterprise_id == product.enterprise_id), None)
     equipment = None
     if key_ai == "8004":
-        from trace_api.equipment import equipment_status
-
         status = equipment_status(ctx, key_value, now_ms=now, custody_only=True,
                                   name_of=lambda eid: enterprise_names(ctx.engine, [eid]).get(eid))
         equipment = out.EquipmentView(**status.to_public_json()) if status else None

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from trace_api.audit.equipment_life_cycle import equipment_status
 from trace_api.auth import Principal, Role
 from trace_api.context import ApiContext, ContextDep
 from trace_api.enterprises.guard import active_writer
@@ -71,14 +72,10 @@ def _product_name(ctx: ApiContext, link: DigitalLink) -> str | None:
 
 def _equipment_caption(ctx: ApiContext, giai: str) -> tuple[str | None, str | None]:
     """(registration code, emergency phone) of a GIAI from the equipment records, if known."""
-    try:
-        from trace_api.equipment import equipment_status
-    except ImportError:  # the equipment package is optional for labels
-        return None, None
     status = equipment_status(ctx, giai, custody_only=True)  # nobody outside its custody chain sets the caption
     if status is None:
         return None, None
-    return getattr(status, "registration_code", None), getattr(status, "emergency_code", None)
+    return status.registration_code, status.emergency_code
 
 
 @router.get(

@@ -19,7 +19,7 @@ from trace_api.audit.engine import run_rules
 from trace_api.audit.identifiers import identifier_key
 from trace_api.audit.inputs import AuditInputs
 from trace_api.audit.rules import RULES_BY_NAME
-from trace_api.equipment import add_months, equipment_status, interpret_life_cycle, status_of
+from trace_api.audit.equipment_life_cycle import add_months, equipment_status, interpret_life_cycle, status_of
 
 KEY = identifier_key(LIFT)
 EQUIPMENT_RULES = [RULES_BY_NAME[name] for name in (

@@ -1,7 +1,7 @@
 """Special equipment: `equipment_inspection_overdue`, `equipment_maintenance_overdue`,
 `equipment_installed_without_manufacture`, `equipment_used_after_failed_inspection`.
 
-The life cycle is read by `trace_api.equipment` (the same reading the consumer view
+The life cycle is read by `trace_api.audit.equipment_life_cycle` (the same reading the consumer view
 shows); periods per equipment type are `AuditConfig.equipment_periods` (TSG basis in
 the README). Overdue is judged at `AuditInputs.now_ms`; retired equipment is not judged.
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from trace_api.audit.epcis_view import AuditEvent, format_time_ms
 from trace_api.audit.inputs import AuditInputs, finding_base
 from trace_api.audit.model import Finding, Rule, Severity
-from trace_api.equipment import DAY_MS, LifeCycle, life_cycles
+from trace_api.audit.equipment_life_cycle import DAY_MS, LifeCycle, life_cycles
 
 
 def _last_event(life: LifeCycle) -> AuditEvent:

@@ -1,7 +1,9 @@
 """Special equipment life cycle from EPCIS events: `equipment_status(ctx, giai)`.
 
 Shared by the consumer view (lookup page: "when was this lift last inspected") and the
-audit's equipment rules, so both read the same events the same way. The CBV 2.0
+audit's equipment rules, so both read the same events the same way. It lives in the
+audit package because it reads events through the audit's view (`epcis_view`,
+`sources`, `config`); the consumer view and the label routes depend on it downward. The CBV 2.0
 vocabulary mapped (documented in trace_api/audit/README.md, "Equipment vocabulary"):
 
 | life-cycle step | EPCIS event on the GIAI | who | TraceLedger members |
@@ -18,13 +20,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trace_api.audit.config import AuditConfig, EquipmentPeriods, audit_config
+from trace_api.audit.config import AuditConfig, EquipmentPeriods, load_audit_config
 from trace_api.audit.epcis_view import AuditEvent, format_time_ms, parse_time_ms
 from trace_api.audit.identifiers import giai_of, identifier_key
+from trace_api.audit.sources import EventFilter, iter_events
+from trace_api.enterprises.store import get_enterprise
+from trace_api.gs1.percent import escape_path_component
+from trace_api.provenance.access import SERVICE_STEPS, custody_leaves
 
 if TYPE_CHECKING:
     from trace_api.context import ApiContext
@@ -267,8 +274,6 @@ def equipment_key(giai: str) -> str:
 def _epc_spellings(giai: str) -> list[str]:
     """Ways an event may have written the GIAI: Digital Link, and EPC URNs for every
     possible company prefix length (TDS 2.0: the URN splits prefix and asset reference)."""
-    from trace_api.gs1.percent import escape_path_component
-
     spellings = ["https://id.gs1.org/8004/" + escape_path_component(giai)]
     for prefix_length in range(6, 13):
         if len(giai) > prefix_length and giai[:prefix_length].isdigit():
@@ -282,9 +287,6 @@ def load_life_cycle(ctx: ApiContext, giai: str, *, custody_only: bool = False) -
     `custody_only` (public pages): only events by the equipment's documented custody chain
     and the inspectors and maintainers it engaged count (`trace_api.provenance.access`,
     README "Who may read what"), so nobody else's event changes what the public sees."""
-    from trace_api.audit.sources import EventFilter, iter_events
-    from trace_api.gs1.percent import escape_path_component
-
     key = equipment_key(giai)
     bare = giai_of(key)
     if bare is None:
@@ -293,8 +295,6 @@ def load_life_cycle(ctx: ApiContext, giai: str, *, custody_only: bool = False) -
     events = [event for event in iter_events(ctx.engine, where)
               if any(ref.key == key for ref in event.view.objects)]
     if custody_only and events:
-        from trace_api.provenance.access import SERVICE_STEPS, custody_leaves
-
         counted = custody_leaves(ctx.engine, "8004", bare, [event.leaf_index for event in events],
                                  service_steps=SERVICE_STEPS)
         events = [event for event in events if event.leaf_index in counted]
@@ -311,19 +311,15 @@ def equipment_status(ctx: ApiContext, giai: str, *, now_ms: int | None = None,
     are named by `name_of` when given, else by their registered name (`api_enterprises`),
     else by their id.
     """
-    import time
-
     life = load_life_cycle(ctx, giai, custody_only=custody_only)
     if life is None:
         return None
     now = now_ms if now_ms is not None else int(time.time() * 1000)
-    return status_of(life, now_ms=now, config=audit_config(ctx.services),
+    return status_of(life, now_ms=now, config=ctx.shared(load_audit_config),
                      name_of=name_of or _registered_names(ctx))
 
 
 def _registered_names(ctx: ApiContext) -> Callable[[str], str | None]:
-    from trace_api.enterprises.store import get_enterprise
-
     cache: dict[str, str | None] = {}
 
     def name_of(enterprise_id: str) -> str | None:
