@@ -73,9 +73,13 @@ class Checkpoint:
         return self.start_block if self.block_number is None else self.block_number + 1
 
 
+def _number_key(table_name: str) -> str:
+    """The column holding a row's block number (`chain_blocks` is keyed by the block's own)."""
+    return "number" if table_name == "chain_blocks" else "block_number"
+
+
 def _number_column(table_name: str) -> Column[Any]:
-    table = _TABLES[table_name]
-    return table.c.number if table_name == "chain_blocks" else table.c.block_number
+    return _TABLES[table_name].c[_number_key(table_name)]
 
 
 class MirrorStore:
@@ -171,29 +175,18 @@ class MirrorStore:
             )
         new_final = _max_optional(expected.finalized_number, finalized_number)
         with self._transaction("write", decoded.first, decoded.last) as connection:
-            moved = connection.execute(
-                update(_CHECKPOINT)
-                .where(
-                    and_(
-                        _CHECKPOINT.c.id == 1,
-                        _same(_CHECKPOINT.c.block_number, expected.block_number),
-                        _same(_CHECKPOINT.c.block_hash, expected.block_hash),
-                    )
-                )
-                .values(
-                    block_number=decoded.last,
-                    block_hash=decoded.last_hash,
-                    finalized_number=new_final,
-                )
+            _move_checkpoint(
+                connection,
+                expected,
+                f"checkpoint moved away from block {expected.block_number} ({expected.block_hash})",
+                block_number=decoded.last,
+                block_hash=decoded.last_hash,
+                finalized_number=new_final,
             )
-            if moved.rowcount != 1:
-                raise CheckpointConflictError(
-                    f"checkpoint moved away from block {expected.block_number} ({expected.block_hash})"
-                )
             for table_name, table in _TABLES.items():
                 rows = decoded.rows.get(table_name)
                 if rows:
-                    number_key = "number" if table_name == "chain_blocks" else "block_number"
+                    number_key = _number_key(table_name)
                     _insert(
                         connection,
                         table,
@@ -227,22 +220,13 @@ class MirrorStore:
         with self._transaction(
             "rewind", ancestor_number + 1, expected.block_number or 0
         ) as connection:
-            moved = connection.execute(
-                update(_CHECKPOINT)
-                .where(
-                    and_(
-                        _CHECKPOINT.c.id == 1,
-                        _same(_CHECKPOINT.c.block_number, expected.block_number),
-                        _same(_CHECKPOINT.c.block_hash, expected.block_hash),
-                    )
-                )
-                .values(
-                    block_number=None if ancestor_number < 0 else ancestor_number,
-                    block_hash=ancestor_hash,
-                )
+            _move_checkpoint(
+                connection,
+                expected,
+                "checkpoint moved during rewind",
+                block_number=None if ancestor_number < 0 else ancestor_number,
+                block_hash=ancestor_hash,
             )
-            if moved.rowcount != 1:
-                raise CheckpointConflictError("checkpoint moved during rewind")
             deleted = 0
             for table_name, table in reversed(_TABLES.items()):
                 result = connection.execute(
@@ -328,6 +312,26 @@ def _mark_final(connection: Connection, previous: int | None, upto: int) -> None
         if previous is not None:
             condition = and_(condition, column > previous)
         connection.execute(update(table).where(condition).values(final=True))
+
+
+def _move_checkpoint(
+    connection: Connection, expected: Checkpoint, conflict: str, **values: Any
+) -> None:
+    """Set the checkpoint's `values` if it is still `expected` (compare-and-swap), else
+    raise `CheckpointConflictError(conflict)`: a second writer cannot interleave."""
+    moved = connection.execute(
+        update(_CHECKPOINT)
+        .where(
+            and_(
+                _CHECKPOINT.c.id == 1,
+                _same(_CHECKPOINT.c.block_number, expected.block_number),
+                _same(_CHECKPOINT.c.block_hash, expected.block_hash),
+            )
+        )
+        .values(**values)
+    )
+    if moved.rowcount != 1:
+        raise CheckpointConflictError(conflict)
 
 
 def _same(column: Column[Any], value: object) -> ColumnElement[bool]:

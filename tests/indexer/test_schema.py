@@ -14,7 +14,7 @@ from indexer.errors import CheckpointConflictError, DatabaseWriteError
 from indexer.migrations.env_metadata import target_metadata
 from indexer.sink.db import alembic_config, migrate
 from indexer.sink.models import ALL_TABLES, ChainLog
-from indexer.sink.store import MirrorStore
+from indexer.sink.store import Checkpoint, MirrorStore
 
 
 def test_migration_matches_models_and_downgrades(store: MirrorStore) -> None:
@@ -45,46 +45,24 @@ def test_migration_matches_models_and_downgrades(store: MirrorStore) -> None:
     )
 
 
-def _range(first: int) -> DecodedRange:
-    decoded = DecodedRange(first, first, "0x" + "bb" * 32)
-    decoded.add(
-        "chain_blocks",
-        {
-            "number": first,
-            "hash": "0x" + "bb" * 32,
-            "parent_hash": "0x" + "00" * 32,
-            "timestamp": 1,
-            "miner": "0x" + "00" * 20,
-            "sealer": None,
-        },
-    )
-    return decoded
+def _block_row(number: int, block_hash: str, parent_hash: str, timestamp: int) -> dict[str, object]:
+    return {
+        "number": number,
+        "hash": block_hash,
+        "parent_hash": parent_hash,
+        "timestamp": timestamp,
+        "miner": "0x" + "00" * 20,
+        "sealer": None,
+    }
 
 
-def test_the_same_range_cannot_be_stored_twice(store: MirrorStore) -> None:
-    migrate(store.engine)
-    checkpoint = store.initialise(
-        chain_id=1,
-        start_block=0,
-        contracts={"TraceAnchor": "0x" + "11" * 20},
-        start_parent_hash=None,
-    )
-    advanced = store.write_range(_range(0), checkpoint, None)
-    with pytest.raises(CheckpointConflictError):
-        store.write_range(_range(0), checkpoint, None)  # stale checkpoint: refused
-    with pytest.raises(CheckpointConflictError):
-        store.write_range(_range(0), advanced, None)  # wrong first block: refused
-    assert store.load_checkpoint() == advanced
-
-
-def test_unique_keys_forbid_duplicate_logs(store: MirrorStore) -> None:
-    migrate(store.engine)
-    row = {
-        "block_hash": "0x" + "aa" * 32,
-        "log_index": 0,
-        "block_number": 1,
+def _log_row(block_hash: str, block_number: int, log_index: int) -> dict[str, object]:
+    """A TraceAnchor log without topics (the mirror stores what the chain said)."""
+    return {
+        "block_hash": block_hash,
+        "log_index": log_index,
+        "block_number": block_number,
         "transaction_hash": "0x" + "cc" * 32,
-        "final": False,
         "transaction_index": 0,
         "address": "0x" + "11" * 20,
         "contract": "TraceAnchor",
@@ -95,6 +73,38 @@ def test_unique_keys_forbid_duplicate_logs(store: MirrorStore) -> None:
         "topic3": None,
         "data": "0x",
     }
+
+
+def _range(first: int) -> DecodedRange:
+    decoded = DecodedRange(first, first, "0x" + "bb" * 32)
+    decoded.add("chain_blocks", _block_row(first, "0x" + "bb" * 32, "0x" + "00" * 32, 1))
+    return decoded
+
+
+def _initialised(store: MirrorStore) -> Checkpoint:
+    """Migrate and start a mirror of chain 1 from block 0."""
+    migrate(store.engine)
+    return store.initialise(
+        chain_id=1,
+        start_block=0,
+        contracts={"TraceAnchor": "0x" + "11" * 20},
+        start_parent_hash=None,
+    )
+
+
+def test_the_same_range_cannot_be_stored_twice(store: MirrorStore) -> None:
+    checkpoint = _initialised(store)
+    advanced = store.write_range(_range(0), checkpoint, None)
+    with pytest.raises(CheckpointConflictError):
+        store.write_range(_range(0), checkpoint, None)  # stale checkpoint: refused
+    with pytest.raises(CheckpointConflictError):
+        store.write_range(_range(0), advanced, None)  # wrong first block: refused
+    assert store.load_checkpoint() == advanced
+
+
+def test_unique_keys_forbid_duplicate_logs(store: MirrorStore) -> None:
+    migrate(store.engine)
+    row = {**_log_row("0x" + "aa" * 32, 1, 0), "final": False}
     with store.engine.begin() as connection:
         connection.execute(ChainLog.__table__.insert(), [row])
     with pytest.raises(IntegrityError), store.engine.begin() as connection:
@@ -102,32 +112,9 @@ def test_unique_keys_forbid_duplicate_logs(store: MirrorStore) -> None:
 
 
 def test_rejected_write_leaves_nothing(store: MirrorStore) -> None:
-    migrate(store.engine)
-    checkpoint = store.initialise(
-        chain_id=1,
-        start_block=0,
-        contracts={"TraceAnchor": "0x" + "11" * 20},
-        start_parent_hash=None,
-    )
+    checkpoint = _initialised(store)
     decoded = _range(0)
-    decoded.add(
-        "chain_logs",
-        {
-            "block_hash": "0x" + "bb" * 32,
-            "log_index": 0,
-            "block_number": 0,
-            "transaction_hash": "0x" + "cc" * 32,
-            "transaction_index": 0,
-            "address": "0x" + "11" * 20,
-            "contract": "TraceAnchor",
-            "event": None,
-            "topic0": None,
-            "topic1": None,
-            "topic2": None,
-            "topic3": None,
-            "data": "0x",
-        },
-    )
+    decoded.add("chain_logs", _log_row("0x" + "bb" * 32, 0, 0))
     decoded.add(
         "chain_logs", dict(decoded.rows["chain_logs"][0])
     )  # duplicate key: the database refuses
@@ -140,44 +127,19 @@ def test_rejected_write_leaves_nothing(store: MirrorStore) -> None:
 
 @pytest.mark.parametrize("log_count", [3, 120])  # 120 rows: PostgreSQL writes them with COPY
 def test_rejected_bulk_write_rolls_back_every_table(store: MirrorStore, log_count: int) -> None:
-    migrate(store.engine)
-    checkpoint = store.initialise(
-        chain_id=1,
-        start_block=0,
-        contracts={"TraceAnchor": "0x" + "11" * 20},
-        start_parent_hash=None,
-    )
+    checkpoint = _initialised(store)
     decoded = DecodedRange(0, 99, "0x" + f"{99:064x}")
     for number in range(100):
         decoded.add(
             "chain_blocks",
-            {
-                "number": number,
-                "hash": "0x" + f"{number:064x}",
-                "parent_hash": "0x" + f"{number - 1:064x}",
-                "timestamp": number,
-                "miner": "0x" + "00" * 20,
-                "sealer": None,
-            },
+            _block_row(number, "0x" + f"{number:064x}", "0x" + f"{number - 1:064x}", number),
         )
     for index in range(log_count):
         decoded.add(
             "chain_logs",
-            {
-                "block_hash": "0x" + f"{index % 100:064x}",
-                "log_index": 0 if index == log_count - 1 else index,
-                "block_number": index % 100,
-                "transaction_hash": "0x" + "cc" * 32,
-                "transaction_index": 0,
-                "address": "0x" + "11" * 20,
-                "contract": "TraceAnchor",
-                "event": None,
-                "topic0": None,
-                "topic1": None,
-                "topic2": None,
-                "topic3": None,
-                "data": "0x",
-            },
+            _log_row(
+                "0x" + f"{index % 100:064x}", index % 100, 0 if index == log_count - 1 else index
+            ),
         )
     # The last log repeats the key of the first only when both fall in block 0.
     decoded.rows["chain_logs"][-1]["block_hash"] = "0x" + f"{0:064x}"

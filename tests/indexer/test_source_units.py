@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import rlp
+from eth.abc import BlockHeaderAPI
+from eth.consensus.clique._utils import get_block_signer, sign_block_header
+from eth.vm.forks.london.blocks import LondonBlockHeader
 from eth_keys import keys
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,65 +18,40 @@ from indexer.errors import RangeTooLargeError, RpcRequestError
 from indexer.source.clique import recover_clique_sealer
 from indexer.source.fetch import ChainSource
 from indexer.source.rpc import classify_error
+from ledger_node.rpc.format import header_json
+from ledger_node.store import BlockRow
 
 ADDRESS = "0x" + "11" * 20
 
 
-def _clique_block(private_key: bytes) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "parentHash": "0x" + "01" * 32,
-        "sha3Uncles": "0x" + "02" * 32,
-        "miner": "0x" + "00" * 20,
-        "stateRoot": "0x" + "03" * 32,
-        "transactionsRoot": "0x" + "04" * 32,
-        "receiptsRoot": "0x" + "05" * 32,
-        "logsBloom": "0x" + "00" * 256,
-        "difficulty": "0x2",
-        "number": "0x2a",
-        "gasLimit": "0x1c9c380",
-        "gasUsed": "0x0",
-        "timestamp": "0x6553f100",
-        "extraData": "0x" + "00" * 32,
-        "mixHash": "0x" + "00" * 32,
-        "nonce": "0x0000000000000000",
-        "baseFeePerGas": "0x0",
-    }
-    order = [
-        "parentHash",
-        "sha3Uncles",
-        "miner",
-        "stateRoot",
-        "transactionsRoot",
-        "receiptsRoot",
-        "logsBloom",
-        "difficulty",
-        "number",
-        "gasLimit",
-        "gasUsed",
-        "timestamp",
-        "extraData",
-        "mixHash",
-        "nonce",
-        "baseFeePerGas",
-    ]
-    integers = {"difficulty", "number", "gasLimit", "gasUsed", "timestamp", "baseFeePerGas"}
-
-    def encode(values: dict[str, Any]) -> bytes:
-        return rlp.encode(
-            [int(values[k], 16) if k in integers else bytes.fromhex(values[k][2:]) for k in order]
-        )
-
-    # EIP-225: the seal signs the header whose extraData lacks the 65-byte seal.
-    signature = keys.PrivateKey(private_key).sign_msg_hash(keccak(encode(fields)))
-    fields["extraData"] += signature.to_bytes().hex()
-    fields["hash"] = "0x" + keccak(encode(fields)).hex()
-    return fields
+def _clique_block(
+    private_key: bytes, signers: bytes = b""
+) -> tuple[BlockHeaderAPI, dict[str, Any]]:
+    """A London header sealed by py-evm's own Clique code (`sign_block_header`), as our node
+    serves it over JSON-RPC: the oracle encodes, hashes and signs, not this test."""
+    header = LondonBlockHeader(
+        difficulty=2,
+        block_number=42,
+        gas_limit=30_000_000,
+        timestamp=1_700_000_000,
+        coinbase=bytes(20),
+        parent_hash=b"\x01" * 32,
+        state_root=b"\x03" * 32,
+        transaction_root=b"\x04" * 32,
+        receipt_root=b"\x05" * 32,
+        extra_data=bytes(32) + signers + bytes(65),
+        base_fee_per_gas=0,
+    )
+    sealed = sign_block_header(header, keys.PrivateKey(private_key))
+    return sealed, header_json(sealed, BlockRow(42, sealed.hash, b"", 0, 0))
 
 
-def test_clique_sealer_is_recovered_only_from_a_header_that_hashes_right() -> None:
+@pytest.mark.parametrize("signers", [b"", b"\x22" * 20 + b"\x33" * 20], ids=["block", "checkpoint"])
+def test_clique_sealer_is_recovered_only_from_a_header_that_hashes_right(signers: bytes) -> None:
     private_key = b"\x07" * 32
-    block = _clique_block(private_key)
+    sealed, block = _clique_block(private_key, signers)
     expected = to_checksum_address(keys.PrivateKey(private_key).public_key.to_canonical_address())
+    assert to_checksum_address(get_block_signer(sealed)) == expected
     assert recover_clique_sealer(block) == expected
     assert (
         recover_clique_sealer({**block, "hash": "0x" + "99" * 32}) is None
