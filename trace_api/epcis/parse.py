@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -25,6 +25,7 @@ _DOCUMENT_EVENTS = "/epcisBody/eventList"
 _QUERY_EVENTS = "/epcisBody/queryResults/resultsBody/eventList"
 _COMMON_MEMBERS = frozenset(m.EPCISEvent.__struct_encode_fields__)
 _DECODER = msgspec.json.Decoder()
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +177,8 @@ def _parse_document(raw: Any) -> tuple[EPCISDocument | None, list[ValidationIssu
     if not isinstance(raw, dict):
         return None, [ValidationIssue("", "an EPCIS document must be a JSON object")]
     header = _convert_header(raw, m.DocumentHeader, issues)
-    body = _member_object(raw, "epcisBody", "", issues)
-    event_list = _member_list(body, "eventList", "/epcisBody", issues)
+    body = _member(raw, "epcisBody", "", dict, issues)
+    event_list = _member(body, "eventList", "/epcisBody", list, issues)
     events = _parse_events(event_list, _DOCUMENT_EVENTS, issues)
     if header is None or event_list is None:
         return None, issues
@@ -190,8 +191,8 @@ def _parse_query_document(raw: Any) -> tuple[EPCISQueryDocument | None, list[Val
         return None, [ValidationIssue("", "an EPCIS query document must be a JSON object")]
     header = _convert_header(raw, m.QueryDocumentHeader, issues)
     found: rules.Found = []
-    body = _member_object(raw, "epcisBody", "", issues)
-    results = _member_object(body, "queryResults", "/epcisBody", issues)
+    body = _member(raw, "epcisBody", "", dict, issues)
+    results = _member(body, "queryResults", "/epcisBody", dict, issues)
     query = None
     if body is not None:
         rules.check_member_names(body, frozenset(("queryResults",)), "/epcisBody", found)
@@ -201,7 +202,7 @@ def _parse_query_document(raw: Any) -> tuple[EPCISQueryDocument | None, list[Val
                                                      "resultsBody")),
                                  "/epcisBody/queryResults", found)
     results_at = "/epcisBody/queryResults/resultsBody"
-    results_body = _member_object(results, "resultsBody", "/epcisBody/queryResults", issues)
+    results_body = _member(results, "resultsBody", "/epcisBody/queryResults", dict, issues)
     vocabularies: list[m.Vocabulary] = []
     if results_body is not None:
         rules.check_member_names(results_body, frozenset(("eventList", "vocabularyList")),
@@ -213,7 +214,7 @@ def _parse_query_document(raw: Any) -> tuple[EPCISQueryDocument | None, list[Val
                 vocabularies = converted
                 rules.check_vocabularies(converted, results_at + "/vocabularyList", found)
     issues.extend(ValidationIssue(pointer, message) for pointer, message in found)
-    event_list = _member_list(results_body, "eventList", results_at, issues)
+    event_list = _member(results_body, "eventList", results_at, list, issues)
     events = _parse_events(event_list, _QUERY_EVENTS, issues)
     if header is None or query is None or event_list is None:
         return None, issues
@@ -245,30 +246,22 @@ def _parse_events(event_list: list[Any] | None, base: str,
     return tuple(events)
 
 
-def _member_object(parent: dict[str, Any] | None, name: str, at: str,
-                   issues: list[ValidationIssue]) -> dict[str, Any] | None:
+_JSON_TYPE_NAMES: dict[type, str] = {dict: "a JSON object", list: "a JSON array"}
+
+
+def _member(parent: dict[str, Any] | None, name: str, at: str, json_type: type[_T],
+            issues: list[ValidationIssue]) -> _T | None:
+    """``parent[name]`` if present and of ``json_type`` (dict or list); else None, with an
+    issue at ``at`` (missing) or at the member (wrong type). None in, None out, silently."""
     if parent is None:
         return None
     if name not in parent:
         issues.append(ValidationIssue(at, f"missing required member {name!r}"))
         return None
     value = parent[name]
-    if not isinstance(value, dict):
-        issues.append(ValidationIssue(f"{at}/{name}", f"{name!r} must be a JSON object"))
-        return None
-    return value
-
-
-def _member_list(parent: dict[str, Any] | None, name: str, at: str,
-                 issues: list[ValidationIssue]) -> list[Any] | None:
-    if parent is None:
-        return None
-    if name not in parent:
-        issues.append(ValidationIssue(at, f"missing required member {name!r}"))
-        return None
-    value = parent[name]
-    if not isinstance(value, list):
-        issues.append(ValidationIssue(f"{at}/{name}", f"{name!r} must be a JSON array"))
+    if not isinstance(value, json_type):
+        issues.append(ValidationIssue(f"{at}/{name}",
+                                      f"{name!r} must be {_JSON_TYPE_NAMES[json_type]}"))
         return None
     return value
 
