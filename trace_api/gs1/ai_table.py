@@ -1,14 +1,12 @@
-"""The GS1 Application Identifiers TraceLedger supports, with their rules.
+"""Every GS1 Application Identifier with its rules: GS1's syntax dictionary, parsed.
 
-The rules are written here by hand from the GS1 General Specifications, in the
-notation of the GS1 Barcode Syntax Dictionary (release 2026-01-27) so that each
-line can be read against the standard; the shared copy of that dictionary is a
-test oracle only (``tests/trace_api/gs1/test_ai_table.py``) and is never read at
-run time. An AI missing here is rejected with :class:`UnknownAIError` — add its
-line (and the test will hold it to the dictionary) rather than loosening a check.
+The entries are the GS1 Barcode Syntax Dictionary's, complete, generated into
+``ai_dictionary.py`` by ``generate_ai_table.py`` (never edited by hand, never a subset);
+this module parses them at import time. An AI missing from the dictionary does not
+exist in GS1's system and is rejected with :class:`UnknownAIError`.
 
-Columns: AIs, flags (``*`` predefined length, no FNC1 separator needed;
-``?`` permitted as a Digital Link data attribute), specification (components
+Notation (the dictionary's): AIs, flags (``*`` predefined length, no FNC1 separator
+needed; ``?`` permitted as a Digital Link data attribute), specification (components
 ``N``/``X``/``Y``/``Z`` with fixed ``N14`` or variable ``X..20`` length, optional
 ``[...]`` components, linters after commas), attributes (``req=``, ``ex=``,
 ``dlpkey=``), title.
@@ -21,67 +19,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from trace_api.gs1.ai_dictionary import ENTRIES
 from trace_api.gs1.errors import UnknownAIError
+from trace_api.gs1.linters import LINTERS
 
 ComponentKind = Literal["N", "X", "Y", "Z"]
 
-# AI  flags  specification  attributes  # title   (GS1 Barcode Syntax Dictionary notation)
-_TABLE = """
-00         *?  N18,csum,gcppos2                  dlpkey                                   # SSCC
-01         *?  N14,csum,gcppos2                  ex=255,37 dlpkey=22,10,21|235            # GTIN
-02         *?  N14,csum,gcppos2                  ex=01,03 req=37                          # CONTENT
-10          ?  X..20                             req=01,02,03,8006,8026                   # BATCH/LOT
-11         *?  N6,yymmd0                         req=01,02,03,8006,8026                   # PROD DATE
-13         *?  N6,yymmd0                         req=01,02,03,8006,8026                   # PACK DATE
-15         *?  N6,yymmd0                         req=01,02,03,8006,8026                   # BEST BEFORE or BEST BY
-16         *?  N6,yymmd0                         req=01,02,03,8006,8026                   # SELL BY
-17         *?  N6,yymmd0                         req=01,02,03,255,8006,8026               # USE BY or EXPIRY
-20         *?  N2                                req=01,02,8006,8026                      # VARIANT
-21             X..20                             req=01,03,8006 ex=235                    # SERIAL
-22             X..20                             req=01                                   # CPV
-235            X..28                             req=01                                   # TPX
-250         ?  X..30                             req=01,8006 req=21                       # SECONDARY SERIAL
-253         ?  N13,csum,gcppos1 [X..17]          dlpkey                                   # GDTI
-254            X..20                             req=414                                  # GLN EXTENSION COMPONENT
-255         ?  N13,csum,gcppos1 [N..12]          dlpkey ex=01,02,415,8006,8020,8026       # GCN
-30          ?  N..8                              req=01,02                                # VAR. COUNT
-3100-3105  *?  N6                                req=01,02 ex=310n                        # NET WEIGHT (kg)
-3290-3295  *?  N6                                req=01,02 ex=329n                        # HEIGHT (yd)
-3300-3305  *?  N6                                req=00,01 ex=330n                        # GROSS WEIGHT (kg)
-3330-3335  *?  N6                                req=00,01 ex=333n                        # HEIGHT (m), log
-3500-3505  *?  N6                                req=01,02 ex=350n                        # AREA (in²)
-3570-3575  *?  N6                                req=01,02 ex=357n                        # NET VOLUME (oz)
-3690-3695  *?  N6                                req=00,01 ex=369n                        # VOLUME (yd³), log
-37          ?  N..8                              req=00 req=02,8026                       # COUNT
-3920-3929   ?  N..15                             req=01 req=30,31nn,32nn,35nn,36nn ex=392n,393n  # PRICE
-3940-3943   ?  N4                                req=255 ex=394n,8111                     # PRCNT OFF
-400         ?  X..30                                                                      # ORDER NUMBER
-401         ?  X..30,gcppos1                     dlpkey                                   # GINC
-402         ?  N17,csum,gcppos1                  dlpkey                                   # GSIN
-414        *?  N13,csum,gcppos1                  dlpkey=254|7040                          # LOC No.
-417        *?  N13,csum,gcppos1                  dlpkey=7040                              # PARTY
-7003        ?  N6,yymmdd N4,hhmi                 req=01,02                                # EXPIRY TIME
-7040           N1 X1 X1 X1,importeridx                                                       # UIC+EXT
-8003        ?  N1,zero N13,csum,gcppos1 [X..16]  dlpkey                                   # GRAI
-8004        ?  X..30,gcppos1                     dlpkey=7040                              # GIAI
-8006        ?  N14,csum,gcppos2 N4,pieceoftotal  ex=01,37 dlpkey=22,10,21                    # ITIP
-8010        ?  Y..30,gcppos1                     dlpkey=8011                              # CPID
-8011           N..12,nozeroprefix                req=8010                                 # CPID SERIAL
-8013        ?  X..25,csumalpha,gcppos1           dlpkey                                   # GMN
-8017        ?  N18,csum,gcppos1                  ex=8018 dlpkey=8019                      # GSRN - PROVIDER
-8018        ?  N18,csum,gcppos1                  ex=8017 dlpkey=8019                      # GSRN - RECIPIENT
-8019           N..10                             req=8017,8018                            # SRIN
-8030        ?  Z..90                             req=00,01+21,253,255,8003,8004,8006+21,8010+8011,8017,8018  # DIGSIG
-8111        ?  N4                                req=255                                  # POINTS
-90          ?  X..30                                                                      # INTERNAL
-91-99       ?  X..90                                                                      # INTERNAL
-"""
-
-# Linters whose checks are implemented in trace_api.gs1.ai_values; of "gcppos1"/"gcppos2"
-# (GS1 Company Prefix position checks) only the minimum length is checked: the rest needs
-# GS1's prefix allocation table, which the syntax engine also does without by default.
-KNOWN_LINTERS = frozenset({"csum", "csumalpha", "gcppos1", "gcppos2", "yymmd0", "yymmdd", "hhmi",
-                           "zero", "importeridx", "pieceoftotal", "nozeroprefix"})
+# Linters whose checks are implemented in trace_api.gs1.linters: all the dictionary names.
+KNOWN_LINTERS = frozenset(LINTERS)
 
 
 @dataclass(frozen=True)
@@ -130,19 +75,23 @@ class AIRule:
         return frozenset(ai for seq in self.qualifier_sequences or () for ai in seq)
 
 
-_COMPONENT = re.compile(r"^(\[)?([NXYZ])(\d+|\.\.\d+)((?:,\w+)*)(\])?$")
+# "N13,csum", "[X..17]", and optional components with linters: "[N4],hhmi" (as the
+# dictionary writes them) or "[N4,hhmi]".
+_COMPONENT = re.compile(r"^(\[)?([NXYZ])(\d+|\.\.\d+)((?:,\w+)*)(\])?((?:,\w+)*)$")
 
 
 def _parse_component(text: str) -> Component:
     match = _COMPONENT.match(text)
     if match is None or bool(match.group(1)) != bool(match.group(5)):
         raise AssertionError(f"bad component in AI table: {text}")
+    if match.group(6) and not match.group(5):
+        raise AssertionError(f"bad component in AI table: {text}")
     length = match.group(3)
     if length.startswith(".."):
         min_length, max_length = 1, int(length[2:])
     else:
         min_length = max_length = int(length)
-    linters = tuple(name for name in match.group(4).split(",") if name)
+    linters = tuple(name for name in (match.group(4) + match.group(6)).split(",") if name)
     assert set(linters) <= KNOWN_LINTERS, text
     kind: ComponentKind = match.group(2)  # type: ignore[assignment]
     return Component(kind, min_length, max_length, bool(match.group(1)), linters)
@@ -159,7 +108,7 @@ def _parse_line(line: str) -> list[AIRule]:
     body, _, title = line.partition("#")
     fields = body.split()
     ais = fields.pop(0)
-    flags = fields.pop(0) if fields and set(fields[0]) <= {"*", "?"} else ""
+    flags = fields.pop(0) if fields and not fields[0][0].isalnum() and fields[0][0] != "[" else ""
     components: list[Component] = []
     while fields and "=" not in fields[0] and fields[0] != "dlpkey":
         components.append(_parse_component(fields.pop(0)))
@@ -195,16 +144,16 @@ def _parse_line(line: str) -> list[AIRule]:
 
 @cache
 def ai_rules() -> dict[str, AIRule]:
-    """Return every supported AI's rule, keyed by AI string (e.g. ``"3103"``)."""
+    """Return every AI's rule, keyed by AI string (e.g. ``"3103"``)."""
     rules: dict[str, AIRule] = {}
-    for line in _TABLE.strip().splitlines():
+    for line in ENTRIES.strip().splitlines():
         for rule in _parse_line(line):
             rules[rule.ai] = rule
     return rules
 
 
 def lookup_ai(ai: str) -> AIRule:
-    """Return the rule for ``ai``; raise :class:`UnknownAIError` if it is not supported."""
+    """Return the rule for ``ai``; raise :class:`UnknownAIError` if GS1 defines no such AI."""
     rule = ai_rules().get(ai)
     if rule is None:
         raise UnknownAIError(ai)
@@ -212,12 +161,12 @@ def lookup_ai(ai: str) -> AIRule:
 
 
 def is_supported_ai(ai: str) -> bool:
-    """True when ``ai`` is in this package's AI table."""
+    """True when ``ai`` is an AI of the GS1 syntax dictionary."""
     return ai in ai_rules()
 
 
 def primary_keys() -> frozenset[str]:
-    """The supported AIs that can be Digital Link primary keys."""
+    """The AIs that can be Digital Link primary keys."""
     return frozenset(ai for ai, rule in ai_rules().items() if rule.is_primary_key)
 
 

@@ -1,4 +1,4 @@
-"""GS1 character sets and the GS1 mod-10 check digit.
+"""GS1 character sets (the mod-10 check digit is ``anchoring.core.check_digit``, re-exported here).
 
 Changing anything here changes which printed codes are valid: treat it as
 frozen and check it against the standard, not against today's callers.
@@ -7,6 +7,11 @@ frozen and check it against the standard, not against today's callers.
 from __future__ import annotations
 
 import string
+
+from anchoring.core.check_digit import compute_check_digit, has_valid_check_digit
+
+__all__ = ["CSET_39", "CSET_64", "CSET_82", "DIGITS", "compute_check_digit", "first_char_outside",
+           "has_valid_check_digit"]
 
 # GS1 AI encodable character set 82 (GS1 General Specifications §7.11, Figure 7.11-1):
 # the 82 ASCII graphics allowed in alphanumeric AI values (no space, no '#', '$', '@',
@@ -25,24 +30,3 @@ def first_char_outside(value: str, allowed: frozenset[str]) -> str | None:
         if char not in allowed:
             return char
     return None
-
-
-def compute_check_digit(payload: str) -> int:
-    """Return the GS1 mod-10 check digit for the digit string ``payload`` (without its check digit).
-
-    Weights 3,1,3,1,... from the rightmost payload digit (GS1 General Specifications
-    §7.9.1). Works for GTIN-8/12/13/14, GLN, SSCC, GSRN, GDTI bases. Requires digits only.
-    """
-    if not payload or not payload.isascii() or not payload.isdigit():
-        raise ValueError("check digit payload must be a non-empty digit string")
-    total = 0
-    for offset, char in enumerate(reversed(payload)):
-        total += int(char) * (3 if offset % 2 == 0 else 1)
-    return (10 - total % 10) % 10
-
-
-def has_valid_check_digit(digits: str) -> bool:
-    """True when the last digit of ``digits`` is the GS1 check digit of the digits before it."""
-    if len(digits) < 2 or not digits.isascii() or not digits.isdigit():
-        return False
-    return compute_check_digit(digits[:-1]) == int(digits[-1])

@@ -9,19 +9,16 @@ Two text forms are handled:
 * the human-readable bracketed form ``(01)09506000134352(10)ABC``, where a
   literal ``(`` inside a value is written ``\\(``.
 
-Splitting the barcode form is done by ``biip`` (a maintained GS1 parser that
-knows every AI, so an AI we do not support is named precisely); every value is
-then checked against this package's own AI rules, which are authoritative.
+Both are split by GS1's syntax dictionary (``ai_table``), as GS1's Barcode Syntax
+Engine does: an AI of predefined length takes exactly its length, any other value
+runs to the next FNC1; every value is then checked against its AI's rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from biip import ParseError as BiipParseError
-from biip.gs1_messages import GS1Message
-
-from trace_api.gs1.ai_table import is_supported_ai, lookup_ai
+from trace_api.gs1.ai_table import ai_rules, lookup_ai
 from trace_api.gs1.ai_values import verify_ai_value
 from trace_api.gs1.associations import verify_associations
 from trace_api.gs1.errors import InvalidElementStringError, UnknownAIError
@@ -68,16 +65,52 @@ def parse_element_string(data: str, *, check_associations: bool = True) -> list[
     data = data.removeprefix(GS)
     if not data:
         raise InvalidElementStringError("no AI data")
-    try:
-        message = GS1Message.parse(data)
-    except BiipParseError as exc:
-        raise InvalidElementStringError(f"cannot split element string: {exc}") from exc
-    pairs = [(element.ai.ai, element.value) for element in message.element_strings]
-    for ai, _ in pairs:
-        if not is_supported_ai(ai):
-            raise UnknownAIError(ai)
+    pairs = _split(data)
     verify_pairs(pairs, check_associations=check_associations)
     return pairs
+
+
+def _split(data: str) -> list[Pair]:
+    """Split FNC1/GS-separated AI data into pairs (values not yet checked)."""
+    pairs: list[Pair] = []
+    index = 0
+    while index < len(data):
+        ai = _ai_at(data, index)
+        index += len(ai)
+        rule = lookup_ai(ai)
+        if rule.predefined_length:
+            end = index + rule.max_length
+            if end > len(data) or GS in data[index:end]:
+                raise InvalidElementStringError(f"AI ({ai}) value is shorter than its fixed length")
+        else:
+            end = data.find(GS, index)
+            end = len(data) if end < 0 else end
+        pairs.append((ai, data[index:end]))
+        index = end
+        if index < len(data) and data[index] == GS:
+            index += 1
+            if index == len(data):
+                break  # a trailing FNC1 is tolerated
+    return pairs
+
+
+def _ai_at(data: str, index: int) -> str:
+    """The AI that starts at ``index``; raises UnknownAIError naming the AI GS1 does not define.
+
+    AIs are prefix-free and all AIs sharing their first two digits have one length
+    (GS1 General Specifications §3.1), which names an unknown AI precisely.
+    """
+    for length in (2, 3, 4):
+        candidate = data[index : index + length]
+        if candidate in ai_rules():
+            return candidate
+    head = data[index : index + 2]
+    if not (len(head) == 2 and head.isascii() and head.isdigit()):
+        raise InvalidElementStringError(f"expected an AI at position {index}")
+    raise UnknownAIError(data[index : index + _AI_LENGTH_BY_FIRST_TWO_DIGITS.get(head, 2)])
+
+
+_AI_LENGTH_BY_FIRST_TWO_DIGITS = {ai[:2]: len(ai) for ai in ai_rules()}
 
 
 def format_bracketed(pairs: Sequence[Pair]) -> str:

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable
 from typing import Final
 
+from anchoring.core.check_digit import compute_check_digit
+
 CANONICAL_HOST: Final = "https://id.gs1.org"
 
 # One character of the GS1 AI encodable character set 82 as written in an EPC URN
@@ -35,15 +37,6 @@ _PERCENT_ENCODE: Final = str.maketrans(
 )
 
 
-def gs1_check_digit(digits: str) -> str:
-    """Return the GS1 mod-10 check digit of ``digits`` (GS1 General Specifications §7.9.1)."""
-    total = 0
-    for position, digit in enumerate(reversed(digits)):
-        # The right-most digit is weighted 3, then 1, 3, 1, ...
-        total += int(digit) * (3 if position % 2 == 0 else 1)
-    return str(-total % 10)
-
-
 def _units(urn_text: str) -> int:
     """Number of characters an EPC URN component stands for (``%2F`` is one character)."""
     return len(urn_text) - 2 * urn_text.count("%")
@@ -56,11 +49,11 @@ def _encode(urn_text: str) -> str:
 def _gtin(company_prefix: str, item_reference: str) -> str:
     """GTIN-14 from an EPC company prefix and item reference (indicator digit first)."""
     body = item_reference[0] + company_prefix + item_reference[1:]
-    return body + gs1_check_digit(body)
+    return body + str(compute_check_digit(body))
 
 
 def _with_check_digit(body: str) -> str:
-    return body + gs1_check_digit(body)
+    return body + str(compute_check_digit(body))
 
 
 _UrnRule = tuple["re.Pattern[str]", Callable[["re.Match[str]"], "str | None"]]

@@ -1,11 +1,16 @@
-"""Our hand-written AI rules must agree with the GS1 Barcode Syntax Dictionary (release 2026-01-27)."""
+"""The AI table is GS1's Barcode Syntax Dictionary (release 2026-01-27), whole, and parses as it says."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tests.shared_data import shared_data
 from tests.trace_api.gs1.vectors import dictionary
+from trace_api.gs1 import ai_dictionary
 from trace_api.gs1.ai_table import ai_rules
+from trace_api.gs1.generate_ai_table import render_ai_dictionary
 
 
 def _dictionary_by_ai() -> dict[str, dict]:
@@ -41,3 +46,17 @@ def test_table_covers_the_keys_we_promise() -> None:
     for ai in ("00", "01", "414", "8003", "8004", "8018", "10", "21", "22", "15", "17"):
         assert ai in rules
     assert rules["01"].qualifier_sequences == (("22", "10", "21"), ("235",))
+
+
+def test_generated_module_is_the_release_file_regenerated() -> None:
+    """ai_dictionary.py is exactly what the generator makes of the release file: never edited."""
+    source = shared_data("gs1-digital-link") / "gs1-syntax-dictionary" / "gs1-syntax-dictionary.txt"
+    committed = Path(ai_dictionary.__file__).read_text(encoding="utf-8")
+    assert committed == render_ai_dictionary(source.read_text(encoding="utf-8"))
+
+
+def test_every_dictionary_ai_is_in_the_table() -> None:
+    """Complete: no AI of the dictionary is missing (3150, 3160, 3200, 8003, 7003, 4321, ...)."""
+    ours = set(ai_rules())
+    theirs = {ai for entry in dictionary() for ai in entry["expandedAIs"]}
+    assert ours == theirs
