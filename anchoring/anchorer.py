@@ -32,7 +32,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from anchoring.chain import AnchoredHead, connect, fee_params, head_at, head_count, trace_anchor
+from anchoring.anchor_contract import AnchoredHead, connect, fee_params, head_at, head_count, trace_anchor
 from anchoring.errors import AnchorConflictError, ChainError
 from anchoring.store import LogStore
 from anchoring.store.db import to_bytes

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from anchoring.chain import connect, read_heads, trace_anchor
+from anchoring.anchor_contract import connect, read_heads, trace_anchor
 from anchoring.core.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from anchoring.core.merkle import CompactRange, leaf_hash
 from anchoring.core.note import NoteVerifier

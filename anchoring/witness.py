@@ -34,7 +34,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from anchoring.chain import AnchoredHead, connect, fee_params, head_at, head_count, trace_anchor
+from anchoring.anchor_contract import AnchoredHead, connect, fee_params, head_at, head_count, trace_anchor
 from anchoring.core.checkpoint import Checkpoint, open_checkpoint
 from anchoring.core.cosignature import WitnessCosigner
 from anchoring.core.errors import NoteFormatError, VerificationError

@@ -40,7 +40,7 @@ import httpx
 import typer
 
 from anchoring.core import RecordDomain, TraceRecord, event_hash_id, sign_record
-from anchoring.core.keccak import keccak256
+from contracts.abi import Contract, function_selector
 
 TARGETS = {"bulk_events_per_s": 20_000, "verify_p50_ms": 5.0}
 DOCUMENT_EVENTS = 1_000
@@ -197,7 +197,7 @@ class AnchorWatch:
         from trace_api.verification.chain_reader import CallReverted, decode
 
         try:
-            data = self.reader.call(self.trace_anchor, keccak256(b"latestHead()")[:4])
+            data = self.reader.call(self.trace_anchor, function_selector(Contract.TRACE_ANCHOR, "latestHead"))
         except CallReverted:  # UnknownHeadIndex(0): nothing anchored yet
             return 0
         return int(decode(["(uint64,uint64,uint64,bytes32)"], data)[0][0])

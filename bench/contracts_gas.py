@@ -27,6 +27,7 @@ from hashlib import sha256
 from typing import Any
 
 from anchoring.core.merkle import inclusion_proof_size, root_from_inclusion_proof
+from contracts.abi import Role
 from contracts.artifacts import load_artifact
 
 LOG2_SIZES = tuple(range(10, 33, 2))
@@ -37,7 +38,6 @@ ANCHOR_STEPS: dict[str, Callable[[int], int]] = {
     "from n-1": lambda tree_size: tree_size - 1,
 }
 SEED = 20240
-ANCHORER_ROLE = 3
 _NODE_PREFIX = b"\x01"
 _VERIFY_GAS_CAP = 1_000_000
 
@@ -82,7 +82,7 @@ def gas_report() -> dict[str, Any]:
     w3 = _pyevm_web3()
     admin, anchorer = w3.eth.accounts[0], w3.eth.accounts[1]
     registry = _deploy(w3, "MemberRegistry", [admin], 1, sender=admin)
-    _send(w3, registry.functions.proposeRoleChange(anchorer, ANCHORER_ROLE), admin)
+    _send(w3, registry.functions.proposeRoleChange(anchorer, Role.ANCHORER), admin)
     rng = random.Random(SEED)
     rows = []
     for log2_size in LOG2_SIZES:

@@ -31,13 +31,13 @@ import httpx
 import rlp
 from eth_utils import keccak
 
+from contracts.abi import Role
 from contracts.anvil import anvil_command, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("TRACELEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 GAS_LIMIT = 300_000_000
 PREFIXES_PER_ENTERPRISE = 20
-REGULATOR, ANCHORER, WITNESS = 2, 3, 4
 
 
 class _Rpc:
@@ -125,7 +125,7 @@ class _AnvilBuilder:
         registry = self.contracts["MemberRegistry"].address
         self._deploy("TraceAnchor", registry)
         self._deploy("RecallRegistry", registry)
-        for role, number in (("regulator", REGULATOR), ("anchorer", ANCHORER)):
+        for role, number in (("regulator", Role.REGULATOR), ("anchorer", Role.ANCHORER)):
             self.call(
                 "MemberRegistry", "proposeRoleChange", [self.roles[role], number], "admin", 500_000
             )
@@ -310,7 +310,7 @@ def _fill(chain: Any, target_events: int, started: float) -> int:
             account = chain.w3.to_checksum_address(
                 "0x" + keccak(text=f"witness-{serial}-{k}")[:20].hex()
             )
-            chain.call("MemberRegistry", "proposeRoleChange", [account, WITNESS], "admin", 400_000)
+            chain.call("MemberRegistry", "proposeRoleChange", [account, Role.WITNESS], "admin", 400_000)
             events += 4  # proposed, approved, executed, granted
         for k, subject in enumerate(subjects):
             update = [subject, 1 + (serial + k) % 3, keccak(text=f"r{serial}")]
@@ -357,9 +357,9 @@ def build_chain(
     contracts = {name: contract.address for name, contract in chain.contracts.items()}
     # The indexer's own adaptive eth_getLogs: nodes cap results (ours and geth at 10,000).
     from indexer.source.fetch import ChainSource
-    from indexer.source.rpc import JsonRpcClient
+    from indexer.source.rpc import RetryingRpcClient
 
-    client = JsonRpcClient(url)
+    client = RetryingRpcClient(url)
     try:
         logs = ChainSource(client, list(contracts.values())).fetch_logs(0, event_head)
     finally:

@@ -140,7 +140,7 @@ def measure_anchor_latency(directory: Path, seconds: float = LOAD_SECONDS) -> di
     from web3 import Web3
 
     from anchoring.anchorer import Anchorer, AnchorerConfig
-    from anchoring.chain import head_at, head_count
+    from anchoring.anchor_contract import head_at, head_count
     from anchoring.sequencer import Sequencer, SequencerConfig
     from anchoring.store import LogStore
     from bench.anvil import Anvil, deploy_contracts

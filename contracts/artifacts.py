@@ -15,12 +15,14 @@ BUILD_DIR = Path(__file__).resolve().parent / "build"
 
 @dataclass(frozen=True)
 class Artifact:
-    """A compiled contract: its ABI and creation and runtime bytecode (0x-prefixed hex)."""
+    """A compiled contract: its ABI, creation and runtime bytecode (0x-prefixed hex), and
+    solc's `methodIdentifiers` ({function signature: 8 hex digits})."""
 
     name: str
     abi: tuple[dict[str, Any], ...]
     bytecode: str
     deployed_bytecode: str
+    method_identifiers: dict[str, str]
 
 
 @cache
@@ -41,4 +43,5 @@ def load_artifact(name: str, build_dir: Path = BUILD_DIR) -> Artifact:
         abi=tuple(document["abi"]),
         bytecode=document["bytecode"],
         deployed_bytecode=document["deployedBytecode"],
+        method_identifiers=dict(document.get("methodIdentifiers", {})),
     )

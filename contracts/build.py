@@ -57,7 +57,13 @@ def standard_json_input() -> dict[str, Any]:
             "metadata": {"bytecodeHash": "ipfs", "useLiteralContent": False},
             "outputSelection": {
                 "*": {
-                    "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata"]
+                    "*": [
+                        "abi",
+                        "evm.bytecode.object",
+                        "evm.deployedBytecode.object",
+                        "evm.methodIdentifiers",
+                        "metadata",
+                    ]
                 }
             },
         },
@@ -115,6 +121,8 @@ def encode_artifact(name: str, compiled: dict[str, Any]) -> bytes:
         "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
         "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
         "metadata": compiled["metadata"],
+        # solc's own {signature: selector} table; contracts.abi is checked against it.
+        "methodIdentifiers": compiled["evm"]["methodIdentifiers"],
     }
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode(
         "ascii"

@@ -12,7 +12,7 @@ from indexer.follow import Indexer
 from indexer.sink.db import create_mirror_engine, migrate
 from indexer.sink.store import MirrorStore
 from indexer.source.fetch import ChainSource
-from indexer.source.rpc import JsonRpcClient, RetryPolicy
+from indexer.source.rpc import RetryingRpcClient, RetryPolicy
 
 
 @contextmanager
@@ -25,7 +25,7 @@ def open_indexer(
     transport: httpx.BaseTransport | None = None,
 ) -> Iterator[Indexer]:
     """An `Indexer` on a migrated mirror database; closes connections on exit."""
-    client = JsonRpcClient(rpc_url, retry=retry, transport=transport)
+    client = RetryingRpcClient(rpc_url, retry=retry, transport=transport)
     engine = create_mirror_engine(db_url)
     try:
         migrate(engine)
@@ -48,7 +48,7 @@ def open_source_and_store(
 ) -> Iterator[tuple[ChainSource, MirrorStore]]:
     """The node and the mirror as recorded in it (contracts from `indexer_contracts`).
     Read-only: does not migrate or write."""
-    client = JsonRpcClient(rpc_url, retry=retry, transport=transport)
+    client = RetryingRpcClient(rpc_url, retry=retry, transport=transport)
     engine = create_mirror_engine(db_url)
     try:
         store = MirrorStore(engine)

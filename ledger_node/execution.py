@@ -16,8 +16,8 @@ from eth.estimators.gas import binary_gas_search_1000_tolerance
 from eth.exceptions import Revert
 from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector
 
+from contracts.abi import ERROR_STRING_SELECTOR, PANIC_SELECTOR, Contract, function_selector
 from ledger_node.chain import LedgerChain
 from ledger_node.deadline import ExecutionTimeout, execution_deadline
 from ledger_node.errors import EXECUTION_REVERTED, SERVER_ERROR, RpcError
@@ -28,9 +28,9 @@ RPC_GAS_CAP = 50_000_000
 # lower because py-evm runs on a shared 2-core machine and a call holds a worker thread and
 # the GIL). The scan page's calls (isMember, verifyInclusion) take milliseconds.
 CALL_TIME_LIMIT_S = 2.0
-_ERROR_SELECTOR = function_signature_to_4byte_selector("Error(string)")
-_PANIC_SELECTOR = function_signature_to_4byte_selector("Panic(uint256)")
-_IS_MEMBER = function_signature_to_4byte_selector("isMember(address)")
+_ERROR_SELECTOR = ERROR_STRING_SELECTOR
+_PANIC_SELECTOR = PANIC_SELECTOR
+_IS_MEMBER = function_selector(Contract.MEMBER_REGISTRY, "isMember")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,10 @@ from eth._utils.address import generate_contract_address
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_keys import keys as eth_keys
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import keccak, to_checksum_address
+
+from contracts.abi import Contract, Role, abi_entry, canonical_type
+from contracts.artifacts import load_artifact
 
 from ledger_node.chain import ChainConfig, LedgerChain
 from ledger_node.errors import GenesisError
@@ -53,10 +56,8 @@ DEFAULT_CHAIN_ID = 7331
 DEFAULT_PERIOD = 1
 DEV_BALANCE = 10**24  # 1,000,000 ether per development account, as anvil's 10,000 ether
 BOOTSTRAP_GAS = 15_000_000
-CONTRACT_NAMES = ("MemberRegistry", "TraceAnchor", "RecallRegistry")
-# Role enum of contracts/src/Roles.sol (its values are part of the ABI).
-ROLE_REGULATOR = 2
-ROLE_ANCHORER = 3
+# Deployed by block 1 in this order (the nonce decides each address).
+CONTRACT_NAMES = (Contract.MEMBER_REGISTRY, Contract.TRACE_ANCHOR, Contract.RECALL_REGISTRY)
 SECTOR_FOOD = 1
 SECTOR_SPECIAL_EQUIPMENT = 2
 DEV_ENTERPRISES = {
@@ -79,15 +80,13 @@ def abi_sha256(abi: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _call_data(signature: str, types: list[str], args: list[Any]) -> bytes:
-    return function_signature_to_4byte_selector(signature) + abi_encode(types, args)
+def _call_data(contract: Contract, function: str, args: list[Any]) -> bytes:
+    entry = abi_entry(contract, "function", function)
+    types = [canonical_type(argument) for argument in entry.item["inputs"]]
+    return entry.selector + abi_encode(types, args)
 
 
 def _load_artifacts() -> dict[str, Any]:
-    try:
-        from contracts.artifacts import load_artifact
-    except ImportError as exc:  # pragma: no cover - the repo always has contracts/
-        raise GenesisError("contracts package not importable") from exc
     return {name: load_artifact(name) for name in CONTRACT_NAMES}
 
 
@@ -109,16 +108,15 @@ def bootstrap_transactions(
          + abi_encode(["address"], [registry])),
         (None, bytes.fromhex(artifacts["RecallRegistry"].bytecode[2:])
          + abi_encode(["address"], [registry])),
-        (registry, _call_data("proposeRoleChange(address,uint8)", ["address", "uint8"],
-                              [keys[ANCHORER].address, ROLE_ANCHORER])),
-        (registry, _call_data("proposeRoleChange(address,uint8)", ["address", "uint8"],
-                              [keys[REGULATOR].address, ROLE_REGULATOR])),
+        (registry, _call_data(Contract.MEMBER_REGISTRY, "proposeRoleChange",
+                              [keys[ANCHORER].address, Role.ANCHORER])),
+        (registry, _call_data(Contract.MEMBER_REGISTRY, "proposeRoleChange",
+                              [keys[REGULATOR].address, Role.REGULATOR])),
     ]
     for role, (label, sectors, prefixes) in DEV_ENTERPRISES.items():
         if role in keys:
             payloads.append((registry, _call_data(
-                "registerEnterprise(bytes32,address,uint8,string[],bytes32)",
-                ["bytes32", "address", "uint8", "string[]", "bytes32"],
+                Contract.MEMBER_REGISTRY, "registerEnterprise",
                 [keccak(label), keys[role].address, sectors, prefixes, bytes(32)],
             )))
     raws = []

@@ -28,7 +28,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3Exception
 
-from anchoring.chain import connect, fee_params
+from anchoring.anchor_contract import connect, fee_params
 from contracts.artifacts import load_artifact
 from trace_api.context import ApiContext
 from trace_api.problems import Problem

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import text
 
-from anchoring.chain import connect, head_at, head_count, trace_anchor
+from anchoring.anchor_contract import connect, head_at, head_count, trace_anchor
 from anchoring.core.entry import decode_entry
 from indexer.sink.store import MirrorStore
 from trace_api.context import ApiContext, ContextDep
@@ -286,7 +286,7 @@ class HealthProbe:
         if count == 0:
             return 0, 0
         head = head_at(self._anchor, count - 1)
-        return head.tree_size, head.timestamp
+        return head.tree_size, head.block_time
 
     def _mirrored_block(self) -> int | None:
         """The newest mirrored block (start block - 1 before the first range); None when

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.abi import Role
 from indexer.decode.abi import DecodedEvent
 from indexer.errors import MalformedNodeDataError
 from indexer.source.types import RawLog
@@ -30,8 +31,6 @@ ENTERPRISE_HISTORY = "chain_enterprise_history"
 COMPANY_PREFIXES = "chain_company_prefixes"
 RECALL_HISTORY = "chain_recall_history"
 
-#: Role enum values, as in contracts/src/Roles.sol.
-ROLE_ENTERPRISE = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +80,7 @@ def _role(
         {
             "entry": entry,
             "account": account,
-            "role": role,
+            "role": int(role),
             "change": change,
             "enterprise_id": enterprise_id,
         },
@@ -125,7 +124,7 @@ def _enterprise_registered(a: dict[str, Any]) -> Rows:
             sectors=a["sectors"],
             metadata_hash=a["metadataHash"],
         ),
-        _role(a["signingKey"], ROLE_ENTERPRISE, "granted", eid),
+        _role(a["signingKey"], Role.ENTERPRISE, "granted", eid),
     ]
 
 
@@ -133,8 +132,8 @@ def _signing_key_rotated(a: dict[str, Any]) -> Rows:
     eid = a["enterpriseId"]
     return [
         _enterprise(eid, "key_rotated", signing_key=a["newKey"], old_key=a["oldKey"]),
-        _role(a["oldKey"], ROLE_ENTERPRISE, "rotated_out", eid, entry=0),
-        _role(a["newKey"], ROLE_ENTERPRISE, "granted", eid, entry=1),
+        _role(a["oldKey"], Role.ENTERPRISE, "rotated_out", eid, entry=0),
+        _role(a["newKey"], Role.ENTERPRISE, "granted", eid, entry=1),
     ]
 
 

@@ -23,7 +23,7 @@ from indexer.errors import (
     RpcRequestError,
 )
 from indexer.source.parse import parse_block, parse_log, parse_quantity
-from indexer.source.rpc import JsonRpcClient
+from indexer.source.rpc import RetryingRpcClient
 from indexer.source.types import BlockHeader, BlockRange, RawLog
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class ChainSource:
 
     def __init__(
         self,
-        client: JsonRpcClient,
+        client: RetryingRpcClient,
         addresses: Sequence[str],
         *,
         max_log_span: int = MAX_LOG_SPAN,

@@ -1,4 +1,6 @@
-"""A small JSON-RPC 2.0 client over HTTP: single and batched calls, bounded retries.
+"""The indexer's policy over the shared JSON-RPC client (`contracts.rpc_client`): bounded
+retries, batches that shrink when a node refuses them, and node errors sorted into the
+indexer's retryable and permanent errors.
 
 Only standard Ethereum JSON-RPC is used, so the indexer runs unchanged against anvil,
 Besu, geth or the project's own node.
@@ -6,15 +8,23 @@ Besu, geth or the project's own node.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from contracts.rpc_client import (
+    JsonRpcClient,
+    RpcBatchRefused,
+    RpcError as NodeRpcError,
+    RpcMalformedAnswer,
+    RpcResponseTooLarge,
+    RpcTimeout,
+    RpcTransportError,
+)
 from indexer.errors import (
     MalformedNodeDataError,
     NodeUnavailableError,
@@ -41,8 +51,6 @@ _RANGE_PHRASES = (
 )
 #: JSON-RPC codes that mean "limit exceeded" (EIP-1474 -32005) or server busy.
 _RANGE_CODES = frozenset({-32005})
-#: HTTP statuses worth retrying: rate limiting and server-side failures.
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,8 @@ class RetryPolicy:
         return float(min(self.max_delay_s, self.base_delay_s * (2**attempt)))
 
 
-class JsonRpcClient:
-    """JSON-RPC over HTTP POST. Thread-unsafe; one per thread.
+class RetryingRpcClient:
+    """The shared `JsonRpcClient` with the indexer's retries and error classes.
 
     Promises: a returned result is the node's `result` member; a node-side error raises
     an `RpcError` subclass (`RangeTooLargeError` for eth_getLogs limits); a transport
@@ -78,26 +86,16 @@ class JsonRpcClient:
         self.url = url
         self.retry = retry or RetryPolicy()
         self.max_batch_size = max_batch_size
-        self._ids = itertools.count(1)
-        self._http = httpx.Client(timeout=timeout_s, transport=transport)
+        self._rpc = JsonRpcClient(url, timeout_s=timeout_s, transport=transport)
         self._batches_supported = True
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
-        self._http.close()
+        self._rpc.close()
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
         """Call `method` once (with transport retries) and return its result."""
-        request = {
-            "jsonrpc": "2.0",
-            "id": next(self._ids),
-            "method": method,
-            "params": list(params),
-        }
-        answer = self._post(request, label=method)
-        if not isinstance(answer, dict):
-            raise MalformedNodeDataError(f"{method}: answer is not a JSON object: {answer!r:.200}")
-        return _result_of(method, answer)
+        return self._retrying(method, lambda: self._rpc.call(method, params))
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         """Call every (method, params) and return the results in the same order.
@@ -113,8 +111,9 @@ class JsonRpcClient:
                 results.extend(self.call(method, params) for method, params in chunk)
             else:
                 try:
-                    results.extend(self._batch_once(chunk))
-                except _BatchRefused as refused:
+                    results.extend(self._retrying(
+                        f"batch of {len(chunk)} {chunk[0][0]}", lambda: self._rpc.batch(chunk)))
+                except RpcBatchRefused as refused:
                     smaller = max(1, self.max_batch_size // 2)
                     logger.warning(
                         "node refused a batch of %d (%s); using batches of %d",
@@ -131,55 +130,23 @@ class JsonRpcClient:
 
     # ------------------------------------------------------------------ internals
 
-    def _batch_once(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        requests = [
-            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
-            for method, params in calls
-        ]
-        answer = self._post(requests, label=f"batch of {len(requests)} {calls[0][0]}")
-        if isinstance(answer, dict):  # one error object for the whole batch
-            error = answer.get("error") or {}
-            raise _BatchRefused(f"{error.get('code')}: {error.get('message')}")
-        if not isinstance(answer, list) or len(answer) != len(requests):
-            raise _BatchRefused(
-                f"answer has {len(answer) if isinstance(answer, list) else '?'} "
-                f"items for {len(requests)} requests"
-            )
-        by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
-        results = []
-        for request in requests:
-            item = by_id.get(request["id"])
-            if item is None:
-                raise MalformedNodeDataError(f"batch answer lacks id {request['id']}")
-            results.append(_result_of(str(request["method"]), item))
-        return results
-
-    def _post(self, payload: Any, *, label: str) -> Any:
+    def _retrying(self, label: str, send: Callable[[], Any]) -> Any:
         last_problem = ""
         for attempt in range(self.retry.attempts):
             try:
-                response = self._http.post(self.url, json=payload)
-            except httpx.ReadTimeout as exc:
+                return send()
+            except NodeRpcError as exc:
+                raise classify_error(exc.method, exc.code, exc.message, exc.data) from exc
+            except (RpcMalformedAnswer, RpcResponseTooLarge) as exc:
+                raise MalformedNodeDataError(str(exc)) from exc
+            except RpcTimeout as exc:
                 if label == "eth_getLogs":
                     # A node that cannot answer a wide range in time: split it instead of
                     # asking the same range again.
                     raise RangeTooLargeError("eth_getLogs", 0, f"read timeout: {exc}") from exc
-                last_problem = f"{type(exc).__name__}: {exc}"
-            except httpx.TransportError as exc:
-                last_problem = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code in _RETRY_STATUSES:
-                    last_problem = f"HTTP {response.status_code}"
-                else:
-                    try:
-                        return response.json()
-                    except ValueError as exc:
-                        if response.status_code != 200:
-                            last_problem = f"HTTP {response.status_code}"
-                        else:
-                            raise MalformedNodeDataError(
-                                f"{label}: answer is not JSON: {response.text[:200]!r}"
-                            ) from exc
+                last_problem = str(exc)
+            except RpcTransportError as exc:
+                last_problem = str(exc)
             if attempt + 1 < self.retry.attempts:
                 pause = self.retry.delay(attempt)
                 logger.warning(
@@ -195,22 +162,6 @@ class JsonRpcClient:
         raise NodeUnavailableError(
             f"node {self.url} unavailable: {label} failed {self.retry.attempts} times ({last_problem})"
         )
-
-
-class _BatchRefused(Exception):
-    """The node would not answer this batch as a batch."""
-
-
-def _result_of(method: str, answer: dict[str, Any]) -> Any:
-    error = answer.get("error")
-    if error is not None:
-        code = int(error.get("code", 0)) if isinstance(error, dict) else 0
-        message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-        data = error.get("data") if isinstance(error, dict) else None
-        raise classify_error(method, code, message, data)
-    if "result" not in answer:
-        raise MalformedNodeDataError(f"{method}: answer has neither result nor error")
-    return answer["result"]
 
 
 def classify_error(method: str, code: int, message: str, data: object = None) -> RpcError:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from anchoring.anchorer import Anchorer, AnchorerConfig
-from anchoring.chain import read_heads
+from anchoring.anchor_contract import read_heads
 from anchoring.core.note import NoteSigner
 from anchoring.errors import AnchorConflictError
 from anchoring.http import LogServeSettings, create_app

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from anchoring.chain import read_heads
+from anchoring.anchor_contract import read_heads
 from anchoring.core.checkpoint import open_checkpoint
 from anchoring.core.cosignature import WitnessVerifier
 from anchoring.core.entry import encode_entry

@@ -17,7 +17,7 @@ import pytest
 from eth_account import Account
 
 from anchoring.anchorer import Anchorer, AnchorerConfig
-from anchoring.chain import connect, read_heads, trace_anchor
+from anchoring.anchor_contract import connect, read_heads, trace_anchor
 from anchoring.core.note import NoteSigner
 from anchoring.http import LogServeSettings, create_app
 from anchoring.store import LogStore

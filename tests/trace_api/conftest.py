@@ -183,7 +183,7 @@ class LiveSystem:
         """Open a recall on `RecallRegistry` directly, signed with the dev regulator key, as
         another consortium member's tool would (no API, no reason text); waits for success.
         `subject` is SHA-256 of the canonical Digital Link URI (README, "Choices")."""
-        from anchoring.chain import connect, fee_params
+        from anchoring.anchor_contract import connect, fee_params
         from contracts.artifacts import load_artifact
 
         w3 = connect(self.rpc_url)

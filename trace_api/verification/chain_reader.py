@@ -20,13 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode
 
-from anchoring.core.keccak import keccak256
+from contracts.abi import Contract, Role, error_selector, function_selector
+from contracts.anchored_head import AnchoredHead
+from contracts.rpc_client import JsonRpcClient, RpcClientError, RpcError
 
-__all__ = ["AnchoredHeadOnChain", "CallReverted", "ChainReadError", "ChainReader", "MemberStatus"]
+__all__ = ["AnchoredHead", "CallReverted", "ChainReadError", "ChainReader", "MemberStatus"]
 
 RPC_TIMEOUT_S = 10.0
 SETTLED_DEPTH = 2
@@ -36,22 +37,15 @@ a few blocks."""
 CACHE_ENTRIES = 65_536
 """Per cache; a root is 32 bytes, a role answer a bool: a few MB when full."""
 
-ROLE_ENTERPRISE = 5  # contracts/src/Roles.sol, part of the ABI
-
-
-def _selector(signature: str) -> bytes:
-    return keccak256(signature.encode("ascii"))[:4]
-
-
-_ROOT_AT_SIZE = _selector("rootAtSize(uint64)")
-_HEAD_INDEX_BY_SIZE = _selector("headIndexBySize(uint64)")
-_HEAD_AT = _selector("headAt(uint256)")
-_REGISTRY = _selector("registry()")
-_HAS_ROLE = _selector("hasRole(address,uint8)")
-_ENTERPRISE_OF = _selector("enterpriseOf(address)")
-_HAS_WITNESSED = _selector("hasWitnessed(uint256,address)")
-_VERIFY_INCLUSION = _selector("verifyInclusion(bytes32,uint64,uint64,bytes32[])")
-_UNKNOWN_TREE_SIZE = _selector("UnknownTreeSize(uint64)")
+_ROOT_AT_SIZE = function_selector(Contract.TRACE_ANCHOR, "rootAtSize")
+_HEAD_INDEX_BY_SIZE = function_selector(Contract.TRACE_ANCHOR, "headIndexBySize")
+_HEAD_AT = function_selector(Contract.TRACE_ANCHOR, "headAt")
+_REGISTRY = function_selector(Contract.TRACE_ANCHOR, "registry")
+_HAS_WITNESSED = function_selector(Contract.TRACE_ANCHOR, "hasWitnessed")
+_VERIFY_INCLUSION = function_selector(Contract.TRACE_ANCHOR, "verifyInclusion")
+_UNKNOWN_TREE_SIZE = error_selector(Contract.TRACE_ANCHOR, "UnknownTreeSize")
+_HAS_ROLE = function_selector(Contract.MEMBER_REGISTRY, "hasRole")
+_ENTERPRISE_OF = function_selector(Contract.MEMBER_REGISTRY, "enterpriseOf")
 
 
 class ChainReadError(Exception):
@@ -72,17 +66,6 @@ class CallReverted(Exception):
     def __init__(self, data: bytes) -> None:
         super().__init__(f"call reverted with 0x{data.hex()}")
         self.data = data
-
-
-@dataclass(frozen=True)
-class AnchoredHeadOnChain:
-    """`TraceAnchor.headAt(headIndexBySize(treeSize))` as the chain says it."""
-
-    head_index: int
-    tree_size: int
-    root_hash: bytes
-    block_number: int
-    block_time: int
 
 
 @dataclass(frozen=True)
@@ -120,14 +103,14 @@ class _Lru(OrderedDict[Any, Any]):
 class ChainReader:
     """Reads TraceAnchor and MemberRegistry state over JSON-RPC, caching what is immutable.
 
-    Thread-safe (one `httpx.Client`, locked caches). `close()` releases the connection.
+    Thread-safe (one shared-client connection pool, locked caches). `close()` releases
+    the connection.
     """
 
-    def __init__(self, rpc_url: str, *, client: httpx.Client | None = None) -> None:
+    def __init__(self, rpc_url: str, *, client: JsonRpcClient | None = None) -> None:
         self.rpc_url = rpc_url
-        self._client = client or httpx.Client(timeout=RPC_TIMEOUT_S)
+        self._client = client or JsonRpcClient(rpc_url, timeout_s=RPC_TIMEOUT_S)
         self._own_client = client is None
-        self._ids = iter(range(1, 1 << 62))
         self._chain_id: int | None = None
         self._last_head: int | None = None
         self._settled_depth: int | None = None
@@ -148,22 +131,14 @@ class ChainReader:
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
         try:
-            response = self._client.post(
-                self.rpc_url,
-                json={"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params},
-            )
-            body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            return self._client.call(method, params)
+        except RpcError as exc:
+            revert = exc.revert_data if method == "eth_call" else None
+            if revert is not None:
+                raise CallReverted(revert) from exc
+            raise ChainReadError(f"{method}: {exc.code}: {exc.message}") from exc
+        except RpcClientError as exc:
             raise ChainReadError(f"{method} to {self.rpc_url} failed: {exc}") from exc
-        if not isinstance(body, dict):
-            raise ChainReadError(f"{method}: not a JSON-RPC response")
-        error = body.get("error")
-        if error is not None:
-            data = error.get("data") if isinstance(error, dict) else None
-            if method == "eth_call" and isinstance(data, str) and data.startswith("0x"):
-                raise CallReverted(bytes.fromhex(data[2:]))
-            raise ChainReadError(f"{method}: {error}")
-        return body.get("result")
 
     def call(self, to: str, data: bytes, block: int | str = "latest") -> bytes:
         """`eth_call` of `data` on `to` at `block`; raises `CallReverted` or `ChainReadError`."""
@@ -224,7 +199,7 @@ class ChainReader:
             self._registry[trace_anchor] = address
         return address
 
-    def anchored_head(self, trace_anchor: str, tree_size: int) -> AnchoredHeadOnChain | None:
+    def anchored_head(self, trace_anchor: str, tree_size: int) -> AnchoredHead | None:
         """The head anchored at exactly `tree_size`, or None if none is (yet)."""
         key = (trace_anchor, tree_size)
         cached = self._heads.get_value(key)
@@ -238,12 +213,11 @@ class ChainReader:
             if exc.data[:4] == _UNKNOWN_TREE_SIZE:
                 return None
             raise
-        size, block_number, timestamp, root = decode(
+        tree_head = decode(
             ["(uint64,uint64,uint64,bytes32)"],
             self.call(trace_anchor, _HEAD_AT + encode(["uint256"], [head_index])),
         )[0]
-        head = AnchoredHeadOnChain(int(head_index), int(size), bytes(root), int(block_number),
-                                   int(timestamp))
+        head = AnchoredHead.from_tree_head(int(head_index), tree_head)
         self._heads.put(key, head)
         return head
 
@@ -378,7 +352,7 @@ class ChainReader:
         if active is None:
             (result,) = decode(
                 ["bool"],
-                self.call(registry, _HAS_ROLE + encode(["address", "uint8"], [account, ROLE_ENTERPRISE]),
+                self.call(registry, _HAS_ROLE + encode(["address", "uint8"], [account, Role.ENTERPRISE]),
                           block_number),
             )
             active = bool(result)

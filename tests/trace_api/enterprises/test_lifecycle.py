@@ -9,7 +9,7 @@ import httpx
 import pytest
 from eth_account import Account
 
-from anchoring.chain import connect, fee_params
+from anchoring.anchor_contract import connect, fee_params
 from anchoring.core.keccak import keccak256
 from anchoring.core.record_signature import RecordDomain, TraceRecord, recover_record_signer
 from contracts.artifacts import load_artifact

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from web3 import Web3
 
-from anchoring.chain import connect
+from anchoring.anchor_contract import connect
 from anchoring.core import canonical_json
 from anchoring.core.keccak import keccak256
 from contracts.artifacts import load_artifact

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from eth_abi import encode
 
-from anchoring.chain import connect, read_heads, trace_anchor
+from anchoring.anchor_contract import connect, read_heads, trace_anchor
 from anchoring.core import (
     NoteVerifier,
     decode_entry,
@@ -64,7 +64,7 @@ def test_anchor_of_a_leaf_is_the_first_head_covering_it(world: World, anchored: 
             expected.block_number,
         )
         block = rpc(world.system.rpc_url, "eth_getBlockByNumber", [hex(anchor.block_number), False])
-        assert anchor.block_time == int(block["timestamp"], 16) == expected.timestamp
+        assert anchor.block_time == int(block["timestamp"], 16) == expected.block_time
         assert anchor.block_hash == block["hash"]
         assert anchor.witnessed_by == ()  # the dev system runs no witnesses
         receipt = rpc(world.system.rpc_url, "eth_getTransactionReceipt", [anchor.transaction_hash])
@@ -109,7 +109,7 @@ def test_bundle_holds_a_checkable_proof_of_the_anchored_head(world: World, ancho
         assert bundle["anchor"]["contract"] == world.trace_anchor
         assert bundle["anchor"]["headIndex"] == head.head_index
         assert bundle["anchor"]["blockNumber"] == head.block_number
-        assert bundle["anchor"]["blockTime"] == head.timestamp
+        assert bundle["anchor"]["blockTime"] == head.block_time
         assert bundle["event"] == event
         assert "event" not in build_bundle(world.ctx, leaf, include_event=False)
 
@@ -240,4 +240,3 @@ def test_bundle_json_is_what_the_route_serves(world: World, anchored: list[int])
                        headers={"Authorization": f"Bearer {world.system.admin_key}"},
                        timeout=10).json()
     assert json.loads(json.dumps(build_bundle(world.ctx, anchored[2], include_event=True))) == served
-

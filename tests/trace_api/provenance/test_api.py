@@ -232,7 +232,7 @@ def test_enterprise_recalls_only_its_own_prefix(world: World) -> None:
 
 
 def test_self_custody_enterprise_relays_its_own_signed_recall(world: World) -> None:
-    from anchoring.chain import connect, fee_params
+    from anchoring.anchor_contract import connect, fee_params
     from contracts.artifacts import load_artifact
 
     live = world.live

@@ -29,7 +29,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from anchoring.chain import connect
+from anchoring.anchor_contract import connect
 from tests.scanner_app.browser import fake_camera_args, launch_chromium, new_phone_context
 from tests.scanner_app.y4m import label_video
 from tests.trace_api.conftest import (

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from anchoring.chain import connect, read_heads, trace_anchor
+from anchoring.anchor_contract import connect, read_heads, trace_anchor
 from anchoring.core import (
     Checkpoint,
     CompactRange,
@@ -84,7 +84,7 @@ def test_recorded_events_verify_with_and_without_a_bundle(
             assert verdict.anchor is not None
             assert (verdict.anchor["headIndex"], verdict.anchor["blockNumber"],
                     verdict.anchor["blockTime"], verdict.anchor["rootHash"]) == (
-                head.head_index, head.block_number, head.timestamp, "0x" + head.root_hash.hex())
+                head.head_index, head.block_number, head.block_time, "0x" + head.root_hash.hex())
             member = verdict.steps[3].detail
             assert f"hasRole({world.submitter}, Enterprise)" in member
             assert member.endswith(f"is true; enterprise {world.enterprise_id}")

@@ -1,37 +1,29 @@
-"""Reading TraceAnchor over standard JSON-RPC (web3.py): anchored heads, connections.
+"""The TraceAnchor contract over standard JSON-RPC (web3.py): connections, anchored heads,
+fee fields for the transactions the anchorer and witness send.
 
-Used by the anchorer, the witness and `log verify`; works against our node, anvil or
-any EVM node, since it uses only eth_call / eth_getTransactionCount / eth_sendRawTransaction.
+web3.py stays here because these callers sign and send transactions (estimate, sign,
+nonce, receipt) and that is web3's strength; plain reads elsewhere use the small client
+in `contracts.rpc_client`. Works against our node, anvil or any EVM node, since it uses
+only eth_call / eth_getTransactionCount / eth_sendRawTransaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import ExtraDataToPOAMiddleware
 
+from contracts.abi import Contract as ContractName
+from contracts.anchored_head import AnchoredHead
 from contracts.artifacts import load_artifact
 
 RPC_TIMEOUT_S = 10.0
 """Per JSON-RPC request; a node that takes longer is treated as down and retried."""
 
-# Role enum values, contracts/src/Roles.sol (part of the ABI).
-ROLE_ANCHORER = 3
-ROLE_WITNESS = 4
-
-
-@dataclass(frozen=True)
-class AnchoredHead:
-    """One `TraceAnchor.headAt(i)`: the tree head and the block that anchored it."""
-
-    head_index: int
-    tree_size: int
-    root_hash: bytes
-    block_number: int
-    timestamp: int
+__all__ = ["AnchoredHead", "connect", "fee_params", "head_at", "head_count", "read_heads",
+           "trace_anchor"]
 
 
 def connect(rpc_url: str, *, timeout_s: float = RPC_TIMEOUT_S) -> Web3:
@@ -49,7 +41,7 @@ def connect(rpc_url: str, *, timeout_s: float = RPC_TIMEOUT_S) -> Web3:
 def trace_anchor(w3: Web3, address: str) -> Contract:
     """The TraceAnchor contract at `address`."""
     return w3.eth.contract(
-        address=Web3.to_checksum_address(address), abi=load_artifact("TraceAnchor").abi
+        address=Web3.to_checksum_address(address), abi=load_artifact(ContractName.TRACE_ANCHOR).abi
     )
 
 
@@ -60,10 +52,8 @@ def head_count(contract: Contract, block: Any = "latest") -> int:
 
 def head_at(contract: Contract, head_index: int, block: Any = "latest") -> AnchoredHead:
     """Anchored head number `head_index`."""
-    tree_size, block_number, timestamp, root = contract.functions.headAt(head_index).call(
-        block_identifier=block
-    )
-    return AnchoredHead(head_index, int(tree_size), bytes(root), int(block_number), int(timestamp))
+    tree_head = contract.functions.headAt(head_index).call(block_identifier=block)
+    return AnchoredHead.from_tree_head(head_index, tree_head)
 
 
 def fee_params(w3: Web3, *, bump: float = 1.0) -> dict[str, int]:
