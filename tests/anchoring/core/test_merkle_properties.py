@@ -7,7 +7,6 @@ rest (arbitrary bits, sizes, split points).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 
 import pytest
@@ -35,6 +34,12 @@ from anchoring.core.merkle import (
     root_hash,
     verify_consistency,
     verify_inclusion,
+)
+from tests.anchoring.core.merkle_claims import (
+    assert_outcome,
+    expected_error,
+    flip_bit,
+    raised_class,
 )
 from tests.anchoring.core.naive_merkle import (
     naive_leaf_hash,
@@ -75,18 +80,9 @@ def naive_subtree_hash(start: int, end: int) -> bytes:
     return naive_mth_of_leaf_hashes(LEAF_HASHES[start:end])
 
 
-def flip_bit(value: bytes, bit: int) -> bytes:
-    flipped = bytearray(value)
-    flipped[bit // 8] ^= 1 << (bit % 8)
-    return bytes(flipped)
-
-
-def raises_class(action: Callable[[], object]) -> type[Exception] | None:
-    try:
-        action()
-    except VerificationError as error:
-        return type(error)
-    return None
+def _other_claim_error(wanted_length: int, proof: list[bytes]) -> type[VerificationError] | None:
+    """A real proof offered for another authentic claim: wrong shape, else wrong root."""
+    return expected_error(in_range=True, proof_length=len(proof), wanted_length=wanted_length)
 
 
 # --- roots ---------------------------------------------------------------------
@@ -181,16 +177,17 @@ def test_tampered_inclusion_proofs_are_rejected_exhaustively() -> None:
                 # Same tree head, another index: a path names exactly one leaf.
                 if other_index != index:
                     wanted = len(inclusion_proof_ranges(other_index, size))
-                    error = ProofShapeError if wanted != len(proof) else RootMismatchError
-                    with pytest.raises(error):
-                        verify_inclusion(leaf, other_index, size, proof, root)
+                    error = _other_claim_error(wanted, proof)
+                    assert_outcome(error, verify_inclusion, leaf, other_index, size, proof, root)
             for other_size in range(index + 1, TAMPER_MAX_SIZE + 2):
                 # Another authentic tree head: the proof is for a different tree.
                 if other_size != size:
                     wanted = len(inclusion_proof_ranges(index, other_size))
-                    error = ProofShapeError if wanted != len(proof) else RootMismatchError
-                    with pytest.raises(error):
-                        verify_inclusion(leaf, index, other_size, proof, naive_root(other_size))
+                    other_root = naive_root(other_size)
+                    error = _other_claim_error(wanted, proof)
+                    assert_outcome(
+                        error, verify_inclusion, leaf, index, other_size, proof, other_root
+                    )
             with pytest.raises(IndexOutOfRangeError):
                 verify_inclusion(leaf, size, size, proof, root)
 
@@ -219,19 +216,16 @@ def test_wrong_inclusion_claims_get_the_right_error_class(data: st.DataObject) -
     claimed_size = data.draw(st.integers(-2, MAX_SIZE + 2), label="claimed_size")
     claimed_index = data.draw(st.integers(-2, MAX_SIZE + 2), label="claimed_index")
     claimed_root = naive_root(max(claimed_size, 0))
-    outcome = raises_class(
-        lambda: verify_inclusion(
-            LEAF_HASHES[index], claimed_index, claimed_size, proof, claimed_root
-        )
+    outcome = raised_class(
+        verify_inclusion, LEAF_HASHES[index], claimed_index, claimed_size, proof, claimed_root
     )
-    if not 0 <= claimed_index < claimed_size:
-        assert outcome is IndexOutOfRangeError
-    elif len(inclusion_proof_ranges(claimed_index, claimed_size)) != len(proof):
-        assert outcome is ProofShapeError
-    elif (claimed_index, claimed_size) == (index, size):
-        assert outcome is None
-    else:
-        assert outcome is RootMismatchError
+    in_range = 0 <= claimed_index < claimed_size
+    assert outcome is expected_error(
+        in_range=in_range,
+        proof_length=len(proof),
+        wanted_length=len(inclusion_proof_ranges(claimed_index, claimed_size)) if in_range else 0,
+        authentic=(claimed_index, claimed_size) == (index, size),
+    )
 
 
 # --- consistency ---------------------------------------------------------------
@@ -277,19 +271,19 @@ def test_tampered_consistency_proofs_are_rejected_exhaustively() -> None:
                 # Another authentic old head against the same new head.
                 if other_old != old_size:
                     wanted = len(consistency_proof_ranges(other_old, new_size))
-                    error = ProofShapeError if wanted != len(proof) else RootMismatchError
-                    with pytest.raises(error):
-                        verify_consistency(
-                            other_old, new_size, proof, naive_root(other_old), new_root
-                        )
+                    other_root = naive_root(other_old)
+                    error = _other_claim_error(wanted, proof)
+                    assert_outcome(
+                        error, verify_consistency, other_old, new_size, proof, other_root, new_root
+                    )
             for other_new in range(old_size, TAMPER_MAX_SIZE + 2):
                 if other_new != new_size:
                     wanted = len(consistency_proof_ranges(old_size, other_new))
-                    error = ProofShapeError if wanted != len(proof) else RootMismatchError
-                    with pytest.raises(error):
-                        verify_consistency(
-                            old_size, other_new, proof, old_root, naive_root(other_new)
-                        )
+                    other_root = naive_root(other_new)
+                    error = _other_claim_error(wanted, proof)
+                    assert_outcome(
+                        error, verify_consistency, old_size, other_new, proof, old_root, other_root
+                    )
             if old_size > 1:
                 with pytest.raises(IndexOutOfRangeError):
                     verify_consistency(new_size, old_size - 1, proof, new_root, old_root)
@@ -316,17 +310,15 @@ def test_wrong_consistency_claims_get_the_right_error_class(data: st.DataObject)
     claimed_old = data.draw(st.integers(-2, MAX_SIZE + 2), label="claimed_old")
     claimed_new = data.draw(st.integers(-2, MAX_SIZE + 2), label="claimed_new")
     old_root, new_root = naive_root(max(claimed_old, 0)), naive_root(max(claimed_new, 0))
-    outcome = raises_class(
-        lambda: verify_consistency(claimed_old, claimed_new, proof, old_root, new_root)
+    outcome = raised_class(verify_consistency, claimed_old, claimed_new, proof, old_root, new_root)
+    in_range = 0 <= claimed_old <= claimed_new
+    assert outcome is expected_error(
+        in_range=in_range,
+        proof_length=len(proof),
+        wanted_length=len(consistency_proof_ranges(claimed_old, claimed_new)) if in_range else 0,
+        # e.g. every empty proof between equal sizes is authentic
+        authentic=in_range and list(naive_consistency(claimed_old, claimed_new)) == proof,
     )
-    if not 0 <= claimed_old <= claimed_new:
-        assert outcome is IndexOutOfRangeError
-    elif len(consistency_proof_ranges(claimed_old, claimed_new)) != len(proof):
-        assert outcome is ProofShapeError
-    elif list(naive_consistency(claimed_old, claimed_new)) == proof:
-        assert outcome is None  # e.g. every empty proof between equal sizes
-    else:
-        assert outcome is RootMismatchError
 
 
 @settings(max_examples=200, deadline=None)

@@ -4,7 +4,7 @@
   subtree hashes, inclusion and consistency proofs, hasher vectors).
 - `testdata/{inclusion,consistency}/**.json`: transparency-dev's golden probes, each with
   `desc` and `wantErr`. Every probe must give its expected outcome, and a rejected probe
-  must be rejected with the error class its defect calls for (see `_expected_error`).
+  must be rejected with the error class its defect calls for (`merkle_claims.expected_error`).
 """
 
 from __future__ import annotations
@@ -16,15 +16,8 @@ from typing import Any
 
 import pytest
 
-from anchoring.core.errors import (
-    IndexOutOfRangeError,
-    ProofShapeError,
-    RootMismatchError,
-    VerificationError,
-)
 from anchoring.core.merkle import (
     EMPTY_ROOT,
-    HASH_SIZE,
     CompactRange,
     consistency_proof,
     consistency_proof_ranges,
@@ -37,6 +30,7 @@ from anchoring.core.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.anchoring.core.merkle_claims import assert_outcome, expected_error
 from tests.shared_data import SHARED_DATA, shared_data
 
 VECTOR_FOLDER = "merkle-rfc6962"
@@ -68,19 +62,6 @@ def _decode(value: str | None) -> bytes:
 
 def _decode_proof(values: list[str] | None) -> list[bytes]:
     return [_decode(value) for value in values or []]
-
-
-def _expected_error(
-    index_ok: bool, hashes: list[bytes], proof_length: int, wanted_length: int, want_err: bool
-) -> type[VerificationError] | None:
-    """The error a probe must raise: sizes first, then shape, then the root comparison."""
-    if not want_err:
-        return None
-    if not index_ok:
-        return IndexOutOfRangeError
-    if proof_length != wanted_length or any(len(value) != HASH_SIZE for value in hashes):
-        return ProofShapeError
-    return RootMismatchError
 
 
 # --- reference tree ------------------------------------------------------------
@@ -178,13 +159,14 @@ def test_inclusion_probe(path: Path) -> None:
     leaf, root = _decode(probe["leafHash"]), _decode(probe["root"])
     proof = _decode_proof(probe["proof"])
     index_ok = 0 <= index < size
-    wanted = len(inclusion_proof_ranges(index, size)) if index_ok else 0
-    expected = _expected_error(index_ok, [leaf, root, *proof], len(proof), wanted, probe["wantErr"])
-    if expected is None:
-        verify_inclusion(leaf, index, size, proof, root)
-    else:
-        with pytest.raises(expected):
-            verify_inclusion(leaf, index, size, proof, root)
+    expected = expected_error(
+        in_range=index_ok,
+        proof_length=len(proof),
+        wanted_length=len(inclusion_proof_ranges(index, size)) if index_ok else 0,
+        hashes=[leaf, root, *proof],
+        authentic=not probe["wantErr"],
+    )
+    assert_outcome(expected, verify_inclusion, leaf, index, size, proof, root)
 
 
 @pytest.mark.parametrize("path", CONSISTENCY_PROBES, ids=_probe_id)
@@ -194,12 +176,11 @@ def test_consistency_probe(path: Path) -> None:
     old_root, new_root = _decode(probe["root1"]), _decode(probe["root2"])
     proof = _decode_proof(probe["proof"])
     sizes_ok = 0 <= old_size <= new_size
-    wanted = len(consistency_proof_ranges(old_size, new_size)) if sizes_ok else 0
-    expected = _expected_error(
-        sizes_ok, [old_root, new_root, *proof], len(proof), wanted, probe["wantErr"]
+    expected = expected_error(
+        in_range=sizes_ok,
+        proof_length=len(proof),
+        wanted_length=len(consistency_proof_ranges(old_size, new_size)) if sizes_ok else 0,
+        hashes=[old_root, new_root, *proof],
+        authentic=not probe["wantErr"],
     )
-    if expected is None:
-        verify_consistency(old_size, new_size, proof, old_root, new_root)
-    else:
-        with pytest.raises(expected):
-            verify_consistency(old_size, new_size, proof, old_root, new_root)
+    assert_outcome(expected, verify_consistency, old_size, new_size, proof, old_root, new_root)

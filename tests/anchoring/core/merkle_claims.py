@@ -1,0 +1,67 @@
+"""What a Merkle verifier must answer to a claim, shared by the vector, property and error tests.
+
+The order is the one `anchoring.core.merkle.verify` checks in: the claimed index or sizes
+first (`IndexOutOfRangeError`), then the proof's shape, its length and 32-byte hashes
+(`ProofShapeError`), then the recomputed root (`RootMismatchError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from anchoring.core.errors import (
+    IndexOutOfRangeError,
+    ProofShapeError,
+    RootMismatchError,
+    VerificationError,
+)
+from anchoring.core.merkle import HASH_SIZE
+
+
+def expected_error(
+    *,
+    in_range: bool,
+    proof_length: int,
+    wanted_length: int,
+    hashes: Sequence[bytes] = (),
+    authentic: bool = False,
+) -> type[VerificationError] | None:
+    """The error class a verifier must raise for a claim, or None if the claim is authentic.
+
+    `wanted_length` is the proof length the claimed index/sizes call for (ignored when
+    `in_range` is false); `hashes` are the claim's hashes whose length is checked."""
+    if not in_range:
+        return IndexOutOfRangeError
+    if proof_length != wanted_length or any(len(value) != HASH_SIZE for value in hashes):
+        return ProofShapeError
+    return None if authentic else RootMismatchError
+
+
+def raised_class(verify: Callable[..., object], *claim: object) -> type[VerificationError] | None:
+    """The class of the `VerificationError` that `verify(*claim)` raises, or None."""
+    try:
+        verify(*claim)
+    except VerificationError as error:
+        return type(error)
+    return None
+
+
+def assert_outcome(
+    expected: type[VerificationError] | None, verify: Callable[..., object], *claim: object
+) -> None:
+    """`verify(*claim)` returns (expected None) or raises exactly `expected`."""
+    if expected is None:
+        verify(*claim)
+        return
+    with pytest.raises(expected) as caught:
+        verify(*claim)
+    assert type(caught.value) is expected
+
+
+def flip_bit(value: bytes, bit: int) -> bytes:
+    """`value` with bit `bit` (0 = lowest bit of the first byte) inverted."""
+    flipped = bytearray(value)
+    flipped[bit // 8] ^= 1 << (bit % 8)
+    return bytes(flipped)
