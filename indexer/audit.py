@@ -20,7 +20,7 @@ from sqlalchemy import Table, or_, select
 from indexer.decode.abi import EventDecoder
 from indexer.decode.batch import decode_range
 from indexer.sink.models import CHAIN_TABLES, IndexerCheckpoint
-from indexer.sink.store import Checkpoint, MirrorStore
+from indexer.sink.store import MirrorCheckpoint, MirrorStore
 from indexer.source.fetch import ChainSource
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class Discrepancy:
 class AuditReport:
     """The outcome of one audit."""
 
-    checkpoint: Checkpoint | None
+    checkpoint: MirrorCheckpoint | None
     discrepancies: list[Discrepancy] = field(default_factory=list)
     blocks_checked: int = 0
     rows_checked: int = 0
@@ -153,7 +153,7 @@ def _key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
 
 def _compare_table(
     report: AuditReport,
-    checkpoint: Checkpoint,
+    checkpoint: MirrorCheckpoint,
     table_name: str,
     table: Table,
     chain_rows: list[dict[str, Any]],

@@ -21,7 +21,7 @@ from indexer.decode.abi import EventDecoder
 from indexer.decode.batch import decode_range
 from indexer.errors import PermanentError, ReorgDetectedError, RetryableError
 from indexer.reorg import reconcile
-from indexer.sink.store import Checkpoint, MirrorStore
+from indexer.sink.store import MirrorCheckpoint, MirrorStore
 from indexer.source.fetch import ChainSource
 from indexer.source.heads import HeadWaiter
 from indexer.source.types import BlockRange
@@ -62,14 +62,14 @@ class Indexer:
             address.lower(): name for name, address in settings.contracts.items()
         }
         self.stats = RunStats()
-        self._checkpoint: Checkpoint | None = None
+        self._checkpoint: MirrorCheckpoint | None = None
         #: Blocks per range now: `blocks_per_range`, less while ranges are event-dense.
         #: Starts small so a dense chain cannot make the first range huge; doubles while sparse.
         self._range_blocks = min(settings.blocks_per_range, INITIAL_RANGE_BLOCKS)
 
     # ------------------------------------------------------------------ public
 
-    def open(self) -> Checkpoint:
+    def open(self) -> MirrorCheckpoint:
         """Create or check the mirror's checkpoint for this chain and these contracts."""
         start = self.settings.start_block
         parent_hash = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from indexer.errors import PermanentError
-from indexer.sink.store import Checkpoint, MirrorStore
+from indexer.sink.store import MirrorCheckpoint, MirrorStore
 from indexer.source.fetch import ChainSource
 
 logger = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ WALK_BACK_WINDOW = 64
 
 
 def find_common_ancestor(
-    source: ChainSource, store: MirrorStore, checkpoint: Checkpoint
+    source: ChainSource, store: MirrorStore, checkpoint: MirrorCheckpoint
 ) -> tuple[int, str | None]:
     """The highest stored block whose hash the node's canonical chain also has, as
     (number, hash); (start_block - 1, its hash) if the fork is just above the first
@@ -55,7 +55,9 @@ def find_common_ancestor(
     raise PermanentError(f"reorg reaches below the first indexed block {checkpoint.start_block}")
 
 
-def reconcile(source: ChainSource, store: MirrorStore, checkpoint: Checkpoint) -> Checkpoint:
+def reconcile(
+    source: ChainSource, store: MirrorStore, checkpoint: MirrorCheckpoint
+) -> MirrorCheckpoint:
     """Walk back to the common ancestor and rewind the mirror to it (one transaction).
     Raises `FinalityViolationError` if that would remove a final block."""
     ancestor_number, ancestor_hash = find_common_ancestor(source, store, checkpoint)

@@ -58,8 +58,9 @@ _TABLES: dict[str, Table] = {
 
 
 @dataclass(frozen=True)
-class Checkpoint:
-    """The last stored block (None, None before the first range) and the final horizon."""
+class MirrorCheckpoint:
+    """How far the mirror has got: the last stored block (None, None before the first range)
+    and the final horizon. (Not a log checkpoint: those are `anchoring.core.Checkpoint`.)"""
 
     chain_id: int
     start_block: int
@@ -90,7 +91,7 @@ class MirrorStore:
 
     # ------------------------------------------------------------------ state
 
-    def load_checkpoint(self) -> Checkpoint | None:
+    def load_checkpoint(self) -> MirrorCheckpoint | None:
         """The stored checkpoint, or None if the mirror was never initialised."""
         with self.engine.connect() as connection:
             return _read_checkpoint(connection)
@@ -107,7 +108,7 @@ class MirrorStore:
         start_block: int,
         contracts: Mapping[str, str],
         start_parent_hash: str | None,
-    ) -> Checkpoint:
+    ) -> MirrorCheckpoint:
         """Create the checkpoint on first use, or check that the stored one is for the
         same chain and contracts (`ConfigurationError` otherwise). `start_parent_hash` is
         the hash of block start_block-1, so block start_block's parent link is checked."""
@@ -164,8 +165,8 @@ class MirrorStore:
     # ------------------------------------------------------------------ writes
 
     def write_range(
-        self, decoded: DecodedRange, expected: Checkpoint, finalized_number: int | None
-    ) -> Checkpoint:
+        self, decoded: DecodedRange, expected: MirrorCheckpoint, finalized_number: int | None
+    ) -> MirrorCheckpoint:
         """Store `decoded` (blocks decoded.first..last) and advance the checkpoint to its
         last block, all in one transaction. `expected` is the checkpoint the range was
         fetched against; rows at or below `finalized_number` are (or become) final."""
@@ -207,13 +208,13 @@ class MirrorStore:
             decoded.event_count,
             new_final,
         )
-        return Checkpoint(
+        return MirrorCheckpoint(
             expected.chain_id, expected.start_block, decoded.last, decoded.last_hash, new_final
         )
 
     def rewind(
-        self, ancestor_number: int, ancestor_hash: str | None, expected: Checkpoint
-    ) -> Checkpoint:
+        self, ancestor_number: int, ancestor_hash: str | None, expected: MirrorCheckpoint
+    ) -> MirrorCheckpoint:
         """Delete every row above block `ancestor_number` and move the checkpoint there."""
         if expected.finalized_number is not None and ancestor_number < expected.finalized_number:
             raise FinalityViolationError(ancestor_number, expected.finalized_number)
@@ -239,7 +240,7 @@ class MirrorStore:
             ancestor_hash,
             deleted,
         )
-        return Checkpoint(
+        return MirrorCheckpoint(
             expected.chain_id,
             expected.start_block,
             None if ancestor_number < 0 else ancestor_number,
@@ -315,7 +316,7 @@ def _mark_final(connection: Connection, previous: int | None, upto: int) -> None
 
 
 def _move_checkpoint(
-    connection: Connection, expected: Checkpoint, conflict: str, **values: Any
+    connection: Connection, expected: MirrorCheckpoint, conflict: str, **values: Any
 ) -> None:
     """Set the checkpoint's `values` if it is still `expected` (compare-and-swap), else
     raise `CheckpointConflictError(conflict)`: a second writer cannot interleave."""
@@ -346,10 +347,10 @@ def _max_optional(left: int | None, right: int | None) -> int | None:
     return max(left, right)
 
 
-def _read_checkpoint(connection: Connection) -> Checkpoint | None:
+def _read_checkpoint(connection: Connection) -> MirrorCheckpoint | None:
     row = connection.execute(select(_CHECKPOINT).where(_CHECKPOINT.c.id == 1)).first()
     if row is None:
         return None
-    return Checkpoint(
+    return MirrorCheckpoint(
         row.chain_id, row.start_block, row.block_number, row.block_hash, row.finalized_number
     )

@@ -14,7 +14,7 @@ from indexer.errors import CheckpointConflictError, DatabaseWriteError
 from indexer.migrations.env_metadata import target_metadata
 from indexer.sink.db import alembic_config, migrate
 from indexer.sink.models import ALL_TABLES, ChainLog
-from indexer.sink.store import Checkpoint, MirrorStore
+from indexer.sink.store import MirrorCheckpoint, MirrorStore
 
 
 def test_migration_matches_models_and_downgrades(store: MirrorStore) -> None:
@@ -81,7 +81,7 @@ def _range(first: int) -> DecodedRange:
     return decoded
 
 
-def _initialised(store: MirrorStore) -> Checkpoint:
+def _initialised(store: MirrorStore) -> MirrorCheckpoint:
     """Migrate and start a mirror of chain 1 from block 0."""
     migrate(store.engine)
     return store.initialise(
