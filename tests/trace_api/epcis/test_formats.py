@@ -9,14 +9,7 @@ from hypothesis import strategies as st
 from rfc3339_validator import validate_rfc3339
 from rfc3986_validator import validate_rfc3986
 
-from trace_api.epcis.formats import (
-    is_date_time,
-    is_hex_binary,
-    is_time_zone_offset,
-    is_uom,
-    is_uri,
-    is_version,
-)
+from trace_api.epcis import formats
 
 _URI_PIECES = st.sampled_from(
     ["a", "Z", "9", ":", "/", "//", "?", "#", "[", "]", "@", "%", "%4", "%41", "%zz", "!", "$",
@@ -35,7 +28,7 @@ date_like = st.lists(_DATE_PIECES, max_size=12).map("".join)
 @given(st.one_of(uri_like, st.builds("{}:{}".format, uri_like, uri_like),
                  st.builds("{}://{}".format, uri_like, uri_like)))
 def test_is_uri_agrees_with_rfc3986_validator(value: str) -> None:
-    assert is_uri(value) == bool(validate_rfc3986(value, rule="URI"))
+    assert formats.is_uri(value) == bool(validate_rfc3986(value, rule="URI"))
 
 
 @settings(max_examples=800)
@@ -44,7 +37,8 @@ def test_is_uri_agrees_with_rfc3986_validator(value: str) -> None:
     st.integers(0, 13), st.integers(0, 32), st.integers(0, 24), st.integers(0, 60),
     st.integers(0, 60), st.sampled_from(["Z", "z", "+01:00", "-23:59", "+24:00", ".5Z", ""]))))
 def test_is_date_time_agrees_with_rfc3339_validator(value: str) -> None:
-    assert is_date_time(value) == validate_rfc3339(value.upper())  # as jsonschema calls it
+    # jsonschema calls the validator on the upper-cased value
+    assert formats.is_date_time(value) == validate_rfc3339(value.upper())
 
 
 @pytest.mark.parametrize(
@@ -54,13 +48,13 @@ def test_is_date_time_agrees_with_rfc3339_validator(value: str) -> None:
      "http://[v7.fe:80]/", "ldap://[::ffff:192.0.2.1]", "mailto:a@b", "urn:x:%C3%A9"],
 )
 def test_uris(value: str) -> None:
-    assert is_uri(value)
+    assert formats.is_uri(value)
 
 
 @pytest.mark.parametrize("value", ["shipping", "_:document1", "a b:c", "http://a%2/", "é:x",
                                    "http://[::1", "1http://x", ":x", ""])
 def test_not_uris(value: str) -> None:
-    assert not is_uri(value)
+    assert not formats.is_uri(value)
 
 
 # Where Python's re (used by the schema oracle) and the standard part ways we keep to the
@@ -70,14 +64,14 @@ def test_not_uris(value: str) -> None:
 @pytest.mark.parametrize(
     ("check", "value"),
     [
-        (is_version, "2.0\n"),
-        (is_version, "\u0662.\u0660"),
-        (is_uom, "KGM\n"),
-        (is_hex_binary, "FF\n"),
-        (is_time_zone_offset, "+01:00\n"),
-        (is_date_time, "2005-04-03T20:33:31Z\n"),
-        (is_uri, "urn:x:y\n"),
-        (is_uri, "http://[::ffff:001.2.3.4]/"),
+        (formats.is_version, "2.0\n"),
+        (formats.is_version, "\u0662.\u0660"),
+        (formats.is_uom, "KGM\n"),
+        (formats.is_hex_binary, "FF\n"),
+        (formats.is_time_zone_offset, "+01:00\n"),
+        (formats.is_date_time, "2005-04-03T20:33:31Z\n"),
+        (formats.is_uri, "urn:x:y\n"),
+        (formats.is_uri, "http://[::ffff:001.2.3.4]/"),
     ],
 )
 def test_known_strictness_beyond_the_python_oracle(check: object, value: str) -> None:
@@ -86,8 +80,11 @@ def test_known_strictness_beyond_the_python_oracle(check: object, value: str) ->
 
 
 def test_patterns() -> None:
-    assert is_time_zone_offset("+14:00") and is_time_zone_offset("-13:59")
-    assert not is_time_zone_offset("+14:01") and not is_time_zone_offset("+1:00")
-    assert is_uom("KGM") and is_uom("C62") and not is_uom("kg") and not is_uom("ABCD")
-    assert is_hex_binary("0aF") and not is_hex_binary("") and not is_hex_binary("0x1")
-    assert is_version("2.0") and is_version("2") and not is_version("2.") and not is_version("v2")
+    assert formats.is_time_zone_offset("+14:00") and formats.is_time_zone_offset("-13:59")
+    assert not formats.is_time_zone_offset("+14:01") and not formats.is_time_zone_offset("+1:00")
+    assert formats.is_uom("KGM") and formats.is_uom("C62")
+    assert not formats.is_uom("kg") and not formats.is_uom("ABCD")
+    assert formats.is_hex_binary("0aF")
+    assert not formats.is_hex_binary("") and not formats.is_hex_binary("0x1")
+    assert formats.is_version("2.0") and formats.is_version("2")
+    assert not formats.is_version("2.") and not formats.is_version("v2")
