@@ -50,10 +50,16 @@ ALNUM = "ABCXYZabcxyz0123456789"
 serial = st.text(ALNUM, min_size=1, max_size=12)
 
 
+def _prefix_and_reference(draw: st.DrawFn, total_digits: int) -> tuple[str, str]:
+    """A GS1 company prefix and the reference digits that make `total_digits` with it."""
+    prefix = draw(company_prefix)
+    width = total_digits - len(prefix)
+    return prefix, draw(st.text("0123456789", min_size=width, max_size=width))
+
+
 @st.composite
 def sgtin(draw: st.DrawFn) -> str:
-    prefix = draw(company_prefix)
-    item = draw(st.text("0123456789", min_size=13 - len(prefix), max_size=13 - len(prefix)))
+    prefix, item = _prefix_and_reference(draw, 13)
     if draw(st.booleans()):
         return f"urn:epc:id:sgtin:{prefix}.{item}.{draw(serial)}"
     body = item[0] + prefix + item[1:]
@@ -65,23 +71,20 @@ def sgtin(draw: st.DrawFn) -> str:
 
 @st.composite
 def sscc(draw: st.DrawFn) -> str:
-    prefix = draw(company_prefix)
-    ref = draw(st.text("0123456789", min_size=17 - len(prefix), max_size=17 - len(prefix)))
+    prefix, ref = _prefix_and_reference(draw, 17)
     return f"urn:epc:id:sscc:{prefix}.{ref}"
 
 
 @st.composite
 def sgln(draw: st.DrawFn) -> str:
-    prefix = draw(company_prefix)
-    ref = draw(st.text("0123456789", min_size=12 - len(prefix), max_size=12 - len(prefix)))
+    prefix, ref = _prefix_and_reference(draw, 12)
     extension = draw(st.sampled_from(["0", "1", "987", "AB-12"]))
     return f"urn:epc:id:sgln:{prefix}.{ref}.{extension}"
 
 
 @st.composite
 def lgtin(draw: st.DrawFn) -> str:
-    prefix = draw(company_prefix)
-    item = draw(st.text("0123456789", min_size=13 - len(prefix), max_size=13 - len(prefix)))
+    prefix, item = _prefix_and_reference(draw, 13)
     return f"urn:epc:class:lgtin:{prefix}.{item}.{draw(serial)}"
 
 
