@@ -320,7 +320,7 @@ def _measure_verify(system: System, documents: list[tuple[bytes, list[str]]],
     """Verify latency over HTTP (with bundle, without) and in-process, warm caches."""
     from urllib.parse import quote
 
-    from trace_api.verification.service import Verifier, verify
+    from trace_api.verification.service import TraceRecordVerifier, verify
 
     chosen: list[tuple[dict[str, Any], str]] = []  # (event, hash ID), first `count` events
     with httpx.Client(timeout=60) as client:
@@ -355,7 +355,7 @@ def _measure_verify(system: System, documents: list[tuple[bytes, list[str]]],
 
         with_bundle = timed([{"event": event, "bundle": bundle} for event, bundle in pairs])
         lookup = timed([{"event": event} for event, _ in pairs])
-    verifier = Verifier.offline(system.rpc_url, trace_anchor)
+    verifier = TraceRecordVerifier.offline(system.rpc_url, trace_anchor)
     try:
         verify(verifier, *pairs[0])  # warm the caches (anchored root, member status)
         library = []

@@ -20,7 +20,7 @@ from trace_api.audit.config import AuditConfig, load_audit_config
 from trace_api.audit.engine import run_rules
 from trace_api.audit.epcis_view import AuditEvent
 from trace_api.audit.inputs import AuditInputs
-from trace_api.audit.integrity_check import CachedInclusionProofs, make_integrity_check
+from trace_api.audit.integrity_check import make_integrity_check
 from trace_api.audit.model import Finding, Rule, Severity
 from trace_api.audit.rules import ALL_RULES
 from trace_api.audit.sources import (
@@ -31,6 +31,7 @@ from trace_api.audit.sources import (
     recall_history,
 )
 from trace_api.context import ApiContext
+from trace_api.proofs.cache import inclusion_proofs
 from trace_api.enterprises.service import record_domain
 from trace_api.provenance.trace import trace_graph
 
@@ -97,7 +98,7 @@ def build_inputs(ctx: ApiContext, events: Sequence[AuditEvent], *, at_ms: int,
     """AuditInputs for `events` with the mirror's chain facts (and crypto checks if `verify`)."""
     integrity = None
     if verify:
-        integrity = make_integrity_check(record_domain(ctx), CachedInclusionProofs(ctx.log_store))
+        integrity = make_integrity_check(record_domain(ctx), ctx.shared(inclusion_proofs))
     return AuditInputs(
         events=events, now_ms=at_ms, config=config,
         enterprise_history=enterprise_history(ctx.mirror_engine, {e.enterprise_id for e in events}),

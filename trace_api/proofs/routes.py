@@ -11,22 +11,19 @@ as its bare 64-digit hex digest.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from anchoring.core.event_hash import HASH_ID_PREFIX, HASH_ID_SUFFIX
 from trace_api.auth import OptionalPrincipal, Principal
 from trace_api.context import ApiContext, ContextDep
 from trace_api.problems import Problem
 from trace_api.proofs.service import build_bundle, load_record, select_leaf
 from trace_api.provenance.access import NoEnterpriseError, readable_leaves, scope_for
+from trace_api.records.identifiers import canonical_event_hash_id
 
 router = APIRouter(tags=["proofs"])
-
-_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class EntryFields(BaseModel):
@@ -89,17 +86,14 @@ class ProofBundle(BaseModel):
 
 
 def parse_event_hash_id(value: str) -> str:
-    """`ni:///sha-256;<hex>?ver=CBV2.0` from itself or from its bare hex digest; 400 otherwise."""
-    candidate = value.strip()
-    if _DIGEST.fullmatch(candidate.lower()):
-        return f"{HASH_ID_PREFIX}{candidate.lower()}{HASH_ID_SUFFIX}"
-    if candidate.startswith(HASH_ID_PREFIX) and candidate.endswith(HASH_ID_SUFFIX):
-        digest = candidate[len(HASH_ID_PREFIX) : -len(HASH_ID_SUFFIX)]
-        if _DIGEST.fullmatch(digest):
-            return candidate
-    raise Problem(400, "invalid-event-hash-id", "Invalid Event Hash ID",
-                  "expected ni:///sha-256;<64 lowercase hex>?ver=CBV2.0 (percent-encoded) or "
-                  "the 64-digit hex digest")
+    """`ni:///sha-256;<hex>?ver=CBV2.0` from any spelling the other `/v1/events/{id}` routes
+    accept (`records.identifiers.canonical_event_hash_id`); 400 otherwise."""
+    try:
+        return canonical_event_hash_id(value.strip())
+    except ValueError:
+        raise Problem(400, "invalid-event-hash-id", "Invalid Event Hash ID",
+                      "expected ni:///sha-256;<64 lowercase hex>?ver=CBV2.0 (percent-encoded) or "
+                      "the 64-digit hex digest") from None
 
 
 def may_see_event(ctx: ApiContext, principal: Principal | None, leaf_index: int, enterprise_id: str) -> bool:
@@ -140,4 +134,4 @@ def get_proof(
         raise Problem(404, "not-found", "No such record",
                       f"no record of {hash_id}" + (f" at leaf {leafIndex}" if leafIndex is not None else ""))
     record = load_record(ctx, leaf)
-    return build_bundle(ctx, leaf, include_event=may_see_event(ctx, principal, leaf, record.enterprise_id))
+    return build_bundle(ctx, leaf, include_event=may_see_event(ctx, principal, leaf, record.enterprise_id)).to_json()

@@ -13,10 +13,8 @@ content or its neighbours (leaves are salted).
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from anchoring.core.eip712 import format_address
 from anchoring.core.entry import decode_entry
@@ -25,13 +23,23 @@ from anchoring.errors import KeyFileError
 from anchoring.keys import read_verifier_key
 from trace_api.anchors import anchors_for
 from trace_api.context import ApiContext
-from trace_api.problems import Problem
+from trace_api.errors import NotFound, Unavailable
+from trace_api.proofs.bundle import (
+    BUNDLE_FORMAT,
+    EntryFields,
+    LogInfo,
+    ProofBundle,
+    WitnessInfo,
+    parse_anchor_claim,
+)
+from trace_api.proofs.cache import inclusion_proofs
 from trace_api.records.models import StoredRecord
 from trace_api.records.repository import records_where
 from trace_api.records.status import anchor_json
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "ProofBundle",
     "build_bundle",
     "format_received_at",
     "leaf_indexes_for",
@@ -40,9 +48,6 @@ __all__ = [
     "select_leaf",
     "witness_verifier_keys",
 ]
-
-BUNDLE_FORMAT = "traceledger.proof/v1"
-_VERIFIER_KEY_SERVICE = "proofs.log_verifier_key"
 
 
 MAX_RECORDS_PER_EVENT = 1_000
@@ -77,26 +82,28 @@ def select_leaf(
 
 
 def load_record(ctx: ApiContext, leaf_index: int) -> StoredRecord:
-    """The record at `leaf_index`; Problem 404 if there is none."""
+    """The record at `leaf_index`; `NotFound` if there is none."""
     found = records_where(ctx.log_store.db, "e.leaf_index = ?", [leaf_index], 1)
     if not found:
-        raise Problem(404, "not-found", "No such record", f"no record at leaf index {leaf_index}")
+        raise NotFound("not-found", "No such record", f"no record at leaf index {leaf_index}")
     return found[0]
 
 
-def log_verifier_key(ctx: ApiContext) -> str:
-    """The log's note verifier key (public half of `settings.log_key_file`), read once."""
-    key = ctx.services.get(_VERIFIER_KEY_SERVICE)
-    if key is None:
-        if ctx.settings.log_key_file is None:
-            raise Problem(503, "log-key-unavailable", "Log key not configured",
+def read_log_verifier_key(ctx: ApiContext) -> str:
+    """The public half of `settings.log_key_file`; `Unavailable` if there is none or it is
+    unreadable. Read once per app through `log_verifier_key`."""
+    if ctx.settings.log_key_file is None:
+        raise Unavailable("log-key-unavailable", "Log key not configured",
                           "the API has no log key file, so it cannot name the log's key")
-        try:
-            key = read_verifier_key(ctx.settings.log_key_file)
-        except KeyFileError as exc:
-            raise Problem(503, "log-key-unavailable", "Log key unreadable", str(exc)) from exc
-        ctx.services[_VERIFIER_KEY_SERVICE] = key
-    return str(key)
+    try:
+        return str(read_verifier_key(ctx.settings.log_key_file))
+    except KeyFileError as exc:
+        raise Unavailable("log-key-unavailable", "Log key unreadable", str(exc)) from exc
+
+
+def log_verifier_key(ctx: ApiContext) -> str:
+    """The log's note verifier key, read once (a failed read is retried next time)."""
+    return ctx.shared(read_log_verifier_key)
 
 
 def witness_verifier_keys(ctx: ApiContext) -> list[str]:
@@ -109,10 +116,6 @@ def format_received_at(received_at_ms: int) -> str:
     """RFC 3339 UTC with milliseconds, e.g. `2026-11-26T12:00:00.000Z`."""
     moment = datetime.fromtimestamp(received_at_ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{received_at_ms % 1000:03d}Z"
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
 
 
 def _checkpoint_note(ctx: ApiContext, tree_size: int) -> str | None:
@@ -141,50 +144,45 @@ def _latest_checkpoint_size(ctx: ApiContext) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
-def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> dict[str, Any]:
+def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> ProofBundle:
     """The `traceledger.proof/v1` bundle of the record at `leaf_index`.
 
     Anchored: proof into the first anchored head covering the leaf. Pending: proof into
-    the latest checkpoint if the leaf is already integrated, else `inclusionProof` and
-    `rootHash` are null (the leaf waits for the sequencer). Raises Problem 404 for an
-    unknown leaf, 503 when the log key is not configured.
+    the latest checkpoint if the leaf is already integrated, else `inclusion_proof` and
+    `root_hash` are None (the leaf waits for the sequencer). Raises `NotFound` for an
+    unknown leaf, `Unavailable` when the log key is not configured.
     """
     record = load_record(ctx, leaf_index)
     entry = decode_entry(record.entry)
-    entry_leaf_hash = leaf_hash(record.entry)  # SHA-256(0x00 || entry), RFC 9162 §2.1.1
     anchor = anchors_for(ctx, [leaf_index])[leaf_index]
     tree_size = anchor.tree_size if anchor is not None else _latest_checkpoint_size(ctx)
     checkpoint = _checkpoint_note(ctx, tree_size) if tree_size is not None else None
-    proof: list[str] | None = None
-    root_hash: str | None = None
+    proof: tuple[bytes, ...] | None = None
+    root_hash: bytes | None = None
     if tree_size is not None and leaf_index < tree_size:
-        proof = [_hex(node) for node in ctx.log_store.inclusion_proof(leaf_index, tree_size)]
-        root_hash = _hex(ctx.log_store.root_at(tree_size))
-    bundle: dict[str, Any] = {
-        "format": BUNDLE_FORMAT,
-        "eventHashId": record.event_hash_id,
-        "status": "anchored" if anchor is not None else "pending",
-        "entry": base64.b64encode(record.entry).decode("ascii"),
-        "entryFields": {
-            "eventHash": _hex(entry.event_hash),
-            "submitter": format_address(entry.submitter),
-            "signature": _hex(entry.signature),
-            "receivedAt": format_received_at(entry.received_at_ms),
-            "salt": _hex(entry.salt),
-        },
-        "leafIndex": leaf_index,
-        "treeSize": tree_size,
-        "leafHash": _hex(entry_leaf_hash),
-        "rootHash": root_hash,
-        "inclusionProof": proof,
-        "checkpoint": checkpoint,
-        "log": {"origin": ctx.settings.log_origin, "verifierKey": log_verifier_key(ctx)},
-        "witnesses": [
-            {"name": key.split("+", 1)[0], "verifierKey": key}
-            for key in witness_verifier_keys(ctx)
-        ],
-        "anchor": anchor_json(ctx, anchor),
-    }
-    if include_event:
-        bundle["event"] = json.loads(record.body)
-    return bundle
+        proofs = ctx.shared(inclusion_proofs)
+        proof = tuple(proofs(leaf_index, tree_size))
+        root_hash = proofs.root(tree_size)
+    return ProofBundle(
+        format=BUNDLE_FORMAT,
+        event_hash_id=record.event_hash_id,
+        status="anchored" if anchor is not None else "pending",
+        entry=record.entry,
+        entry_fields=EntryFields(
+            event_hash="0x" + entry.event_hash.hex(),
+            submitter=format_address(entry.submitter),
+            signature="0x" + entry.signature.hex(),
+            received_at=format_received_at(entry.received_at_ms),
+            salt="0x" + entry.salt.hex(),
+        ),
+        leaf_index=leaf_index,
+        tree_size=tree_size,
+        leaf_hash=leaf_hash(record.entry),  # SHA-256(0x00 || entry), RFC 9162 §2.1.1
+        root_hash=root_hash,
+        inclusion_proof=proof,
+        checkpoint=checkpoint,
+        log=LogInfo(ctx.settings.log_origin, log_verifier_key(ctx)),
+        witnesses=tuple(WitnessInfo(key.split("+", 1)[0], key) for key in witness_verifier_keys(ctx)),
+        anchor=parse_anchor_claim(anchor_json(ctx, anchor)),
+        event=json.loads(record.body) if include_event else None,
+    )

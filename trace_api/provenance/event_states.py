@@ -1,10 +1,11 @@
 """Verification state of the events on a trace: signature, anchor, inclusion.
 
-For each event: (1) the stored log entry's event hash equals the record's Event Hash ID
-and its EIP-712 signature recovers to the submitter (re-checked here, `anchoring.core`);
-(2) a tree head covering its leaf is anchored (`trace_api.anchors.anchors_for`, the
-indexer mirror); (3) the anchored root commits to the leaf: an RFC 9162 inclusion proof
-from the log's tiles verifies against the anchored root hash.
+For each event the verification core (`trace_api.verification.steps`) re-checks what the
+API stored: (1) the log entry commits to the record's Event Hash ID and its EIP-712
+signature recovers to the submitter (entry-matches, signature); (2) a tree head covering
+its leaf is anchored (`trace_api.anchors.anchors_for`, the indexer mirror); (3) the
+inclusion proof from the log's tiles leads to the anchored root (inclusion,
+anchored-on-chain against the mirror's root).
 
 Steps 1 and 3 cost ~0.1-1 ms an event, so on large answers they run for the first
 `RECHECK_LIMIT` events (in event-time order) and the rest report what capture and the
@@ -14,18 +15,17 @@ re-derivation from the chain stays with `/v1/verify` and the scan page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import bindparam, text
 
-from anchoring.core import decode_entry, entry_leaf_hash
-from anchoring.core.errors import CoreError
-from anchoring.core.merkle import inclusion_proof_ranges, verify_inclusion
-from anchoring.core.record_signature import RecordDomain, TraceRecord, verify_record_signature
-from anchoring.errors import TileUnavailableError
-from anchoring.tiles import TileHashes
+from anchoring.core import RecordDomain
 from trace_api.anchors import AnchorInfo, anchors_for
 from trace_api.context import ApiContext
+from trace_api.proofs.cache import inclusion_proofs
 from trace_api.provenance.reader import EventFacts
-from trace_api.provenance.trace import EventVerification
+from trace_api.verification.steps import MirrorRoots, failed_steps_of_stored_record
 
 RECHECK_LIMIT = 200
 """Events per answer whose signature and inclusion proof are recomputed (~0.1 ms each,
@@ -33,6 +33,31 @@ once the few tiles of an anchored head are read)."""
 
 _ENTRIES = text("SELECT leaf_index, submitter, entry FROM api_events WHERE leaf_index IN :keys") \
     .bindparams(bindparam("keys", expanding=True))
+
+
+@dataclass(frozen=True)
+class EventVerification:
+    """How far one event's record verifies.
+
+    `signature`: "valid" (re-checked here against the stored entry), "checked-at-capture"
+    (not re-checked in this answer; capture admits only valid signatures) or "invalid";
+    `anchored`: a tree head covering its leaf is on chain (and, when re-checked, its
+    inclusion proof verified); `inclusion`: "verified" (an RFC 9162 proof from the log's
+    tiles matched the anchored root), "failed", "anchored" (not re-checked in this answer:
+    proof at /v1/events/{id}/proof) or "pending" (no anchored head covers it yet).
+    """
+
+    signature: str
+    anchored: bool
+    inclusion: str
+    anchor: dict[str, Any] | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.signature != "invalid" and self.anchored
+
+
+UNCHECKED = EventVerification(signature="checked-at-capture", anchored=False, inclusion="pending")
 
 
 def _anchor_json(anchor: AnchorInfo) -> dict[str, object]:
@@ -52,52 +77,31 @@ def event_states(ctx: ApiContext, events: list[EventFacts]) -> dict[int, EventVe
                     _ENTRIES, {"keys": [e.leaf_index for e in rechecked]}):
                 entries[leaf_index] = (submitter, bytes(entry))
     domain = RecordDomain(ctx.deployment.chain_id, ctx.deployment.trace_anchor)
+    proofs = ctx.shared(inclusion_proofs)
+    roots = MirrorRoots.of_heads(anchor for anchor in anchors.values() if anchor is not None)
     rechecked_leaves = {e.leaf_index for e in rechecked}
     states: dict[int, EventVerification] = {}
-    tiles: dict[int, TileHashes] = {}
     for event in events:
         anchor = anchors.get(event.leaf_index)
+        anchor_shown = _anchor_json(anchor) if anchor is not None else None
         if event.leaf_index not in rechecked_leaves:
             states[event.leaf_index] = EventVerification(
                 signature="checked-at-capture", anchored=anchor is not None,
-                inclusion="anchored" if anchor is not None else "pending",
-                anchor=_anchor_json(anchor) if anchor is not None else None)
+                inclusion="anchored" if anchor is not None else "pending", anchor=anchor_shown)
             continue
         stored = entries.get(event.leaf_index)
-        signature = "invalid"
-        inclusion = "pending"
-        if stored is not None:
-            signature = _signature_state(event, stored[0], stored[1], domain)
-            if anchor is not None:
-                inclusion = _inclusion_state(ctx, event.leaf_index, stored[1], anchor, tiles)
+        if stored is None:
+            states[event.leaf_index] = EventVerification(
+                signature="invalid", anchored=False, inclusion="pending", anchor=anchor_shown)
+            continue
+        failed = failed_steps_of_stored_record(
+            event_hash_id=event.event_hash_id, entry_bytes=stored[1], submitter=stored[0],
+            domain=domain, leaf_index=event.leaf_index,
+            tree_size=None if anchor is None else anchor.tree_size, proofs=proofs, roots=roots)
+        signature = "invalid" if failed.keys() & {"entry-matches", "signature"} else "valid"
+        inclusion = "pending" if anchor is None else (
+            "failed" if failed.keys() & {"inclusion", "anchored-on-chain"} else "verified")
         states[event.leaf_index] = EventVerification(
             signature=signature, anchored=anchor is not None and inclusion == "verified",
-            inclusion=inclusion, anchor=_anchor_json(anchor) if anchor is not None else None)
+            inclusion=inclusion, anchor=anchor_shown)
     return states
-
-
-def _signature_state(event: EventFacts, submitter: str, entry_bytes: bytes, domain: RecordDomain) -> str:
-    try:
-        entry = decode_entry(entry_bytes)
-        if f"ni:///sha-256;{entry.event_hash.hex()}?ver=CBV2.0" != event.event_hash_id:
-            return "invalid"
-        verify_record_signature(TraceRecord(entry.event_hash, submitter), domain, entry.signature, submitter)
-    except (CoreError, ValueError):
-        return "invalid"
-    return "valid"
-
-
-def _inclusion_state(ctx: ApiContext, leaf_index: int, entry_bytes: bytes, anchor: AnchorInfo,
-                     tiles: dict[int, TileHashes]) -> str:
-    try:
-        # One TileHashes per anchored size: events of one answer share a few heads, and
-        # it caches the tiles it reads, so proofs after the first cost no queries.
-        hashes = tiles.get(anchor.tree_size)
-        if hashes is None:
-            hashes = tiles.setdefault(anchor.tree_size, ctx.log_store.tile_hashes(anchor.tree_size))
-        proof = [hashes.subtree_hash(a, b) for a, b in inclusion_proof_ranges(leaf_index, anchor.tree_size)]
-        verify_inclusion(entry_leaf_hash(decode_entry(entry_bytes)), leaf_index, anchor.tree_size, proof,
-                         bytes.fromhex(anchor.root_hash.removeprefix("0x")))
-    except (CoreError, ValueError, TileUnavailableError):
-        return "failed"
-    return "verified"

@@ -13,12 +13,14 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
+from trace_api.context import ApiContext
 from trace_api.provenance.access import ReadScope
 from trace_api.provenance.errors import IdentifierError, ProvenanceError
+from trace_api.provenance.event_states import UNCHECKED, EventVerification, event_states
 from trace_api.provenance.graph import BACKWARD, BOTH, DIRECTIONS, FORWARD, Link, find_cycles, walk
 from trace_api.provenance.identifiers import (
     ENTERPRISE,
@@ -47,31 +49,8 @@ class UnknownIdentifierError(ProvenanceError):
         self.key = key
 
 
-@dataclass(frozen=True)
-class EventVerification:
-    """How far one event's record verifies.
-
-    `signature`: "valid" (re-checked here against the stored entry), "checked-at-capture"
-    (not re-checked in this answer; capture admits only valid signatures) or "invalid";
-    `anchored`: a tree head covering its leaf is on chain (and, when re-checked, its
-    inclusion proof verified); `inclusion`: "verified" (an RFC 9162 proof from the log's
-    tiles matched the anchored root), "failed", "anchored" (not re-checked in this answer:
-    proof at /v1/events/{id}/proof) or "pending" (no anchored head covers it yet).
-    """
-
-    signature: str
-    anchored: bool
-    inclusion: str
-    anchor: dict[str, Any] | None = None
-
-    @property
-    def verified(self) -> bool:
-        return self.signature != "invalid" and self.anchored
-
-
-UNCHECKED = EventVerification(signature="checked-at-capture", anchored=False, inclusion="pending")
-
-Verifier = Callable[[list[EventFacts]], dict[int, EventVerification]]
+EventChecker = Callable[[list[EventFacts]], dict[int, EventVerification]]
+"""Gives the verification state of events, by leaf index (`event_states.event_states`)."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +170,7 @@ def trace_graph(
     at_ms: int | None = None,
     *,
     max_nodes: int = MAX_NODES,
-    verifier: Verifier | None = None,
+    event_checker: EventChecker | None = None,
     scope: ReadScope | None = None,
 ) -> TraceResult:
     """Trace `identifier` over the graph tables `connection` reads.
@@ -202,16 +181,16 @@ def trace_graph(
     leaves no trace in the answer, not even a count.
 
     Raises `IdentifierError` (malformed identifier or arguments) and
-    `UnknownIdentifierError` (no event names it). Without `verifier` every event is
+    `UnknownIdentifierError` (no event names it). Without `event_checker` every event is
     reported `UNCHECKED` (benchmarks and graph-only callers).
     """
     reader = SqlGraphReader(connection)
     reached = reach(reader, identifier, direction, depth, at_ms, max_nodes)
-    return _assemble(reader, reached, direction, depth, at_ms, verifier, scope)
+    return _assemble(reader, reached, direction, depth, at_ms, event_checker, scope)
 
 
 def _assemble(reader: SqlGraphReader, reached: Reach, direction: str, depth: int, at_ms: int | None,
-              verifier: Verifier | None, scope: ReadScope | None = None) -> TraceResult:
+              event_checker: EventChecker | None, scope: ReadScope | None = None) -> TraceResult:
     root, depths, links = reached.root, reached.depths, reached.links
     identifiers = sorted(depths)
     node_events = reader.node_events(identifiers, at_ms)  # (node, leaf, role, time, quantity, uom)
@@ -237,7 +216,7 @@ def _assemble(reader: SqlGraphReader, reached: Reach, direction: str, depth: int
         key = enterprise_key(event.enterprise_id)
         nodes.setdefault(key, TraceNode(key, ENTERPRISE))
     ordered = sorted(facts.values(), key=lambda e: (e.event_time_ms, e.leaf_index))
-    states = verifier(ordered) if verifier is not None else {}
+    states = event_checker(ordered) if event_checker is not None else {}
     events = [TraceEvent(e, states.get(e.leaf_index, UNCHECKED)) for e in ordered]
     return TraceResult(
         root=root, root_kind=reached.root_kind, direction=direction, depth=depth, at_ms=at_ms,
@@ -265,15 +244,13 @@ def places_of(event: EventFacts) -> Iterable[tuple[str, str, str]]:
             yield relation, target, LOCATION if relation.endswith(":location") else PARTY
 
 
-def trace(ctx: Any, identifier: str, direction: str = BOTH, depth: int = DEFAULT_DEPTH,
+def trace(ctx: ApiContext, identifier: str, direction: str = BOTH, depth: int = DEFAULT_DEPTH,
           at: int | None = None, *, max_nodes: int = MAX_NODES, scope: ReadScope | None = None) -> TraceResult:
     """Trace `identifier` in the API's database, with each readable event's verification
     state (only those are verified and judged in the verdict).
 
     `at` is ms since the epoch (the graph as of then) or None. Raises as `trace_graph`.
     """
-    from trace_api.provenance.event_states import event_states  # needs the whole API context
-
     with ctx.engine.connect() as connection:
         return trace_graph(connection, identifier, direction, depth, at, max_nodes=max_nodes,
-                           verifier=lambda events: event_states(ctx, events), scope=scope)
+                           event_checker=lambda events: event_states(ctx, events), scope=scope)

@@ -14,8 +14,7 @@ import re
 
 from starlette.convertors import Convertor, register_url_convertor
 
-HASH_ID_PREFIX = "ni:///sha-256;"
-HASH_ID_SUFFIX = "?ver=CBV2.0"
+from anchoring.core.event_hash import HASH_ID_SUFFIX, format_event_hash_id
 
 _PATH_FORM = r"(?:ni:/+sha-256;)?[0-9a-fA-F]{64}(?:\?ver=CBV2\.0)?"
 _FULL = re.compile(_PATH_FORM)
@@ -41,8 +40,7 @@ def canonical_event_hash_id(text: str) -> str:
     """
     if not _FULL.fullmatch(text):
         raise ValueError(f"not an Event Hash ID: {text!r}")
-    digest = text.removesuffix(HASH_ID_SUFFIX)[-64:].lower()
-    return HASH_ID_PREFIX + digest + HASH_ID_SUFFIX
+    return format_event_hash_id(bytes.fromhex(text.removesuffix(HASH_ID_SUFFIX)[-64:]))
 
 
 register_url_convertor("event_hash_id", EventHashIdConvertor())

@@ -26,7 +26,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from trace_api.proofs.bundle import BUNDLE_FORMAT, ProofBundle, parse_bundle
 from trace_api.verification.chain_reader import ChainReadError
+from trace_api.verification.service import TraceRecordVerifier, verify
 
 console = Console()
 
@@ -46,7 +48,7 @@ def _items(document: Any) -> list[tuple[dict[str, Any], dict[str, Any] | None, A
         return [(event, None, document.get("@context")) for event in events]
     if isinstance(document.get("event"), dict) and isinstance(document.get("bundle"), dict):
         return [(document["event"], document["bundle"], None)]
-    if document.get("format") == "traceledger.proof/v1":
+    if document.get("format") == BUNDLE_FORMAT:
         event = document.get("event")
         if not isinstance(event, dict):
             raise ValueError("the proof bundle carries no `event` member: give the event too")
@@ -113,24 +115,21 @@ def verify_command(
     with httpx.Client(timeout=HTTP_TIMEOUT_S, headers=headers) as client:
         verifier = None
         if rpc is not None:
-            from trace_api.verification.service import Verifier
 
-            def bundle_from_api(hash_id: str, leaf_index: int | None) -> dict[str, Any] | None:
+            def bundle_from_api(hash_id: str, leaf_index: int | None) -> ProofBundle | None:
                 if base is None:
                     return None
                 params = {"leafIndex": leaf_index} if leaf_index is not None else {}
                 response = client.get(f"{base}/v1/events/{quote(hash_id, safe='')}/proof",
                                       params=params)
-                return response.json() if response.status_code == 200 else None
+                return parse_bundle(response.json()) if response.status_code == 200 else None
 
-            verifier = Verifier.offline(rpc, str(trace_anchor), log_verifier_key=log_key,
+            verifier = TraceRecordVerifier.offline(rpc, str(trace_anchor), log_verifier_key=log_key,
                                         bundle_source=bundle_from_api)
         try:
             for position, (event, bundle, context) in enumerate(items, start=1):
                 label = f"event {position} of {len(items)}"
                 if verifier is not None:
-                    from trace_api.verification.service import verify
-
                     result = verify(verifier, event, bundle, context=context).to_json()
                 else:
                     assert base is not None

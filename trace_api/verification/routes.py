@@ -7,19 +7,19 @@ send. Without a bundle, the API's own bundle of the event's recomputed hash is u
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from anchoring.core import event_hash_id
-from anchoring.core.errors import CoreError
 from trace_api.auth import OptionalPrincipal
 from trace_api.context import ContextDep
 from trace_api.problems import Problem
 from trace_api.proofs.service import select_leaf
-from trace_api.verification.service import ChainReadError, verify
+from trace_api.verification.api_verifier import api_record_verifier
+from trace_api.verification.service import ChainReadError, TraceRecordVerifier, verify
+from trace_api.verification.steps import StepFailed, compute_event_hash_id
 
 router = APIRouter(tags=["verification"])
 
@@ -85,6 +85,13 @@ def _bounded_body(request: Request) -> None:
                       f"a verification request is at most {MAX_VERIFY_BODY_BYTES} bytes")
 
 
+def _record_verifier(ctx: ContextDep) -> TraceRecordVerifier:
+    return ctx.shared(api_record_verifier)
+
+
+RecordVerifierDep = Annotated[TraceRecordVerifier, Depends(_record_verifier)]
+
+
 @router.post(
     "/v1/verify",
     response_model=VerdictJson,
@@ -94,19 +101,19 @@ def _bounded_body(request: Request) -> None:
                503: {"description": "The ledger node could not be asked"}},
 )
 def post_verify(
-    ctx: ContextDep, principal: OptionalPrincipal, body: VerifyRequest
+    ctx: ContextDep, verifier: RecordVerifierDep, principal: OptionalPrincipal, body: VerifyRequest
 ) -> JSONResponse:
     leaf_index = body.leafIndex
     if body.bundle is None and leaf_index is None and principal is not None and principal.enterprise_id:
         # The caller's own record, when several enterprises recorded the same event.
         try:
-            hash_id = event_hash_id(body.event, context=body.context)
-        except (CoreError, TypeError, ValueError):
+            hash_id: str | None = compute_event_hash_id(body.event, body.context)
+        except StepFailed:
             hash_id = None
         if hash_id is not None:
             leaf_index = select_leaf(ctx, hash_id, enterprise_id=principal.enterprise_id)
     try:
-        verdict = verify(ctx, body.event, body.bundle, context=body.context, leaf_index=leaf_index)
+        verdict = verify(verifier, body.event, body.bundle, context=body.context, leaf_index=leaf_index)
     except ChainReadError as exc:
         raise Problem(503, "chain-unavailable", "Ledger node unavailable",
                       "the chain could not be asked, so no verdict can be given",

@@ -105,12 +105,12 @@ def test_findings_on_one_trace(world: AuditWorld) -> None:
 
 
 def test_cached_inclusion_proofs_equal_the_log_stores(world: AuditWorld) -> None:
-    from trace_api.audit.integrity_check import CachedInclusionProofs
+    from trace_api.proofs.cache import InclusionProofCache
 
     world.add(FARM, [harvest(at(1), lot=f"urn:epc:class:lgtin:9506000.134352.P{n}") for n in range(300)],
               [ms(1, 9)] * 300)
     size = world.integrate()
-    cached = CachedInclusionProofs(world.ctx.log_store)
+    cached = InclusionProofCache(world.ctx.log_store)
     for tree_size in (1, 2, 7, 256, 257, size):
         for leaf in sorted({0, tree_size // 2, tree_size - 1}):
             assert cached(leaf, tree_size) == world.ctx.log_store.inclusion_proof(leaf, tree_size)

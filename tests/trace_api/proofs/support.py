@@ -20,9 +20,15 @@ from typing import Any
 import httpx
 import pytest
 
-from anchoring.core import RecordDomain, TraceRecord, encode_entry, event_hash_id, sign_record
+from anchoring.core import (
+    RecordDomain,
+    TraceRecord,
+    encode_entry,
+    event_hash_digest,
+    event_hash_id,
+    sign_record,
+)
 from anchoring.core.entry import LogEntry
-from anchoring.core.event_hash import HASH_ID_PREFIX, HASH_ID_SUFFIX
 from trace_api.context import ApiContext
 from trace_api.records.columns import event_epcs, record_columns
 from trace_api.records.repository import RecordRow, insert_records
@@ -31,7 +37,7 @@ from trace_api.records.repository import RecordRow, insert_records
 
 
 def digest_of(hash_id: str) -> bytes:
-    return bytes.fromhex(hash_id[len(HASH_ID_PREFIX) : -len(HASH_ID_SUFFIX)])
+    return event_hash_digest(hash_id)
 
 
 def standalone(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -151,7 +157,7 @@ class World:
     """The live system, an in-process API context on its databases, and the dev
     enterprise that signs the records written into it."""
 
-    system: Any  # tests.trace_api.conftest.LiveSystem
+    system: Any  # testing.system.LiveSystem
     ctx: ApiContext
     private_key: bytes
     submitter: str

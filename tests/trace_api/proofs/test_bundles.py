@@ -76,7 +76,7 @@ def test_bundle_holds_a_checkable_proof_of_the_anchored_head(world: World, ancho
     heads = _chain_heads(world)
     log_key = read_verifier_key(world.system.data_dir / "secrets" / "log-key.json")
     for event, leaf in zip(EVENTS, anchored, strict=True):
-        bundle = build_bundle(world.ctx, leaf, include_event=True)
+        bundle = build_bundle(world.ctx, leaf, include_event=True).to_json()
         head = next(head for head in heads if head.tree_size > leaf)
         entry_bytes = base64.b64decode(bundle["entry"])
         entry = decode_entry(entry_bytes)
@@ -111,14 +111,14 @@ def test_bundle_holds_a_checkable_proof_of_the_anchored_head(world: World, ancho
         assert bundle["anchor"]["blockNumber"] == head.block_number
         assert bundle["anchor"]["blockTime"] == head.block_time
         assert bundle["event"] == event
-        assert "event" not in build_bundle(world.ctx, leaf, include_event=False)
+        assert "event" not in build_bundle(world.ctx, leaf, include_event=False).to_json()
 
 
 def test_bundle_of_a_fresh_record_is_pending(world: World) -> None:
     # Blocks come once a second, so a bundle built right after the write cannot be anchored.
     (leaf,) = world.record([object_event(2001)])
     before = max(size for size, _, _ in world.ctx.log_store.checkpoints())
-    bundle = build_bundle(world.ctx, leaf, include_event=False)
+    bundle = build_bundle(world.ctx, leaf, include_event=False).to_json()
     published = {size for size, _, _ in world.ctx.log_store.checkpoints()}
     assert bundle["status"] == "pending"
     assert bundle["anchor"] is None
@@ -144,7 +144,7 @@ def test_anonymous_callers_get_the_public_bundle(world: World, anchored: list[in
     assert response.status_code == 200
     body = response.json()
     assert "event" not in body
-    assert body == build_bundle(world.ctx, anchored[0], include_event=False)
+    assert body == build_bundle(world.ctx, anchored[0], include_event=False).to_json()
 
 
 def test_full_percent_encoded_id_and_admin_sees_the_event(world: World, anchored: list[int]) -> None:
@@ -158,6 +158,24 @@ def test_full_percent_encoded_id_and_admin_sees_the_event(world: World, anchored
     assert response.status_code == 200
     assert response.json()["event"] == EVENTS[1]
     assert response.json()["leafIndex"] == anchored[1]
+
+
+def test_proof_route_reads_an_event_hash_id_as_the_other_event_routes_do(
+    world: World, anchored: list[int]
+) -> None:
+    """Drift fixed (issue 14): `/proof` had its own Event Hash ID parser and refused an
+    upper-case digest in the full form and `ni:/sha-256;` (slashes merged by a proxy), both
+    of which `/v1/events/{id}` accepts (`records.identifiers.canonical_event_hash_id`)."""
+    from urllib.parse import quote
+
+    digest = event_hash_id(EVENTS[0]).split(";")[1][:64]
+    for spelling in (f"ni:///sha-256;{digest.upper()}?ver=CBV2.0", f"ni:/sha-256;{digest}?ver=CBV2.0",
+                     f"ni:///sha-256;{digest}", digest.upper()):
+        response = httpx.get(f"{world.system.api_url}/v1/events/{quote(spelling, safe='')}/proof",
+                             timeout=10)
+        assert response.status_code == 200, spelling
+        assert response.json()["eventHashId"] == event_hash_id(EVENTS[0])
+        assert response.json()["leafIndex"] == anchored[0]
 
 
 def test_leaf_index_must_record_that_event(world: World, anchored: list[int]) -> None:
@@ -239,4 +257,5 @@ def test_bundle_json_is_what_the_route_serves(world: World, anchored: list[int])
     served = httpx.get(_proof_url(world, EVENTS[2]),
                        headers={"Authorization": f"Bearer {world.system.admin_key}"},
                        timeout=10).json()
-    assert json.loads(json.dumps(build_bundle(world.ctx, anchored[2], include_event=True))) == served
+    assert json.loads(json.dumps(build_bundle(world.ctx, anchored[2], include_event=True).to_json())) == served
+

@@ -37,8 +37,10 @@ from anchoring.core.entry import LogEntry
 from anchoring.keys import load_log_signer, read_passphrase
 from tests.trace_api.proofs.support import World, object_event, open_world
 from trace_api.proofs.service import build_bundle
+from trace_api.verification.api_verifier import api_record_verifier
+from trace_api.verification.chain_reader import ChainReader, ChainReadError
 from trace_api.verification.cli import verify_command
-from trace_api.verification.service import STEP_NAMES, Verifier, verify
+from trace_api.verification.service import STEP_NAMES, TraceRecordVerifier, verify
 
 EVENTS = [object_event(serial, minute=7) for serial in range(3001, 3004)]
 
@@ -57,7 +59,7 @@ def anchored(world: World) -> list[int]:
 
 @pytest.fixture(scope="module")
 def bundles(world: World, anchored: list[int]) -> list[dict[str, Any]]:
-    return [build_bundle(world.ctx, leaf, include_event=False) for leaf in anchored]
+    return [build_bundle(world.ctx, leaf, include_event=False).to_json() for leaf in anchored]
 
 
 def _statuses(verdict: Any) -> list[tuple[str, str]]:
@@ -73,7 +75,7 @@ def test_recorded_events_verify_with_and_without_a_bundle(
     heads = read_heads(trace_anchor(connect(world.system.rpc_url), world.trace_anchor))
     for event, leaf, bundle in zip(EVENTS, anchored, bundles, strict=True):
         for given in (bundle, None):
-            verdict = verify(world.ctx, event, given)
+            verdict = verify(world.ctx.shared(api_record_verifier), event, given)
             assert verdict.verdict == "verified", verdict.to_json()
             assert _statuses(verdict) == ALL_OK
             assert [step.number for step in verdict.steps] == list(range(1, 9))
@@ -94,7 +96,7 @@ def test_a_third_party_verifies_with_only_a_node_url(
     world: World, anchored: list[int], bundles: list[dict[str, Any]]
 ) -> None:
     for rpc_url in (world.system.rpc_url, f"{world.system.api_url}/v1/chain/rpc"):
-        verifier = Verifier.offline(rpc_url, world.trace_anchor)
+        verifier = TraceRecordVerifier.offline(rpc_url, world.trace_anchor)
         try:
             assert verifier.chain_id == world.chain_id
             verdict = verify(verifier, EVENTS[0], bundles[0])
@@ -124,7 +126,7 @@ def _reencoded(bundle: dict[str, Any], **changes: Any) -> dict[str, Any]:
 def test_changed_event_field_fails_at_step_2(world: World, bundles: list[dict[str, Any]]) -> None:
     changed = copy.deepcopy(EVENTS[0])
     changed["disposition"] = "recalled"
-    verdict = verify(world.ctx, changed, bundles[0])
+    verdict = verify(world.ctx.shared(api_record_verifier), changed, bundles[0])
     assert verdict.verdict == "failed"
     assert verdict.failed_step is not None and verdict.failed_step.number == 2
     assert _statuses(verdict)[:2] == [("event-hash", "ok"), ("entry-matches", "failed")]
@@ -134,7 +136,7 @@ def test_changed_event_field_fails_at_step_2(world: World, bundles: list[dict[st
 def test_swapped_signature_fails_at_step_3(world: World, bundles: list[dict[str, Any]]) -> None:
     other = decode_entry(base64.b64decode(bundles[1]["entry"]))  # same signer, other event
     forged = _reencoded(bundles[0], signature=other.signature)
-    verdict = verify(world.ctx, EVENTS[0], forged)
+    verdict = verify(world.ctx.shared(api_record_verifier), EVENTS[0], forged)
     assert verdict.verdict == "failed"
     assert verdict.failed_step is not None and verdict.failed_step.name == "signature"
     assert _statuses(verdict)[:3] == [("event-hash", "ok"), ("entry-matches", "ok"),
@@ -147,7 +149,7 @@ def test_wrong_proof_node_fails_at_step_5(world: World, bundles: list[dict[str, 
     node = bytearray(bytes.fromhex(forged["inclusionProof"][0][2:]))
     node[0] ^= 1
     forged["inclusionProof"][0] = "0x" + node.hex()
-    verdict = verify(world.ctx, EVENTS[0], forged)
+    verdict = verify(world.ctx.shared(api_record_verifier), EVENTS[0], forged)
     assert verdict.failed_step is not None and verdict.failed_step.number == 5
     assert _statuses(verdict)[:5] == [*ALL_OK[:4], ("inclusion", "failed")]
 
@@ -161,7 +163,7 @@ def test_forged_checkpoint_fails_at_step_6(world: World, bundles: list[dict[str,
         Checkpoint("localhost/traceledger-log", bundle["treeSize"], root), [impostor]
     )
     forged["log"]["verifierKey"] = impostor.verifier().verifier_key
-    verdict = verify(world.ctx, EVENTS[0], forged)  # the API trusts its own log key
+    verdict = verify(world.ctx.shared(api_record_verifier), EVENTS[0], forged)  # the API trusts its own log key
     assert verdict.failed_step is not None and verdict.failed_step.number == 6
     assert _statuses(verdict)[:6] == [*ALL_OK[:5], ("checkpoint", "failed")]
 
@@ -183,7 +185,7 @@ def test_root_not_on_chain_fails_at_step_7(world: World, bundles: list[dict[str,
         inclusionProof=["0x" + node.hex() for node in inclusion_proof(0, size, leaves)],
         checkpoint=sign_checkpoint(Checkpoint("localhost/traceledger-log", size, root), [signer]),
     )
-    verdict = verify(world.ctx, EVENTS[0], forged)
+    verdict = verify(world.ctx.shared(api_record_verifier), EVENTS[0], forged)
     assert verdict.failed_step is not None and verdict.failed_step.number == 7, verdict.to_json()
     assert _statuses(verdict)[:7] == [*ALL_OK[:6], ("anchored-on-chain", "failed")]
     assert f"rootAtSize({size})" in verdict.steps[6].detail
@@ -195,7 +197,7 @@ def test_unregistered_submitter_fails_at_step_4(world: World) -> None:
     outsider = Account.create()
     event = object_event(3101)
     world.record_anchored([event], private_key=bytes(outsider.key), submitter=outsider.address)
-    verdict = verify(world.ctx, event, None)
+    verdict = verify(world.ctx.shared(api_record_verifier), event, None)
     assert verdict.failed_step is not None and verdict.failed_step.number == 4, verdict.to_json()
     assert _statuses(verdict) == [*ALL_OK[:3], ("submitter-active", "failed"), *ALL_OK[4:]]
     assert verdict.steps[3].detail.endswith("is false")
@@ -204,9 +206,9 @@ def test_unregistered_submitter_fails_at_step_4(world: World) -> None:
 def test_a_fresh_record_is_pending(world: World) -> None:
     event = object_event(3201)
     (leaf,) = world.record([event])
-    bundle = build_bundle(world.ctx, leaf, include_event=False)  # blocks come every second
+    bundle = build_bundle(world.ctx, leaf, include_event=False).to_json()  # blocks come every second
     assert bundle["status"] == "pending"
-    verdict = verify(world.ctx, event, bundle)
+    verdict = verify(world.ctx.shared(api_record_verifier), event, bundle)
     assert verdict.verdict == "pending", verdict.to_json()
     assert verdict.failed_step is None
     assert verdict.steps[6].status == "pending"
@@ -222,7 +224,8 @@ def test_wrong_domain_signature_fails_at_step_3(world: World) -> None:
         return sign_record(TraceRecord(event_hash, world.submitter), other_domain, world.private_key)
 
     (leaf,) = world.record([event], signature_for=sign_elsewhere)
-    verdict = verify(world.ctx, event, build_bundle(world.ctx, leaf, include_event=False))
+    verdict = verify(world.ctx.shared(api_record_verifier), event,
+                     build_bundle(world.ctx, leaf, include_event=False))
     assert verdict.failed_step is not None and verdict.failed_step.number == 3
 
 
@@ -307,9 +310,8 @@ def _app() -> Any:
 def test_no_verdict_without_the_chain(world: World, bundles: list[dict[str, Any]]) -> None:
     """A node that does not answer yields no verdict at all, never a pending or failed one."""
     from contracts.anvil import free_port
-    from trace_api.verification.chain_reader import ChainReader, ChainReadError
 
-    dead = Verifier(chain=ChainReader(f"http://127.0.0.1:{free_port()}"),
+    dead = TraceRecordVerifier(chain=ChainReader(f"http://127.0.0.1:{free_port()}"),
                     chain_id=world.chain_id, trace_anchor=world.trace_anchor)
     try:
         with pytest.raises(ChainReadError):
@@ -322,7 +324,6 @@ def test_block_at_time_matches_a_naive_scan(world: World, anchored: list[int]) -
     """The block search (with no hint, a right hint, a wrong hint) against reading every
     block: the last block whose time is <= t, for times on, between and around blocks."""
     from tests.trace_api.proofs.support import rpc
-    from trace_api.verification.chain_reader import ChainReader
 
     head = int(rpc(world.system.rpc_url, "eth_blockNumber", []), 16)
     times = [int(rpc(world.system.rpc_url, "eth_getBlockByNumber", [hex(n), False])["timestamp"], 16)

@@ -24,6 +24,7 @@ from typing import IO, Any, cast
 
 from trace_api.audit.epcis_view import AuditEvent
 from trace_api.csv_cells import csv_writer
+from trace_api.proofs.bundle import ProofBundle
 
 BUNDLE_FORMAT = "traceledger.evidence/v1"
 INDEX_COLUMNS = ("leaf_index", "event_hash_id", "status", "tree_size", "event_file", "proof_file",
@@ -112,7 +113,7 @@ def _info(name: str, when: dt.datetime) -> zipfile.ZipInfo:
 
 def stream_bundle(
     records: Iterable[AuditEvent],
-    build_bundle: Callable[[int], Mapping[str, Any]],
+    build_bundle: Callable[[int], ProofBundle],
     *,
     chain_id: int,
     trace_anchor: str,
@@ -131,21 +132,21 @@ def stream_bundle(
         index_writer = csv_writer(index)
         index_writer.writerow(INDEX_COLUMNS)
         for record in records:
-            proof = dict(build_bundle(record.leaf_index))
+            proof = build_bundle(record.leaf_index)
             event_file = f"events/{record.leaf_index}.json"
             proof_file = f"proofs/{record.leaf_index}.json"
             archive.writestr(_info(event_file, when),
                              json.dumps(record.body, ensure_ascii=False, indent=1, sort_keys=True))
             archive.writestr(_info(proof_file, when),
-                             json.dumps(proof, ensure_ascii=False, indent=1, sort_keys=True))
-            tree_size = proof.get("treeSize")
+                             json.dumps(proof.to_json(), ensure_ascii=False, indent=1, sort_keys=True))
+            tree_size = proof.tree_size
             checkpoint_file = ""
-            if isinstance(tree_size, int) and isinstance(proof.get("checkpoint"), str):
+            if tree_size is not None and proof.checkpoint is not None:
                 checkpoint_file = f"checkpoints/{tree_size}.txt"
                 if tree_size not in checkpoints:
                     checkpoints.add(tree_size)
-                    archive.writestr(_info(checkpoint_file, when), proof["checkpoint"])
-            status = str(proof.get("status", ""))
+                    archive.writestr(_info(checkpoint_file, when), proof.checkpoint)
+            status = proof.status or ""
             anchored += status == "anchored"
             index_writer.writerow((record.leaf_index, record.event_hash_id, status,
                                    tree_size if tree_size is not None else "", event_file,
