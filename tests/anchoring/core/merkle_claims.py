@@ -7,7 +7,7 @@ first (`IndexOutOfRangeError`), then the proof's shape, its length and 32-byte h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
@@ -65,3 +65,20 @@ def flip_bit(value: bytes, bit: int) -> bytes:
     flipped = bytearray(value)
     flipped[bit // 8] ^= 1 << (bit % 8)
     return bytes(flipped)
+
+
+def tampered_proofs(
+    proof: Sequence[bytes], first_bit: int, bit_stride: int, front: bytes, back: bytes
+) -> Iterator[tuple[list[bytes], type[VerificationError]]]:
+    """Each way of spoiling an authentic `proof`, with the error it must get: every hash with
+    one bit flipped (`first_bit + position * bit_stride`, mod 256; `RootMismatchError`), the
+    proof less its first or last hash, and with `front` put before it or `back` after it
+    (`ProofShapeError`)."""
+    for position in range(len(proof)):
+        tampered = [*proof]
+        tampered[position] = flip_bit(proof[position], (first_bit + position * bit_stride) % 256)
+        yield tampered, RootMismatchError
+    for shortened in (proof[1:], proof[:-1]) if proof else ():
+        yield list(shortened), ProofShapeError
+    for lengthened in ([front, *proof], [*proof, back]):
+        yield lengthened, ProofShapeError
