@@ -19,7 +19,7 @@ from hexbytes import HexBytes
 from sqlmodel import Session
 from web3 import Web3
 
-from trace_api.chain import gateway
+from trace_api.chain_gateway import gateway
 from trace_api.context import ApiContext
 from trace_api.enterprises.service import (
     CUSTODY_CUSTODIAL,

@@ -28,7 +28,7 @@ from anchoring.core.record_signature import RecordDomain, TraceRecord, sign_reco
 from trace_api.auth.api_keys import IssuedKey, create_api_key
 from trace_api.auth.principal import Role
 from trace_api.capture.authority import nested_prefixes
-from trace_api.chain import gateway
+from trace_api.chain_gateway import gateway
 from trace_api.context import ApiContext
 from trace_api.enterprises import ids
 from trace_api.enterprises.custody import KeyRing
@@ -39,6 +39,7 @@ from trace_api.enterprises.store import (
     find_by_uscc,
     get_enterprise,
 )
+from trace_api.errors import NotFound
 from trace_api.gs1.errors import GS1Error
 from trace_api.gs1.identifiers import verify_gln
 from trace_api.identity import InvalidUSCCError, validate_uscc
@@ -203,9 +204,7 @@ def _clear_stale_registration(ctx: ApiContext, uscc: str) -> None:
     if existing.status == "registering":
         try:
             gateway(ctx).call("MemberRegistry", "enterprise", ids.id_bytes(existing.enterprise_id))
-        except Problem as exc:
-            if exc.status != 404:
-                raise
+        except NotFound:  # UnknownEnterprise: the chain never saw it
             with Session(ctx.engine) as session:
                 row = session.get(EnterpriseRow, existing.enterprise_id)
                 if row is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from trace_api.chain_gateway import gateway
 from trace_api.context import ApiContext
 from trace_api.problems import Problem
 
@@ -39,8 +40,6 @@ def owns_key(prefixes: Iterable[str], key_ai: str, key_value: str) -> bool:
 
 def company_prefixes_of(ctx: ApiContext, enterprise_id: str) -> tuple[str, ...]:
     """The enterprise's GS1 Company Prefixes as the chain records them (eth_call)."""
-    from trace_api.chain import gateway  # imported late: the gateway opens web3 lazily
-
     prefixes = gateway(ctx).call("MemberRegistry", "companyPrefixes", bytes.fromhex(enterprise_id[2:]))
     return tuple(str(prefix) for prefix in prefixes)
 

@@ -25,7 +25,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from indexer.sink.models import ChainBlock, ChainRecallHistory
 from trace_api.auth.principal import Principal, Role
-from trace_api.chain import gateway
+from trace_api.chain_gateway import gateway
 from trace_api.context import ApiContext
 from trace_api.gs1 import DEFAULT_STEM, DigitalLink, format_digital_link, parse_digital_link
 from trace_api.gs1.errors import GS1Error

@@ -7,9 +7,12 @@
 - `transact(role, contract, function, *args)`: estimate (a would-be revert is reported
   before anything is sent), sign, send, wait for the receipt; `transact_as` does the same
   for a custodial enterprise key, `send_raw` relays a transaction an enterprise signed.
-- Reverts are decoded by custom-error name from the contracts' ABIs and raised as a
-  `Problem` (404 unknown thing, 409 state conflict, 422 invalid value, 403 not allowed),
-  with the error's arguments as `chainError` — never a key, never a raw node message.
+- Reverts are decoded by custom-error name from the contracts' ABIs
+  (`contracts.abi.errors_by_selector`) and raised as domain errors (`NotFound` for an
+  unknown thing, `Conflict` for a state conflict, `Unprocessable` for an invalid value,
+  `NotAllowed`; problem type `chain-rejected`), with the error's arguments as
+  `chainError` — never a key, never a raw node message. A node that does not answer is
+  `Unavailable` (`chain-unavailable`), a receipt that does not come `UpstreamTimeout`.
 """
 
 from __future__ import annotations
@@ -22,33 +25,43 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils.abi import function_signature_to_4byte_selector
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3Exception
 
 from anchoring.anchor_contract import connect, fee_params
+from contracts.abi import Contract as ContractName
+from contracts.abi import canonical_type, errors_by_selector
 from contracts.artifacts import load_artifact
+from ledger_node.keys import read_dev_keys, read_keystore, read_passphrase
 from trace_api.context import ApiContext
-from trace_api.problems import Problem
+from trace_api.errors import (
+    Conflict,
+    DomainError,
+    NotAllowed,
+    NotFound,
+    Unavailable,
+    Unprocessable,
+    UpstreamTimeout,
+)
 
 log = logging.getLogger(__name__)
 
-GATEWAY_SERVICE = "chain.gateway"
-CONTRACT_NAMES = ("MemberRegistry", "TraceAnchor", "RecallRegistry")
 OPERATOR_ROLES = ("admin", "regulator")
 RECEIPT_TIMEOUT_S = 30.0
 """Blocks come every second when there is work; 30 s means the node is in trouble."""
 GAS_MARGIN = 1.25
 
-# Custom error name -> HTTP status. Anything unlisted is a 409 (the chain said no).
-_ERROR_STATUS = {
-    "UnknownEnterprise": 404, "UnknownProposal": 404,
-    "ZeroValue": 422, "InvalidSectors": 422, "InvalidRole": 422, "InvalidCompanyPrefix": 422,
-    "InvalidThreshold": 422,
-    "NotAuthorized": 403,
+# Custom error name -> kind of refusal. Anything unlisted is a Conflict (the chain said no).
+_ERROR_CLASS: dict[str, type[DomainError]] = {
+    "UnknownEnterprise": NotFound, "UnknownProposal": NotFound,
+    "ZeroValue": Unprocessable, "InvalidSectors": Unprocessable, "InvalidRole": Unprocessable,
+    "InvalidCompanyPrefix": Unprocessable, "InvalidThreshold": Unprocessable,
+    "NotAuthorized": NotAllowed,
 }
+RETRY_AFTER_S = 2
+"""What a caller is told to wait when the node does not answer."""
 
 
 @dataclass(frozen=True)
@@ -59,28 +72,14 @@ class ChainError:
     arguments: dict[str, Any]
 
 
-def _error_table() -> dict[bytes, tuple[str, list[str], list[str]]]:
-    table: dict[bytes, tuple[str, list[str], list[str]]] = {}
-    for contract in CONTRACT_NAMES:
-        for item in load_artifact(contract).abi:
-            if item.get("type") != "error":
-                continue
-            types = [entry["type"] for entry in item["inputs"]]
-            names = [entry["name"] for entry in item["inputs"]]
-            selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
-            table[selector] = (item["name"], types, names)
-    return table
-
-
-_ERRORS = _error_table()
-
-
 def decode_revert(data: bytes) -> ChainError | None:
     """The custom error in revert `data`, or None if it is not one of our contracts' errors."""
-    entry = _ERRORS.get(bytes(data[:4]))
+    entry = errors_by_selector().get(bytes(data[:4]))
     if entry is None:
         return None
-    name, types, names = entry
+    name = entry.name
+    types = [canonical_type(argument) for argument in entry.item["inputs"]]
+    names = [argument["name"] for argument in entry.item["inputs"]]
     try:
         values = abi_decode(types, bytes(data[4:]))
     except Exception:  # noqa: BLE001 - malformed payload: report the name only
@@ -91,13 +90,12 @@ def decode_revert(data: bytes) -> ChainError | None:
     })
 
 
-def revert_problem(error: ChainError | None) -> Problem:
-    """The problem a revert becomes for the caller."""
+def revert_error(error: ChainError | None) -> DomainError:
+    """The domain error a revert becomes for the caller (problem type `chain-rejected`)."""
     if error is None:
-        return Problem(409, "chain-rejected", "Rejected by the chain",
-                       "the transaction would revert")
-    return Problem(
-        _ERROR_STATUS.get(error.name, 409), "chain-rejected", "Rejected by the chain",
+        return Conflict("chain-rejected", "Rejected by the chain", "the transaction would revert")
+    return _ERROR_CLASS.get(error.name, Conflict)(
+        "chain-rejected", "Rejected by the chain",
         f"the contract refused the call: {error.name}",
         extensions={"chainError": {"name": error.name, "arguments": error.arguments}},
     )
@@ -117,8 +115,6 @@ def _revert_data(exc: Exception) -> bytes | None:
 
 def load_operator_accounts(ctx: ApiContext) -> dict[str, LocalAccount]:
     """The admin and regulator operator keys from the node's data dir (dev keys or keystores)."""
-    from ledger_node.keys import read_dev_keys, read_keystore, read_passphrase
-
     node_dir = ctx.settings.node_data_dir
     if (node_dir / "dev-keys.json").exists():
         keys = read_dev_keys(node_dir)
@@ -142,7 +138,7 @@ class ChainGateway:
         self._contracts: dict[str, Contract] = {
             name: self.w3.eth.contract(address=Web3.to_checksum_address(address),
                                        abi=load_artifact(name).abi)
-            for name, address in ctx.deployment.contracts.items() if name in CONTRACT_NAMES
+            for name, address in ctx.deployment.contracts.items() if name in set(ContractName)
         }
         self._operators = load_operator_accounts(ctx)
         # One sender's transactions are built one at a time so nonces never collide.
@@ -156,26 +152,26 @@ class ChainGateway:
         return self._operators[role].address
 
     def call(self, contract: str, function: str, *args: Any, block: Any = "latest") -> Any:
-        """A view call; reverts become problems (e.g. 404 UnknownEnterprise)."""
+        """A view call; reverts become domain errors (e.g. NotFound for UnknownEnterprise)."""
         try:
             return getattr(self._contracts[contract].functions, function)(*args).call(
                 block_identifier=block
             )
         except (ContractCustomError, ContractLogicError) as exc:
             data = _revert_data(exc)
-            raise revert_problem(decode_revert(data) if data else None) from None
+            raise revert_error(decode_revert(data) if data else None) from None
         except (Web3Exception, OSError) as exc:
             raise _unavailable(exc) from None
 
     def simulate(self, sender: str, contract: str, function: str, *args: Any) -> Any:
         """`eth_call` of `function` as if `sender` sent it: a would-be revert becomes its
-        problem before anything is broadcast (e.g. ahead of relaying a signed transaction)."""
+        domain error before anything is broadcast (e.g. ahead of relaying a signed transaction)."""
         try:
             return getattr(self._contracts[contract].functions, function)(*args).call(
                 {"from": sender})
         except (ContractCustomError, ContractLogicError) as exc:
             data = _revert_data(exc)
-            raise revert_problem(decode_revert(data) if data else None) from None
+            raise revert_error(decode_revert(data) if data else None) from None
         except (Web3Exception, OSError) as exc:
             raise _unavailable(exc) from None
 
@@ -199,7 +195,7 @@ class ChainGateway:
                 })
             except (ContractCustomError, ContractLogicError) as exc:
                 data = _revert_data(exc)
-                raise revert_problem(decode_revert(data) if data else None) from None
+                raise revert_error(decode_revert(data) if data else None) from None
             except (Web3Exception, OSError) as exc:
                 raise _unavailable(exc) from None
             signed = account.sign_transaction(transaction)
@@ -216,30 +212,31 @@ class ChainGateway:
             return self.w3.eth.send_raw_transaction(raw_transaction)
         except (ContractCustomError, ContractLogicError) as exc:
             data = _revert_data(exc)
-            raise revert_problem(decode_revert(data) if data else None) from None
+            raise revert_error(decode_revert(data) if data else None) from None
         except (Web3Exception, ValueError, OSError) as exc:
             # The node refused it (not a member, bad nonce, ...): the caller's problem.
             message = exc.args[0].get("message") if exc.args and isinstance(exc.args[0], dict) \
                 else type(exc).__name__
-            raise Problem(409, "chain-rejected", "Rejected by the chain",
-                          f"the node refused the transaction: {message}") from None
+            raise Conflict("chain-rejected", "Rejected by the chain",
+                           f"the node refused the transaction: {message}") from None
 
     def wait_for_receipt(self, tx_hash: HexBytes) -> dict[str, Any]:
-        """The receipt of `tx_hash`; 504 if none in time, the decoded revert if it failed."""
+        """The receipt of `tx_hash`; `UpstreamTimeout` if none in time, `Conflict` if it
+        was mined but reverted."""
         try:
             receipt = dict(self.w3.eth.wait_for_transaction_receipt(
                 tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.1))
         except TimeExhausted:
-            raise Problem(504, "chain-timeout", "The chain did not confirm in time",
-                          f"transaction {tx_hash.hex()} has no receipt after "
-                          f"{self.receipt_timeout_s:.0f} s", extensions={"transactionHash":
-                                                                        "0x" + tx_hash.hex()}) from None
+            raise UpstreamTimeout(
+                "chain-timeout", "The chain did not confirm in time",
+                f"transaction {tx_hash.hex()} has no receipt after {self.receipt_timeout_s:.0f} s",
+                extensions={"transactionHash": "0x" + tx_hash.hex()}) from None
         except (Web3Exception, OSError) as exc:
             raise _unavailable(exc) from None
         if receipt.get("status") != 1:
-            raise Problem(409, "chain-rejected", "Rejected by the chain",
-                          "the transaction was mined but reverted",
-                          extensions={"transactionHash": "0x" + tx_hash.hex()})
+            raise Conflict("chain-rejected", "Rejected by the chain",
+                           "the transaction was mined but reverted",
+                           extensions={"transactionHash": "0x" + tx_hash.hex()})
         return receipt
 
     def _lock_for(self, address: str) -> threading.Lock:
@@ -247,15 +244,12 @@ class ChainGateway:
             return self._send_locks.setdefault(address, threading.Lock())
 
 
-def _unavailable(exc: Exception) -> Problem:
+def _unavailable(exc: Exception) -> Unavailable:
     log.warning("chain unavailable: %s", type(exc).__name__)
-    return Problem(503, "chain-unavailable", "The chain is unavailable",
-                   "the ledger node did not answer; try again", headers={"Retry-After": "2"})
+    return Unavailable("chain-unavailable", "The chain is unavailable",
+                       "the ledger node did not answer; try again", retry_after_s=RETRY_AFTER_S)
 
 
 def gateway(ctx: ApiContext) -> ChainGateway:
-    """The app's chain gateway, created on first use."""
-    existing = ctx.services.get(GATEWAY_SERVICE)
-    if existing is None:
-        existing = ctx.services.setdefault(GATEWAY_SERVICE, ChainGateway(ctx))
-    return existing  # type: ignore[no-any-return]
+    """The app's chain gateway (`ctx.shared(ChainGateway)`), created on first use."""
+    return ctx.shared(ChainGateway)
