@@ -1,4 +1,4 @@
-"""What a Merkle verifier must answer to a claim, shared by the vector, property and error tests.
+"""What a Merkle verifier must answer to a claim, shared by the vector and property tests.
 
 The order is the one `anchoring.core.merkle.verify` checks in: the claimed index or sizes
 first (`IndexOutOfRangeError`), then the proof's shape, its length and 32-byte hashes
@@ -17,26 +17,53 @@ from anchoring.core.errors import (
     RootMismatchError,
     VerificationError,
 )
-from anchoring.core.merkle import HASH_SIZE
+from anchoring.core.merkle import HASH_SIZE, consistency_proof_ranges, inclusion_proof_ranges
 
 
-def expected_error(
-    *,
+def _expected_error(
     in_range: bool,
     proof_length: int,
     wanted_length: int,
-    hashes: Sequence[bytes] = (),
-    authentic: bool = False,
+    hashes: Sequence[bytes],
+    authentic: bool,
 ) -> type[VerificationError] | None:
-    """The error class a verifier must raise for a claim, or None if the claim is authentic.
-
-    `wanted_length` is the proof length the claimed index/sizes call for (ignored when
-    `in_range` is false); `hashes` are the claim's hashes whose length is checked."""
     if not in_range:
         return IndexOutOfRangeError
     if proof_length != wanted_length or any(len(value) != HASH_SIZE for value in hashes):
         return ProofShapeError
     return None if authentic else RootMismatchError
+
+
+def inclusion_claim_error(
+    leaf_index: int,
+    tree_size: int,
+    proof: Sequence[bytes],
+    *,
+    hashes: Sequence[bytes] = (),
+    authentic: bool = False,
+) -> type[VerificationError] | None:
+    """The error class `verify_inclusion` must raise when `proof` is offered for leaf
+    `leaf_index` of a tree of `tree_size`, or None if the claim is `authentic`. `hashes`
+    are the claim's hashes whose 32-byte length is checked (leaf, root, proof)."""
+    in_range = 0 <= leaf_index < tree_size
+    wanted = len(inclusion_proof_ranges(leaf_index, tree_size)) if in_range else 0
+    return _expected_error(in_range, len(proof), wanted, hashes, authentic)
+
+
+def consistency_claim_error(
+    old_size: int,
+    new_size: int,
+    proof: Sequence[bytes],
+    *,
+    hashes: Sequence[bytes] = (),
+    authentic: bool = False,
+) -> type[VerificationError] | None:
+    """The error class `verify_consistency` must raise when `proof` is offered between trees
+    of `old_size` and `new_size`, or None if the claim is `authentic`; `hashes` as above
+    (old root, new root, proof)."""
+    in_range = 0 <= old_size <= new_size
+    wanted = len(consistency_proof_ranges(old_size, new_size)) if in_range else 0
+    return _expected_error(in_range, len(proof), wanted, hashes, authentic)
 
 
 def raised_class(verify: Callable[..., object], *claim: object) -> type[VerificationError] | None:

@@ -17,7 +17,6 @@ from anchoring.core.errors import (
     IndexOutOfRangeError,
     RootMismatchError,
     TreeInputError,
-    VerificationError,
 )
 from anchoring.core.merkle import (
     EMPTY_ROOT,
@@ -36,8 +35,9 @@ from anchoring.core.merkle import (
 )
 from tests.anchoring.core.merkle_claims import (
     assert_outcome,
-    expected_error,
+    consistency_claim_error,
     flip_bit,
+    inclusion_claim_error,
     raised_class,
     tampered_proofs,
 )
@@ -78,11 +78,6 @@ def naive_consistency(old_size: int, new_size: int) -> tuple[bytes, ...]:
 
 def naive_subtree_hash(start: int, end: int) -> bytes:
     return naive_mth_of_leaf_hashes(LEAF_HASHES[start:end])
-
-
-def _other_claim_error(wanted_length: int, proof: list[bytes]) -> type[VerificationError] | None:
-    """A real proof offered for another authentic claim: wrong shape, else wrong root."""
-    return expected_error(in_range=True, proof_length=len(proof), wanted_length=wanted_length)
 
 
 # --- roots ---------------------------------------------------------------------
@@ -166,15 +161,13 @@ def test_tampered_inclusion_proofs_are_rejected_exhaustively() -> None:
             for other_index in range(size):
                 # Same tree head, another index: a path names exactly one leaf.
                 if other_index != index:
-                    wanted = len(inclusion_proof_ranges(other_index, size))
-                    error = _other_claim_error(wanted, proof)
+                    error = inclusion_claim_error(other_index, size, proof)
                     assert_outcome(error, verify_inclusion, leaf, other_index, size, proof, root)
             for other_size in range(index + 1, TAMPER_MAX_SIZE + 2):
                 # Another authentic tree head: the proof is for a different tree.
                 if other_size != size:
-                    wanted = len(inclusion_proof_ranges(index, other_size))
                     other_root = naive_root(other_size)
-                    error = _other_claim_error(wanted, proof)
+                    error = inclusion_claim_error(index, other_size, proof)
                     assert_outcome(
                         error, verify_inclusion, leaf, index, other_size, proof, other_root
                     )
@@ -209,12 +202,8 @@ def test_wrong_inclusion_claims_get_the_right_error_class(data: st.DataObject) -
     outcome = raised_class(
         verify_inclusion, LEAF_HASHES[index], claimed_index, claimed_size, proof, claimed_root
     )
-    in_range = 0 <= claimed_index < claimed_size
-    assert outcome is expected_error(
-        in_range=in_range,
-        proof_length=len(proof),
-        wanted_length=len(inclusion_proof_ranges(claimed_index, claimed_size)) if in_range else 0,
-        authentic=(claimed_index, claimed_size) == (index, size),
+    assert outcome is inclusion_claim_error(
+        claimed_index, claimed_size, proof, authentic=(claimed_index, claimed_size) == (index, size)
     )
 
 
@@ -253,17 +242,15 @@ def test_tampered_consistency_proofs_are_rejected_exhaustively() -> None:
             for other_old in range(1, new_size + 1):
                 # Another authentic old head against the same new head.
                 if other_old != old_size:
-                    wanted = len(consistency_proof_ranges(other_old, new_size))
                     other_root = naive_root(other_old)
-                    error = _other_claim_error(wanted, proof)
+                    error = consistency_claim_error(other_old, new_size, proof)
                     assert_outcome(
                         error, verify_consistency, other_old, new_size, proof, other_root, new_root
                     )
             for other_new in range(old_size, TAMPER_MAX_SIZE + 2):
                 if other_new != new_size:
-                    wanted = len(consistency_proof_ranges(old_size, other_new))
                     other_root = naive_root(other_new)
-                    error = _other_claim_error(wanted, proof)
+                    error = consistency_claim_error(old_size, other_new, proof)
                     assert_outcome(
                         error, verify_consistency, old_size, other_new, proof, old_root, other_root
                     )
@@ -295,13 +282,9 @@ def test_wrong_consistency_claims_get_the_right_error_class(data: st.DataObject)
     old_root, new_root = naive_root(max(claimed_old, 0)), naive_root(max(claimed_new, 0))
     outcome = raised_class(verify_consistency, claimed_old, claimed_new, proof, old_root, new_root)
     in_range = 0 <= claimed_old <= claimed_new
-    assert outcome is expected_error(
-        in_range=in_range,
-        proof_length=len(proof),
-        wanted_length=len(consistency_proof_ranges(claimed_old, claimed_new)) if in_range else 0,
-        # e.g. every empty proof between equal sizes is authentic
-        authentic=in_range and list(naive_consistency(claimed_old, claimed_new)) == proof,
-    )
+    # e.g. every empty proof between equal sizes is authentic
+    authentic = in_range and list(naive_consistency(claimed_old, claimed_new)) == proof
+    assert outcome is consistency_claim_error(claimed_old, claimed_new, proof, authentic=authentic)
 
 
 @settings(max_examples=200, deadline=None)

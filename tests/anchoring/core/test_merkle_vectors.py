@@ -4,7 +4,7 @@
   subtree hashes, inclusion and consistency proofs, hasher vectors).
 - `testdata/{inclusion,consistency}/**.json`: transparency-dev's golden probes, each with
   `desc` and `wantErr`. Every probe must give its expected outcome, and a rejected probe
-  must be rejected with the error class its defect calls for (`merkle_claims.expected_error`).
+  must be rejected with the error class its defect calls for (`merkle_claims`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ from anchoring.core.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from tests.anchoring.core.merkle_claims import assert_outcome, expected_error
+from tests.anchoring.core.merkle_claims import (
+    assert_outcome,
+    consistency_claim_error,
+    inclusion_claim_error,
+)
 from tests.shared_data import SHARED_DATA, shared_data
 
 VECTOR_FOLDER = "merkle-rfc6962"
@@ -158,13 +162,8 @@ def test_inclusion_probe(path: Path) -> None:
     index, size = probe["leafIdx"], probe["treeSize"]
     leaf, root = _decode(probe["leafHash"]), _decode(probe["root"])
     proof = _decode_proof(probe["proof"])
-    index_ok = 0 <= index < size
-    expected = expected_error(
-        in_range=index_ok,
-        proof_length=len(proof),
-        wanted_length=len(inclusion_proof_ranges(index, size)) if index_ok else 0,
-        hashes=[leaf, root, *proof],
-        authentic=not probe["wantErr"],
+    expected = inclusion_claim_error(
+        index, size, proof, hashes=[leaf, root, *proof], authentic=not probe["wantErr"]
     )
     assert_outcome(expected, verify_inclusion, leaf, index, size, proof, root)
 
@@ -175,11 +174,10 @@ def test_consistency_probe(path: Path) -> None:
     old_size, new_size = probe["size1"], probe["size2"]
     old_root, new_root = _decode(probe["root1"]), _decode(probe["root2"])
     proof = _decode_proof(probe["proof"])
-    sizes_ok = 0 <= old_size <= new_size
-    expected = expected_error(
-        in_range=sizes_ok,
-        proof_length=len(proof),
-        wanted_length=len(consistency_proof_ranges(old_size, new_size)) if sizes_ok else 0,
+    expected = consistency_claim_error(
+        old_size,
+        new_size,
+        proof,
         hashes=[old_root, new_root, *proof],
         authentic=not probe["wantErr"],
     )
