@@ -13,17 +13,22 @@ from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import ContractLogicError
 from web3.middleware import ExtraDataToPOAMiddleware
 
+from anchoring.errors import ChainError
 from contracts.abi import Contract as ContractName
 from contracts.anchored_head import AnchoredHead
 from contracts.artifacts import load_artifact
 
 RPC_TIMEOUT_S = 10.0
 """Per JSON-RPC request; a node that takes longer is treated as down and retried."""
+COHERENT_READ_ATTEMPTS = 20
+"""Reads of (block, head count, latest head) before giving up; a retry is needed only
+while the node mines a block, so a few suffice."""
 
-__all__ = ["AnchoredHead", "connect", "fee_params", "head_at", "head_count", "read_heads",
-           "trace_anchor"]
+__all__ = ["AnchoredHead", "connect", "fee_params", "head_at", "head_count", "latest_at_one_block",
+           "read_heads", "trace_anchor"]
 
 
 def connect(rpc_url: str, *, timeout_s: float = RPC_TIMEOUT_S) -> Web3:
@@ -76,8 +81,33 @@ def fee_params(w3: Web3, *, bump: float = 1.0) -> dict[str, int]:
     return {"maxFeePerGas": int(2 * base_fee * bump) + tip, "maxPriorityFeePerGas": tip}
 
 
+def latest_at_one_block(contract: Contract) -> tuple[int, int, AnchoredHead | None]:
+    """(block, head count, latest head or None) as of one block number, all three agreeing.
+
+    Naming the block is not enough on anvil: a call at its newest block number may be
+    answered from the state it is mining the next block into. Under load `headCount` at N
+    then counted a head anchored in N + 1, and `headAt(count - 1)` at N, answered a moment
+    later from N's own state, reverted `UnknownHeadIndex` (a reader racing an anchorer on
+    anvil 1.7 saw it in 2-3 % of reads; tests/anchoring/test_head_reads.py). So the latest head
+    is checked against the block: it must exist at N and have been anchored at or before
+    N; otherwise the three are read again at the new newest block.
+    """
+    for _ in range(COHERENT_READ_ATTEMPTS):
+        block = contract.w3.eth.block_number
+        count = head_count(contract, block)
+        if count == 0:
+            return block, 0, None
+        try:
+            latest = head_at(contract, count - 1, block)
+        except ContractLogicError:  # UnknownHeadIndex: the count was read ahead of `block`
+            continue
+        if latest.block_number <= block:
+            return block, count, latest
+    raise ChainError(f"head count and latest head disagreed in {COHERENT_READ_ATTEMPTS} reads")
+
+
 def read_heads(contract: Contract, start: int = 0) -> list[AnchoredHead]:
     """Every anchored head from index `start`, read at one block so the list is coherent."""
-    block = contract.w3.eth.block_number
-    count = head_count(contract, block)
-    return [head_at(contract, index, block) for index in range(start, count)]
+    block, count, latest = latest_at_one_block(contract)
+    earlier = [head_at(contract, index, block) for index in range(start, count - 1)]
+    return earlier + ([latest] if latest is not None and latest.head_index >= start else [])

@@ -32,7 +32,14 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from anchoring.anchor_contract import AnchoredHead, connect, fee_params, head_at, head_count, trace_anchor
+from anchoring.anchor_contract import (
+    AnchoredHead,
+    connect,
+    fee_params,
+    head_at,
+    latest_at_one_block,
+    trace_anchor,
+)
 from anchoring.errors import AnchorConflictError, ChainError
 from anchoring.store import LogStore
 from anchoring.store.db import to_bytes
@@ -186,11 +193,9 @@ class Anchorer:
         return self._send_anchor(latest_size, head.tree_size, head.root_hash)
 
     def _reconcile(self) -> AnchoredHead | None:
-        block = self.w3.eth.block_number
-        count = head_count(self.contract, block)
+        block, count, latest = latest_at_one_block(self.contract)
         recorded = {record.head_index: record for record in self.records()}
         stale = [index for index in recorded if index >= count]
-        latest = head_at(self.contract, count - 1, block) if count else None
         if latest is not None and latest.head_index in recorded:
             known = recorded[latest.head_index]
             if (known.tree_size, known.root_hash) != (latest.tree_size, latest.root_hash):
