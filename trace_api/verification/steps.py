@@ -165,16 +165,17 @@ def verify_entry_fields(entry: LogEntry, shown: Mapping[str, str]) -> None:
 
 
 def verify_entry_signature(entry: LogEntry, domain: RecordDomain, submitter: str | None = None) -> str:
-    """Step signature: the entry's EIP-712 signature in `domain` recovers to `submitter`
-    (default: the submitter the entry names), which the signed record names. Returns the
-    submitter, EIP-55."""
-    named = submitter if submitter is not None else format_address(entry.submitter)
+    """Step signature: the entry's EIP-712 signature in `domain` recovers to the submitter
+    the entry names. `submitter`, when given (whom the API recorded the record for), must
+    be that same address. Returns the submitter, EIP-55."""
+    named = format_address(entry.submitter)
+    if submitter is not None and submitter.lower() != named.lower():
+        raise StepFailed(f"the record is attributed to {submitter}, the entry names {named}")
     try:
-        record = TraceRecord(entry.event_hash, named)
-        recovered = recover_record_signer(record, domain, entry.signature)
+        recovered = recover_record_signer(TraceRecord(entry.event_hash, named), domain, entry.signature)
     except (CoreError, ValueError) as exc:
         raise StepFailed(f"signature unusable: {exc}") from exc
-    if recovered.lower() != named.lower():
+    if recovered != named:
         raise StepFailed(f"signature recovers to {recovered}, the entry names {named}")
     return recovered
 
