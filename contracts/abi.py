@@ -17,7 +17,7 @@ from enum import IntEnum, StrEnum
 from functools import cache
 from typing import Any, Literal
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from contracts.artifacts import load_artifact
 from contracts.errors import ContractsError

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -117,7 +117,7 @@ class JsonRpcClient:
         """Close the HTTP connection pool."""
         self._http.close()
 
-    def __enter__(self) -> JsonRpcClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -25,7 +25,6 @@ from eth_utils import keccak, to_checksum_address
 
 from contracts.abi import Contract, Role, abi_entry, canonical_type
 from contracts.artifacts import load_artifact
-
 from ledger_node.chain import ChainConfig, LedgerChain
 from ledger_node.errors import GenesisError
 from ledger_node.keys import (

@@ -13,7 +13,7 @@ Choices, stated once:
 - `eth_call` (issue 13: a public call must not stall the chain) reaches only the
   deployment's contracts (`MemberRegistry`, `TraceAnchor`, `RecallRegistry` from
   deployment.json) and only the view functions in `ALLOWED_CALLS`, the reads a consumer's
-  verification makes (selectors computed from the ABIs in contracts/build); the call
+  verification makes (selectors from `contracts.abi`, i.e. the ABIs in contracts/build); the call
   object may name only `to`, `data`/`input`, `from` and `gas`, at most
   `MAX_CALL_DATA_BYTES` of data, no state override; its gas is capped at
   `CALL_GAS_CAP`, forced into the forwarded call. Another contract, a malformed call:
@@ -23,7 +23,9 @@ Choices, stated once:
   too deep), at most `MAX_BATCH_ITEMS` requests per batch, and `eth_getLogs` over at
   most `MAX_LOG_BLOCK_RANGE` blocks (tags resolved against the node's head).
 - Malformed JSON gets `-32700`, a malformed request object `-32600`, per JSON-RPC 2.0.
-- A node that does not answer gives 502 (problem document): nothing to forward.
+- A node that does not answer, or answers more than `MAX_RESPONSE_BYTES`, gives 502
+  (problem document): nothing to forward. Requests go through the shared
+  `contracts.rpc_client.JsonRpcClient` (one keep-alive connection pool per app).
 - Requests without an `id` are notifications: a read has no effect, so they are neither
   forwarded nor answered (204 when nothing is left to answer).
 """
@@ -35,13 +37,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-from eth_utils.abi import function_signature_to_4byte_selector
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from contracts.artifacts import load_artifact
+from contracts.abi import Contract, abi_entry
+from contracts.rpc_client import JsonRpcClient, RpcClientError
 from trace_api.context import ApiContext, ContextDep
 from trace_api.problems import Problem
 
@@ -57,18 +58,18 @@ MAX_BATCH_ITEMS = 20
 MAX_LOG_BLOCK_RANGE = 100_000
 """About a day of one-second blocks: enough to find recent anchors, bounded for the node."""
 RPC_TIMEOUT_S = 10.0
-ALLOWED_CALLS: Mapping[str, tuple[str, ...]] = {
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""A node answer the proxy relays: 10,000 logs (the node's eth_getLogs cap) fit well below."""
+ALLOWED_CALLS: Mapping[Contract, tuple[str, ...]] = {
     # The anchored root, head and witnesses: the scan page (scanner_app/verify.js) and
     # `traceledger verify --rpc-url <this proxy>` (trace_api/verification/chain_reader.py,
     # which also finds the registry through TraceAnchor.registry()).
-    "TraceAnchor": ("rootAtSize(uint64)", "headIndexBySize(uint64)", "headAt(uint256)",
-                    "headCount()", "latestHead()", "hasWitnessed(uint256,address)",
-                    "witnessCount(uint256)", "registry()"),
+    Contract.TRACE_ANCHOR: ("rootAtSize", "headIndexBySize", "headAt", "headCount",
+                            "latestHead", "hasWitnessed", "witnessCount", "registry"),
     # Membership and recall status, which a consumer's check reads on chain (DESIGN 11;
     # chain_reader asks hasRole and enterpriseOf).
-    "MemberRegistry": ("hasRole(address,uint8)", "isMember(address)", "enterpriseOf(address)",
-                       "enterprise(bytes32)"),
-    "RecallRegistry": ("isRecalled(bytes32)", "recallOf(bytes32)"),
+    Contract.MEMBER_REGISTRY: ("hasRole", "isMember", "enterpriseOf", "enterprise"),
+    Contract.RECALL_REGISTRY: ("isRecalled", "recallOf"),
 }
 """View functions `eth_call` may reach, by contract; each is checked against its ABI."""
 CALL_GAS_CAP = 5_000_000
@@ -83,7 +84,6 @@ METHOD_NOT_ALLOWED = -32601
 INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
 PARSE_ERROR = -32700
-_SERVICE_KEY = "chain_proxy.client"
 
 _CALL_SCHEMA = {
     "type": "object",
@@ -104,28 +104,18 @@ _REQUEST_SCHEMA = {
 
 
 def _allowed_selectors() -> dict[str, dict[str, str]]:
-    """`ALLOWED_CALLS` as {contract: {0x-selector: signature}}, each signature checked to be
+    """`ALLOWED_CALLS` as {contract: {0x-selector: signature}}, each function checked to be
     a view (or pure) function in the contract's committed ABI."""
     table: dict[str, dict[str, str]] = {}
-    for contract, signatures in ALLOWED_CALLS.items():
-        views = {
-            f"{item['name']}({','.join(_abi_type(arg) for arg in item['inputs'])})"
-            for item in load_artifact(contract).abi
-            if item.get("type") == "function" and item.get("stateMutability") in ("view", "pure")
-        }
-        missing = sorted(set(signatures) - views)
-        if missing:
-            raise RuntimeError(f"{contract} has no view function {', '.join(missing)}")
-        table[contract] = {"0x" + function_signature_to_4byte_selector(signature).hex(): signature
-                           for signature in signatures}
+    for contract, names in ALLOWED_CALLS.items():
+        entries = [abi_entry(contract, "function", name) for name in names]
+        writes = [entry.signature for entry in entries
+                  if entry.item.get("stateMutability") not in ("view", "pure")]
+        if writes:
+            raise RuntimeError(f"{contract} functions {', '.join(writes)} are not views")
+        table[str(contract)] = {"0x" + entry.selector.hex(): entry.signature
+                                for entry in entries}
     return table
-
-
-def _abi_type(argument: Mapping[str, Any]) -> str:
-    kind = str(argument["type"])
-    if kind.startswith("tuple"):
-        return "(" + ",".join(_abi_type(part) for part in argument["components"]) + ")" + kind[5:]
-    return kind
 
 
 ALLOWED_SELECTORS = _allowed_selectors()
@@ -133,11 +123,10 @@ ALLOWED_SELECTORS = _allowed_selectors()
 _HEX_DATA = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
 
 
-def _client(ctx: ApiContext) -> httpx.Client:
-    client = ctx.services.get(_SERVICE_KEY)
-    if client is None:
-        client = ctx.services[_SERVICE_KEY] = httpx.Client(timeout=RPC_TIMEOUT_S)
-    return client
+def node_client(ctx: ApiContext) -> JsonRpcClient:
+    """The proxy's client of the node; the app's one is `ctx.shared(node_client)`."""
+    return JsonRpcClient(ctx.settings.rpc_url, timeout_s=RPC_TIMEOUT_S,
+                         max_response_bytes=MAX_RESPONSE_BYTES)
 
 
 def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
@@ -146,9 +135,8 @@ def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
 
 def _forward(ctx: ApiContext, payload: Any) -> Any:
     try:
-        response = _client(ctx).post(ctx.settings.rpc_url, json=payload)
-        return response.json()
-    except (httpx.HTTPError, ValueError) as exc:
+        return ctx.shared(node_client).post(payload, label="forwarded request")
+    except RpcClientError as exc:
         raise Problem(502, "node-unavailable", "Ledger node unavailable",
                       "the ledger node did not answer the forwarded request") from exc
 

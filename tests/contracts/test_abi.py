@@ -28,9 +28,9 @@ from contracts.build import CONTRACT_NAMES, SOURCE_DIR
 
 def test_roles_match_the_solidity_enum_in_order() -> None:
     source = (SOURCE_DIR / "Roles.sol").read_text(encoding="utf-8")
-    body = re.search(r"enum Role \{(.*?)\}", source, re.S)
+    body = re.search(r"enum Role \{(.*?)\}", source, re.DOTALL)
     assert body is not None
-    names = re.findall(r"^\s*(\w+)\s*,?\s*//", body.group(1), re.M)
+    names = re.findall(r"^\s*(\w+)\s*,?\s*//", body.group(1), re.MULTILINE)
     assert names == ["None", "Admin", "Regulator", "Anchorer", "Witness", "Enterprise"]
     assert [(role.name, role.value) for role in Role] == [
         (name.upper(), number) for number, name in enumerate(names)]
@@ -111,6 +111,6 @@ def test_no_module_types_a_selector_or_role_number_by_hand() -> None:
                 continue
             text = path.read_text(encoding="utf-8")
             for pattern in HAND_TYPED:
-                if re.search(pattern, text, re.M):
+                if re.search(pattern, text, re.MULTILINE):
                     offenders.append(f"{path.relative_to(root)}: {pattern}")
     assert not offenders, "\n".join(offenders)
