@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from trace_api.audit.identifiers import identifier_key
+from trace_api.gs1.keys import identifier_key
 
 TL_NAMESPACE = "https://traceledger.dev/ns/"
 """Namespace of TraceLedger's own EPCIS extension members (see trace_api/README.md)."""

@@ -9,7 +9,6 @@ registrations (companies), never from event payloads.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,9 +23,9 @@ from trace_api.anchors import anchors_for
 from trace_api.context import ApiContext
 from trace_api.enterprises.store import EnterpriseRow
 from trace_api.gs1 import DEFAULT_STEM, DigitalLink, format_digital_link
+from trace_api.gs1.keys import identify, recall_keys_covering, recall_subject
 from trace_api.provenance.access import SERVICE_STEPS, Directory, chain_events, custody_members
 from trace_api.provenance.graph import BACKWARD
-from trace_api.provenance.identifiers import node_key
 from trace_api.provenance.trace import UnknownIdentifierError, trace_graph
 
 TIMELINE_DEPTH = 10  # farm to shelf is ~6-8 hops (provenance.trace.MAX_DEPTH explains)
@@ -92,22 +91,10 @@ def gln_of_location_key(key: str | None) -> str | None:
 # --- recalls ---------------------------------------------------------------------------
 
 
-def recall_subject(canonical_uri: str) -> str:
-    """`RecallRegistry` subject: 0x + SHA-256 of the canonical Digital Link's UTF-8."""
-    return "0x" + hashlib.sha256(canonical_uri.encode("utf-8")).hexdigest()
-
-
 def recall_keys(link: DigitalLink) -> list[str]:
     """Canonical URIs whose recall covers `link`, most specific first: the full key path,
-    the serial without lot (SGTIN), the lot, the GTIN (see contracts/README.md)."""
-    bare = DigitalLink(DEFAULT_STEM, link.primary_key, link.qualifiers)
-    keys = [format_digital_link(bare), node_key(format_digital_link(bare))]
-    if link.primary_key[0] == "01":
-        qualifiers = dict(link.qualifiers)
-        if "10" in qualifiers:
-            keys.append(format_digital_link(DigitalLink(DEFAULT_STEM, link.primary_key, (("10", qualifiers["10"]),))))
-        keys.append(format_digital_link(DigitalLink(DEFAULT_STEM, link.primary_key)))
-    return list(dict.fromkeys(keys))
+    the serial without lot (SGTIN), the lot, the GTIN (`gs1.keys.recall_keys_covering`)."""
+    return list(recall_keys_covering(identify(format_digital_link(link.without_extras()))))
 
 
 @dataclass(frozen=True)

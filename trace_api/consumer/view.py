@@ -43,7 +43,7 @@ from trace_api.labels import AUTH_PARAM, verify_authenticator
 from trace_api.labels.errors import AuthenticatorError
 from trace_api.labels.keys import label_key
 from trace_api.products.service import Product, find_product
-from trace_api.provenance.identifiers import node_key
+from trace_api.gs1.keys import identifier_key
 from trace_api.resolver.known import is_known
 from trace_api.resolver.problems import gs1_problem, unknown_identifier_problem
 from trace_api.resolver.walkup import resolve_level
@@ -109,7 +109,7 @@ def authenticity(ctx: ApiContext, link: DigitalLink, scanner: Scanner, now_ms: i
     state = authenticator_state(ctx, link)
     if link.primary_key[0] != "01" or link.get("21") is None:
         return out.Authenticity(authenticator=state, cloneAlarm=False, scanCount=0, distinctPlaces=0)
-    item = node_key(format_digital_link(link.without_extras()))
+    item = identifier_key(format_digital_link(link.without_extras()))
     place = hash_place(label_key(ctx), coarse_place(scanner.client_host))
     assessment = record_scan(ctx.engine, item, place, now_ms,
                              counted=state == COUNTED_AUTHENTICATOR)

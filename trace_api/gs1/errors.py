@@ -62,3 +62,13 @@ class InvalidDigitalLinkError(GS1Error):
 
 class InvalidRegistrationCodeError(GS1Error):
     """A China special-equipment registration code cannot be mapped to a GIAI."""
+
+
+class IdentifierError(GS1Error):
+    """An identifier given as an EPC URI, EPC class URI or Digital Link is malformed (or is
+    no URI at all); ``identifier`` is the text as given and ``reason`` says why."""
+
+    def __init__(self, identifier: str, reason: str) -> None:
+        super().__init__(reason)
+        self.args = (f"{identifier!r}: {reason}",)
+        self.identifier = identifier

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+from trace_api.gs1.errors import IdentifierError as GS1IdentifierError
+
 
 class ProvenanceError(Exception):
     """Base class of provenance errors."""
 
 
-class IdentifierError(ProvenanceError, ValueError):
-    """An identifier given to a trace or recall is malformed; `reason` says why."""
-
-    def __init__(self, identifier: str, reason: str) -> None:
-        super().__init__(f"{identifier!r}: {reason}")
-        self.identifier = identifier
-        self.reason = reason
+# A malformed identifier is a GS1 keying error: trace_api.gs1.keys raises it for every caller.
+IdentifierError = GS1IdentifierError

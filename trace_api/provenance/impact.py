@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from trace_api.csv_cells import csv_writer
 from trace_api.provenance.access import ReadScope
 from trace_api.provenance.graph import FORWARD, is_transformation
-from trace_api.provenance.identifiers import (
+from trace_api.gs1.keys import (
     ASSET,
     ENTERPRISE,
     ITEM,

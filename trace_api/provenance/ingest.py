@@ -33,7 +33,7 @@ from typing import Any
 
 from anchoring.store.db import Cursor
 from trace_api.gs1.percent import escape_path_component
-from trace_api.provenance.identifiers import TRANSFORMATION_PREFIX, identify, node_key
+from trace_api.gs1.keys import TRANSFORMATION_PREFIX, identifier_key, identify
 from trace_api.provenance.models import (
     EVENT_COLUMNS,
     LINK_COLUMNS,
@@ -102,7 +102,7 @@ def _lot_class_of_item(item_key: str, lot: str) -> str | None:
     gtin_part = item_key.split("/21/", 1)[0]
     if "/01/" not in gtin_part:
         return None
-    return node_key(f"{gtin_part}/10/{_escape_lot(lot)}")
+    return identifier_key(f"{gtin_part}/10/{_escape_lot(lot)}")
 
 
 def _escape_lot(lot: str) -> str:
@@ -153,7 +153,7 @@ class _EventRows:
         for element in elements if isinstance(elements, list) else ():
             if not isinstance(element, dict) or not isinstance(element.get("epcClass"), str):
                 continue
-            key = node_key(element["epcClass"])
+            key = identifier_key(element["epcClass"])
             quantity = element.get("quantity")
             quantity = float(quantity) if isinstance(quantity, int | float) else None
             uom = element.get("uom") if isinstance(element.get("uom"), str) else None
@@ -169,7 +169,7 @@ def _refs(event: Mapping[str, Any]) -> list[list[str]]:
         for entry in event.get(member) or ():
             if isinstance(entry, dict) and isinstance(entry.get(value_key), str):
                 kind = short_vocabulary(str(entry.get("type", "")))
-                refs.append([f"{relation}:{kind}", node_key(entry[value_key])])
+                refs.append([f"{relation}:{kind}", identifier_key(entry[value_key])])
     for entry in event.get("bizTransactionList") or ():
         if isinstance(entry, dict) and isinstance(entry.get("bizTransaction"), str):
             kind = short_vocabulary(str(entry.get("type", "")))
@@ -179,7 +179,7 @@ def _refs(event: Mapping[str, Any]) -> list[list[str]]:
 
 def _location(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return node_key(value["id"])
+        return identifier_key(value["id"])
     return None
 
 
@@ -228,7 +228,7 @@ def _append_rows(leaf_index: int, event_hash_id: str, enterprise_id: str, event:
         quantities = rows.quantities(event.get("quantityList"), "quantity")
         parent = event.get("parentID")
         if isinstance(parent, str):
-            parent_key = node_key(parent)
+            parent_key = identifier_key(parent)
             rows.node(parent_key, "parent")
             for child in rows.epcs(event.get("childEPCs"), "child"):
                 rows.link("contains", child, parent_key)

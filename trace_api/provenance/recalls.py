@@ -27,11 +27,10 @@ from indexer.sink.models import ChainBlock, ChainRecallHistory
 from trace_api.auth.principal import Principal, Role
 from trace_api.chain_gateway import gateway
 from trace_api.context import ApiContext
-from trace_api.gs1 import DEFAULT_STEM, DigitalLink, format_digital_link, parse_digital_link
-from trace_api.gs1.errors import GS1Error
+from trace_api.gs1 import DEFAULT_STEM
 from trace_api.problems import Problem
 from trace_api.provenance.errors import IdentifierError
-from trace_api.provenance.identifiers import (
+from trace_api.gs1.keys import (
     ASSET,
     ITEM,
     LOGISTIC_UNIT,
@@ -39,6 +38,7 @@ from trace_api.provenance.identifiers import (
     PRODUCT,
     RETURNABLE_ASSET,
     parse_identifier,
+    recall_uri,
 )
 
 RECALL_CLASSES = {"1": 1, "2": 2, "3": 3, "I": 1, "II": 2, "III": 3}
@@ -92,13 +92,7 @@ def recall_target(identifier: str) -> RecallTarget:
     parsed = parse_identifier(identifier)
     if parsed.kind not in RECALLABLE_KINDS:
         raise IdentifierError(identifier, "a recall names a GTIN, GTIN + lot, serialised item, SSCC, GRAI or GIAI")
-    uri = parsed.key
-    if identifier.strip().startswith(("http://", "https://")):
-        try:
-            link = parse_digital_link(identifier.strip())
-        except GS1Error as exc:  # parse_identifier accepted it, so this is unreachable in practice
-            raise IdentifierError(identifier, str(exc)) from exc
-        uri = format_digital_link(DigitalLink(DEFAULT_STEM, link.primary_key, link.qualifiers))
+    uri = recall_uri(parsed)
     return RecallTarget(uri=uri, subject=sha256_hex(uri), node_key=parsed.key, kind=parsed.kind)
 
 

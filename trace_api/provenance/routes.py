@@ -27,7 +27,7 @@ from trace_api.provenance import recalls as recall_service
 from trace_api.provenance.access import NoEnterpriseError, ReadScope, scope_for
 from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.graph import BOTH
-from trace_api.provenance.identifiers import parse_identifier
+from trace_api.gs1.keys import parse_identifier
 from trace_api.provenance.impact import compute_impact, format_impact_csv
 from trace_api.provenance.trace import (
     DEFAULT_DEPTH,

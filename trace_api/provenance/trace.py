@@ -22,7 +22,7 @@ from trace_api.provenance.access import ReadScope
 from trace_api.provenance.errors import IdentifierError, ProvenanceError
 from trace_api.provenance.event_states import UNCHECKED, EventVerification, event_states
 from trace_api.provenance.graph import BACKWARD, BOTH, DIRECTIONS, FORWARD, Link, find_cycles, walk
-from trace_api.provenance.identifiers import (
+from trace_api.gs1.keys import (
     ENTERPRISE,
     LOCATION,
     PARTY,

@@ -3,7 +3,7 @@
 Known means: a recorded event names the identifier (the provenance graph has the node,
 as an event's EPC, quantity, parent/child, input/output, member-of-lot target or
 location), or, for a GTIN, its product master data exists. The graph is the place to
-ask because it spells every identifier one way (`trace_api.provenance.identifiers`):
+ask because it spells every identifier one way (`trace_api.gs1.keys`):
 `urn:epc:id:sgtin:...`, `https://brand.example/01/.../21/...` and our own labels meet there.
 """
 
@@ -15,14 +15,14 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from trace_api.gs1 import DigitalLink, format_digital_link
+from trace_api.gs1.keys import identifier_key
 from trace_api.products.models import ProductRow
-from trace_api.provenance.identifiers import node_key
 from trace_api.provenance.models import ProvEvent, ProvLink, ProvNodeEvent
 
 
 def graph_key(link: DigitalLink) -> str:
     """The provenance node key of `link` (canonical id.gs1.org form, serials without lot)."""
-    return node_key(format_digital_link(link.without_extras()))
+    return identifier_key(format_digital_link(link.without_extras()))
 
 
 def is_known(engine: Engine, link: DigitalLink) -> bool:

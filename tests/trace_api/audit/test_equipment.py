@@ -16,7 +16,7 @@ from tests.trace_api.audit.builders import (
 from tests.trace_api.audit.harness import AuditWorld
 from trace_api.audit.config import AuditConfig
 from trace_api.audit.engine import run_rules
-from trace_api.audit.identifiers import identifier_key
+from trace_api.gs1.keys import identifier_key
 from trace_api.audit.inputs import AuditInputs
 from trace_api.audit.rules import RULES_BY_NAME
 from trace_api.audit.equipment_life_cycle import add_months, equipment_status, interpret_life_cycle, status_of

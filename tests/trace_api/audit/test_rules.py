@@ -23,7 +23,7 @@ from tests.trace_api.audit.builders import (
 )
 from trace_api.audit.config import AuditConfig
 from trace_api.audit.engine import run_rules
-from trace_api.audit.identifiers import identifier_key, recall_subject
+from trace_api.gs1.keys import identifier_key, recall_subject
 from trace_api.audit.inputs import AnchorHead, AuditInputs, RecallChange, StatusChange
 from trace_api.audit.model import Severity
 from trace_api.audit.rules import RULES_BY_NAME

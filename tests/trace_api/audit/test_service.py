@@ -18,7 +18,7 @@ from tests.trace_api.audit.builders import (
     transform,
 )
 from tests.trace_api.audit.harness import AuditWorld
-from trace_api.audit.identifiers import identifier_key, recall_subject
+from trace_api.gs1.keys import identifier_key, recall_subject
 from trace_api.audit.model import Severity
 from trace_api.audit.rules import RULES_BY_NAME
 from trace_api.audit.service import FindingsQuery, find

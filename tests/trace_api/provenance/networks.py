@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from trace_api.provenance.identifiers import parse_identifier
+from trace_api.gs1.keys import parse_identifier
 
 
 def key(uri: str) -> str:

@@ -17,7 +17,7 @@ import pytest
 
 from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
 from tests.trace_api.provenance.networks import FoodChain, key
-from trace_api.provenance.identifiers import TRANSFORMATION_PREFIX
+from trace_api.gs1.keys import TRANSFORMATION_PREFIX
 from trace_api.provenance.views import ImpactJson
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]

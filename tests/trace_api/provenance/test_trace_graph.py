@@ -25,7 +25,7 @@ from tests.trace_api.provenance.networks import (
 )
 from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.graph import Link, find_cycles
-from trace_api.provenance.identifiers import TRANSFORMATION_PREFIX, enterprise_key
+from trace_api.gs1.keys import TRANSFORMATION_PREFIX, enterprise_key
 from trace_api.provenance.trace import TraceResult, UnknownIdentifierError, trace_graph
 
 T3 = TRANSFORMATION_PREFIX + f"ni:///sha-256;{3:064x}?ver=CBV2.0"  # the food chain's transformation

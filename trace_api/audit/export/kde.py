@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from trace_api.audit.epcis_view import AuditEvent, EventView, ObjectRef, PartyRef, format_time_ms
-from trace_api.audit.identifiers import gtin_of
+from trace_api.gs1.keys import gtin_of
 from trace_api.audit.inputs import AnchorHead
 from trace_api.gs1.digital_link import DEFAULT_STEM
 from trace_api.gs1.percent import unescape_path_component

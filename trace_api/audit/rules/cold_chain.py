@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from trace_api.audit.epcis_view import AuditEvent, format_time_ms
-from trace_api.audit.identifiers import gtin_of
+from trace_api.gs1.keys import gtin_of
 from trace_api.audit.inputs import AuditInputs, finding_base
 from trace_api.audit.model import Finding, Rule, Severity
 

@@ -1,7 +1,9 @@
 """`recalled_input`: a product made from, or packed with, something under an open recall.
 
 Recalls come from `RecallRegistry` (mirrored in `chain_recall_history`), keyed by the
-SHA-256 of a canonical Digital Link URI; a GTIN recall covers its lots and serials.
+SHA-256 of a canonical Digital Link URI. Which recalls cover an object is
+`trace_api.gs1.keys.recall_subjects_covering`, the rule the scan page uses too: a GTIN
+recall covers its lots and serials, a lot recall the serials named with that lot.
 Propagation runs forward along transformation input -> output and aggregation child ->
 parent (ADD), breadth first with a visited set (cyclic data cannot loop it), and reports
 each downstream product once, at the event that first took a recalled input in.
@@ -13,9 +15,9 @@ from collections import deque
 from collections.abc import Iterator
 
 from trace_api.audit.epcis_view import AuditEvent, format_time_ms
-from trace_api.audit.identifiers import recall_subjects_covering
 from trace_api.audit.inputs import AuditInputs, RecallChange, finding_base
 from trace_api.audit.model import Finding, Rule, Severity
+from trace_api.gs1.keys import recall_subjects_covering
 
 
 def _downstream(event: AuditEvent, key: str) -> tuple[str, ...]:
@@ -29,10 +31,13 @@ def _downstream(event: AuditEvent, key: str) -> tuple[str, ...]:
 
 
 def _open_recall(inputs: AuditInputs, key: str) -> RecallChange | None:
-    for subject in recall_subjects_covering(key):
-        recall = inputs.recall_at(subject, inputs.now_ms)
-        if recall is not None:
-            return recall
+    # Every spelling the events used: a Digital Link may name the lot beside the serial.
+    spellings = sorted({ref.uri for _event, ref in inputs.by_key.get(key, ())} | {key})
+    for uri in spellings:
+        for subject in recall_subjects_covering(uri):
+            recall = inputs.recall_at(subject, inputs.now_ms)
+            if recall is not None:
+                return recall
     return None
 
 
