@@ -223,14 +223,6 @@ def verify_leaf_hash(entry_bytes: bytes, claimed: bytes) -> None:
         raise StepFailed("leafHash is not SHA-256(0x00 || entry)")
 
 
-def verify_inclusion(entry_bytes: bytes, leaf_index: int, tree_size: int, proof: Sequence[bytes],
-                     root: bytes) -> None:
-    """Step inclusion: the entry's leaf and `proof` lead to `root` (RFC 9162 §2.1.3.2)."""
-    computed = root_from_entry(entry_bytes, leaf_index, tree_size, proof)
-    if computed != root:
-        raise StepFailed(f"proof leads to 0x{computed.hex()}, the root is 0x{root.hex()}")
-
-
 # ---------------------------------------------------------------------- 6. checkpoint
 
 
