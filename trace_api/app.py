@@ -80,7 +80,7 @@ def create_app(settings: ApiSettings, *, context: ApiContext | None = None) -> F
                        policies=route_policies(app.routes, default_limit=settings.max_body_bytes,
                                                limits=route_body_limits(ctx)))
     app.add_middleware(ControlCharacterMiddleware)
-    app.add_middleware(RateLimitMiddleware, buckets=rate_limiter(ctx))
+    app.add_middleware(RateLimitMiddleware, buckets=ctx.shared(rate_limiter))
     _document_problems(app)
     return app
 

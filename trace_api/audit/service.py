@@ -31,8 +31,8 @@ from trace_api.audit.sources import (
     recall_history,
 )
 from trace_api.context import ApiContext
-from trace_api.proofs.cache import inclusion_proofs
 from trace_api.enterprises.service import record_domain
+from trace_api.proofs.cache import inclusion_proofs
 from trace_api.provenance.trace import trace_graph
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def build_inputs(ctx: ApiContext, events: Sequence[AuditEvent], *, at_ms: int,
     """AuditInputs for `events` with the mirror's chain facts (and crypto checks if `verify`)."""
     integrity = None
     if verify:
-        integrity = make_integrity_check(record_domain(ctx), ctx.shared(inclusion_proofs))
+        integrity = make_integrity_check(ctx.shared(record_domain), ctx.shared(inclusion_proofs))
     return AuditInputs(
         events=events, now_ms=at_ms, config=config,
         enterprise_history=enterprise_history(ctx.mirror_engine, {e.enterprise_id for e in events}),

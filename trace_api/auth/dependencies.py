@@ -24,42 +24,30 @@ from trace_api.problems import Problem
 from trace_api.ratelimit import TokenBuckets, charge_failure, charge_verified
 
 REALM = "traceledger"
-API_KEYS_SERVICE = "auth.api_keys"
-OIDC_SERVICE = "auth.oidc"
-RATE_LIMIT_SERVICE = "ratelimit"
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (tlk_...) or an OIDC token.")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
 
 
 def api_key_verifier(ctx: ApiContext) -> ApiKeyVerifier:
-    """The app's key verifier (and its cache of successful checks)."""
-    verifier = ctx.services.get(API_KEYS_SERVICE)
-    if verifier is None:
-        verifier = ctx.services.setdefault(
-            API_KEYS_SERVICE, ApiKeyVerifier(ctx.engine, ctx.settings.api_key_cache_ttl_s)
-        )
-    return verifier  # type: ignore[no-any-return]
+    """The key verifier (and its cache of successful checks); the app's one is
+    `ctx.shared(api_key_verifier)`."""
+    return ApiKeyVerifier(ctx.engine, ctx.settings.api_key_cache_ttl_s)
 
 
 def rate_limiter(ctx: ApiContext) -> TokenBuckets:
-    """The app's token buckets (shared by the middleware and failed sign-ins)."""
-    buckets = ctx.services.get(RATE_LIMIT_SERVICE)
-    if buckets is None:
-        buckets = ctx.services.setdefault(RATE_LIMIT_SERVICE, TokenBuckets(
-            per_minute=ctx.settings.rate_limit_per_minute, burst=ctx.settings.rate_limit_burst,
-            max_buckets=ctx.settings.rate_limit_max_buckets,
-        ))
-    return buckets  # type: ignore[no-any-return]
+    """Token buckets from the settings; the app's one, `ctx.shared(rate_limiter)`, is
+    shared by the middleware and failed sign-ins."""
+    return TokenBuckets(
+        per_minute=ctx.settings.rate_limit_per_minute, burst=ctx.settings.rate_limit_burst,
+        max_buckets=ctx.settings.rate_limit_max_buckets,
+    )
 
 
-def _oidc_verifier(ctx: ApiContext) -> OidcVerifier | None:
-    if not OidcVerifier.configured(ctx.settings):
-        return None
-    verifier = ctx.services.get(OIDC_SERVICE)
-    if verifier is None:
-        verifier = ctx.services.setdefault(OIDC_SERVICE, OidcVerifier(ctx.settings))
-    return verifier  # type: ignore[no-any-return]
+def oidc_verifier(ctx: ApiContext) -> OidcVerifier | None:
+    """The OIDC token verifier, or None when single sign-on is not configured (the app's
+    one is `ctx.shared(oidc_verifier)`)."""
+    return OidcVerifier(ctx.settings) if OidcVerifier.configured(ctx.settings) else None
 
 
 def unauthorized(detail: str, *, invalid: bool = True) -> Problem:
@@ -75,18 +63,18 @@ def _authenticate(ctx: ApiContext, request: Request, token: str) -> Principal:
     that verifies gets, and is charged to, a bucket of its own; a failure costs the
     client's address."""
     principal = _verify(ctx, request, token)
-    charge_verified(rate_limiter(ctx), request.scope)
+    charge_verified(ctx.shared(rate_limiter), request.scope)
     return principal
 
 
 def _verify(ctx: ApiContext, request: Request, token: str) -> Principal:
     if looks_like_api_key(token):
-        principal = api_key_verifier(ctx).verify(token)
+        principal = ctx.shared(api_key_verifier).verify(token)
         if principal is not None:
             return principal
         _charge_failure(ctx, request)
         raise unauthorized("unknown, revoked or malformed API key")
-    oidc = _oidc_verifier(ctx)
+    oidc = ctx.shared(oidc_verifier)
     if oidc is None:
         _charge_failure(ctx, request)
         raise unauthorized("not an API key, and single sign-on is not configured")
@@ -108,7 +96,7 @@ def _verify(ctx: ApiContext, request: Request, token: str) -> Principal:
 
 def _charge_failure(ctx: ApiContext, request: Request) -> None:
     """A failed sign-in costs the client's address a token (see trace_api.ratelimit)."""
-    charge_failure(rate_limiter(ctx), request.scope)
+    charge_failure(ctx.shared(rate_limiter), request.scope)
 
 
 def optional_principal(

@@ -130,5 +130,5 @@ def revoke_key(key_id: str, ctx: ContextDep, principal: KeyManager) -> Response:
         # Another enterprise's key is reported as absent: its existence is not theirs to know.
         raise Problem(404, "not-found", "Not found", f"no API key {key_id}")
     revoke_api_key(ctx.engine, key_id)
-    api_key_verifier(ctx).forget(key_id)
+    ctx.shared(api_key_verifier).forget(key_id)
     return Response(status_code=204)

@@ -2,7 +2,7 @@
 
 Why processes: event hashing (~30k/s per core) and secp256k1 recovery (~18-32k/s per
 core) are pure Python / GIL-holding C calls, so threads would not use the second core.
-The pool is created on first use, kept in `ctx.services[POOL_SERVICE]` and closed with
+The pool is created on first use (`ctx.shared(signature_pool)`) and closed with
 the context. Small documents are analysed in the calling thread: shipping them to a
 process costs more than it saves and would add latency to single-event captures.
 """
@@ -23,8 +23,6 @@ from trace_api.capture.analysis import Analysed, ChunkTask, analyse_chunk
 from trace_api.context import ApiContext
 
 log = logging.getLogger(__name__)
-
-POOL_SERVICE = "capture.signature_pool"
 
 INLINE_MAX_EVENTS = 48
 """Up to this many events a document is analysed in the request thread (~5 ms of work)."""
@@ -105,9 +103,6 @@ def _with_events(task: ChunkTask, events: Sequence[tuple[int, bytes]]) -> ChunkT
 
 
 def signature_pool(ctx: ApiContext) -> SignaturePool:
-    """The app's pool (`settings.signature_workers`, 0 = one per CPU), created on first use."""
-    pool = ctx.services.get(POOL_SERVICE)
-    if pool is None:
-        workers = ctx.settings.signature_workers or os.cpu_count() or 1
-        pool = ctx.services.setdefault(POOL_SERVICE, SignaturePool(workers))
-    return pool  # type: ignore[no-any-return]
+    """A pool of `settings.signature_workers` processes (0 = one per CPU); the app's one
+    is `ctx.shared(signature_pool)`, its processes started on first use."""
+    return SignaturePool(ctx.settings.signature_workers or os.cpu_count() or 1)

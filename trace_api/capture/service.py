@@ -102,7 +102,7 @@ def capture_document(ctx: ApiContext, enterprise_id: str, document: bytes | dict
         authority=WriteAuthority(company_prefixes=identity.company_prefixes,
                                  glns=identity.glns, nested_prefixes=identity.nested_prefixes),
     )
-    analysed = signature_pool(ctx).analyse(task)
+    analysed = ctx.shared(signature_pool).analyse(task)
     rejected, candidates = _judge(analysed, identity.signing_address,
                                   parsed.signatures if self_custody else None)
     if rejected and behaviour == "rollback":

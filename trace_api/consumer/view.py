@@ -98,7 +98,7 @@ def authenticator_state(ctx: ApiContext, link: DigitalLink) -> AuthenticatorStat
     if link.extra(AUTH_PARAM) is None:
         return "absent"
     try:
-        verify_authenticator(label_key(ctx), link)
+        verify_authenticator(ctx.shared(label_key), link)
     except AuthenticatorError:
         return "invalid"
     return "valid"
@@ -110,7 +110,7 @@ def authenticity(ctx: ApiContext, link: DigitalLink, scanner: Scanner, now_ms: i
     if link.primary_key[0] != "01" or link.get("21") is None:
         return out.Authenticity(authenticator=state, cloneAlarm=False, scanCount=0, distinctPlaces=0)
     item = identifier_key(format_digital_link(link.without_extras()))
-    place = hash_place(label_key(ctx), coarse_place(scanner.client_host))
+    place = hash_place(ctx.shared(label_key), coarse_place(scanner.client_host))
     assessment = record_scan(ctx.engine, item, place, now_ms,
                              counted=state == COUNTED_AUTHENTICATOR)
     return out.Authenticity(authenticator=state, cloneAlarm=assessment.alarm,

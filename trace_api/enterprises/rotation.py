@@ -41,7 +41,7 @@ def rotate_custodial_key(ctx: ApiContext, enterprise_id: str, *, actor: str) -> 
     if row.custody != CUSTODY_CUSTODIAL:
         raise Problem(409, "wrong-custody", "Not a custodial enterprise",
                       "self-custody enterprises rotate by sending a signed transaction")
-    ring = keyring(ctx)
+    ring = ctx.shared(keyring)
     assert row.encrypted_key is not None
     old_account = ring.account(enterprise_id, row.signing_address, row.encrypted_key)
     new_account: LocalAccount = Account.create()
@@ -54,7 +54,7 @@ def rotate_custodial_key(ctx: ApiContext, enterprise_id: str, *, actor: str) -> 
         stored.pending_encrypted_key = new_blob
         session.add(stored)
         session.commit()
-    identity_cache(ctx).forget(enterprise_id)
+    ctx.shared(identity_cache).forget(enterprise_id)
     receipt = gateway(ctx).transact_as(old_account, "MemberRegistry", "rotateSigningKey",
                                        new_account.address)
     ring.remember(enterprise_id, new_account)
@@ -91,7 +91,7 @@ def relay_key_rotation(ctx: ApiContext, enterprise_id: str, raw_transaction: byt
                       f"the transaction is signed by {sender}, not {row.signing_address}")
     new_address = Web3.to_checksum_address(arguments["newKey"])
     chain.simulate(sender, "MemberRegistry", "rotateSigningKey", new_address)
-    identity_cache(ctx).forget(enterprise_id)
+    ctx.shared(identity_cache).forget(enterprise_id)
     receipt = chain.send_raw(raw_transaction)
     return _promote_key(ctx, enterprise_id, new_address, actor, receipt)
 
@@ -121,5 +121,5 @@ def _promote_key(ctx: ApiContext, enterprise_id: str, new_address: str, actor: s
         record_action(session, enterprise_id, "key-rotated", actor, receipt=receipt)
         session.commit()
         session.refresh(row)
-    identity_cache(ctx).forget(enterprise_id)
+    ctx.shared(identity_cache).forget(enterprise_id)
     return row

@@ -49,9 +49,6 @@ CUSTODY_SELF = "self"
 CUSTODY_CUSTODIAL = "custodial"
 CHAIN_STATUS = {1: "active", 2: "suspended", 3: "revoked"}
 """MemberRegistry.EnterpriseStatus values (0 = none)."""
-IDENTITY_SERVICE = "enterprises.identities"
-KEYRING_SERVICE = "enterprises.keyring"
-DOMAIN_SERVICE = "enterprises.record_domain"
 
 
 @dataclass(frozen=True)
@@ -102,13 +99,13 @@ def invalid_enterprise(detail: str, **extensions: object) -> Problem:
 
 
 def keyring(ctx: ApiContext) -> KeyRing:
-    ring = ctx.services.get(KEYRING_SERVICE)
-    if ring is None:
-        ring = ctx.services.setdefault(KEYRING_SERVICE, KeyRing(ctx.settings.master_key_file))
-    return ring  # type: ignore[no-any-return]
+    """The custodial key ring; the app's one is `ctx.shared(keyring)`."""
+    return KeyRing(ctx.settings.master_key_file)
 
 
-class _IdentityCache:
+class IdentityCache:
+    """Enterprise identities read from the chain, each kept for `ttl_s` seconds."""
+
     def __init__(self, ttl_s: float) -> None:
         self.ttl_s = ttl_s
         self._entries: dict[str, tuple[EnterpriseIdentity, float]] = {}
@@ -129,12 +126,10 @@ class _IdentityCache:
             self._entries.pop(enterprise_id, None)
 
 
-def identity_cache(ctx: ApiContext) -> _IdentityCache:
-    cache = ctx.services.get(IDENTITY_SERVICE)
-    if cache is None:
-        cache = ctx.services.setdefault(
-            IDENTITY_SERVICE, _IdentityCache(ctx.settings.identity_cache_ttl_s))
-    return cache  # type: ignore[no-any-return]
+def identity_cache(ctx: ApiContext) -> IdentityCache:
+    """An empty identity cache with the settings' TTL; the app's one is
+    `ctx.shared(identity_cache)`."""
+    return IdentityCache(ctx.settings.identity_cache_ttl_s)
 
 
 def record_action(session: Session, enterprise_id: str, action: str, actor: str, *,
@@ -223,7 +218,7 @@ def register_enterprise(ctx: ApiContext, request: NewEnterprise, *, actor: str) 
     _clear_stale_registration(ctx, uscc)
     encrypted_key: bytes | None = None
     if address is None:
-        ring = keyring(ctx)
+        ring = ctx.shared(keyring)
         account: LocalAccount = Account.create()
         address = account.address
         encrypted_key = ring.master().encrypt(bytes(account.key), enterprise_id=enterprise_id,
@@ -285,7 +280,7 @@ def _set_status(ctx: ApiContext, enterprise_id: str, status: str, action: str, a
                        reason_hash=reason_digest)
         session.commit()
         session.refresh(row)
-    identity_cache(ctx).forget(enterprise_id)
+    ctx.shared(identity_cache).forget(enterprise_id)
     return row
 
 
@@ -295,7 +290,7 @@ def suspend_enterprise(ctx: ApiContext, enterprise_id: str, reason: str, *,
     require_enterprise(ctx, enterprise_id)
     digest = ids.reason_hash(reason)
     # Forget first: even if the receipt wait fails, the next capture re-reads the chain.
-    identity_cache(ctx).forget(enterprise_id)
+    ctx.shared(identity_cache).forget(enterprise_id)
     receipt = gateway(ctx).transact("regulator", "MemberRegistry", "suspendEnterprise",
                                     ids.id_bytes(enterprise_id), digest)
     return _set_status(ctx, enterprise_id, "suspended", "suspended", actor, receipt, reason, digest)
@@ -352,7 +347,7 @@ def capture_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
     Raises Problem 404 for an unknown enterprise and 403 (`enterprise-suspended`) unless
     it is active on chain. Cheap: answered from memory for `identity_cache_ttl_s`.
     """
-    cache = identity_cache(ctx)
+    cache = ctx.shared(identity_cache)
     identity = cache.get(enterprise_id)
     if identity is None:
         identity = _read_identity(ctx, enterprise_id)
@@ -365,12 +360,9 @@ def capture_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
 
 
 def record_domain(ctx: ApiContext) -> RecordDomain:
-    """The EIP-712 domain of record signatures on this deployment (computed once)."""
-    domain = ctx.services.get(DOMAIN_SERVICE)
-    if domain is None:
-        domain = ctx.services.setdefault(DOMAIN_SERVICE, RecordDomain(
-            chain_id=ctx.deployment.chain_id, verifying_contract=ctx.deployment.trace_anchor))
-    return domain  # type: ignore[no-any-return]
+    """The EIP-712 domain of record signatures on this deployment."""
+    return RecordDomain(chain_id=ctx.deployment.chain_id,
+                        verifying_contract=ctx.deployment.trace_anchor)
 
 
 def sign_records(ctx: ApiContext, enterprise_id: str,
@@ -385,7 +377,7 @@ def sign_records(ctx: ApiContext, enterprise_id: str,
         raise Problem(409, "wrong-custody", "Not a custodial enterprise",
                       "self-custody enterprises sign their own events")
     private_key = bytes(_custodial_account(ctx, identity).key)
-    domain = record_domain(ctx)
+    domain = ctx.shared(record_domain)
     submitter = identity.signing_address
     return [sign_record(TraceRecord(event_hash, submitter), domain, private_key)
             for event_hash in event_hashes]
@@ -406,7 +398,7 @@ def transact_as_enterprise(ctx: ApiContext, enterprise_id: str, contract: str, f
 
 def _custodial_account(ctx: ApiContext, identity: EnterpriseIdentity) -> LocalAccount:
     """The decrypted current key of a custodial enterprise (decrypted once per process)."""
-    ring = keyring(ctx)
+    ring = ctx.shared(keyring)
     account = ring.cached(identity.enterprise_id, identity.signing_address)
     if account is None:
         row = require_enterprise(ctx, identity.enterprise_id)

@@ -2,7 +2,7 @@
 
 `label-auth.key` (hex, mode 0600) sits beside the other secrets of `traceledger up`
 (the folder of `settings.master_key_file`, else `<node data dir>/../secrets`). It is
-made on first use, read once per app and kept in `ctx.services`; it never appears in a
+made on first use and read once per app (`ctx.shared(label_key)`); it never appears in a
 log, an error or a response. Losing it makes every printed authenticator unverifiable,
 so it is backed up with the other secrets.
 """
@@ -17,7 +17,6 @@ from trace_api.context import ApiContext
 
 KEY_FILE_NAME = "label-auth.key"
 KEY_BYTES = 32
-SERVICE_KEY = "labels.auth_key"
 
 
 def label_key_path(ctx: ApiContext) -> Path:
@@ -47,8 +46,6 @@ def load_or_create_key(path: Path) -> bytes:
 
 
 def label_key(ctx: ApiContext) -> bytes:
-    """This app's label-authenticator key (loaded or created once)."""
-    key = ctx.services.get(SERVICE_KEY)
-    if key is None:
-        key = ctx.services.setdefault(SERVICE_KEY, load_or_create_key(label_key_path(ctx)))
-    return key  # type: ignore[no-any-return]
+    """This deployment's label-authenticator key, loaded or created; the app reads it
+    once as `ctx.shared(label_key)`."""
+    return load_or_create_key(label_key_path(ctx))

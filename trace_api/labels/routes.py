@@ -107,7 +107,7 @@ def label(
                           "a serialised label is printed only for a recorded serial, with the "
                           "lot it was recorded in; print ranges with POST /v1/labels/batch, "
                           "which commissions them")
-        link = attach_authenticator(label_key(ctx), link)
+        link = attach_authenticator(ctx.shared(label_key), link)
     registration_code = emergency = None
     if link.primary_key[0] == "8004":
         registration_code, emergency = _equipment_caption(ctx, link.primary_key[1])
@@ -168,7 +168,7 @@ def label_batch(body: BatchBody, ctx: ContextDep, principal: BatchLabeller) -> R
     request = BatchRequest(gtin=gtin, lot=body.lot, serials=serials, expiry=body.expiry,
                            product_name=name or None, serial_width=body.serial_width,
                            stem=request.stem)
-    data = render_batch(batch_labels(request, key=label_key(ctx)), body.format)
+    data = render_batch(batch_labels(request, key=ctx.shared(label_key)), body.format)
     extension = "pdf" if body.format == "pdf" else "zip"
     filename = f"labels-{gtin}-{body.lot}-{serials[0]}-{serials[-1]}.{extension}"
     return Response(data, media_type=BATCH_MEDIA_TYPES[body.format], headers={

@@ -157,7 +157,7 @@ def _send_as_enterprise(ctx: ApiContext, principal: Principal, function: str, ar
         if signed_transaction:
             raise Problem(400, "bad-recall", "Unexpected signed transaction",
                           "a custodial enterprise's recall is signed by the API")
-        ring = enterprises.keyring(ctx)
+        ring = ctx.shared(enterprises.keyring)
         account = ring.cached(principal.enterprise_id, identity.signing_address)
         if account is None:
             row = enterprises.require_enterprise(ctx, principal.enterprise_id)
@@ -391,4 +391,3 @@ def public_reason(ctx: ApiContext, subject: str) -> str | None:
         return get_recall(ctx, subject).reason
     except Problem:
         return None
-

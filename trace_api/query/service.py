@@ -78,7 +78,7 @@ def find_records(ctx: ApiContext, principal: Principal, query: EventQuery) -> Ev
     scope = read_scope(ctx, principal)
     reader = (scope.party.enterprise_id if scope.party is not None else "*").encode("ascii")
     fingerprint = query.fingerprint + reader
-    key = token_key(ctx)
+    key = ctx.shared(token_key)
     conditions, params = list(query.conditions), list(query.params)
     if not scope.unrestricted:
         condition, extra = scope.sql_prefilter("e")

@@ -16,7 +16,6 @@ import secrets
 
 from trace_api.context import ApiContext
 
-TOKEN_KEY_SERVICE = "query.page_token_key"
 _VERSION = 1
 _MAC_SIZE = 16
 """128-bit tag: forging one is out of reach; shorter tokens fit in URLs comfortably."""
@@ -26,12 +25,10 @@ class InvalidPageToken(ValueError):
     """The token was not made by this server for this query."""
 
 
-def token_key(ctx: ApiContext) -> bytes:
-    """This app's token key (random, drawn on first use)."""
-    key = ctx.services.get(TOKEN_KEY_SERVICE)
-    if key is None:
-        key = ctx.services.setdefault(TOKEN_KEY_SERVICE, secrets.token_bytes(32))
-    return key  # type: ignore[no-any-return]
+def token_key(_ctx: ApiContext) -> bytes:
+    """A fresh random token key; the app draws its one on first use as
+    `ctx.shared(token_key)`."""
+    return secrets.token_bytes(32)
 
 
 def encode_page_token(key: bytes, last_leaf_index: int, fingerprint: bytes) -> str:

@@ -26,7 +26,7 @@ def test_public_route_fresh_authorization_values_share_address_bucket(
         statuses = [client.get("/openapi.json", headers=_made_up()).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
         assert client.get("/openapi.json").status_code == 429  # the same, anonymous, bucket
-        assert len(rate_limiter(app.state.ctx)) == 1  # one address, no credential buckets
+        assert len(app.state.ctx.shared(rate_limiter)) == 1  # one address, no credential buckets
 
 
 def test_invalid_credentials_never_create_buckets(live_system: LiveSystem) -> None:
@@ -36,7 +36,7 @@ def test_invalid_credentials_never_create_buckets(live_system: LiveSystem) -> No
         made_up_key = {"X-API-Key": f"tlk_{secrets.token_hex(8)}_{'A' * 43}"}
         for headers in (_made_up(), made_up_key, {"Authorization": "Basic dXNlcjpwYXNz"}):
             assert client.get("/v1/api-keys", headers=headers).status_code == 401
-        assert len(rate_limiter(app.state.ctx)) == 1  # the address only
+        assert len(app.state.ctx.shared(rate_limiter)) == 1  # the address only
         assert client.get("/v1/api-keys", headers=_made_up()).status_code == 429
 
 
@@ -48,11 +48,11 @@ def test_a_verified_credential_has_its_own_bucket(live_system: LiveSystem) -> No
         # First request: not verified yet, so the address pays; verifying creates (and
         # charges) the credential's own bucket.
         assert client.get("/v1/api-keys", headers=admin).status_code == 200
-        assert len(rate_limiter(app.state.ctx)) == 2
+        assert len(app.state.ctx.shared(rate_limiter)) == 2
         # Strangers drain the address ...
         statuses = [client.get("/openapi.json", headers=_made_up()).status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
         # ... which the verified credential no longer pays from: 2 tokens left of 3.
         assert [client.get("/v1/api-keys", headers=admin).status_code
                 for _ in range(3)] == [200, 200, 429]
-        assert len(rate_limiter(app.state.ctx)) == 2
+        assert len(app.state.ctx.shared(rate_limiter)) == 2

@@ -51,7 +51,7 @@ def self_custody_enterprise(ctx: ApiContext, seed: int = 1, *,
     chain: it may hold prefixes the live system's dev enterprises hold."""
     private_key = seed.to_bytes(32, "big")
     address = Account.from_key(private_key).address
-    identity_cache(ctx).put(EnterpriseIdentity(
+    ctx.shared(identity_cache).put(EnterpriseIdentity(
         enterprise_id=ENTERPRISE_ID, name="Measured Foods", signing_address=address,
         custody=CUSTODY_SELF, status="active", company_prefixes=company_prefixes, glns=glns))
     return ENTERPRISE_ID, private_key, address

@@ -89,7 +89,7 @@ def main() -> None:
             pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
             ctx.close()
             return
-        pool = signature_pool(ctx)
+        pool = ctx.shared(signature_pool)
         main_cpu, worker_cpu = time.process_time(), _workers_cpu_s(pool)
         started = time.perf_counter()
         threads = [threading.Thread(target=worker) for _ in range(args.threads)]

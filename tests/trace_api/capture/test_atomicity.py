@@ -106,7 +106,7 @@ def test_a_killed_worker_does_not_break_later_captures(
     from trace_api.capture.pool import signature_pool
 
     enterprise_id, _, _ = harness.self_custody_enterprise(ctx)
-    pool = signature_pool(ctx)
+    pool = ctx.shared(signature_pool)
     first = service.capture_document(ctx, enterprise_id, _signed_document(ctx, 100, 7000))
     assert first.count("accepted") == 100  # 100 events go through the worker processes
     for process in list(pool._started()._processes.values()):

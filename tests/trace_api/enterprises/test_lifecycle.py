@@ -72,7 +72,7 @@ def test_suspension_stops_capture_and_reinstatement_restores_it(
 
     # This context read "active" before the suspension: its cache must not let it capture
     # past the TTL, and a fresh read refuses at once.
-    ctx.services.pop(service.IDENTITY_SERVICE, None)
+    ctx.shared(service.identity_cache).forget(farm.id)
     with pytest.raises(Problem) as refused:
         service.capture_identity(ctx, farm.id)
     assert (refused.value.status, refused.value.kind) == (403, "enterprise-suspended")
@@ -88,7 +88,7 @@ def test_suspension_stops_capture_and_reinstatement_restores_it(
     assert reinstated.status_code == 200
     assert reinstated.json()["status"] == "active"
     assert _chain_status(live_system, farm)[0] == 1
-    ctx.services.pop(service.IDENTITY_SERVICE, None)
+    ctx.shared(service.identity_cache).forget(farm.id)
     assert service.capture_identity(ctx, farm.id).status == "active"
     twice = _post(live_system, f"{base}/reinstatement", regulator)
     assert twice.status_code == 409
