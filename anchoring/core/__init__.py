@@ -2,8 +2,11 @@
 
 Nothing here does I/O, reads a clock or draws randomness. Code whose change could break
 old proofs lives here and nowhere else: every byte format is versioned and pinned by
-golden tests. The names below are the public surface; the submodules' other names are
-internal.
+golden tests. The names below are the public surface. The rest of the project also uses a
+few helpers straight from their submodules, under the same care: `check_digit` (the one GS1
+mod-10 check digit), `keccak.keccak256`, `eip712.format_address`, `event_hash.digital_link`
+(EPC URI to Digital Link), `event_hash.terms` (the CBV 2.0 word tables), the proof-range
+plans of `merkle` and the key encodings of `note`. Other submodule names are internal.
 
 - Canonical JSON, RFC 8785: `canonical_json`, `parse_json_strict`, `canonicalize_json_text`.
 - Event identity, GS1 CBV 2.0 §8.9: `event_hash_id`, `event_prehash`, `document_events`,
