@@ -29,10 +29,10 @@ from starlette.routing import Route
 from ledger_node.errors import INVALID_REQUEST, LedgerNodeError, RpcError, invalid_params
 from ledger_node.node import LedgerNode
 from ledger_node.rpc import format as fmt
+from ledger_node.rpc.server import RpcDispatcher, _error, _json_response
 
 ADMIN_SOCKET_NAME = "admin.sock"
 ADMIN_SOCKET_MODE = 0o600  # owner only: the admin socket is the node operator's
-ADMIN_ONLY_METHODS = frozenset({"clique_propose", "clique_discard"})
 MAX_ADMIN_REQUEST_BYTES = 64 * 1024  # a vote is ~100 bytes
 # sockaddr_un.sun_path is 108 bytes on Linux (including the terminating NUL).
 MAX_SOCKET_PATH_BYTES = 107
@@ -84,8 +84,6 @@ class AdminApi:
 
 def create_admin_app(node: LedgerNode) -> Starlette:
     """The ASGI app for the admin socket (no lifespan: the public app runs the node)."""
-    from ledger_node.rpc.server import RpcDispatcher, _error, _json_response
-
     dispatcher = RpcDispatcher(AdminApi(node).methods)
 
     async def endpoint(request: Request) -> Response:

@@ -44,13 +44,14 @@ from ledger_node.errors import (
 )
 from ledger_node.node import LedgerNode
 from ledger_node.rpc import format as fmt
-from ledger_node.rpc.admin import ADMIN_ONLY_METHODS
 from ledger_node.rpc.guards import RequestGuard, content_type_allowed
 from ledger_node.rpc.methods import OFFLOADED_METHODS, EthApi
 from ledger_node.sealer import SealedBlock
 
 logger = logging.getLogger(__name__)
 
+ADMIN_ONLY_METHODS = frozenset({"clique_propose", "clique_discard"})
+"""Refused on this port (-32601): served only on the admin socket (`rpc/admin.py`)."""
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
 MAX_BATCH_ITEMS = 1_000
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
