@@ -24,14 +24,14 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,6 +41,9 @@ import typer
 
 from anchoring.core import RecordDomain, TraceRecord, event_hash_id, sign_record
 from contracts.abi import Contract, function_selector
+from contracts.anvil import free_port
+from testing.percentiles import percentile
+from testing.system import traceledger_up
 
 TARGETS = {"bulk_events_per_s": 20_000, "verify_p50_ms": 5.0}
 DOCUMENT_EVENTS = 1_000
@@ -56,7 +59,7 @@ DISPOSITIONS = ["active", "in_progress", "in_transit", "in_progress", "in_progre
 class System:
     """A running `traceledger up --dev` started by this bench."""
 
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[str]
     data_dir: Path
     api_url: str
     rpc_url: str
@@ -69,39 +72,19 @@ class System:
     def deployment(self) -> dict[str, Any]:
         return json.loads((self.data_dir / "node" / "deployment.json").read_text())  # type: ignore[no-any-return]
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
-
-def start_system(root: Path, db: str | None = None) -> System:
-    """`traceledger up --dev` in `root` with free ports and no rate limit in the way."""
-    from contracts.anvil import free_port
-
+@contextmanager
+def running_system(root: Path, db: str | None = None) -> Iterator[System]:
+    """`traceledger up --dev` in `root` with free ports and no rate limit in the way;
+    stopped on exit."""
     rpc_port, log_port, api_port = free_port(), free_port(), free_port()
     data_dir = root / "data"
-    output = root / "up.out"
     env = {**os.environ, "TRACELEDGER_API_RATE_LIMIT_PER_MINUTE": "100000000",
            "TRACELEDGER_API_RATE_LIMIT_BURST": "10000000"}
-    command = [sys.executable, "-m", "traceledger_cli.main", "up", "--dev", "--data-dir",
-               str(data_dir), "--rpc-port", str(rpc_port), "--log-port", str(log_port),
-               "--api-port", str(api_port), *(["--db", db] if db else [])]
-    with output.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env,
-                                   start_new_session=True)
-    system = System(process, data_dir, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{rpc_port}")
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while "\nready" not in output.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            system.stop()
-            raise RuntimeError("traceledger up did not start:\n" + output.read_text()[-3000:])
-        time.sleep(0.3)
-    return system
+    with traceledger_up(data_dir, rpc_port=rpc_port, log_port=log_port, api_port=api_port,
+                        extra_args=["--db", db] if db else [], env=env,
+                        ready_timeout_s=READY_TIMEOUT_S) as (process, _console):
+        yield System(process, data_dir, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{rpc_port}")
 
 
 def bench_company_prefix() -> str:
@@ -170,11 +153,6 @@ def signed_document(events: list[dict[str, Any]], domain: RecordDomain, key: byt
     return json.dumps(document).encode(), hash_ids
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 class AnchorWatch:
     """Polls the chain's latest anchored head; records when each awaited leaf is covered."""
 
@@ -227,11 +205,10 @@ def run_api_bench(*, events: int = 20_000, clients: int = CLIENTS, single: int =
                   verifies: int = 300, db: str | None = None) -> dict[str, Any]:
     """Start a system, register an enterprise, measure; returns figures and settings."""
     root = Path(tempfile.mkdtemp(prefix="traceledger-bench-api-"))
-    system = start_system(root, db)
     try:
-        result = _measure(system, events=events, clients=clients, single=single, verifies=verifies)
+        with running_system(root, db) as system:
+            result = _measure(system, events=events, clients=clients, single=single, verifies=verifies)
     finally:
-        system.stop()
         shutil.rmtree(root, ignore_errors=True)
     result["settings"]["database"] = "postgresql" if db else "sqlite"
     return result
@@ -304,10 +281,10 @@ def _measure(system: System, *, events: int, clients: int, single: int,
     figures = {
         "bulk_events_per_s": round(accepted / bulk_seconds),
         "capture_p50_ms": round(statistics.median(capture_ms), 2),
-        "capture_p99_ms": round(_percentile(capture_ms, 0.99), 2),
+        "capture_p99_ms": round(percentile(capture_ms, 0.99), 2),
         **verify_figures,
         "anchored_p50_s": round(statistics.median(watch.latencies), 2) if watch.latencies else None,
-        "anchored_p99_s": round(_percentile(watch.latencies, 0.99), 2) if watch.latencies else None,
+        "anchored_p99_s": round(percentile(watch.latencies, 0.99), 2) if watch.latencies else None,
     }
     return {"figures": figures, "targets": TARGETS,
             "settings": {"events": accepted, "document_events": DOCUMENT_EVENTS,
@@ -369,11 +346,11 @@ def _measure_verify(system: System, documents: list[tuple[bytes, list[str]]],
         verifier.close()
     return {
         "verify_p50_ms": round(statistics.median(with_bundle), 2),
-        "verify_p99_ms": round(_percentile(with_bundle, 0.99), 2),
+        "verify_p99_ms": round(percentile(with_bundle, 0.99), 2),
         "verify_lookup_p50_ms": round(statistics.median(lookup), 2),
-        "verify_lookup_p99_ms": round(_percentile(lookup, 0.99), 2),
+        "verify_lookup_p99_ms": round(percentile(lookup, 0.99), 2),
         "verify_library_p50_ms": round(statistics.median(library), 2),
-        "verify_library_p99_ms": round(_percentile(library, 0.99), 2),
+        "verify_library_p99_ms": round(percentile(library, 0.99), 2),
     }
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +14,19 @@ from bench.report import append_section
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
+
+
+def _measured(
+    status: str, run: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Describe the machine, run the bench under a console status line, print its JSON
+    (the machine included); return (result, machine)."""
+    machine = describe_machine()
+    with console.status(status):
+        result = run()
+    result["machine"] = machine
+    typer.echo(json.dumps(result, indent=2))
+    return result, machine
 
 _FIGURE_NAMES = {
     "leaf_appends_per_s": "leaf appends/s through the compact range",
@@ -30,11 +44,7 @@ def core(
     """Measure anchoring.core throughput (one core) and print the figures as JSON."""
     from bench.core import run_core_bench
 
-    machine = describe_machine()
-    with console.status("measuring anchoring.core (about a minute)"):
-        result = run_core_bench()
-    result["machine"] = machine
-    typer.echo(json.dumps(result, indent=2))
+    result, machine = _measured("measuring anchoring.core (about a minute)", run_core_bench)
     if record:
         rows = [
             (
@@ -72,11 +82,10 @@ def log_bench(
     """Measure the trace log and anchorer (issue #5) and print the figures as JSON."""
     from bench.log_bench import run_log_bench
 
-    machine = describe_machine()
-    with console.status("measuring the log and the anchorer (about two minutes)"):
-        result = run_log_bench(latency_seconds=latency_seconds)
-    result["machine"] = machine
-    typer.echo(json.dumps(result, indent=2))
+    result, machine = _measured(
+        "measuring the log and the anchorer (about two minutes)",
+        lambda: run_log_bench(latency_seconds=latency_seconds),
+    )
     if record:
         targets = result["targets"]
         rows = []
@@ -208,11 +217,9 @@ def epcis_bench(
     """EPCIS 2.0 validation throughput (one core), with schema validators for context."""
     from bench.epcis_bench import run_epcis_bench
 
-    machine = describe_machine()
-    with console.status("validating EPCIS documents (about half a minute)"):
-        result = run_epcis_bench(seconds=seconds)
-    result["machine"] = machine
-    typer.echo(json.dumps(result, indent=2))
+    result, machine = _measured(
+        "validating EPCIS documents (about half a minute)", lambda: run_epcis_bench(seconds=seconds)
+    )
     if record:
         # Validation must leave headroom for the rest of capture, so ours is held to the
         # end-to-end capture target; the schema validators are yardsticks, not targets.

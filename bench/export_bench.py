@@ -23,12 +23,13 @@ import os
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import typer
+
+from testing.postgres import fresh_database
 
 if TYPE_CHECKING:  # keep `traceledger bench` start-up light
     from anchoring.store.db import Cursor
@@ -169,8 +170,6 @@ def run_export_bench_on(url: str, rows: int) -> dict[str, Any]:
 def run_export_bench(*, rows: int = DEFAULT_ROWS, backends: Sequence[str] = ("sqlite", "postgresql"),
                      pg_server: str = "postgresql://postgres@127.0.0.1:5432") -> dict[str, Any]:
     """Figures per backend (no assertions: numbers live in bench/README.md)."""
-    import psycopg
-
     result: dict[str, Any] = {"rows": rows, "backends": {}}
     for backend in backends:
         if backend == "sqlite":
@@ -178,14 +177,8 @@ def run_export_bench(*, rows: int = DEFAULT_ROWS, backends: Sequence[str] = ("sq
                 result["backends"]["sqlite"] = run_export_bench_on(
                     f"sqlite:///{Path(directory) / 'bench.db'}", rows)
             continue
-        name = f"export_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            result["backends"]["postgresql"] = run_export_bench_on(f"{pg_server}/{name}", rows)
-        finally:
-            with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with fresh_database("export_bench", pg_server) as url:
+            result["backends"]["postgresql"] = run_export_bench_on(url, rows)
     return result
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -32,7 +31,9 @@ import rlp
 from eth_utils import keccak
 
 from contracts.abi import Role
-from contracts.anvil import anvil_command, free_port
+from testing.anvil import Anvil
+from testing.devnet import init_dev_dir, start_ledger_node
+from testing.postgres import database_on
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("TRACELEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
@@ -68,37 +69,21 @@ class _Rpc:
 
 @contextmanager
 def _anvil() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        anvil_command(port, extra_args=[
-            "--gas-limit",
-            str(GAS_LIMIT),
-            "--no-mining",
-            "--order",
-            "fifo",
-            # Keep few historical states in memory: logs and headers stay queryable, and
-            # anvil's memory no longer grows with every block of a 100k-event chain.
-            "--prune-history",
-            "64",
-        ]),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    anvil = Anvil.started(extra_args=[
+        "--gas-limit",
+        str(GAS_LIMIT),
+        "--no-mining",
+        "--order",
+        "fifo",
+        # Keep few historical states in memory: logs and headers stay queryable, and
+        # anvil's memory no longer grows with every block of a 100k-event chain.
+        "--prune-history",
+        "64",
+    ])
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                _Rpc(url).call("eth_chainId")
-                break
-            except (httpx.HTTPError, OSError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url
+        yield anvil.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        anvil.stop()
 
 
 class _AnvilBuilder:
@@ -380,19 +365,8 @@ def build_chain(
 
 @contextmanager
 def _database(kind: str, workdir: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    import psycopg
-
-    name = f"indexer_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database_on(kind, workdir / f"bench-{uuid.uuid4().hex[:8]}.db", "indexer_bench", PG_SERVER) as url:
+        yield url
 
 
 def measure_backfill(
@@ -428,8 +402,6 @@ def _node(kind: str, workdir: Path) -> Iterator[tuple[str, Path | None]]:
         with _anvil() as url:
             yield url, None
         return
-    from ledger_node.devnet import init_dev_dir, start_ledger_node
-
     data_dir = workdir / f"ledger-{uuid.uuid4().hex[:8]}"
     init_dev_dir(data_dir)
     node = start_ledger_node(data_dir)

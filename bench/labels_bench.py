@@ -13,9 +13,6 @@ import argparse
 import json
 import os
 import secrets
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from contracts.anvil import free_port
+from testing.system import traceledger_up
 from trace_api.labels import BatchRequest, batch_labels, render_batch, render_label
 
 TARGET_SHEET_SECONDS = 3.0  # issue #9: a 1,000-label PDF sheet in under 3 s
@@ -69,55 +68,28 @@ def run_labels_bench(*, count: int = 1000) -> dict[str, Any]:
 
 
 RESOLVER_SECONDS = 10.0
+READY_TIMEOUT_S = 240.0
 RESOLVER_CLIENTS = 4  # keep-alive clients in threads; the API and they share the 2 cores
-
-
-def _drain(stream: Any) -> None:
-    for _line in stream:
-        pass
 
 
 @contextmanager
 def live_api() -> Iterator[tuple[str, str]]:
     """Run `traceledger up --dev` in a temporary directory; yield (API URL, admin key)."""
-    from contracts.anvil import free_port
-
     with tempfile.TemporaryDirectory(prefix="tl-resolver-bench-") as root:
         data_dir = Path(root) / "data"
         api_port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "traceledger_cli.main", "up", "--dev", "--data-dir", str(data_dir),
-             "--rpc-port", str(free_port()), "--log-port", str(free_port()),
-             "--api-port", str(api_port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "TRACELEDGER_API_RATE_LIMIT_PER_MINUTE": "100000000",
-                 "TRACELEDGER_API_RATE_LIMIT_BURST": "10000000"},
-        )
-        try:
-            assert process.stdout is not None
-            console: list[str] = []
-            for line in process.stdout:
-                console.append(line)
-                if line.strip() == "ready":
-                    break
-            else:
-                raise RuntimeError("traceledger up exited before it was ready:\n" + "".join(console[-30:]))
-            # Keep reading the console so the system never blocks on a full pipe.
-            threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
+        env = {**os.environ, "TRACELEDGER_API_RATE_LIMIT_PER_MINUTE": "100000000",
+               "TRACELEDGER_API_RATE_LIMIT_BURST": "10000000"}
+        with traceledger_up(data_dir, rpc_port=free_port(), log_port=free_port(), api_port=api_port,
+                            env=env, ready_timeout_s=READY_TIMEOUT_S):
             yield f"http://127.0.0.1:{api_port}", (data_dir / "admin.key").read_text().strip()
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def _labelled_serial(api_url: str, admin_key: str) -> str:
     """Register a custodial enterprise and product, print a 10-label batch; return one label's URI."""
     import httpx
 
-    from trace_api.gs1.identifiers import complete_gtin
+    from trace_api.gs1.keys import complete_gtin
     from trace_api.identity import uscc_check_character
 
     prefix = "69" + "".join(secrets.choice("0123456789") for _ in range(7))

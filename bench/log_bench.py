@@ -139,16 +139,16 @@ def measure_anchor_latency(directory: Path, seconds: float = LOAD_SECONDS) -> di
     from eth_account import Account
     from web3 import Web3
 
-    from anchoring.anchorer import Anchorer, AnchorerConfig
     from anchoring.anchor_contract import head_at, head_count
+    from anchoring.anchorer import Anchorer, AnchorerConfig
     from anchoring.sequencer import Sequencer, SequencerConfig
     from anchoring.store import LogStore
-    from bench.anvil import Anvil, deploy_contracts
     from contracts.anvil import ANVIL_BINARY
+    from testing.anvil import Anvil, deploy_contracts
 
     if not ANVIL_BINARY.exists():
         return {}
-    anvil = Anvil(directory, block_time=1)
+    anvil = Anvil(state_dir=directory, block_time=1)
     anvil.start()
     try:
         w3 = Web3(Web3.HTTPProvider(anvil.url))

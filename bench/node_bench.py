@@ -33,7 +33,7 @@ import httpx
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from ledger_node.devnet import Backend, init_dev_dir, rpc, start_anvil, start_ledger_node
+from testing.devnet import Backend, init_dev_dir, rpc, start_anvil, start_ledger_node
 
 SENDER_ROLES = ("admin", "anchorer", "regulator", "enterprise1", "enterprise2")
 # Counter: slot[caller] += 1; LOG1(value, topic=caller). Hand-assembled, no compiler needed.

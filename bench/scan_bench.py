@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,31 +27,19 @@ from typing import Annotated, Any
 
 import typer
 
-REPO = Path(__file__).resolve().parents[1]
+from testing.percentiles import percentile
+
 TARGET_VERIFIED_MS = 1_000  # issue #9: under 1 s on loopback
 FIRST_LOAD_BUDGET_BYTES = 300 * 1024  # issue #9: first load under 300 KB
 
 
-def _import_test_helpers() -> None:
-    # The Chromium launcher and the default ledger are the browser tests' own (tests/scanner_app),
-    # so both measure the same thing; `traceledger` may run from anywhere, so put the repo on the path.
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
 @contextmanager
 def _standin_label_uri() -> Iterator[str]:
-    """The browser tests' anchored ledger and stand-in API; yields a label URI on it."""
-    _import_test_helpers()
-    from tests.anchoring.servers import serve
-    from tests.scanner_app.ledger import SmallLedger
-    from tests.scanner_app.standin_api import FOOD_PATH, StandinApi
+    """The browser tests' anchored ledger and stand-in API (testing/), so the bench and the
+    tests measure the same thing; yields a label URI on it."""
+    from testing.loopback_http import serve
+    from testing.scan_ledger import SmallLedger
+    from testing.scan_standin_api import FOOD_PATH, StandinApi
 
     with tempfile.TemporaryDirectory(prefix="scan-bench-") as state_dir:
         ledger = SmallLedger(Path(state_dir))
@@ -65,7 +52,7 @@ def _standin_label_uri() -> Iterator[str]:
 
 
 def _load_once(browser: Any, uri: str) -> dict[str, Any]:
-    from tests.scanner_app.browser import new_phone_context
+    from testing.chromium import new_phone_context
 
     context = new_phone_context(browser)
     try:
@@ -92,8 +79,7 @@ def run_scan_bench(*, loads: int = 30, uri: str | None = None) -> dict[str, Any]
     """Measure `loads` cold loads (plus two warm-up loads not counted); return the figures."""
     from playwright.sync_api import sync_playwright
 
-    _import_test_helpers()
-    from tests.scanner_app.browser import launch_chromium
+    from testing.chromium import launch_chromium
 
     with (_standin_label_uri() if uri is None else _given(uri)) as label_uri, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
@@ -114,7 +100,7 @@ def run_scan_bench(*, loads: int = 30, uri: str | None = None) -> dict[str, Any]
         "records_per_load": runs[0]["records"],
         "figures": {
             "verified_p50_ms": round(statistics.median(verdict_ms), 1),
-            "verified_p99_ms": round(_percentile(verdict_ms, 0.99), 1),
+            "verified_p99_ms": round(percentile(verdict_ms, 0.99), 1),
             "wall_p50_ms": round(statistics.median(wall_ms), 1),
             "first_load_bytes": max(run["bytes"] for run in runs),
         },

@@ -34,13 +34,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import typer
+
+from testing.percentiles import percentile
+from testing.postgres import database_on
 
 if TYPE_CHECKING:  # the CLI imports this module on every `traceledger bench`: keep it light
     from anchoring.store.db import Cursor
@@ -331,11 +333,6 @@ def load_network(url: str, events: Iterator[CapturedEvent], *, also_write: AlsoW
 # --- measuring ------------------------------------------------------------------------------
 
 
-def _percentile(values: Sequence[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def _starts(facts: NetworkFacts, samples: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     pools = [[lot for lot in facts.farm_lots if lot != facts.recall_lot], facts.product_lots,
@@ -419,8 +416,8 @@ def measure_traces(url: str, facts: NetworkFacts, *, samples: int,
                         if progress is not None:
                             progress()
                     figures[f"{direction}_d{depth}"] = {
-                        "p50_ms": round(_percentile(latencies, 0.5), 2),
-                        "p99_ms": round(_percentile(latencies, 0.99), 2),
+                        "p50_ms": round(percentile(latencies, 0.5), 2),
+                        "p99_ms": round(percentile(latencies, 0.99), 2),
                         "max_ms": round(max(latencies), 2),
                         "median_identifiers": statistics.median(nodes), "max_identifiers": max(nodes)}
             began = time.perf_counter()
@@ -433,20 +430,6 @@ def measure_traces(url: str, facts: NetworkFacts, *, samples: int,
                                 "logistic_units": counts["logistic_unit"], "locations": counts["location"],
                                 "enterprises": counts["enterprise"], "truncated": impact.truncated}
     return figures
-
-
-def _fresh_postgres(server: str) -> tuple[str, Callable[[], None]]:
-    import psycopg
-
-    name = f"trace_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return f"{server}/{name}", drop
 
 
 def _analyze(url: str) -> None:
@@ -473,12 +456,7 @@ def run_trace_bench(*, events: int = DEFAULT_EVENTS, backends: Sequence[str] = (
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with tempfile.TemporaryDirectory(dir=work_dir) as temp, Progress(*columns, console=Console(stderr=True)) as progress:
         for backend in backends:
-            cleanup: Callable[[], None] = lambda: None
-            if backend == "sqlite":
-                url = f"sqlite:///{Path(temp) / 'trace-bench.db'}"
-            else:
-                url, cleanup = _fresh_postgres(pg_server)
-            try:
+            with database_on(backend, Path(temp) / "trace-bench.db", "trace_bench", pg_server) as url:
                 facts = NetworkFacts()
                 loading = progress.add_task(f"{backend}: generate + load", total=events)
 
@@ -499,8 +477,6 @@ def run_trace_bench(*, events: int = DEFAULT_EVENTS, backends: Sequence[str] = (
                     "load_events_per_s": round(times.events / times.load_s) if times.load_s else None,
                     **figures,
                 }
-            finally:
-                cleanup()
     return result
 
 

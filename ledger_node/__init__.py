@@ -22,6 +22,5 @@ Knows nothing about trace records (DESIGN.md). Modules, one idea each:
   rpc/        JSON-RPC methods, filters, HTTP + WebSocket server
   cli         `traceledger node init|run`
   errors      `LedgerNodeError` and the JSON-RPC errors
-  devnet      starting a dev node / anvil as subprocesses (tests, bench)
 See ledger_node/README.md.
 """

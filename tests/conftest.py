@@ -1,4 +1,7 @@
-"""Fixtures shared across test packages.
+"""Fixtures and hooks shared across test packages.
+
+A fixture that needs PostgreSQL (testing/postgres.py) skips its tests when no server
+answers (`NoPostgresServer`); any other database failure fails them.
 
 Playwright's sync API runs its event loop in a greenlet of the test thread, so two
 `sync_playwright()` instances alive at once in one process collide ("Sync API inside the
@@ -12,7 +15,17 @@ from typing import Any
 
 import pytest
 
-from tests.scanner_app.browser import CHROMIUM
+from testing.chromium import CHROMIUM
+from testing.postgres import NoPostgresServer
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Any:
+    """Skip, not error, the tests of a fixture that found no PostgreSQL server."""
+    try:
+        return (yield)
+    except NoPostgresServer as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

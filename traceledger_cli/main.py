@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from anchoring.cli import anchorer_app, log_app, witness_app
-from bench.cli import app as bench_app
 from contracts.cli import app as contracts_app
 from indexer.cli import app as indexer_app
 from ledger_node.cli import app as node_app
@@ -14,6 +13,7 @@ from trace_api.provenance.cli import trace_command
 from trace_api.verification.cli import verify_command
 from traceledger_cli.core_commands import app as core_app
 from traceledger_cli.label_commands import app as label_app
+from traceledger_cli.lazy_bench import CommandsWithLazyBench
 from traceledger_cli.private_files import restrict_new_files
 from traceledger_cli.system import up
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     help="Tamper-evident trace records for food and special equipment.",
     no_args_is_help=True,
     add_completion=False,
+    cls=CommandsWithLazyBench,  # `bench` imported only when invoked (traceledger_cli/lazy_bench.py)
     # Tracebacks with local variables could print keys and passphrases into logs.
     pretty_exceptions_show_locals=False,
 )
@@ -29,7 +30,6 @@ app.add_typer(core_app, name="core", help="Event hash IDs, canonical JSON and pr
 app.add_typer(label_app, name="label", help="GS1 Digital Link QR labels (SVG/PNG/PDF), offline.")
 app.add_typer(contracts_app, name="contracts", help="Build the Solidity contracts (needs Node).")
 app.add_typer(indexer_app, name="indexer", help="Mirror the chain into SQL; verify the mirror.")
-app.add_typer(bench_app, name="bench", help="Measure throughput; figures go to bench/README.md.")
 app.add_typer(node_app, name="node", help="The permissioned py-evm ledger node: init, run.")
 app.add_typer(log_app, name="log", help="The trace log: keys, tlog-tiles serving, verification.")
 app.add_typer(anchorer_app, name="anchorer", help="Anchor the log's tree heads on chain.")

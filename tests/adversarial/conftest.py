@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from testing.postgres import BACKENDS
 from tests.adversarial.system import HostileSystem, hostile_system
-from tests.postgres import BACKENDS
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -1,8 +1,8 @@
 """The system under attack: the real `traceledger up --dev` in a temp dir, and the checks
 run after every probe.
 
-`HostileSystem` starts it (`LiveSystem.started` of tests/trace_api/conftest.py, on a fresh
-PostgreSQL database from tests/postgres.py or on SQLite) and keeps what a
+`HostileSystem` starts it (`LiveSystem.started` of testing/system.py, on a fresh
+PostgreSQL database from testing/postgres.py or on SQLite) and keeps what a
 probe needs: the `LiveSystem` view the API tests use, the dev enterprises' keys and the
 pids of the services `up` started. `verify_alive` raises `SystemDown` unless
 
@@ -33,8 +33,8 @@ from typing import Any
 import httpx
 from eth_account import Account
 
-from tests.postgres import fresh_database
-from tests.trace_api.conftest import LiveSystem, OidcIssuer
+from testing.postgres import fresh_database
+from testing.system import LiveSystem, OidcIssuer
 
 MAX_RESTARTS = 3
 """Restarts per system after a probe broke it: enough to see several findings at once,

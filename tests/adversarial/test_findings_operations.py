@@ -22,9 +22,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from testing.loopback_http import PeerRequest, serve_json
+from testing.system import OidcIssuer
 from tests.adversarial.system import PROBE_TIMEOUT_S, HostileSystem, child_pids
-from tests.loopback_http import PeerRequest, serve_json
-from tests.trace_api.conftest import OidcIssuer
 from trace_api.app import create_app
 
 RATE_LIMIT_BURST = 5

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from testing.system import RegisteredEnterprise, random_company_prefix, with_check_digit
 from tests.adversarial.system import PROBE_TIMEOUT_S, HostileSystem
 from tests.trace_api.capture.documents import CONTEXT
-from tests.trace_api.conftest import RegisteredEnterprise, random_company_prefix, with_check_digit
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """OWASP CSV injection: a cell starting with one of these is a formula to spreadsheet apps."""

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account import Account
+from web3 import Web3
 
 from anchoring.core.entry import LogEntry
 from anchoring.core.note import NoteSigner
 from anchoring.store import Database, LogStore
-from contracts.anvil import ANVIL_BINARY
+from testing.anvil import ANVIL_BINARY, Anvil, deploy_contracts
 
 POSTGRES_URL = os.environ.get(
     "TRACELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -94,15 +96,10 @@ def chain(tmp_path: Path) -> Iterator[Any]:
     """anvil (automine, London) with fresh contracts, a funded anchorer and witness key."""
     if not ANVIL_BINARY.exists():
         pytest.skip("anvil not installed (npm ci --prefix contracts)")
-    from eth_account import Account
-    from web3 import Web3
-
-    from bench.anvil import deploy_contracts
+    # Here, not at the top: tests.anchoring.helpers imports this module (ORIGIN, make_entry).
     from tests.anchoring.helpers import Chain
-    from tests.anchoring.servers import Anvil
 
-    anvil = Anvil(tmp_path)
-    anvil.start()
+    anvil = Anvil.started(state_dir=tmp_path)
     try:
         w3 = Web3(Web3.HTTPProvider(anvil.url))
         anchorer_account, witness_account = Account.create(), Account.create()

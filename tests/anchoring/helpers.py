@@ -12,8 +12,8 @@ from anchoring.anchorer import Anchorer, AnchorerConfig
 from anchoring.core.note import NoteSigner
 from anchoring.sequencer import Sequencer, SequencerConfig
 from anchoring.store import LogStore
+from testing.anvil import Anvil
 from tests.anchoring.conftest import ORIGIN, make_entry
-from tests.anchoring.servers import Anvil
 
 
 @dataclass

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from anchoring.anchorer import Anchorer, AnchorerConfig
 from anchoring.anchor_contract import read_heads
+from anchoring.anchorer import Anchorer, AnchorerConfig
 from anchoring.core.note import NoteSigner
 from anchoring.errors import AnchorConflictError
 from anchoring.http import LogServeSettings, create_app
 from anchoring.store import LogStore
 from anchoring.verify_log import verify_log
+from testing.anvil import ANVIL_BINARY
+from testing.loopback_http import serve
+from testing.processes import Launched, python_command, repo_env
 from tests.anchoring.helpers import Chain, grow, make_anchorer, run_until_idle
-from tests.anchoring.servers import ANVIL_BINARY, serve
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
     not ANVIL_BINARY.exists(), reason="anvil not installed (npm ci --prefix contracts)"
 )
@@ -74,36 +72,22 @@ def test_anchors_heads_with_consistency_proofs_and_records_them(
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["before-broadcast", "after-broadcast"])
 def test_kill_9_mid_transaction_neither_doubles_nor_skips(
-    db_url: str, table_prefix: str, log_signer: NoteSigner, chain: Chain, mode: str
+    db_url: str, table_prefix: str, log_signer: NoteSigner, chain: Chain, mode: str, tmp_path: Path
 ) -> None:
     store = LogStore.open(db_url, table_prefix=table_prefix)
     grow(store, log_signer, 500)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.anchoring.anchorer_worker",
-            db_url,
-            table_prefix,
-            chain.anvil.url,
-            chain.anchor.address,
-            mode,
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "ANCHORER_KEY": chain.anchorer_account.key.hex(),
-        },
+    worker = Launched(
+        python_command("tests.anchoring.anchorer_worker", db_url, table_prefix, chain.anvil.url,
+                       chain.anchor.address, mode),
+        env=repo_env({"ANCHORER_KEY": chain.anchorer_account.key.hex()}),
+        read_lines=True, stderr_path=tmp_path / "anchorer-worker.log",
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.split() == ["STALL", "500"], line
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
+    try:
+        worker.wait_until(lambda: bool(worker.lines), timeout_s=60, what="the worker's first line")
+        line = worker.lines[0]
+        assert line.split() == ["STALL", "500"], line
+    finally:
+        worker.stop(signal.SIGKILL)
     anchorer = make_anchorer(store, chain)
     assert anchorer.in_flight() is not None and anchorer.in_flight().tree_size == 500  # type: ignore[union-attr]
     outcomes = run_until_idle(anchorer)

@@ -5,9 +5,6 @@ it all, `witness run --once` cosigns and witnesses on chain, and exits 2 on a fo
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,13 +23,14 @@ from anchoring.http import LogServeSettings, create_app
 from anchoring.keys import load_log_signer
 from anchoring.sequencer import Sequencer, SequencerConfig
 from anchoring.store import LogStore
-from bench.anvil import deploy_contracts
+from contracts.anvil import free_port
+from testing.anvil import deploy_contracts
+from testing.loopback_http import serve
+from testing.processes import Launched, python_command, repo_env
 from tests.anchoring.conftest import make_entry
 from tests.anchoring.helpers import Chain
-from tests.anchoring.servers import free_port, serve
 from traceledger_cli.main import app
 
-REPO = Path(__file__).resolve().parents[2]
 ORIGIN = "log.traceledger.test/cli"
 PASSPHRASE = "cli test passphrase"
 
@@ -49,15 +47,9 @@ def _wait(condition: Callable[[], bool], what: str, timeout: float = 30) -> None
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "traceledger_cli.main", *args],
-        cwd=REPO,
-        env={**os.environ, "TRACELEDGER_KEY_PASSPHRASE": PASSPHRASE, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _start(*args: str) -> Launched:
+    return Launched(python_command("traceledger_cli.main", *args),
+                    env=repo_env({"TRACELEDGER_KEY_PASSPHRASE": PASSPHRASE}), read_lines=True)
 
 
 def test_the_log_services_from_the_command_line(
@@ -147,9 +139,9 @@ def test_the_log_services_from_the_command_line(
         store.close()
         forked.close()
     finally:
-        stderr = ""
+        output = ""
         for process in processes:
-            process.terminate()
-            stderr += process.communicate(timeout=15)[1]
-    assert PASSPHRASE not in stderr and "PRIVATE+KEY" not in stderr  # no secret in any log
-    assert "tree_size=777" in stderr  # logs carry tree size and root context
+            process.stop(timeout_s=15)
+            output += process.output()
+    assert PASSPHRASE not in output and "PRIVATE+KEY" not in output  # no secret in any log
+    assert "tree_size=777" in output  # logs carry tree size and root context

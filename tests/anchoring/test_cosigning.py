@@ -15,8 +15,9 @@ from anchoring.http import LogServeSettings, create_app
 from anchoring.store import LogStore
 from anchoring.witness import Witness, WitnessConfig
 from anchoring.witness_http import create_witness_app, request_cosignature
+from contracts.anvil import free_port
+from testing.loopback_http import serve
 from tests.anchoring.helpers import grow
-from tests.anchoring.servers import free_port, serve
 
 
 def test_checkpoints_carry_cosignatures_of_consistent_witnesses(

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,30 +21,18 @@ from anchoring.core.note import NoteSigner
 from anchoring.sequencer import Sequencer, SequencerConfig
 from anchoring.store import LogStore
 from anchoring.tiles import decode_bundle
+from testing.processes import Launched, python_command, repo_env
 from tests.anchoring.conftest import ORIGIN, entry_number
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _run_and_kill(
     url: str, prefix: str, first_number: int, mode: str, rng: random.Random, log_dir: Path
 ) -> list[tuple[int, int, int]]:
     """Run the worker, SIGKILL it, return the acknowledged (first, last, first_index) batches."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.anchoring.crash_worker",
-            url,
-            prefix,
-            str(first_number),
-            mode,
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=(log_dir / f"worker-{first_number}-{mode}.log").open("w"),
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+    worker = Launched(
+        python_command("tests.anchoring.crash_worker", url, prefix, str(first_number), mode),
+        env=repo_env(), read_lines=True,
+        stderr_path=log_dir / f"worker-{first_number}-{mode}.log",
     )
     acks: list[tuple[int, int, int]] = []
     kill_after_acks = rng.randint(3, 12)
@@ -56,12 +42,11 @@ def _run_and_kill(
 
     def killer() -> None:
         time.sleep(60)
-        process.kill()
+        worker.process.kill()
 
     threading.Thread(target=killer, daemon=True).start()
-    assert process.stdout is not None
     seen: list[str] = []
-    for line in process.stdout:
+    for line in worker.follow_lines():
         seen.append(f"{time.monotonic() - started:.2f} {line.strip()}")
         words = line.split()
         if words[0] == "ACK":
@@ -72,10 +57,10 @@ def _run_and_kill(
         if ready or time.monotonic() > deadline:
             if mode != "in-integration":
                 time.sleep(rng.uniform(0, 0.05))  # land anywhere: in a submit or a round
-            os.kill(process.pid, signal.SIGKILL)
+            os.kill(worker.pid, signal.SIGKILL)
             break
-    process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    worker.process.wait(timeout=30)
+    assert worker.process.returncode == -signal.SIGKILL
     if mode == "in-integration":
         log_text = (log_dir / f"worker-{first_number}-{mode}.log").read_text()
         if url.startswith("postgresql"):

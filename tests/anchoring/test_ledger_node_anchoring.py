@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from anchoring.anchorer import Anchorer, AnchorerConfig
 from anchoring.anchor_contract import connect, read_heads, trace_anchor
+from anchoring.anchorer import Anchorer, AnchorerConfig
 from anchoring.core.note import NoteSigner
 from anchoring.http import LogServeSettings, create_app
 from anchoring.store import LogStore
 from anchoring.verify_log import verify_log
+from testing.loopback_http import serve
 from tests.anchoring.helpers import grow, run_until_idle
-from tests.anchoring.servers import serve
 
-devnet = pytest.importorskip("ledger_node.devnet")
+devnet = pytest.importorskip("testing.devnet")
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from anchoring.errors import WitnessAlarm
 from anchoring.http import LogServeSettings, create_app
 from anchoring.store import LogStore
 from anchoring.witness import Witness, WitnessConfig
+from testing.loopback_http import serve
 from tests.anchoring.helpers import Chain, grow, make_anchorer, run_until_idle
-from tests.anchoring.servers import serve
 
 WITNESS_NAME = "regulator.example/witness"
 
@@ -111,7 +111,7 @@ def test_witnesses_anchored_heads_on_chain_and_refuses_a_forked_head(
     fork_anchorer = make_anchorer(forked_store, chain)
     from eth_account import Account
 
-    from bench.anvil import deploy_contracts
+    from testing.anvil import deploy_contracts
 
     other_anchorer = Account.create()
     _, other_contract = deploy_contracts(

@@ -14,9 +14,9 @@ from anchoring.core.note import NoteSigner, open_note
 from anchoring.store import LogStore
 from anchoring.witness import Witness, WitnessConfig
 from anchoring.witness_http import create_witness_app, request_cosignature
+from testing.loopback_http import serve
 from tests.anchoring.conftest import ORIGIN
 from tests.anchoring.helpers import grow
-from tests.anchoring.servers import serve
 
 
 @pytest.fixture

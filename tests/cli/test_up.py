@@ -23,7 +23,7 @@ from anchoring.core.entry import LogEntry
 from anchoring.store import LogStore
 from contracts.anvil import free_port
 from contracts.artifacts import load_artifact
-from tests.system_up import traceledger_up
+from testing.system import traceledger_up
 from traceledger_cli.system import LOG_ORIGIN
 
 READY_TIMEOUT_S = 180

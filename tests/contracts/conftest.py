@@ -8,8 +8,6 @@ each. Both run the London rules the contracts are compiled for. The anvil binary
 from __future__ import annotations
 
 import ast
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,14 +21,13 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from contracts.anvil import ANVIL_BINARY, anvil_command, free_port
 from contracts.artifacts import load_artifact
+from testing.anvil import ANVIL_BINARY, Anvil
 
 ACCOUNT_COUNT = 20
 #: Gas for transactions sent without estimation, so that reverting ones get mined.
 FIXED_GAS = 3_000_000
 DEPLOY_GAS = 6_000_000
-ANVIL_START_TIMEOUT_S = 20.0
 
 #: What a reverting call raises: web3's error on anvil, eth-tester's on py-evm.
 REVERT_ERRORS = (ContractLogicError, TransactionFailed)
@@ -191,35 +188,11 @@ def anvil_url() -> Iterator[str]:
     """Start anvil (London, 20 funded unlocked accounts) on a free port; stop it after."""
     if not ANVIL_BINARY.exists():
         pytest.skip(f"anvil not installed at {ANVIL_BINARY}: run `npm ci --prefix contracts`")
-    port = free_port()
-    process = subprocess.Popen(
-        anvil_command(port, accounts=ACCOUNT_COUNT),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+    anvil = Anvil.started(accounts=ACCOUNT_COUNT)
     try:
-        probe = Web3(Web3.HTTPProvider(url))
-        deadline = time.monotonic() + ANVIL_START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"anvil exited with {process.returncode}: {stderr}")
-            if probe.is_connected():
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"anvil did not answer on {url} within {ANVIL_START_TIMEOUT_S} s"
-                )
-            time.sleep(0.05)
-        yield url
+        yield anvil.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        anvil.stop()
 
 
 @pytest.fixture(scope="session", params=["py-evm", "anvil"])

@@ -1,9 +1,9 @@
-"""Test helpers: start anvil, deploy the three contracts, and produce every kind of event."""
+"""Test helpers: deploy the three contracts on a chain and produce every kind of event.
+
+anvil itself comes from testing/anvil.py."""
 
 from __future__ import annotations
 
-import subprocess
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,60 +12,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from anchoring.core.merkle import consistency_proof, leaf_hash, root_hash
-from contracts.anvil import anvil_command, free_port
+from contracts.abi import Role
 from contracts.artifacts import load_artifact
-
-ADMIN, REGULATOR, ANCHORER, WITNESS, ENTERPRISE = 1, 2, 3, 4, 5
-
-
-
-
-class Anvil:
-    """An anvil process on a free port (London rules, 20 funded unlocked accounts)."""
-
-    def __init__(self, *extra_args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            anvil_command(self.port, accounts=20, extra_args=extra_args),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 60}))
-        deadline = time.monotonic() + 20
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"anvil exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
-                )
-            try:
-                _ = self.w3.eth.chain_id
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def rpc(self, method: str, *params: Any) -> Any:
-        """Call a raw JSON-RPC method (anvil_*, evm_*)."""
-        answer = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-        if "error" in answer:
-            raise RuntimeError(f"{method}: {answer['error']}")
-        return answer["result"]
-
-    def mine(self, blocks: int = 1) -> None:
-        """Mine `blocks` empty blocks."""
-        self.rpc("anvil_mine", hex(blocks))
-
-    def stop(self) -> None:
-        """Terminate anvil."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @dataclass
@@ -156,10 +104,10 @@ def deploy(w3: Web3) -> System:
         accounts,
     )
     for account, role in (
-        (accounts[1], REGULATOR),
-        (accounts[2], ANCHORER),
-        (accounts[3], WITNESS),
-        (accounts[4], WITNESS),
+        (accounts[1], Role.REGULATOR),
+        (accounts[2], Role.ANCHORER),
+        (accounts[3], Role.WITNESS),
+        (accounts[4], Role.WITNESS),
     ):
         system.send(registry.functions.proposeRoleChange(account, role), accounts[0])
     system.send(

@@ -18,8 +18,9 @@ from indexer.service import open_indexer
 from indexer.sink.db import create_mirror_engine
 from indexer.sink.store import MirrorStore
 from indexer.source.rpc import RetryPolicy
-from tests.indexer.chainkit import Anvil, System, deploy
-from tests.postgres import BACKENDS, database_on
+from testing.anvil import Anvil
+from testing.postgres import BACKENDS, database_on
+from tests.indexer.chainkit import System, deploy
 
 #: Fast retries, so fault tests finish quickly.
 FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
@@ -37,7 +38,7 @@ def anvil() -> Iterator[Anvil]:
     """A fresh anvil for one test (reorg tests rewrite its chain)."""
     if not ANVIL_BINARY.exists():
         pytest.skip(f"anvil not installed at {ANVIL_BINARY}: run `npm ci --prefix contracts`")
-    node = Anvil()
+    node = Anvil.started(accounts=20)
     try:
         yield node
     finally:

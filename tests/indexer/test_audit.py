@@ -14,7 +14,8 @@ from indexer.sink.models import (
     ChainTreeHead,
 )
 from indexer.sink.store import MirrorStore
-from tests.indexer.chainkit import Anvil, System, full_activity
+from testing.anvil import Anvil
+from tests.indexer.chainkit import System, full_activity
 from tests.indexer.conftest import audit, index
 
 

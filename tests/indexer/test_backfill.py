@@ -17,7 +17,8 @@ from indexer.sink.models import (
     ChainTreeHead,
 )
 from indexer.sink.store import MirrorStore
-from tests.indexer.chainkit import Anvil, System, chain_logs, full_activity
+from testing.anvil import Anvil
+from tests.indexer.chainkit import System, chain_logs, full_activity
 from tests.indexer.conftest import index
 
 

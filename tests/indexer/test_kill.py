@@ -3,22 +3,17 @@ only, the checkpoint matches them, and the next run completes it exactly."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from indexer.sink.db import migrate
 from indexer.sink.store import MirrorStore
-from tests.indexer.chainkit import Anvil, System, chain_logs
+from testing.anvil import Anvil
+from testing.processes import Launched, python_command, repo_env
+from tests.indexer.chainkit import System, chain_logs
 from tests.indexer.conftest import audit, index
 from tests.indexer.test_faults import assert_no_partial_range
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _checkpoint_number(store: MirrorStore) -> int:
@@ -38,9 +33,7 @@ def test_kill_9_mid_backfill_leaves_whole_ranges(
     anvil.mine(400)
     head = anvil.w3.eth.block_number
     migrate(store.engine)
-    command = [
-        sys.executable,
-        "-m",
+    command = python_command(
         "indexer",
         "run",
         "--rpc",
@@ -59,32 +52,17 @@ def test_kill_9_mid_backfill_leaves_whole_ranges(
         system.anchor.address,
         "--recall-registry",
         system.recalls.address,
-    ]
+    )
     kill_points = [10, 60, 150]
     for kill_after in kill_points:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        indexer = Launched(command, env=repo_env(), read_lines=True)
         try:
-            deadline = time.monotonic() + 60
-            while _checkpoint_number(store) < kill_after:
-                assert process.poll() is None, (
-                    process.stderr.read().decode() if process.stderr else ""
-                )
-                assert time.monotonic() < deadline, "indexer made no progress"
-                time.sleep(0.01)
-            process.send_signal(signal.SIGKILL)
-            assert process.wait(timeout=10) == -signal.SIGKILL
+            indexer.wait_until(lambda: _checkpoint_number(store) >= kill_after,  # noqa: B023
+                               timeout_s=60, what="indexer made no progress", poll_s=0.01)
+            indexer.stop(signal.SIGKILL)
+            assert indexer.process.returncode == -signal.SIGKILL
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            if process.stderr:
-                process.stderr.close()
+            indexer.stop(signal.SIGKILL)
         tip = assert_no_partial_range(store)
         assert kill_after <= tip < head
         assert tip % 2 == 1  # ranges of 2 blocks from 0: a range is whole or absent

@@ -28,7 +28,7 @@ from tests.indexer.conftest import FAST_RETRY
 def ledger_node(tmp_path: Path) -> Iterator[object]:
     """`ledger_node init --dev` and `run` on a free port."""
     try:
-        from ledger_node.devnet import init_dev_dir, start_ledger_node
+        from testing.devnet import init_dev_dir, start_ledger_node
 
         init_dev_dir(tmp_path / "node")
         node = start_ledger_node(tmp_path / "node")

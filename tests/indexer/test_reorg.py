@@ -14,7 +14,8 @@ from indexer.service import open_indexer
 from indexer.sink.db import migrate
 from indexer.sink.models import ChainBlock, ChainTreeHead
 from indexer.sink.store import MirrorStore
-from tests.indexer.chainkit import Anvil, System
+from testing.anvil import Anvil
+from tests.indexer.chainkit import System
 from tests.indexer.conftest import FAST_RETRY, audit, index, settings_for
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ledger_node.nodes import Backend, init_dev_dir, start_anvil, start_ledger_node
+from testing.devnet import Backend, init_dev_dir, start_anvil, start_ledger_node
 
 
 @pytest.fixture(scope="session")

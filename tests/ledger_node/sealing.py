@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.ledger_node.nodes import Backend, init_dev_dir, rpc, start_ledger_node
+from testing.devnet import Backend, init_dev_dir, rpc, start_ledger_node
 
 PERIOD_S = 1
 LOAD_SLACK_S = 2.0

@@ -16,7 +16,7 @@ from ledger_node.genesis import init_data_dir
 from ledger_node.node import LedgerNode, NodeSettings
 from ledger_node.rpc import methods
 from ledger_node.rpc.methods import EthApi
-from tests.ledger_node.nodes import Backend, rpc
+from testing.devnet import Backend, rpc
 from tests.ledger_node.sealing import wait_receipt
 
 
@@ -209,7 +209,7 @@ def test_no_cors_headers_by_default(ledger_backend: Backend) -> None:
 
 
 def test_cors_only_for_configured_origins(tmp_path: Path) -> None:
-    from tests.ledger_node.nodes import init_dev_dir, start_ledger_node
+    from testing.devnet import init_dev_dir, start_ledger_node
 
     init_dev_dir(tmp_path)
     backend = start_ledger_node(tmp_path, extra_args=["--cors-origin", "http://127.0.0.1:8000"])

@@ -20,7 +20,7 @@ from ledger_node.errors import INVALID_PARAMS, SERVER_ERROR, RpcError
 from ledger_node.follower import header_from_json
 from ledger_node.node import LedgerNode, NodeSettings
 from ledger_node.rpc.admin import AdminApi, admin_rpc
-from tests.ledger_node.nodes import init_dev_dir, rpc, start_ledger_node
+from testing.devnet import init_dev_dir, rpc, start_ledger_node
 
 
 def _error(url: str, method: str, params: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from web3 import AsyncWeb3, Web3, WebSocketProvider
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from tests.ledger_node.nodes import Backend, rpc
+from testing.devnet import Backend, rpc
 from tests.ledger_node.probe import probe_artifact
 
 

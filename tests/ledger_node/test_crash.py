@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 from eth_account import Account
 
-from tests.ledger_node.nodes import Backend, init_dev_dir, rpc, start_ledger_node
+from testing.devnet import Backend, init_dev_dir, rpc, start_ledger_node
 
 BATCH = 40
 

@@ -15,7 +15,7 @@ from ledger_node.errors import GenesisError, KeyStoreError
 from ledger_node.genesis import CONTRACT_NAMES, abi_sha256, init_data_dir
 from ledger_node.keys import PASSPHRASE_ENV, new_key, read_keystore, write_keystore
 from ledger_node.node import LedgerNode, NodeSettings
-from tests.ledger_node.nodes import Backend, rpc
+from testing.devnet import Backend, rpc
 
 ROLE_OF = function_signature_to_4byte_selector("roleOf(address)")
 IS_MEMBER = function_signature_to_4byte_selector("isMember(address)")

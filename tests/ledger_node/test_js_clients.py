@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ledger_node.nodes import Backend
+from testing.devnet import Backend
 from tests.ledger_node.probe import probe_artifact
 
 JS_DIR = Path(__file__).resolve().parent / "js"

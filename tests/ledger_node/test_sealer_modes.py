@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from eth_account import Account
 
-from tests.ledger_node.nodes import init_dev_dir, rpc, start_ledger_node
+from testing.devnet import init_dev_dir, rpc, start_ledger_node
 
 
 def test_in_process_sealer_includes_a_burst_in_order(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from ledger_node.follower import Follower, VerificationError, verify_upstream
-from tests.ledger_node.nodes import Backend, rpc
+from testing.devnet import Backend, rpc
 
 
 def test_follower_verifies_the_whole_session_chain(ledger_backend: Backend) -> None:

@@ -20,7 +20,7 @@ from ledger_node.clique_votes import (
 from ledger_node.errors import SERVER_ERROR, RpcError
 from ledger_node.rpc.admin import admin_rpc
 from ledger_node.vote_policy import VoteRefused, verify_proposal
-from tests.ledger_node.nodes import Backend, rpc
+from testing.devnet import Backend, rpc
 from tests.ledger_node.sealing import assert_alive_and_sealing, sealing_dev_node
 
 A, B, C, D, X = (bytes([n]) * 20 for n in (1, 2, 3, 4, 0xEE))

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from contracts.anvil import ANVIL_BINARY
-from tests.scanner_app.browser import launch_chromium, new_phone_context
-from tests.scanner_app.ledger import SmallLedger
-from tests.scanner_app.standin_api import StandinApi
+from testing.chromium import launch_chromium, new_phone_context
+from testing.loopback_http import serve
+from testing.scan_ledger import SmallLedger
+from testing.scan_standin_api import StandinApi
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,8 +38,6 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmallLedger]:
 @pytest.fixture(scope="session")
 def standin(ledger: SmallLedger) -> Iterator[tuple[StandinApi, str]]:
     """The stand-in API (real scan page router) served by uvicorn; yields (api, base URL)."""
-    from tests.anchoring.servers import serve
-
     api = StandinApi(ledger)
     with serve(api.app) as url:
         yield api, url

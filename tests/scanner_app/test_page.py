@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.scanner_app.ledger import WITNESS_NAME, SmallLedger
-from tests.scanner_app.standin_api import (
+from testing.scan_ledger import WITNESS_NAME, SmallLedger
+from testing.scan_standin_api import (
     COPIED_PATH,
     EQUIPMENT_PATH,
     FOOD_PATH,
@@ -207,7 +207,7 @@ def test_errors_get_a_friendly_message_and_never_a_stack_trace(
 
 
 def test_english_follows_the_browser_language(browser: Any, base_url: str, ledger: SmallLedger, screenshot_dir: Path) -> None:
-    from tests.scanner_app.browser import new_phone_context
+    from testing.chromium import new_phone_context
 
     context = new_phone_context(browser, locale="en-US")
     try:

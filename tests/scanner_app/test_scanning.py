@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.scanner_app.browser import fake_camera_args, launch_chromium, new_phone_context
-from tests.scanner_app.standin_api import FOOD_PATH
+from testing.chromium import fake_camera_args, launch_chromium, new_phone_context
+from testing.scan_standin_api import FOOD_PATH
 from tests.scanner_app.y4m import label_video
 from trace_api.labels.content import make_label
 from trace_api.labels.render import render_label

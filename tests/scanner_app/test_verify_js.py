@@ -27,7 +27,7 @@ from anchoring.core import (
     sign_checkpoint,
 )
 from anchoring.core.keccak import keccak256
-from tests.scanner_app.ledger import (
+from testing.scan_ledger import (
     LOG_ORIGIN,
     WITNESS_NAME,
     SmallLedger,

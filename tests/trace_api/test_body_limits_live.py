@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from anchoring.core.json_depth import MAX_JSON_DEPTH
-from tests.trace_api.conftest import LiveSystem
+from testing.system import LiveSystem
 
 PROBLEMS = "https://traceledger.dev/problems/"
 PROBE_DEPTH = 100_000

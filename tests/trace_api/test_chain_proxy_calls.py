@@ -18,8 +18,8 @@ import pytest
 from eth_utils.abi import function_signature_to_4byte_selector
 from fastapi.testclient import TestClient
 
-from tests.loopback_http import PeerRequest, serve_json
-from tests.trace_api.conftest import LiveSystem
+from testing.loopback_http import PeerRequest, serve_json
+from testing.system import LiveSystem
 from trace_api.app import create_app
 from trace_api.chain_proxy import (
     ALLOWED_SELECTORS,

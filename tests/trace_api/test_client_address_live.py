@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from tests.trace_api.conftest import LiveSystem
+from testing.system import LiveSystem
 
 LOG_WAIT_S = 10.0
 FORGED_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): never a real peer here

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from contracts.anvil import free_port
-from tests.trace_api.conftest import LiveSystem
+from testing.system import LiveSystem
 from trace_api.app import create_app
 from trace_api.health import (
     ANCHOR_LAG_LIMIT_S,

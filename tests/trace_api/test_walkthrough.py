@@ -21,7 +21,7 @@ import zxingcpp
 from PIL import Image
 from typer.testing import CliRunner
 
-from tests.trace_api.conftest import LiveSystem, random_company_prefix, random_uscc
+from testing.system import LiveSystem, random_company_prefix, random_uscc
 from trace_api.gs1.identifiers import complete_gtin
 from traceledger_cli.main import app
 

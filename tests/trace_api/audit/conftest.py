@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import BACKENDS, database_on
+from testing.postgres import BACKENDS, database_on
 from tests.trace_api.audit.harness import AuditWorld
 
 

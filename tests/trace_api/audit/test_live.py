@@ -15,7 +15,7 @@ from eth_hash.auto import keccak
 
 from anchoring.core import RecordDomain, TraceRecord, event_hash_id, sign_record
 from tests.trace_api.audit.builders import CONTEXT, at, harvest, receive, ship
-from tests.trace_api.conftest import (
+from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
     random_company_prefix,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.trace_api.conftest import LiveSystem
+from testing.system import LiveSystem
 from trace_api.auth import api_keys
 from trace_api.auth.api_keys import ApiKeyVerifier, create_api_key, parse_api_key
 from trace_api.auth.principal import Principal, Role

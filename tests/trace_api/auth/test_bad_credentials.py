@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from tests.trace_api.conftest import LiveSystem
+from testing.system import LiveSystem
 
 
 def _b64(value: object) -> str:

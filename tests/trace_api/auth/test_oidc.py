@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
-from tests.loopback_http import PeerRequest, serve_json
-from tests.trace_api.conftest import LiveSystem, OidcIssuer
+from testing.loopback_http import PeerRequest, serve_json
+from testing.system import LiveSystem, OidcIssuer
 from trace_api.app import create_app
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.loopback_http import serve_json
-from tests.trace_api.conftest import LiveSystem, OidcIssuer
+from testing.loopback_http import serve_json
+from testing.system import LiveSystem, OidcIssuer
 from trace_api.app import create_app
 from trace_api.auth.oidc import (
     JWKS_FAILURE_BACKOFF_S,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.trace_api.conftest import LiveSystem
+from testing.system import LiveSystem
 from trace_api.app import create_app
 from trace_api.ratelimit import TokenBuckets
 

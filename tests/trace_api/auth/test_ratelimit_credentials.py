@@ -7,7 +7,7 @@ import secrets
 
 from fastapi.testclient import TestClient
 
-from tests.trace_api.conftest import LiveSystem
+from testing.system import LiveSystem
 from trace_api.app import create_app
 from trace_api.auth.dependencies import rate_limiter
 

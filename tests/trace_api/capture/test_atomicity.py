@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from anchoring.errors import StoreError
-from tests.postgres import BACKENDS, database_on
+from testing.postgres import BACKENDS, database_on
 from tests.trace_api.capture import harness
 from tests.trace_api.capture.documents import document, shipping_event
 from trace_api.capture import service

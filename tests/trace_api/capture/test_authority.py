@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.trace_api.conftest import with_check_digit
+from testing.system import with_check_digit
 from trace_api.capture.authority import (
     WriteAuthority,
     company_area,

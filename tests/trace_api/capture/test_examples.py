@@ -19,7 +19,7 @@ from tests.trace_api.capture.conftest import (
     signed,
 )
 from tests.trace_api.capture.documents import CREATED_UNDER_4012345, NOBODY_SPEAKS_FOR
-from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
+from testing.system import LiveSystem, RegisteredEnterprise
 from tests.trace_api.epcis.oracle import EPCIS_DATA, example_files, oracle_accepts
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.trace_api.capture.conftest import record_domain, signed
 from tests.trace_api.capture.documents import document, shipping_event
-from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
+from testing.system import LiveSystem, RegisteredEnterprise
 
 LIMITS = {"gs1-epcis-capture-limit": "3", "gs1-epcis-capture-file-size-limit": "4096"}
 

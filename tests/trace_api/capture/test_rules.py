@@ -12,7 +12,7 @@ import pytest
 from anchoring.core.event_hash import event_hash_id
 from tests.trace_api.capture.conftest import hash_ids, quoted, record_domain, signed
 from tests.trace_api.capture.documents import CONTEXT, document, shipping_event
-from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
+from testing.system import LiveSystem, RegisteredEnterprise
 
 
 def _serials(count: int) -> list[int]:

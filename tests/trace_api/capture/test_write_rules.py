@@ -16,7 +16,7 @@ import pytest
 
 from tests.trace_api.capture.conftest import hash_ids, quoted, record_domain, signed
 from tests.trace_api.capture.documents import document
-from tests.trace_api.conftest import (
+from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
     random_company_prefix,

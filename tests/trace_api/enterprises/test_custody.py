@@ -9,7 +9,7 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
-from tests.trace_api.conftest import LiveSystem
+from testing.system import LiveSystem
 from trace_api.db import create_db_engine
 from trace_api.enterprises.custody import MasterKey
 from trace_api.problems import Problem
@@ -55,7 +55,7 @@ def test_custodial_key_is_encrypted_bound_and_never_shown(live_system: LiveSyste
 def test_custody_without_a_master_key_is_unavailable(live_system: LiveSystem) -> None:
     from fastapi.testclient import TestClient
 
-    from tests.trace_api.conftest import random_uscc
+    from testing.system import random_uscc
     from trace_api.app import create_app
 
     with TestClient(create_app(live_system.settings(master_key_file=None))) as client:

@@ -13,7 +13,7 @@ from anchoring.anchor_contract import connect, fee_params
 from anchoring.core.keccak import keccak256
 from anchoring.core.record_signature import RecordDomain, TraceRecord, recover_record_signer
 from contracts.artifacts import load_artifact
-from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
+from testing.system import LiveSystem, RegisteredEnterprise
 from trace_api.context import ApiContext
 from trace_api.enterprises import service
 from trace_api.problems import Problem

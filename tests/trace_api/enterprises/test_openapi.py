@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from tests.trace_api.conftest import LiveSystem
+from testing.system import LiveSystem
 
 # Schema-valid requests may still be refused (a USCC with a wrong check character is a
 # string of 18 characters), so "positive data acceptance" is not among the checks.

@@ -10,7 +10,7 @@ from anchoring.anchor_contract import connect
 from anchoring.core import canonical_json
 from anchoring.core.keccak import keccak256
 from contracts.artifacts import load_artifact
-from tests.trace_api.conftest import LiveSystem, random_company_prefix, random_uscc
+from testing.system import LiveSystem, random_company_prefix, random_uscc
 
 
 def _registry(live: LiveSystem):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.trace_api.capture.documents import document
-from tests.trace_api.conftest import (
+from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
     random_company_prefix,

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Connection, Engine
 
 from anchoring.store.db import Database
-from tests.postgres import BACKENDS, database_on
+from testing.postgres import BACKENDS, database_on
 from trace_api.db import create_api_tables, create_db_engine
 from trace_api.provenance.ingest import write_graph
 from trace_api.records.models import CapturedEvent

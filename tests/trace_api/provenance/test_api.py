@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.trace_api.conftest import LiveSystem, RegisteredEnterprise
+from testing.system import LiveSystem, RegisteredEnterprise
 from tests.trace_api.provenance.networks import FoodChain, key
 from trace_api.gs1.keys import TRANSFORMATION_PREFIX
 from trace_api.provenance.views import ImpactJson

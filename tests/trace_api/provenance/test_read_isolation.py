@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.trace_api.conftest import (
+from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
     random_company_prefix,

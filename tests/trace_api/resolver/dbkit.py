@@ -15,7 +15,7 @@ import trace_api.consumer.scans
 import trace_api.enterprises.store
 import trace_api.products.models
 import trace_api.records.models  # noqa: F401 - registers api_events
-from tests.postgres import BACKENDS, database_on
+from testing.postgres import BACKENDS, database_on
 from tests.trace_api.provenance.conftest import GraphDb
 
 

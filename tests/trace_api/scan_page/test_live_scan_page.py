@@ -30,9 +30,9 @@ import zxingcpp
 from PIL import Image
 
 from anchoring.anchor_contract import connect
-from tests.scanner_app.browser import fake_camera_args, launch_chromium, new_phone_context
+from testing.chromium import fake_camera_args, launch_chromium, new_phone_context
 from tests.scanner_app.y4m import label_video
-from tests.trace_api.conftest import (
+from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
     random_company_prefix,

@@ -1,15 +1,46 @@
-"""A tiny JSON server on 127.0.0.1 for tests that need a peer they control: a JWKS URL that
-fails, then recovers, or serves garbage; a stand-in node that records what the API's proxy
-forwards. One helper, so each test states only what its peer answers.
+"""Servers on 127.0.0.1 inside the test process.
+
+`serve(app)` runs an ASGI app (the log's HTTP API, the scan page's stand-in API) with
+uvicorn in a thread. `serve_json(answer)` is a tiny JSON server for a peer a test
+controls: a JWKS URL that fails, then recovers, or serves garbage; a stand-in node that
+records what the API's proxy forwards; each test states only what its peer answers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import uvicorn
+
+from contracts.anvil import free_port
+
+UVICORN_START_TIMEOUT_S = 10.0
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run the ASGI `app` with uvicorn in a thread on a free port; yield its base URL
+    (`http://127.0.0.1:PORT`); the server is told to exit and joined on exit."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + UVICORN_START_TIMEOUT_S
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @dataclass(frozen=True)

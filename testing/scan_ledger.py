@@ -32,7 +32,7 @@ from anchoring.core import (
     sign_checkpoint,
     sign_record,
 )
-from bench.anvil import Anvil, deploy_contracts
+from testing.anvil import Anvil, deploy_contracts
 
 LOG_ORIGIN = "scan.traceledger.test/log"
 LOG_SEED = bytes(range(1, 33))
@@ -92,7 +92,7 @@ class SmallLedger:
     """
 
     def __init__(self, state_dir: Path, *, leaf_count: int = 8, anchor_sizes: tuple[int, ...] = (4, 7)) -> None:
-        self.anvil = Anvil(state_dir)
+        self.anvil = Anvil(state_dir=state_dir)
         self.log_signer = NoteSigner.from_seed(LOG_ORIGIN, LOG_SEED)
         self.cosigner = WitnessCosigner.from_seed(WITNESS_NAME, WITNESS_SEED, timestamp=WITNESS_TIME)
         self.leaf_count = leaf_count

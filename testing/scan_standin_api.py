@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from scanner_app.routes import router as scan_router
-from tests.scanner_app.ledger import SmallLedger, entry_fields
+from testing.scan_ledger import SmallLedger, entry_fields
 
 RPC_METHODS = frozenset({"eth_call", "eth_chainId", "eth_blockNumber", "eth_getBlockByNumber", "eth_getLogs"})
 FOOD_PATH = "/01/09506000134352/10/LOT1"

@@ -1,0 +1,113 @@
+"""A real anvil (npm `@foundry-rs/anvil`, contracts/package.json) on a free loopback port.
+
+The command line is `contracts.anvil.anvil_command` (London rules, quiet), so every suite
+and bench compares against the same rules. An `Anvil` may be stopped and started again on
+the same port; with a `state_dir` it keeps its chain across the restart (anvil dumps its
+state on SIGTERM and loads it on start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+from web3.types import Wei
+
+from contracts.abi import Role
+from contracts.anvil import ANVIL_BINARY, anvil_command, free_port
+from contracts.artifacts import load_artifact
+from testing.processes import Launched
+
+__all__ = ["ANVIL_BINARY", "Anvil", "deploy_contracts"]
+
+READY_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 15.0
+"""anvil writes its state file on SIGTERM; give it time to."""
+
+
+class Anvil:
+    """One anvil process: `url`, `ws_url`, `w3`, raw `rpc`, `mine`, `start`/`stop`."""
+
+    def __init__(self, *, accounts: int = 10, extra_args: Sequence[str] = (),
+                 state_dir: Path | None = None, block_time: float | None = None,
+                 gas_limit: int | None = None, request_timeout_s: float = 60) -> None:
+        """Configure (not start) anvil on a free port with `accounts` funded, unlocked
+        accounts; `state_dir` keeps its chain in `anvil-state.json` across restarts."""
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.state_file = state_dir / "anvil-state.json" if state_dir is not None else None
+        self.command = anvil_command(self.port, accounts=accounts, extra_args=[
+            *extra_args,
+            *(["--state", str(self.state_file)] if self.state_file is not None else []),
+            *(["--block-time", str(block_time)] if block_time is not None else []),
+            *(["--gas-limit", str(gas_limit)] if gas_limit is not None else []),
+        ])
+        self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": request_timeout_s}))
+        self.launched: Launched | None = None
+
+    @classmethod
+    def started(cls, **options: Any) -> Anvil:
+        """`Anvil(**options)`, started and answering."""
+        anvil = cls(**options)
+        anvil.start()
+        return anvil
+
+    @property
+    def process(self) -> Any:
+        """The running `subprocess.Popen` (None when stopped)."""
+        return self.launched.process if self.launched is not None else None
+
+    def start(self) -> None:
+        """Start anvil and return once it answers `eth_chainId` (ProcessNotReady if not)."""
+        self.launched = Launched(self.command, cwd=None, read_lines=True)
+        try:
+            self.launched.wait_until(lambda: self.w3.eth.chain_id > 0,
+                                     timeout_s=READY_TIMEOUT_S, what=f"anvil on {self.url}")
+        except Exception:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """SIGTERM (anvil dumps its state file), then SIGKILL if it lingers."""
+        if self.launched is not None:
+            self.launched.stop(timeout_s=STOP_TIMEOUT_S)
+            self.launched = None
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        """Call a raw JSON-RPC method (anvil_*, evm_*); RuntimeError on an error answer."""
+        answer = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        return answer["result"]
+
+    def mine(self, blocks: int = 1) -> None:
+        """Mine `blocks` empty blocks."""
+        self.rpc("anvil_mine", hex(blocks))
+
+
+def deploy_contracts(w3: Web3, admin: str, anchorer: str, witnesses: list[str]) -> tuple[Any, Any]:
+    """Deploy MemberRegistry + TraceAnchor from unlocked `admin`, grant the anchorer and
+    witness roles (funding those accounts); return (registry, anchor)."""
+
+    def deploy(name: str, *args: Any) -> Any:
+        artifact = load_artifact(name)
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = w3.eth.wait_for_transaction_receipt(
+            factory.constructor(*args).transact({"from": admin})
+        )
+        return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
+    registry = deploy("MemberRegistry", [admin], 1)
+    anchor = deploy("TraceAnchor", registry.address)
+    for account, role in [(anchorer, Role.ANCHORER), *((w, Role.WITNESS) for w in witnesses)]:
+        tx = registry.functions.proposeRoleChange(account, role).transact({"from": admin})
+        if w3.eth.wait_for_transaction_receipt(tx)["status"] != 1:
+            raise RuntimeError(f"granting role {role} to {account} failed")
+        if w3.eth.get_balance(Web3.to_checksum_address(account)) < 10**18:
+            w3.eth.wait_for_transaction_receipt(
+                w3.eth.send_transaction({"from": admin, "to": account, "value": Wei(10**19)})
+            )
+    return registry, anchor
