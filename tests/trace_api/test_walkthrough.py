@@ -22,7 +22,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from testing.system import LiveSystem, random_company_prefix, random_uscc
-from trace_api.gs1.identifiers import complete_gtin
+from trace_api.gs1.keys import complete_gtin
 from traceledger_cli.main import app
 
 ANCHOR_TIMEOUT_S = 90.0

@@ -41,7 +41,7 @@ from trace_api.enterprises.store import (
 )
 from trace_api.errors import NotFound
 from trace_api.gs1.errors import GS1Error
-from trace_api.gs1.identifiers import verify_gln
+from trace_api.gs1.keys import verify_gln
 from trace_api.identity import InvalidUSCCError, validate_uscc
 from trace_api.problems import Problem
 

@@ -21,7 +21,7 @@ from trace_api.gs1.element_string import (
 )
 from trace_api.gs1.equipment import giai_from_registration_code
 from trace_api.gs1.errors import GS1Error
-from trace_api.gs1.identifiers import (
+from trace_api.gs1.keys import (
     link_for_asset,
     link_for_item,
     link_for_location,

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from trace_api.gs1 import GS1Error, normalise_gtin
-from trace_api.gs1.identifiers import verify_gln
+from trace_api.gs1.keys import verify_gln
 from trace_api.problems import Problem
 from trace_api.products.classes import ProductClass
 from trace_api.products.models import ProductRow

@@ -1,4 +1,4 @@
-"""Identifiers: check digits against a naive reference, property round trips, named errors."""
+"""Key values (trace_api.gs1.keys): check digits against a naive reference, property round trips, named errors."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from trace_api.gs1.errors import (
     InvalidAIValueError,
     InvalidDigitalLinkError,
 )
-from trace_api.gs1.identifiers import (
+from trace_api.gs1.keys import (
     complete_gtin,
     link_for_asset,
     link_for_location,
