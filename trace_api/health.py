@@ -32,14 +32,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import text
 
-from anchoring.anchor_contract import connect, head_at, head_count, trace_anchor
 from anchoring.core.entry import decode_entry
+from contracts.rpc_client import JsonRpcClient
 from indexer.sink.store import MirrorStore
 from trace_api.context import ApiContext, ContextDep
+from trace_api.verification.chain_reader import ChainReader
 
 router = APIRouter(tags=["health"])
 
-HEALTH_SERVICE = "health.probe"
 PROBE_TIMEOUT_S = 0.3
 """Per network call. Loopback answers in milliseconds; a service slower than this is not
 healthy, and two dependent calls still fit in PROBES_DEADLINE_S."""
@@ -127,8 +127,8 @@ def judge_lag(lag: int | None, oldest_waiting_age_s: float | None, limit_s: floa
 
 
 @dataclass(frozen=True)
-class ChainHead:
-    """The node's newest block."""
+class LatestBlock:
+    """The node's newest block (not an anchored tree head: that is `AnchoredHead`)."""
 
     number: int
     timestamp: int
@@ -145,7 +145,7 @@ class Readings:
 
     now: float
     tree_size: int | None
-    head: ChainHead | None
+    head: LatestBlock | None
     log_size: int | None | Literal["unconfigured"]
     anchored: tuple[int, int] | None
     mirrored: int | None
@@ -200,16 +200,16 @@ class HealthProbe:
     def __init__(self, ctx: ApiContext, *, clock: Callable[[], float] = time.time) -> None:
         self._ctx = ctx
         self._clock = clock
-        self._w3 = connect(ctx.settings.rpc_url, timeout_s=PROBE_TIMEOUT_S)
-        # web3 retries some methods with backoff; a probe wants one short answer or none.
-        self._w3.provider.exception_retry_configuration = None  # type: ignore[attr-defined]
-        self._anchor = trace_anchor(self._w3, ctx.deployment.trace_anchor)
+        # One short answer or none: the shared client does not retry.
+        self._rpc = JsonRpcClient(ctx.settings.rpc_url, timeout_s=PROBE_TIMEOUT_S)
+        self._chain = ChainReader(ctx.settings.rpc_url, client=self._rpc)
         self._pool = ThreadPoolExecutor(PROBE_WORKERS, thread_name_prefix="healthz")
         self._lock = threading.Lock()
         self._cached: tuple[float, Health] | None = None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._rpc.close()
 
     def report(self) -> Health:
         """The cached report if younger than CACHE_TTL_S, else a fresh one."""
@@ -264,12 +264,15 @@ class HealthProbe:
             connection.execute(text("SELECT 1"))
         return self._ctx.log_store.head().tree_size
 
-    def _chain_head(self) -> ChainHead:
-        block = self._w3.eth.get_block("latest")
-        return ChainHead(number=int(block["number"]), timestamp=int(block["timestamp"]))
+    def _chain_head(self) -> LatestBlock:
+        block = self._rpc.call("eth_getBlockByNumber", ["latest", False])
+        return LatestBlock(number=int(block["number"], 16), timestamp=int(block["timestamp"], 16))
 
     def _block_time(self, number: int) -> float:
-        return float(self._w3.eth.get_block(number)["timestamp"])
+        block_time = self._chain.block_time(number)
+        if block_time is None:
+            raise LookupError(f"the node has no block {number}")
+        return float(block_time)
 
     def _log_checkpoint_size(self) -> int | Literal["unconfigured"]:
         if self._ctx.settings.log_url is None:
@@ -282,10 +285,10 @@ class HealthProbe:
 
     def _anchored_head(self) -> tuple[int, int]:
         """(tree size, block time) of the newest anchored head; (0, 0) before the first."""
-        count = head_count(self._anchor)
-        if count == 0:
+        head = self._chain.latest_anchored_head(self._ctx.deployment.trace_anchor)
+        if head is None:
             return 0, 0
-        head = head_at(self._anchor, count - 1)
+        assert head.block_time is not None  # headAt always has the block's time
         return head.tree_size, head.block_time
 
     def _mirrored_block(self) -> int | None:
@@ -302,11 +305,8 @@ class HealthProbe:
 
 
 def probe(ctx: ApiContext) -> HealthProbe:
-    """This app's probe (created on first use, closed with the context)."""
-    existing = ctx.services.get(HEALTH_SERVICE)
-    if existing is None:
-        existing = ctx.services.setdefault(HEALTH_SERVICE, HealthProbe(ctx))
-    return existing  # type: ignore[no-any-return]
+    """This app's probe: `ctx.shared(HealthProbe)` (made on first use, closed with the app)."""
+    return ctx.shared(HealthProbe)
 
 
 @router.get("/healthz", response_model=Health, response_model_by_alias=True,

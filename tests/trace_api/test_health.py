@@ -23,7 +23,7 @@ from trace_api.health import (
     CACHE_TTL_S,
     MIRROR_LAG_LIMIT_S,
     PROBE_WORKERS,
-    ChainHead,
+    LatestBlock,
     Readings,
     assess,
     judge_lag,
@@ -138,7 +138,7 @@ def test_lag_is_judged_on_the_oldest_waiting_item() -> None:
 
 
 NOW = 1_800_000_000.0
-HEALTHY = Readings(now=NOW, tree_size=10, head=ChainHead(number=50, timestamp=int(NOW) - 3),
+HEALTHY = Readings(now=NOW, tree_size=10, head=LatestBlock(number=50, timestamp=int(NOW) - 3),
                    log_size=10, anchored=(10, int(NOW) - 5), mirrored=50)
 
 

@@ -40,6 +40,7 @@ CACHE_ENTRIES = 65_536
 _ROOT_AT_SIZE = function_selector(Contract.TRACE_ANCHOR, "rootAtSize")
 _HEAD_INDEX_BY_SIZE = function_selector(Contract.TRACE_ANCHOR, "headIndexBySize")
 _HEAD_AT = function_selector(Contract.TRACE_ANCHOR, "headAt")
+_HEAD_COUNT = function_selector(Contract.TRACE_ANCHOR, "headCount")
 _REGISTRY = function_selector(Contract.TRACE_ANCHOR, "registry")
 _HAS_WITNESSED = function_selector(Contract.TRACE_ANCHOR, "hasWitnessed")
 _VERIFY_INCLUSION = function_selector(Contract.TRACE_ANCHOR, "verifyInclusion")
@@ -220,6 +221,21 @@ class ChainReader:
         head = AnchoredHead.from_tree_head(int(head_index), tree_head)
         self._heads.put(key, head)
         return head
+
+    def latest_anchored_head(self, trace_anchor: str) -> AnchoredHead | None:
+        """The newest anchored head (`headAt(headCount() - 1)`), None before the first.
+
+        Not cached: it changes with every anchor. Heads only append, so the head read is
+        one the count promised even if another was anchored between the two calls.
+        """
+        (count,) = decode(["uint256"], self.call(trace_anchor, _HEAD_COUNT))
+        if count == 0:
+            return None
+        tree_head = decode(
+            ["(uint64,uint64,uint64,bytes32)"],
+            self.call(trace_anchor, _HEAD_AT + encode(["uint256"], [count - 1])),
+        )[0]
+        return AnchoredHead.from_tree_head(int(count) - 1, tree_head)
 
     def root_at_size(self, trace_anchor: str, tree_size: int) -> bytes | None:
         """`TraceAnchor.rootAtSize(treeSize)`; None when no head of that size is anchored."""
