@@ -21,7 +21,7 @@ from trace_api.context import ApiContext, ContextDep
 from trace_api.problems import Problem
 from trace_api.proofs.service import build_bundle, load_record, select_leaf
 from trace_api.provenance.access import NoEnterpriseError, readable_leaves, scope_for
-from trace_api.records.identifiers import canonical_event_hash_id
+from trace_api.records.event_hash_id_path import canonical_event_hash_id
 
 router = APIRouter(tags=["proofs"])
 
@@ -87,7 +87,7 @@ class ProofBundle(BaseModel):
 
 def parse_event_hash_id(value: str) -> str:
     """`ni:///sha-256;<hex>?ver=CBV2.0` from any spelling the other `/v1/events/{id}` routes
-    accept (`records.identifiers.canonical_event_hash_id`); 400 otherwise."""
+    accept (`records.event_hash_id_path.canonical_event_hash_id`); 400 otherwise."""
     try:
         return canonical_event_hash_id(value.strip())
     except ValueError:

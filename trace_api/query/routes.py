@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-import trace_api.records.identifiers  # noqa: F401  (registers the event_hash_id convertor)
+import trace_api.records.event_hash_id_path  # noqa: F401  (registers the event_hash_id convertor)
 from trace_api.auth import CurrentPrincipal
 from trace_api.context import ContextDep
 from trace_api.problems import Problem

@@ -165,7 +165,7 @@ def test_proof_route_reads_an_event_hash_id_as_the_other_event_routes_do(
 ) -> None:
     """Drift fixed (issue 14): `/proof` had its own Event Hash ID parser and refused an
     upper-case digest in the full form and `ni:/sha-256;` (slashes merged by a proxy), both
-    of which `/v1/events/{id}` accepts (`records.identifiers.canonical_event_hash_id`)."""
+    of which `/v1/events/{id}` accepts (`records.event_hash_id_path.canonical_event_hash_id`)."""
     from urllib.parse import quote
 
     digest = event_hash_id(EVENTS[0]).split(";")[1][:64]

@@ -9,7 +9,7 @@ import pytest
 from trace_api.problems import Problem
 from trace_api.query.parameters import DEFAULT_PER_PAGE, parse_event_query
 from trace_api.query.tokens import InvalidPageToken, decode_page_token, encode_page_token
-from trace_api.records.identifiers import canonical_event_hash_id
+from trace_api.records.event_hash_id_path import canonical_event_hash_id
 
 HEX = "3f2a" * 16
 CANONICAL = f"ni:///sha-256;{HEX}?ver=CBV2.0"
