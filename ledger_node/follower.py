@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.chains.base import Chain
 from eth.db.atomic import AtomicDB
@@ -25,6 +24,7 @@ from eth.vm.forks.london.blocks import LondonBlock, LondonBlockHeader
 from eth.vm.forks.london.transactions import LondonTransactionBuilder
 from eth_utils import to_canonical_address
 
+from contracts.rpc_client import JsonRpcClient, RpcClientError
 from ledger_node.chain import ChainConfig, genesis_header_params, genesis_state
 from ledger_node.errors import LedgerNodeError
 from ledger_node.vm import chain_class, clique_vm_class
@@ -32,8 +32,13 @@ from ledger_node.vm import chain_class, clique_vm_class
 logger = logging.getLogger(__name__)
 
 
-class VerificationError(LedgerNodeError):
-    """A block served by the node does not verify; says which and why."""
+UPSTREAM_TIMEOUT_S = 60.0
+"""Per request to the upstream node: a block with full transactions can be large."""
+
+
+class BlockRejectedError(LedgerNodeError):
+    """A block served by the node does not verify, so the follower rejects it; says which
+    block and why. (Not `anchoring.core.errors.VerificationError`, which is about records.)"""
 
     def __init__(self, block_number: int, reason: str) -> None:
         super().__init__(f"block {block_number}: {reason}")
@@ -124,19 +129,19 @@ class Follower:
         self.genesis_hash = "0x" + self.chain.get_canonical_head().hash.hex()
 
     def verify_block(self, block: dict[str, Any]) -> None:
-        """Import `block` (JSON with full transactions); raise VerificationError if its
+        """Import `block` (JSON with full transactions); raise BlockRejectedError if its
         hash, seal, transactions or re-executed roots do not match."""
         number = _int(block["number"])
         try:
             header = header_from_json(block)
             if "0x" + header.hash.hex() != block["hash"]:
-                raise VerificationError(number, "header fields do not hash to the block hash")
+                raise BlockRejectedError(number, "header fields do not hash to the block hash")
             txs = [transaction_from_json(tx) for tx in block["transactions"]]
             self.chain.import_block(LondonBlock(header, txs, []))
-        except VerificationError:
+        except BlockRejectedError:
             raise
         except Exception as exc:  # py-evm raises ValidationError and others
-            raise VerificationError(number, f"{exc.__class__.__name__}: {exc}") from exc
+            raise BlockRejectedError(number, f"{exc.__class__.__name__}: {exc}") from exc
 
 
 def verify_upstream(
@@ -145,19 +150,35 @@ def verify_upstream(
     to_block: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifiedRange:
-    """Verify blocks 0..to_block (default: the upstream head) served by `upstream`."""
+    """Verify blocks 0..to_block (default: the upstream head) served by `upstream`.
+
+    Raises `BlockRejectedError` for a block that does not verify and `LedgerNodeError`
+    when the upstream node cannot be asked.
+    """
     follower = Follower(genesis_path)
+    client = JsonRpcClient(upstream, timeout_s=UPSTREAM_TIMEOUT_S)
 
     def call(method: str, params: list[Any]) -> Any:
-        body = httpx.post(upstream, json={"jsonrpc": "2.0", "id": 1, "method": method,
-                                          "params": params}, timeout=60).json()
-        if "error" in body:
-            raise LedgerNodeError(f"{method}: {body['error']}")
-        return body["result"]
+        try:
+            return client.call(method, params)
+        except RpcClientError as exc:
+            raise LedgerNodeError(f"{method}: {exc}") from exc
 
+    try:
+        return _verify_blocks(follower, call, to_block, progress)
+    finally:
+        client.close()
+
+
+def _verify_blocks(
+    follower: Follower,
+    call: Callable[[str, list[Any]], Any],
+    to_block: int | None,
+    progress: Callable[[int], None] | None,
+) -> VerifiedRange:
     genesis = call("eth_getBlockByNumber", ["0x0", False])
     if genesis["hash"] != follower.genesis_hash:
-        raise VerificationError(0, f"genesis {genesis['hash']} != {follower.genesis_hash}")
+        raise BlockRejectedError(0, f"genesis {genesis['hash']} != {follower.genesis_hash}")
     last = to_block if to_block is not None else _int(call("eth_blockNumber", []))
     head = genesis
     for number in range(1, last + 1):

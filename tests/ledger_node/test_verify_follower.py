@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from ledger_node.follower import Follower, VerificationError, verify_upstream
+from ledger_node.follower import BlockRejectedError, Follower, verify_upstream
 from testing.devnet import Backend, rpc
 
 
@@ -27,12 +27,12 @@ def test_follower_rejects_tampered_blocks(ledger_backend: Backend) -> None:
 
     forged_root = copy.deepcopy(block)
     forged_root["stateRoot"] = "0x" + "11" * 32
-    with pytest.raises(VerificationError, match="hash"):
+    with pytest.raises(BlockRejectedError, match="hash"):
         Follower(ledger_backend.data_dir / "genesis.json").verify_block(forged_root)
 
     forged_tx = copy.deepcopy(block)
     forged_tx["transactions"][3]["input"] = forged_tx["transactions"][3]["input"][:-2] + "00"
-    with pytest.raises(VerificationError):
+    with pytest.raises(BlockRejectedError):
         Follower(ledger_backend.data_dir / "genesis.json").verify_block(forged_tx)
 
     Follower(ledger_backend.data_dir / "genesis.json").verify_block(block)  # the real one passes
