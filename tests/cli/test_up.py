@@ -140,8 +140,8 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
     dev_keys = _check_dev_enterprises(data_dir, api_port)
     assert any(f"http://127.0.0.1:{api_port}" in line for line in lines)  # the URLs table
 
-    # Enterprise records reach the log through the API in a later issue; here the test is
-    # the submitter, on the same store the running sequencer integrates.
+    # The test submits entries itself (the API would, for captured records), on the same
+    # store the running sequencer integrates, so the log and anchorer are tested alone.
     store = LogStore.open(f"sqlite:///{(data_dir / 'log.sqlite').resolve()}")
     try:
         store.submit([
