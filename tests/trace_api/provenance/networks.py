@@ -9,7 +9,7 @@ from trace_api.gs1.keys import parse_identifier
 
 
 def key(uri: str) -> str:
-    """The node key of `uri` (tested on its own in test_identifiers.py)."""
+    """The node key of `uri` (tested on its own in tests/trace_api/gs1/test_keys.py)."""
     return parse_identifier(uri).key
 
 
