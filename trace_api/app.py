@@ -19,7 +19,7 @@ from trace_api.capture.routes import limit_headers
 from trace_api.capture.service import too_large
 from trace_api.chain_proxy import MAX_BODY_BYTES
 from trace_api.context import ApiContext
-from trace_api.problems import Problem, document_problems, install_problem_handlers
+from trace_api.problems import Problem, document_problems, install_problem_handlers, problem_from
 from trace_api.ratelimit import RateLimitMiddleware
 from trace_api.settings import ApiSettings
 from trace_api.url_screen import ControlCharacterMiddleware
@@ -91,7 +91,7 @@ def route_body_limits(ctx: ApiContext) -> dict[str, RouteLimit]:
 
     def capture_too_large(size: int, limit: int) -> Problem:
         # The EPCIS 2.0 REST binding's own 413, with the limits every capture answer carries.
-        problem = too_large(size, limit)
+        problem = problem_from(too_large(size, limit))
         problem.headers = {**capture_headers, **problem.headers}
         return problem
 

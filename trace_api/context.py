@@ -64,8 +64,6 @@ class ApiContext:
     deployment: Deployment
     _shared: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False)
     _shared_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    # Legacy string-keyed registry, being replaced by `shared` (issue 14).
-    services: dict[str, Any] = field(default_factory=dict)
 
     def shared(self, factory: Callable[[ApiContext], T]) -> T:
         """The app's one instance made by `factory(self)`, made on first use and closed
@@ -102,7 +100,7 @@ class ApiContext:
         )
 
     def close(self) -> None:
-        for service in [*self._shared.values(), *self.services.values()]:
+        for service in self._shared.values():
             close = getattr(service, "close", None)
             if callable(close):
                 close()
@@ -117,3 +115,13 @@ def get_context(request: Request) -> ApiContext:
 
 
 ContextDep = Annotated[ApiContext, Depends(get_context)]
+
+
+def shared_dependency(factory: Callable[[ApiContext], T]) -> Any:
+    """A FastAPI dependency on the app's one instance made by `factory` (`ApiContext.shared`),
+    for route parameters typed `Annotated[T, shared_dependency(factory)]`."""
+
+    def dependency(ctx: ContextDep) -> T:
+        return ctx.shared(factory)
+
+    return Depends(dependency)

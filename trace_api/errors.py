@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+PROBLEM_TYPE_BASE = "https://traceledger.dev/problems/"
+"""Prefix of the problem `type` URI of each `kind` (documented in trace_api/README.md)."""
+
 
 class DomainError(Exception):
     """A request the domain refuses; subclasses say which way."""
@@ -63,6 +66,10 @@ class TooLarge(DomainError):
     """The request or its result would exceed a bound (HTTP 413)."""
 
 
+class ServerFault(DomainError):
+    """The server's own state is broken (e.g. a stored key does not decrypt) (HTTP 500)."""
+
+
 class Unavailable(DomainError):
     """A dependency (the node, the identity provider) did not answer (HTTP 503)."""
 
@@ -83,6 +90,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     TooLarge: 413,
     Unprocessable: 422,
+    ServerFault: 500,
     UpstreamFailed: 502,
     Unavailable: 503,
     UpstreamTimeout: 504,

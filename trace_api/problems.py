@@ -8,6 +8,7 @@ mapped to problems too, so a client never sees a stack trace.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,13 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from trace_api.errors import DomainError, NotAuthenticated, http_status
+from trace_api.errors import PROBLEM_TYPE_BASE, DomainError, NotAuthenticated, http_status
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://traceledger.dev/problems/"
-"""`type` URIs: stable identifiers of each problem kind, documented in trace_api/README.md."""
 
 
 class Problem(Exception):
@@ -215,8 +214,6 @@ def _is_fastapi_validation_response(response: dict[str, Any] | None) -> bool:
 
 def _drop_unreferenced_validation_schemas(openapi: dict[str, Any]) -> None:
     """FastAPI's validation error schemas describe a body this API never sends."""
-    import json
-
     schemas = openapi["components"]["schemas"]
     text = json.dumps({key: value for key, value in openapi.items() if key != "components"})
     for name in _FASTAPI_VALIDATION_SCHEMAS:

@@ -402,7 +402,8 @@ def test_every_body_route_of_the_api_is_typed_and_screened() -> None:
     settings = ApiSettings(database_url="sqlite://", mirror_database_url="sqlite://",
                            rpc_url="http://127.0.0.1:1", node_data_dir=Path("/nonexistent"))
     # create_app only reads settings and the services registry of its context here.
-    context = SimpleNamespace(settings=settings, services={}, close=lambda: None)
+    context = SimpleNamespace(settings=settings, close=lambda: None,
+                              shared=lambda factory: factory(context))
     app = create_app(settings, context=context)  # type: ignore[arg-type]
     policies = route_policies(app.routes, default_limit=settings.max_body_bytes,
                               limits=route_body_limits(context))  # type: ignore[arg-type]

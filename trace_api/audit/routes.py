@@ -23,6 +23,9 @@ from trace_api.audit.sources import EventFilter, iter_events
 from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.context import ApiContext, ContextDep
 from trace_api.problems import Problem
+from trace_api.proofs.service import build_bundle, log_verifier_key
+from trace_api.provenance.errors import IdentifierError
+from trace_api.provenance.trace import UnknownIdentifierError
 
 router = APIRouter(tags=["audit"])
 
@@ -111,9 +114,6 @@ def _time_window(from_: str | None, to: str | None) -> tuple[int | None, int | N
 def _trace_scope(ctx: ApiContext, identifier: str | None) -> list[int] | None:
     if identifier is None or identifier == "":
         return None
-    from trace_api.provenance.errors import IdentifierError
-    from trace_api.provenance.trace import UnknownIdentifierError
-
     try:
         return trace_leaf_indexes(ctx, identifier.strip())
     except UnknownIdentifierError as exc:
@@ -199,8 +199,6 @@ def get_export(
                         leaf_indexes=leaves)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     if format == "bundle":
-        from trace_api.proofs.service import build_bundle, log_verifier_key
-
         log_verifier_key(ctx)  # 503 now, before the stream starts, if the log key is missing
         filters = {name: value for name, value in (("enterprise", enterprise_id), ("id", id),
                                                     ("from", from_), ("to", to)) if value}

@@ -19,7 +19,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from trace_api.auth.api_keys import ApiKeyVerifier, looks_like_api_key
 from trace_api.auth.oidc import IdentityProviderUnavailable, NoRole, OidcVerifier, TokenRejected
 from trace_api.auth.principal import Principal, Role
-from trace_api.context import ApiContext, ContextDep
+from trace_api.context import ApiContext, ContextDep, shared_dependency
 from trace_api.problems import Problem
 from trace_api.ratelimit import TokenBuckets, charge_failure, charge_verified
 
@@ -42,6 +42,10 @@ def rate_limiter(ctx: ApiContext) -> TokenBuckets:
         per_minute=ctx.settings.rate_limit_per_minute, burst=ctx.settings.rate_limit_burst,
         max_buckets=ctx.settings.rate_limit_max_buckets,
     )
+
+
+ApiKeyVerifierDep = Annotated[ApiKeyVerifier, shared_dependency(api_key_verifier)]
+"""A route parameter: the app's API key verifier."""
 
 
 def oidc_verifier(ctx: ApiContext) -> OidcVerifier | None:

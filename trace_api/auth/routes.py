@@ -21,10 +21,11 @@ from trace_api.auth.api_keys import (
     list_api_keys,
     revoke_api_key,
 )
-from trace_api.auth.dependencies import api_key_verifier, require_roles
+from trace_api.auth.dependencies import ApiKeyVerifierDep, require_roles
 from trace_api.auth.principal import Principal, Role
 from trace_api.context import ContextDep
 from trace_api.enterprises.guard import active_writer
+from trace_api.enterprises.store import get_enterprise
 from trace_api.problems import Problem, problem_responses
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
@@ -93,9 +94,6 @@ def create_key(body: ApiKeyCreate, ctx: ContextDep, principal: KeyIssuer) -> Api
         if enterprise_id is None:
             raise Problem(400, "invalid-request", "Invalid request",
                           "an enterprise key needs enterpriseId")
-        # Imported here: enterprises build on auth, not the other way round.
-        from trace_api.enterprises.store import get_enterprise
-
         if get_enterprise(ctx.engine, enterprise_id) is None:
             raise Problem(404, "not-found", "Not found", f"no enterprise {enterprise_id}")
     elif enterprise_id is not None:
@@ -122,7 +120,8 @@ def list_keys(
 
 @router.delete("/{key_id}", status_code=204, response_class=Response,
                responses=problem_responses(404))
-def revoke_key(key_id: str, ctx: ContextDep, principal: KeyManager) -> Response:
+def revoke_key(key_id: str, ctx: ContextDep, principal: KeyManager,
+               verifier: ApiKeyVerifierDep) -> Response:
     """Revoke a key at once (idempotent). Enterprises may revoke only their own keys."""
     row = get_api_key(ctx.engine, key_id)
     if row is None or (principal.role is Role.ENTERPRISE
@@ -130,5 +129,5 @@ def revoke_key(key_id: str, ctx: ContextDep, principal: KeyManager) -> Response:
         # Another enterprise's key is reported as absent: its existence is not theirs to know.
         raise Problem(404, "not-found", "Not found", f"no API key {key_id}")
     revoke_api_key(ctx.engine, key_id)
-    ctx.shared(api_key_verifier).forget(key_id)
+    verifier.forget(key_id)
     return Response(status_code=204)

@@ -16,7 +16,7 @@ import msgspec
 from anchoring.core.event_hash.document import document_events
 from trace_api.epcis import EPCISValidationError, ValidationIssue, parse_epcis_document
 from trace_api.epcis.errors import escape_pointer_token
-from trace_api.problems import Problem
+from trace_api.errors import InvalidInput, TooLarge
 
 SIGNATURES_MEMBER = "tl:signatures"
 """Document-level extension carrying self-custody signatures (trace_api/README.md)."""
@@ -39,18 +39,11 @@ class CaptureDocument:
     events: list[tuple[int, bytes]]
 
 
-def invalid_document(error: EPCISValidationError) -> Problem:
-    """400 naming every issue (event index and JSON pointer), RFC 9457."""
-    return Problem(
-        400, "invalid-epcis", "Invalid EPCIS document", str(error),
-        extensions={"errors": [issue.as_dict() for issue in error.issues]},
-    )
-
-
 def read_document(body: bytes, *, capture_limit: int) -> CaptureDocument:
     """Split `body` into its document level (validated) and its raw events.
 
-    Raises Problem 400 for a document-level error, 413 for more than `capture_limit`
+    Raises EPCISValidationError (InvalidInput, every issue with its JSON pointer) for a
+    document-level error, TooLarge for more than `capture_limit`
     events. Events themselves are not validated here.
     """
     try:
@@ -67,16 +60,13 @@ def read_document(body: bytes, *, capture_limit: int) -> CaptureDocument:
     document["epcisBody"] = {name: _decoder.decode(raw) for name, raw in body_members.items()
                              if name != "eventList"}
     if len(raw_events) > capture_limit:
-        raise Problem(
-            413, "capture-limit", "Too many events",
+        raise TooLarge(
+            "capture-limit", "Too many events",
             f"the document has {len(raw_events)} events; the capture limit is {capture_limit}",
             extensions={"eventCount": len(raw_events), "captureLimit": capture_limit},
         )
     header = {**document, "epcisBody": {**document["epcisBody"], "eventList": []}}
-    try:
-        parse_epcis_document(msgspec.json.encode(header))
-    except EPCISValidationError as exc:
-        raise invalid_document(exc) from exc
+    parse_epcis_document(msgspec.json.encode(header))
     # The document's @context and ignoreFields, as the CBV 2.0 hash sees them.
     probe = {**header, "epcisBody": {**header["epcisBody"], "eventList": [{}]}}
     scope = document_events(probe)[0]
@@ -89,12 +79,9 @@ def read_document(body: bytes, *, capture_limit: int) -> CaptureDocument:
 
 
 def _raise_full_parse_error(body: bytes) -> None:
-    try:
-        parse_epcis_document(body)
-    except EPCISValidationError as exc:
-        raise invalid_document(exc) from exc
-    raise Problem(400, "invalid-epcis", "Invalid EPCIS document",
-                  "the body is not an EPCISDocument with an epcisBody.eventList")
+    parse_epcis_document(body)
+    raise InvalidInput("invalid-epcis", "Invalid EPCIS document",
+                       "the body is not an EPCISDocument with an epcisBody.eventList")
 
 
 def _signatures(value: Any) -> dict[str, str]:
@@ -102,8 +89,8 @@ def _signatures(value: Any) -> dict[str, str]:
         return {}
     pointer = "/" + escape_pointer_token(SIGNATURES_MEMBER)
     if not isinstance(value, dict):
-        raise invalid_document(EPCISValidationError([ValidationIssue(
-            pointer, "must be an object mapping Event Hash IDs to 0x-hex signatures")]))
+        raise EPCISValidationError([ValidationIssue(
+            pointer, "must be an object mapping Event Hash IDs to 0x-hex signatures")])
     issues = [
         ValidationIssue(f"{pointer}/{escape_pointer_token(key)}",
                         "a signature is 0x followed by 130 hex digits (r || s || v)")
@@ -112,5 +99,5 @@ def _signatures(value: Any) -> dict[str, str]:
         or not signature.startswith("0x")
     ]
     if issues:
-        raise invalid_document(EPCISValidationError(issues))
+        raise EPCISValidationError(issues)
     return value

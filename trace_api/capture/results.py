@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from trace_api.errors import HTTP_STATUS, DomainError, InvalidInput, NotAllowed
+
 Behaviour = Literal["rollback", "proceed"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("rollback", "proceed")
 """GS1-Capture-Error-Behaviour values a client may send (EPCIS 2.0 REST binding)."""
@@ -13,8 +15,12 @@ INVALID_EPCIS = "invalid-epcis"
 INVALID_SIGNATURE = "invalid-signature"
 NOT_YOUR_RECORD = "not-your-record"
 """Problem kinds of a rejected event (`EventResult.problem`, the `type` of its error)."""
-PROBLEM_STATUS = {INVALID_EPCIS: 400, INVALID_SIGNATURE: 400, NOT_YOUR_RECORD: 403}
-"""The HTTP status each kind stands for (403: authenticated, but not allowed to write it)."""
+REJECTION_ERRORS: dict[str, type[DomainError]] = {
+    INVALID_EPCIS: InvalidInput, INVALID_SIGNATURE: InvalidInput, NOT_YOUR_RECORD: NotAllowed}
+"""The domain error each kind of rejection is (NotAllowed: authenticated, but not allowed
+to write it)."""
+PROBLEM_STATUS = {kind: HTTP_STATUS[error] for kind, error in REJECTION_ERRORS.items()}
+"""The HTTP status each kind stands for (per-event errors of a capture job)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@
   and `GS1-Capture-Error-Behaviour: all` (both behaviours supported); every capture
   response carries the two limits as well.
 - POST takes `application/json` or `application/ld+json`, at most the file size limit
-  (checked on Content-Length and again while reading, before any parsing), honours
+  (the body-limit middleware checks Content-Length and counts while reading, before any
+  parsing, and answers `capture-too-large`: `app.route_body_limits`), honours
   `GS1-Capture-Error-Behaviour: rollback | proceed` and answers 202 with `Location:
   /v1/capture/{captureID}` once everything accepted is committed.
 - GET /v1/capture/{captureID}: the job with per-event results and record status.
@@ -21,10 +22,11 @@ from pydantic import BaseModel, Field
 from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.capture import jobs
 from trace_api.capture.results import BEHAVIOURS, PROBLEM_STATUS, CaptureJob
-from trace_api.capture.service import capture_document, too_large
+from trace_api.capture.service import capture_document
 from trace_api.context import ApiContext, ContextDep
 from trace_api.enterprises.guard import active_writer
-from trace_api.problems import PROBLEM_TYPE_BASE, Problem
+from trace_api.errors import PROBLEM_TYPE_BASE, DomainError
+from trace_api.problems import Problem, problem_from
 from trace_api.records.columns import format_time_ms
 from trace_api.records.status import record_status
 
@@ -126,11 +128,15 @@ async def capture(
     try:
         chosen = _behaviour(behaviour)
         _check_media_type(request.headers.get("content-type"))
-        body = await _read_body(request, ctx.settings.capture_file_size_limit)
+        body = await request.body()  # bounded by the body-limit middleware
         if principal.enterprise_id is None:
             raise Problem(403, "forbidden", "Not allowed", "this key is not an enterprise's")
         job = await run_in_threadpool(capture_document, ctx, principal.enterprise_id, body,
                                       behaviour=chosen)
+    except DomainError as error:
+        problem = problem_from(error)
+        problem.headers = {**headers, **problem.headers}
+        raise problem from error
     except Problem as problem:
         problem.headers = {**headers, **problem.headers}
         raise
@@ -169,27 +175,6 @@ def _check_media_type(content_type: str | None) -> None:
     if media not in CAPTURE_MEDIA_TYPES:
         raise Problem(415, "unsupported-media-type", "Unsupported media type",
                       f"capture takes {' or '.join(CAPTURE_MEDIA_TYPES)}, not {media or 'nothing'}")
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing (413) as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            declared_size = int(declared)
-        except ValueError:
-            raise Problem(400, "bad-request", "Bad request", "Content-Length is not a number") \
-                from None
-        if declared_size > limit:
-            raise too_large(declared_size, limit)
-    chunks: list[bytes] = []
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
-            raise too_large(received, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _job_out(ctx: ApiContext, job: CaptureJob) -> CaptureJobOut:

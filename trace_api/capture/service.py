@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from psycopg.errors import UniqueViolation
 
 from anchoring.core.entry import LogEntry, encode_entry
 from anchoring.errors import StoreError
@@ -31,14 +32,14 @@ from anchoring.store.db import Cursor
 from trace_api.capture import jobs
 from trace_api.capture.analysis import ChunkTask, event_hash_digest
 from trace_api.capture.authority import WriteAuthority
-from trace_api.capture.document import SIGNATURES_MEMBER, invalid_document, read_document
+from trace_api.capture.document import SIGNATURES_MEMBER, read_document
 from trace_api.capture.pool import signature_pool
 from trace_api.capture.results import (
     BEHAVIOURS,
     INVALID_EPCIS,
     INVALID_SIGNATURE,
     NOT_YOUR_RECORD,
-    PROBLEM_STATUS,
+    REJECTION_ERRORS,
     Behaviour,
     CaptureJob,
     EventResult,
@@ -47,7 +48,7 @@ from trace_api.context import ApiContext
 from trace_api.enterprises.service import CUSTODY_CUSTODIAL, capture_identity, sign_records
 from trace_api.epcis import EPCISValidationError, ValidationIssue
 from trace_api.epcis.errors import escape_pointer_token
-from trace_api.problems import PROBLEM_TYPE_BASE, Problem
+from trace_api.errors import PROBLEM_TYPE_BASE, DomainError, InvalidInput, TooLarge
 from trace_api.provenance.ingest import insert_graph_rows, with_leaf_index
 from trace_api.records.repository import RecordRow, existing_leaves, insert_records
 
@@ -77,15 +78,16 @@ def capture_document(ctx: ApiContext, enterprise_id: str, document: bytes | dict
                      *, behaviour: str = "rollback") -> CaptureJob:
     """Validate, sign-check and durably record an EPCIS document for `enterprise_id`.
 
-    Returns the finished job once everything accepted is committed. Raises `Problem`:
-    400 for an invalid document (every issue with event index and JSON pointer) or, under
-    `rollback`, for any rejected event (invalid, unsigned, wrongly signed); 403 if the
-    enterprise is suspended or, under `rollback`, when every rejected event is one it does
-    not speak for (`not-your-record`); 413 beyond the capture limits.
+    Returns the finished job once everything accepted is committed. Raises domain errors:
+    InvalidInput for an invalid document (every issue with event index and JSON pointer)
+    or, under `rollback`, for any rejected event (invalid, unsigned, wrongly signed);
+    NotAllowed if the enterprise is suspended or, under `rollback`, when every rejected
+    event is one it does not speak for (`not-your-record`); TooLarge beyond the capture
+    limits.
     """
     if behaviour not in BEHAVIOURS:
-        raise Problem(400, "invalid-capture-behaviour", "Unknown capture error behaviour",
-                      f"GS1-Capture-Error-Behaviour must be rollback or proceed, not {behaviour!r}")
+        raise InvalidInput("invalid-capture-behaviour", "Unknown capture error behaviour",
+                           f"GS1-Capture-Error-Behaviour must be rollback or proceed, not {behaviour!r}")
     identity = capture_identity(ctx, enterprise_id)
     body = document if isinstance(document, bytes) else msgspec.json.encode(document)
     limit = ctx.settings.capture_file_size_limit
@@ -120,12 +122,12 @@ def capture_document(ctx: ApiContext, enterprise_id: str, document: bytes | dict
     raise AssertionError("unreachable")
 
 
-def too_large(size: int, limit: int) -> Problem:
-    """413 for a body over the file size limit."""
-    return Problem(413, "capture-too-large", "Capture document too large",
-                   f"the body has {size} bytes; the limit is {limit} "
-                   "(GS1-EPCIS-Capture-File-Size-Limit)",
-                   extensions={"fileSizeLimit": limit})
+def too_large(size: int, limit: int) -> TooLarge:
+    """`capture-too-large` for a body over the file size limit."""
+    return TooLarge("capture-too-large", "Capture document too large",
+                    f"the body has {size} bytes; the limit is {limit} "
+                    "(GS1-EPCIS-Capture-File-Size-Limit)",
+                    extensions={"fileSizeLimit": limit})
 
 
 def _judge(analysed: list[tuple[Any, ...]], submitter: str,
@@ -176,26 +178,28 @@ def _signature_problem(hash_id: str, kind: str, value: str,
                 f"{submitter} (wrong key, chain id or TraceAnchor contract)")
 
 
-def _rollback_problem(rejected: list[EventResult]) -> Problem:
-    """The one problem a rollback answers with: the kind all rejections share (403 when they
-    are all `not-your-record`), else `invalid-epcis`; every event's error has its own `type`."""
+_ROLLBACK_TITLES = {INVALID_EPCIS: "Invalid EPCIS document",
+                    INVALID_SIGNATURE: "Unsigned or wrongly signed events",
+                    NOT_YOUR_RECORD: "Not the enterprise's record to write"}
+
+
+def _rollback_problem(rejected: list[EventResult]) -> DomainError:
+    """The one error a rollback answers with: the kind all rejections share (NotAllowed when
+    they are all `not-your-record`), else `invalid-epcis`; every event's error has its own
+    `type`."""
     ordered = sorted(rejected, key=lambda result: result.index)
     kinds = {result.problem or INVALID_EPCIS for result in ordered}
     kind = kinds.pop() if len(kinds) == 1 else INVALID_EPCIS
     issues = [ValidationIssue(result.pointer or "", result.reason or "rejected", result.index)
               for result in ordered]
-    problem = invalid_document(EPCISValidationError(issues))
-    problem.extensions["errors"] = [
+    errors = [
         {**issue.as_dict(), "type": PROBLEM_TYPE_BASE + (result.problem or INVALID_EPCIS)}
         for issue, result in zip(issues, ordered, strict=True)]
-    problem.kind, problem.status = kind, PROBLEM_STATUS[kind]
-    if kind == INVALID_SIGNATURE:
-        problem.title = "Unsigned or wrongly signed events"
-    elif kind == NOT_YOUR_RECORD:
-        problem.title = "Not the enterprise's record to write"
-    problem.detail = (f"{len(rejected)} event(s) rejected; under rollback nothing was stored. "
-                      + (problem.detail or ""))
-    return problem
+    return REJECTION_ERRORS[kind](
+        kind, _ROLLBACK_TITLES[kind],
+        f"{len(rejected)} event(s) rejected; under rollback nothing was stored. "
+        + str(EPCISValidationError(issues)),
+        extensions={"errors": errors})
 
 
 def _record(ctx: ApiContext, submitter: str, enterprise_id: str, capture_id: str,
@@ -281,8 +285,4 @@ def _is_unique_violation(error: BaseException) -> bool:
     cause = error.__cause__
     if isinstance(cause, sqlite3.IntegrityError):
         return True
-    try:
-        from psycopg.errors import UniqueViolation
-    except ImportError:  # psycopg is a locked dependency; be safe on a stripped install
-        return False
     return isinstance(cause, UniqueViolation)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from trace_api.problems import Problem
+from trace_api.errors import ServerFault, Unavailable
 
 NONCE_BYTES = 12  # NIST SP 800-38D §8.2: 96-bit random nonces
 MASTER_KEY_BYTES = 32
@@ -41,13 +41,13 @@ class MasterKey:
     def load(cls, path: Path | None) -> MasterKey:
         """Read the hex key from `path`; 503 if custodial keys are not configured."""
         if path is None:
-            raise Problem(503, "custody-unavailable", "Custodial keys are not configured",
+            raise Unavailable("custody-unavailable", "Custodial keys are not configured",
                           "the server has no master key; register with self-custody")
         try:
             text = path.read_text(encoding="utf-8").split()
             return cls(bytes.fromhex(text[0]))
         except (OSError, ValueError, IndexError):
-            raise Problem(503, "custody-unavailable", "Custodial keys are not available",
+            raise Unavailable("custody-unavailable", "Custodial keys are not available",
                           "the server's master key cannot be read") from None
 
     def encrypt(self, private_key: bytes, *, enterprise_id: str, address: str) -> bytes:
@@ -59,7 +59,7 @@ class MasterKey:
             return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:],
                                       _aad(enterprise_id, address))
         except InvalidTag:
-            raise Problem(500, "custody-broken", "A custodial key cannot be decrypted",
+            raise ServerFault("custody-broken", "A custodial key cannot be decrypted",
                           "the stored key does not match the master key") from None
 
 
@@ -89,7 +89,7 @@ class KeyRing:
             private_key = self.master().decrypt(blob, enterprise_id=enterprise_id, address=address)
             account: LocalAccount = Account.from_key(private_key)
             if account.address != address:
-                raise Problem(500, "custody-broken", "A custodial key does not match",
+                raise ServerFault("custody-broken", "A custodial key does not match",
                               "the stored key belongs to another address")
             self._accounts[(enterprise_id, address)] = account
             return account

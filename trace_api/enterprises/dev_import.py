@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from anchoring.core.keccak import keccak256
+from ledger_node.keys import read_dev_keys
 from trace_api.auth.api_keys import create_api_key
 from trace_api.auth.principal import Role
 from trace_api.enterprises.service import CUSTODY_SELF, now_ms, record_action
@@ -62,8 +63,6 @@ class DevEnterprise:
 
 def import_dev_enterprises(engine: Engine, node_data_dir: Path) -> list[DevEnterprise]:
     """Insert the genesis enterprises (if absent) and issue a fresh API key for each."""
-    from ledger_node.keys import read_dev_keys
-
     # Imported by name: ledger_node.genesis pulls in py-evm, which mypy cannot check.
     genesis = importlib.import_module("ledger_node.genesis")
     accounts = read_dev_keys(node_data_dir)

@@ -24,11 +24,11 @@ from collections.abc import Callable
 from trace_api.auth import CurrentPrincipal, Principal, Role, require_roles
 from trace_api.context import ApiContext, ContextDep
 from trace_api.enterprises.service import capture_identity
-from trace_api.problems import Problem
+from trace_api.errors import NotAllowed
 
 
 def verify_enterprise_active(ctx: ApiContext, enterprise_id: str) -> None:
-    """Return if `enterprise_id` is active on chain; else raise Problem 403
+    """Return if `enterprise_id` is active on chain; else raise NotAllowed
     `enterprise-suspended` (suspended or revoked), 404 if it is unknown."""
     capture_identity(ctx, enterprise_id)
 
@@ -43,7 +43,7 @@ def active_writer(*roles: Role) -> Callable[[ApiContext, Principal], Principal]:
         has_role(principal)
         if principal.role is Role.ENTERPRISE:
             if principal.enterprise_id is None:
-                raise Problem(403, "forbidden", "Not allowed", "this key is not an enterprise's")
+                raise NotAllowed("forbidden", "Not allowed", "this key is not an enterprise's")
             verify_enterprise_active(ctx, principal.enterprise_id)
         return principal
 

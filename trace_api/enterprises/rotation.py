@@ -32,14 +32,14 @@ from trace_api.enterprises.service import (
     require_enterprise,
 )
 from trace_api.enterprises.store import EnterpriseRow
-from trace_api.problems import Problem
+from trace_api.errors import Conflict, NotAllowed
 
 
 def rotate_custodial_key(ctx: ApiContext, enterprise_id: str, *, actor: str) -> EnterpriseRow:
     """Make a new custodial key and have the old one call `rotateSigningKey(new)`."""
     row = require_enterprise(ctx, enterprise_id)
     if row.custody != CUSTODY_CUSTODIAL:
-        raise Problem(409, "wrong-custody", "Not a custodial enterprise",
+        raise Conflict("wrong-custody", "Not a custodial enterprise",
                       "self-custody enterprises rotate by sending a signed transaction")
     ring = ctx.shared(keyring)
     assert row.encrypted_key is not None
@@ -71,7 +71,7 @@ def relay_key_rotation(ctx: ApiContext, enterprise_id: str, raw_transaction: byt
     """
     row = require_enterprise(ctx, enterprise_id)
     if row.custody != CUSTODY_SELF:
-        raise Problem(409, "wrong-custody", "Not a self-custody enterprise",
+        raise Conflict("wrong-custody", "Not a self-custody enterprise",
                       "custodial enterprises rotate with an empty request; the server signs")
     chain = gateway(ctx)
     registry = chain.contract("MemberRegistry")
@@ -87,7 +87,7 @@ def relay_key_rotation(ctx: ApiContext, enterprise_id: str, raw_transaction: byt
         raise invalid_enterprise("the transaction must call MemberRegistry.rotateSigningKey",
                            field="signedTransaction")
     if sender != row.signing_address:
-        raise Problem(403, "wrong-signer", "Not the enterprise's current key",
+        raise NotAllowed("wrong-signer", "Not the enterprise's current key",
                       f"the transaction is signed by {sender}, not {row.signing_address}")
     new_address = Web3.to_checksum_address(arguments["newKey"])
     chain.simulate(sender, "MemberRegistry", "rotateSigningKey", new_address)

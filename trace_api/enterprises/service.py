@@ -39,11 +39,10 @@ from trace_api.enterprises.store import (
     find_by_uscc,
     get_enterprise,
 )
-from trace_api.errors import NotFound
+from trace_api.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from trace_api.gs1.errors import GS1Error
 from trace_api.gs1.keys import verify_gln
 from trace_api.identity import InvalidUSCCError, validate_uscc
-from trace_api.problems import Problem
 
 CUSTODY_SELF = "self"
 CUSTODY_CUSTODIAL = "custodial"
@@ -94,8 +93,8 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def invalid_enterprise(detail: str, **extensions: object) -> Problem:
-    return Problem(400, "invalid-enterprise", "Invalid enterprise", detail, extensions=extensions)
+def invalid_enterprise(detail: str, **extensions: object) -> InvalidInput:
+    return InvalidInput("invalid-enterprise", "Invalid enterprise", detail, extensions=extensions)
 
 
 def keyring(ctx: ApiContext) -> KeyRing:
@@ -148,7 +147,7 @@ def require_enterprise(ctx: ApiContext, enterprise_id: str) -> EnterpriseRow:
     """The registered enterprise, or 404."""
     row = get_enterprise(ctx.engine, enterprise_id)
     if row is None or row.status == "registering":
-        raise Problem(404, "not-found", "Not found", f"no enterprise {enterprise_id}")
+        raise NotFound("not-found", "Not found", f"no enterprise {enterprise_id}")
     return row
 
 
@@ -206,7 +205,7 @@ def _clear_stale_registration(ctx: ApiContext, uscc: str) -> None:
                     session.delete(row)
                     session.commit()
             return
-    raise Problem(409, "enterprise-exists", "Enterprise already registered",
+    raise Conflict("enterprise-exists", "Enterprise already registered",
                   f"an enterprise with this USCC is registered as {existing.enterprise_id}",
                   extensions={"enterpriseId": existing.enterprise_id})
 
@@ -344,7 +343,7 @@ def _read_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
 def capture_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
     """The enterprise's current signing address, custody and status, for capture.
 
-    Raises Problem 404 for an unknown enterprise and 403 (`enterprise-suspended`) unless
+    Raises NotFound for an unknown enterprise and NotAllowed (`enterprise-suspended`) unless
     it is active on chain. Cheap: answered from memory for `identity_cache_ttl_s`.
     """
     cache = ctx.shared(identity_cache)
@@ -353,7 +352,7 @@ def capture_identity(ctx: ApiContext, enterprise_id: str) -> EnterpriseIdentity:
         identity = _read_identity(ctx, enterprise_id)
         cache.put(identity)
     if identity.status != "active":
-        raise Problem(403, "enterprise-suspended", "Enterprise may not capture",
+        raise NotAllowed("enterprise-suspended", "Enterprise may not capture",
                       f"enterprise {enterprise_id} is {identity.status} on chain",
                       extensions={"enterpriseId": enterprise_id, "status": identity.status})
     return identity
@@ -369,12 +368,12 @@ def sign_records(ctx: ApiContext, enterprise_id: str,
                  event_hashes: Sequence[bytes]) -> list[bytes]:
     """EIP-712 record signatures (65 bytes each) by a custodial enterprise's current key.
 
-    Raises Problem 403 if the enterprise is suspended, 409 if it is not custodial. The
+    Raises NotAllowed if the enterprise is suspended, Conflict if it is not custodial. The
     decrypted key is kept in memory, so this costs one secp256k1 signature per event.
     """
     identity = capture_identity(ctx, enterprise_id)
     if identity.custody != CUSTODY_CUSTODIAL:
-        raise Problem(409, "wrong-custody", "Not a custodial enterprise",
+        raise Conflict("wrong-custody", "Not a custodial enterprise",
                       "self-custody enterprises sign their own events")
     private_key = bytes(_custodial_account(ctx, identity).key)
     domain = ctx.shared(record_domain)
@@ -391,7 +390,7 @@ def transact_as_enterprise(ctx: ApiContext, enterprise_id: str, contract: str, f
     `gateway(ctx).send_raw`)."""
     identity = capture_identity(ctx, enterprise_id)
     if identity.custody != CUSTODY_CUSTODIAL:
-        raise Problem(409, "wrong-custody", "Not a custodial enterprise",
+        raise Conflict("wrong-custody", "Not a custodial enterprise",
                       "self-custody enterprises sign their own transactions")
     return gateway(ctx).transact_as(_custodial_account(ctx, identity), contract, function, *args)
 

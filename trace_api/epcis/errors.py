@@ -2,13 +2,16 @@
 
 Callers catch ``EPCISValidationError`` (or the base ``EPCISError``); each issue names where the
 problem is as an RFC 6901 JSON pointer into the submitted JSON, plus the index of the event in
-``epcisBody.eventList`` when the problem is inside one, so the API can turn the list into an
-RFC 9457 problem document without re-reading the body.
+``epcisBody.eventList`` when the problem is inside one. ``EPCISValidationError`` is the domain
+error ``InvalidInput`` (kind ``invalid-epcis``, every issue in ``errors``), so the API's one
+handler answers it as an RFC 9457 problem without re-reading the body.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from trace_api.errors import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +39,12 @@ class EPCISError(Exception):
     """Base class of every error raised by ``trace_api.epcis``."""
 
 
-class EPCISValidationError(EPCISError):
-    """The input is not valid EPCIS 2.0 JSON; ``issues`` lists every problem found (one or more)."""
+class EPCISValidationError(EPCISError, InvalidInput):
+    """The input is not valid EPCIS 2.0 JSON; ``issues`` lists every problem found (one or more).
+
+    As a domain error: ``invalid-epcis``, "Invalid EPCIS document", the first issue as the
+    detail and every issue (pointer, message, event index) in the ``errors`` extension.
+    """
 
     def __init__(self, issues: list[ValidationIssue] | tuple[ValidationIssue, ...]) -> None:
         if not issues:
@@ -45,7 +52,9 @@ class EPCISValidationError(EPCISError):
         self.issues: tuple[ValidationIssue, ...] = tuple(issues)
         first = self.issues[0]
         more = f" (and {len(self.issues) - 1} more)" if len(self.issues) > 1 else ""
-        super().__init__(f"{first.pointer or '/'}: {first.message}{more}")
+        super().__init__("invalid-epcis", "Invalid EPCIS document",
+                         f"{first.pointer or '/'}: {first.message}{more}",
+                         extensions={"errors": [issue.as_dict() for issue in self.issues]})
 
     @property
     def event_indexes(self) -> frozenset[int]:

@@ -21,10 +21,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from trace_api.capture.service import capture_document
 from trace_api.context import ApiContext
+from trace_api.enterprises.service import capture_identity
+from trace_api.errors import Conflict
 from trace_api.gs1 import DEFAULT_STEM, format_digital_link, link_for_item
 from trace_api.labels.batch import BatchRequest
-from trace_api.problems import Problem
 from trace_api.provenance.models import ProvNodeEvent
 
 SERIALS_PER_EVENT = 1_000  # keeps one event's JSON (and its hash input) to a few tens of KB
@@ -95,13 +97,10 @@ def commission_serials(ctx: ApiContext, enterprise_id: str, request: BatchReques
                        biz_location: str | None = None, now: dt.datetime | None = None) -> Commissioning:
     """Make sure every serial of `request` is recorded; capture commissioning events for the rest.
 
-    Raises Problem 409 (`commissioning-needs-signature`, with the document) for a
+    Raises Conflict (`commissioning-needs-signature`, with the document) for a
     self-custody enterprise with unrecorded serials, and whatever capture raises (403
     suspended, 400 invalid) otherwise; nothing is recorded partially (`rollback`).
     """
-    from trace_api.capture.service import capture_document
-    from trace_api.enterprises.service import capture_identity
-
     epcs = [serial_epc(request, number) for number in request.serials]
     known = recorded_epcs(ctx, epcs)
     missing = [epc for epc in epcs if epc not in known]
@@ -110,8 +109,7 @@ def commission_serials(ctx: ApiContext, enterprise_id: str, request: BatchReques
     document = commissioning_document(request, missing, biz_location=biz_location,
                                       now=now or dt.datetime.now(dt.UTC))
     if capture_identity(ctx, enterprise_id).custody != "custodial":
-        raise Problem(
-            409, "commissioning-needs-signature", "Serials not commissioned yet",
+        raise Conflict("commissioning-needs-signature", "Serials not commissioned yet",
             f"{len(missing)} of {len(epcs)} serials have no record. This enterprise signs its "
             "own events: sign and capture `commissioningDocument` (POST /v1/capture), then "
             "repeat this request to print.",

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated
 
-from trace_api.context import ApiContext
+from trace_api.context import ApiContext, shared_dependency
 
 KEY_FILE_NAME = "label-auth.key"
 KEY_BYTES = 32
@@ -49,3 +50,7 @@ def label_key(ctx: ApiContext) -> bytes:
     """This deployment's label-authenticator key, loaded or created; the app reads it
     once as `ctx.shared(label_key)`."""
     return load_or_create_key(label_key_path(ctx))
+
+
+LabelKeyDep = Annotated[bytes, shared_dependency(label_key)]
+"""A route parameter: the app's label-authenticator key."""

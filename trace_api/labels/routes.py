@@ -33,7 +33,7 @@ from trace_api.labels import (
 )
 from trace_api.labels.commissioning import commission_serials
 from trace_api.labels.errors import BatchTooLargeError, LabelError
-from trace_api.labels.keys import label_key
+from trace_api.labels.keys import LabelKeyDep, label_key
 from trace_api.problems import Problem
 from trace_api.products.ownership import verify_owns_key
 from trace_api.products.service import find_product
@@ -140,7 +140,8 @@ class BatchBody(BaseModel):
                413: {"description": f"More than {MAX_BATCH_LABELS} labels"}},
     response_class=Response,
 )
-def label_batch(body: BatchBody, ctx: ContextDep, principal: BatchLabeller) -> Response:
+def label_batch(body: BatchBody, ctx: ContextDep, principal: BatchLabeller,
+                key: LabelKeyDep) -> Response:
     """Print a serial range: each serial is recorded (an EPCIS commissioning ObjectEvent,
     `TL-Commissioning-Events` lists their Event Hash IDs) and carries its authenticator."""
     try:
@@ -168,7 +169,7 @@ def label_batch(body: BatchBody, ctx: ContextDep, principal: BatchLabeller) -> R
     request = BatchRequest(gtin=gtin, lot=body.lot, serials=serials, expiry=body.expiry,
                            product_name=name or None, serial_width=body.serial_width,
                            stem=request.stem)
-    data = render_batch(batch_labels(request, key=ctx.shared(label_key)), body.format)
+    data = render_batch(batch_labels(request, key=key), body.format)
     extension = "pdf" if body.format == "pdf" else "zip"
     filename = f"labels-{gtin}-{body.lot}-{serials[0]}-{serials[-1]}.{extension}"
     return Response(data, media_type=BATCH_MEDIA_TYPES[body.format], headers={

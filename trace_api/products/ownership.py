@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from trace_api.chain_gateway import gateway
 from trace_api.context import ApiContext
-from trace_api.problems import Problem
+from trace_api.errors import NotAllowed
 
 # AIs whose company prefix starts after one leading digit (indicator / extension).
 _PREFIX_AFTER_FIRST_DIGIT = frozenset({"01", "00", "8006"})
@@ -45,12 +45,10 @@ def company_prefixes_of(ctx: ApiContext, enterprise_id: str) -> tuple[str, ...]:
 
 
 def verify_owns_key(ctx: ApiContext, enterprise_id: str, key_ai: str, key_value: str) -> None:
-    """Raise Problem 403 unless `enterprise_id` holds the company prefix of the key."""
+    """Raise NotAllowed unless `enterprise_id` holds the company prefix of the key."""
     prefixes = company_prefixes_of(ctx, enterprise_id)
     if not owns_key(prefixes, key_ai, key_value):
-        raise Problem(
-            403,
-            "not-your-company-prefix",
+        raise NotAllowed("not-your-company-prefix",
             "Not your GS1 Company Prefix",
             f"({key_ai}) {key_value} is not under any GS1 Company Prefix of this enterprise "
             f"({', '.join(prefixes) or 'none registered'})",

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from trace_api.errors import Conflict, InvalidInput, NotFound
 from trace_api.gs1 import GS1Error, normalise_gtin
 from trace_api.gs1.keys import verify_gln
-from trace_api.problems import Problem
 from trace_api.products.classes import ProductClass
 from trace_api.products.models import ProductRow
 
@@ -48,11 +48,11 @@ class Product:
 
 
 def gtin14_or_problem(gtin: str) -> str:
-    """The GTIN-14 of `gtin`, or Problem 400 naming why it is invalid."""
+    """The GTIN-14 of `gtin`, or InvalidInput (`invalid-gtin`) naming why it is invalid."""
     try:
         return normalise_gtin(gtin)
     except GS1Error as exc:
-        raise Problem(400, "invalid-gtin", "Invalid GTIN", exc.reason) from exc
+        raise InvalidInput("invalid-gtin", "Invalid GTIN", exc.reason) from exc
 
 
 def _to_product(row: ProductRow) -> Product:
@@ -72,7 +72,7 @@ def _to_product(row: ProductRow) -> Product:
 def save_product(engine: Engine, product: Product) -> tuple[Product, bool]:
     """Insert or replace the product; returns it (GTIN normalised) and whether it is new.
 
-    Raises Problem 400 for a bad GTIN or GLN and 409 when another enterprise already
+    Raises InvalidInput for a bad GTIN or GLN and Conflict when another enterprise already
     registered this GTIN (ownership is checked by the caller against the chain).
     """
     gtin = gtin14_or_problem(product.gtin)
@@ -80,7 +80,7 @@ def save_product(engine: Engine, product: Product) -> tuple[Product, bool]:
         try:
             verify_gln(product.origin_gln)
         except GS1Error as exc:
-            raise Problem(400, "invalid-gln", "Invalid GLN", exc.reason) from exc
+            raise InvalidInput("invalid-gln", "Invalid GLN", exc.reason) from exc
     values: dict[str, Any] = {
         "enterprise_id": product.enterprise_id,
         "name_zh": product.name.get("zh", ""),
@@ -100,7 +100,7 @@ def save_product(engine: Engine, product: Product) -> tuple[Product, bool]:
         if row is None:
             row = ProductRow(gtin=gtin, **values)
         elif row.enterprise_id != product.enterprise_id:
-            raise Problem(409, "product-owned-elsewhere", "GTIN registered by another enterprise",
+            raise Conflict("product-owned-elsewhere", "GTIN registered by another enterprise",
                           f"GTIN {gtin} already belongs to another enterprise")
         else:
             for name, value in values.items():
@@ -119,10 +119,10 @@ def find_product(engine: Engine, gtin: str) -> Product | None:
 
 
 def get_product(engine: Engine, gtin: str) -> Product:
-    """The product for `gtin`, or Problem 404."""
+    """The product for `gtin`, or NotFound (`unknown-product`)."""
     product = find_product(engine, gtin)
     if product is None:
-        raise Problem(404, "unknown-product", "Unknown product", f"no product with GTIN {gtin}")
+        raise NotFound("unknown-product", "Unknown product", f"no product with GTIN {gtin}")
     return product
 
 

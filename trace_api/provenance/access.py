@@ -33,7 +33,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from trace_api.auth.principal import Role
 from trace_api.capture.authority import WriteAuthority, nested_prefixes
+from trace_api.errors import NotAllowed
 from trace_api.gs1 import DEFAULT_STEM
 from trace_api.provenance.reader import EventFacts, SqlGraphReader
 
@@ -180,10 +182,8 @@ def party_of(engine: Engine, enterprise_id: str) -> Party:
 
 def scope_for(engine: Engine, principal: Any) -> ReadScope:
     """The read scope of an authenticated principal: everything for regulators and admins,
-    own-and-adjacent for an enterprise. Raises `NoEnterpriseError` for an enterprise-role
-    credential that names no enterprise (callers answer 403)."""
-    from trace_api.auth import Role
-
+    own-and-adjacent for an enterprise. Raises `NoEnterpriseError` (NotAllowed) for an
+    enterprise-role credential that names no enterprise."""
     if principal.role in (Role.REGULATOR, Role.ADMIN):
         return ReadScope.everything()
     if principal.enterprise_id is None:
@@ -191,11 +191,31 @@ def scope_for(engine: Engine, principal: Any) -> ReadScope:
     return ReadScope(party_of(engine, principal.enterprise_id))
 
 
-class NoEnterpriseError(Exception):
+class NoEnterpriseError(NotAllowed):
     """An enterprise-role credential without an enterprise: it may read nothing."""
 
     def __init__(self) -> None:
-        super().__init__("this credential names no enterprise")
+        super().__init__("forbidden", "Not allowed", "this credential names no enterprise")
+
+
+# An event names a node as one of its objects (node events) or through a link it made: a
+# commissioning event's ILMD lot (`member`), a transformation's hub, an aggregation's parent.
+_NAMES_NODE = text(
+    "SELECT 1 FROM api_prov_node_events n JOIN api_prov_events e ON e.leaf_index = n.leaf_index"
+    " WHERE n.node = :node AND e.enterprise_id = :enterprise"
+    " UNION ALL SELECT 1 FROM api_prov_links l JOIN api_prov_events e ON e.leaf_index = l.leaf_index"
+    " WHERE l.dst = :node AND e.enterprise_id = :enterprise"
+    " UNION ALL SELECT 1 FROM api_prov_links l JOIN api_prov_events e ON e.leaf_index = l.leaf_index"
+    " WHERE l.src = :node AND e.enterprise_id = :enterprise"
+    " LIMIT 1")
+
+
+def enterprise_names_node(engine: Engine, enterprise_id: str | None, node_key: str) -> bool:
+    """Whether one of `enterprise_id`'s own events names `node_key` (an enterprise traces
+    only identifiers its own events name; the rest answer as if unknown)."""
+    with engine.connect() as connection:
+        found = connection.execute(_NAMES_NODE, {"node": node_key, "enterprise": enterprise_id})
+        return found.first() is not None
 
 
 def readable_leaves(connection: Connection, scope: ReadScope, records: Sequence[tuple[int, str]]) -> set[int]:

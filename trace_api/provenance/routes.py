@@ -17,17 +17,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 
 from trace_api.audit.service import findings_for_trace
 from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.context import ApiContext, ContextDep
+from trace_api.gs1.keys import parse_identifier
 from trace_api.problems import Problem
 from trace_api.provenance import recalls as recall_service
-from trace_api.provenance.access import NoEnterpriseError, ReadScope, scope_for
+from trace_api.provenance.access import (
+    ReadScope,
+    enterprise_names_node,
+    scope_for,
+)
 from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.graph import BOTH
-from trace_api.gs1.keys import parse_identifier
 from trace_api.provenance.impact import compute_impact, format_impact_csv
 from trace_api.provenance.trace import (
     DEFAULT_DEPTH,
@@ -62,24 +65,10 @@ def _unknown(key: str) -> Problem:
                    f"no captured event you may see names {key}", extensions={"identifier": key})
 
 
-# An event names a node as one of its objects (node events) or through a link it made: a
-# commissioning event's ILMD lot (`member`), a transformation's hub, an aggregation's parent.
-_NAMES_NODE = text(
-    "SELECT 1 FROM api_prov_node_events n JOIN api_prov_events e ON e.leaf_index = n.leaf_index"
-    " WHERE n.node = :node AND e.enterprise_id = :enterprise"
-    " UNION ALL SELECT 1 FROM api_prov_links l JOIN api_prov_events e ON e.leaf_index = l.leaf_index"
-    " WHERE l.dst = :node AND e.enterprise_id = :enterprise"
-    " UNION ALL SELECT 1 FROM api_prov_links l JOIN api_prov_events e ON e.leaf_index = l.leaf_index"
-    " WHERE l.src = :node AND e.enterprise_id = :enterprise"
-    " LIMIT 1")
-
-
 def _enterprise_may_trace(ctx: ApiContext, principal: Principal, key: str) -> bool:
     if principal.role in (Role.REGULATOR, Role.ADMIN):
         return True
-    with ctx.engine.connect() as connection:
-        return connection.execute(_NAMES_NODE, {"node": key, "enterprise": principal.enterprise_id}).first() \
-            is not None
+    return enterprise_names_node(ctx.engine, principal.enterprise_id, key)
 
 
 @router.get("/v1/trace", response_model=TraceJson, summary="Trace an identifier backward, forward or both")
@@ -95,18 +84,10 @@ def get_trace(
     """Nodes (identifiers, locations, parties, enterprises), edges (each made by one
     event), events with their verification state, cycles, one chain verdict, and the
     audit findings on the traced events."""
-    scope = read_scope(ctx, principal)
+    scope = scope_for(ctx.engine, principal)
     result = _trace(ctx, principal, scope, id, direction, depth, at)
     found = [finding.to_json() for finding in _trace_findings(ctx, principal, result)] if findings else []
     return JSONResponse(trace_json(result, found, scope=scope.name))
-
-
-def read_scope(ctx: ApiContext, principal: Principal) -> ReadScope:
-    """The caller's read scope (`access.scope_for`); 403 for a key naming no enterprise."""
-    try:
-        return scope_for(ctx.engine, principal)
-    except NoEnterpriseError as exc:
-        raise Problem(403, "forbidden", "Not allowed", str(exc)) from exc
 
 
 def _trace_findings(ctx: ApiContext, principal: Principal, result: TraceResult) -> list[Any]:
@@ -213,7 +194,7 @@ def get_impact(
     if view.node_key is None:
         raise Problem(404, "unknown-recall", "Recall opened elsewhere",
                       "this recall's subject was not opened through this API, so its identifier is unknown here")
-    scope = read_scope(ctx, principal)
+    scope = scope_for(ctx.engine, principal)
     try:
         with ctx.engine.connect() as connection:
             impact = compute_impact(connection, view.node_key, scope=scope)

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from trace_api.problems import Problem
+from trace_api.errors import InvalidInput
 from trace_api.records.columns import canonical_cbv, parse_time_ms
 from trace_api.records.models import EPCS_TABLE
 
@@ -72,14 +72,14 @@ class EventQuery:
     fingerprint: bytes = field(default=b"", repr=False)
 
 
-def invalid_parameter(name: str, detail: str) -> Problem:
+def invalid_parameter(name: str, detail: str) -> InvalidInput:
     """400 naming the query parameter."""
-    return Problem(400, "invalid-query-parameter", "Invalid query parameter",
+    return InvalidInput("invalid-query-parameter", "Invalid query parameter",
                    f"{name}: {detail}", extensions={"parameter": name})
 
 
 def parse_event_query(items: Sequence[tuple[str, str]]) -> EventQuery:
-    """Parse the query string items (name, value) of `GET /v1/events`; Problem 400 if bad."""
+    """Parse the query string items (name, value) of `GET /v1/events`; InvalidInput if bad."""
     seen: dict[str, str] = {}
     for name, value in items:
         if name not in KNOWN:

@@ -16,8 +16,8 @@ import msgspec
 from anchoring.core.entry import decode_entry
 from trace_api.auth import Principal
 from trace_api.context import ApiContext
-from trace_api.problems import Problem
-from trace_api.provenance.access import NoEnterpriseError, ReadScope, readable_leaves, scope_for
+from trace_api.errors import NotFound
+from trace_api.provenance.access import ReadScope, readable_leaves, scope_for
 from trace_api.query.parameters import EventQuery, invalid_parameter
 from trace_api.query.tokens import InvalidPageToken, decode_page_token, encode_page_token, token_key
 from trace_api.records.columns import format_time_ms
@@ -40,15 +40,6 @@ MAX_RECORDS_PER_EVENT = 1_000
 """Records of one Event Hash ID considered (one per enterprise; far more than ever seen)."""
 
 
-def read_scope(ctx: ApiContext, principal: Principal) -> ReadScope:
-    """What `principal` may read (`access.scope_for`); Problem 403 for an enterprise-role
-    key that names no enterprise."""
-    try:
-        return scope_for(ctx.engine, principal)
-    except NoEnterpriseError as exc:
-        raise Problem(403, "forbidden", "Not allowed", str(exc)) from exc
-
-
 def _readable(ctx: ApiContext, scope: ReadScope, records: list[StoredRecord]) -> list[StoredRecord]:
     """`records` the scope may read: one batched read of their event rows, no per-record query."""
     if scope.unrestricted or not records:
@@ -60,14 +51,14 @@ def _readable(ctx: ApiContext, scope: ReadScope, records: list[StoredRecord]) ->
 
 def get_record(ctx: ApiContext, principal: Principal, event_hash_id: str) -> dict[str, Any]:
     """The record of `event_hash_id` the caller may read (its own record first, else the
-    earliest readable one); Problem 404 otherwise, as if unknown."""
-    scope = read_scope(ctx, principal)
+    earliest readable one); NotFound otherwise, as if unknown."""
+    scope = scope_for(ctx.engine, principal)
     records = _readable(ctx, scope, records_where(ctx.log_store.db, "e.event_hash_id = ?",
                                                   [event_hash_id], MAX_RECORDS_PER_EVENT))
     own = [r for r in records if scope.party is not None
            and r.enterprise_id.lower() == scope.party.enterprise_id]
     if not records:
-        raise Problem(404, "not-found", "Not found", f"no record of {event_hash_id}")
+        raise NotFound("not-found", "Not found", f"no record of {event_hash_id}")
     return record_json(ctx, [(own or records)[0]])[0]
 
 
@@ -75,7 +66,7 @@ def find_records(ctx: ApiContext, principal: Principal, query: EventQuery) -> Ev
     """A page of the records matching `query` that the caller may read, ascending by leaf
     index. A page may hold fewer than `perPage` records while `nextPageToken` is set (the
     SQL prefilter is wider than the exact rule applied after it)."""
-    scope = read_scope(ctx, principal)
+    scope = scope_for(ctx.engine, principal)
     reader = (scope.party.enterprise_id if scope.party is not None else "*").encode("ascii")
     fingerprint = query.fingerprint + reader
     key = ctx.shared(token_key)

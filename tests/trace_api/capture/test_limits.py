@@ -55,6 +55,7 @@ def test_a_body_over_the_file_size_limit_is_413_before_parsing(
     assert declared.status_code == 413
     assert declared.json()["type"] == "https://traceledger.dev/problems/capture-too-large"
     assert declared.json()["fileSizeLimit"] == 4096
+    assert {name: declared.headers[name] for name in LIMITS} == LIMITS
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted while reading
         for _ in range(10):
@@ -63,6 +64,9 @@ def test_a_body_over_the_file_size_limit_is_413_before_parsing(
     streamed = client.post("/v1/capture", content=chunks(), headers=_headers(live_system, farm))
     assert streamed.status_code == 413
     assert "content-length" not in {k.lower() for k in streamed.request.headers}
+    # The body-limit middleware answers the capture's own problem, limits included.
+    assert streamed.json()["type"] == "https://traceledger.dev/problems/capture-too-large"
+    assert {name: streamed.headers[name] for name in LIMITS} == LIMITS
 
 
 @pytest.mark.parametrize("media", ["text/plain", "application/xml", "multipart/form-data"])

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from testing.system import LiveSystem
 from trace_api.db import create_db_engine
 from trace_api.enterprises.custody import MasterKey
-from trace_api.problems import Problem
+from trace_api.errors import DomainError
 
 
 def _stored_key(live: LiveSystem, enterprise_id: str) -> tuple[str, bytes]:
@@ -38,10 +38,10 @@ def test_custodial_key_is_encrypted_bound_and_never_shown(live_system: LiveSyste
     assert private_key not in blob
 
     # Bound to its enterprise and address: moved to another row, it does not decrypt.
-    with pytest.raises(Problem) as moved:
+    with pytest.raises(DomainError) as moved:
         master.decrypt(blob, enterprise_id="0x" + "00" * 32, address=address)
     assert moved.value.kind == "custody-broken"
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         MasterKey(bytes(32)).decrypt(blob, enterprise_id=shop.id, address=address)
 
     assert private_key.hex() not in json.dumps(shop.registration)

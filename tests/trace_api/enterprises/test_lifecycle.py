@@ -16,7 +16,7 @@ from contracts.artifacts import load_artifact
 from testing.system import LiveSystem, RegisteredEnterprise
 from trace_api.context import ApiContext
 from trace_api.enterprises import service
-from trace_api.problems import Problem
+from trace_api.errors import DomainError, http_status
 
 
 @pytest.fixture
@@ -73,12 +73,12 @@ def test_suspension_stops_capture_and_reinstatement_restores_it(
     # This context read "active" before the suspension: its cache must not let it capture
     # past the TTL, and a fresh read refuses at once.
     ctx.shared(service.identity_cache).forget(farm.id)
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         service.capture_identity(ctx, farm.id)
-    assert (refused.value.status, refused.value.kind) == (403, "enterprise-suspended")
-    with pytest.raises(Problem) as unsigned:
+    assert (http_status(refused.value), refused.value.kind) == (403, "enterprise-suspended")
+    with pytest.raises(DomainError) as unsigned:
         service.sign_records(ctx, farm.id, [bytes(32)])
-    assert unsigned.value.status == 403
+    assert http_status(unsigned.value) == 403
 
     again = _post(live_system, f"{base}/suspension", regulator, {"reason": "twice"})
     assert again.status_code == 409
@@ -120,9 +120,9 @@ def test_sign_records_signs_with_the_custodial_key(live_system: LiveSystem, ctx:
     assert [recover_record_signer(TraceRecord(h, shop.signing_address), domain, s)
             for h, s in zip(hashes, signatures, strict=True)] == [shop.signing_address] * 3
     self_custody = live_system.enterprise(custody="self")
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         service.sign_records(ctx, self_custody.id, hashes)
-    assert (refused.value.status, refused.value.kind) == (409, "wrong-custody")
+    assert (http_status(refused.value), refused.value.kind) == (409, "wrong-custody")
 
 
 def test_custodial_key_rotation(live_system: LiveSystem, ctx: ApiContext) -> None:
@@ -209,7 +209,7 @@ def test_custodial_enterprise_transacts_with_its_own_key(live_system: LiveSystem
         bytes.fromhex(shop.id[2:])).call()
     assert bytes(metadata) == b"\x05" * 32
     farm = live_system.enterprise(custody="self")
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         service.transact_as_enterprise(ctx, farm.id, "MemberRegistry", "updateMetadata",
                                        b"\x06" * 32)
-    assert (refused.value.status, refused.value.kind) == (409, "wrong-custody")
+    assert (http_status(refused.value), refused.value.kind) == (409, "wrong-custody")

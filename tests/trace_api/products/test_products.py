@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.trace_api.provenance.conftest import ENTERPRISE_A, ENTERPRISE_B, GraphDb
-from trace_api.problems import Problem
+from trace_api.errors import DomainError, http_status
 from trace_api.products.classes import ProductClass
 from trace_api.products.ownership import company_prefix_area, owns_key
 from trace_api.products.service import (
@@ -43,9 +43,9 @@ def test_save_find_replace(api_db: GraphDb) -> None:
 
 def test_another_enterprise_cannot_take_a_gtin(api_db: GraphDb) -> None:
     save_product(api_db.engine, _product("09506000134369"))
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DomainError) as caught:
         save_product(api_db.engine, _product("09506000134369", enterprise_id=ENTERPRISE_B))
-    assert caught.value.status == 409
+    assert http_status(caught.value) == 409
 
 
 @pytest.mark.parametrize(("gtin", "status", "kind"), [
@@ -53,21 +53,21 @@ def test_another_enterprise_cannot_take_a_gtin(api_db: GraphDb) -> None:
     ("12345", 400, "invalid-gtin"),
 ])
 def test_bad_gtins(api_db: GraphDb, gtin: str, status: int, kind: str) -> None:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DomainError) as caught:
         save_product(api_db.engine, _product(gtin))
-    assert (caught.value.status, caught.value.kind) == (status, kind)
-    with pytest.raises(Problem) as caught:
+    assert (http_status(caught.value), caught.value.kind) == (status, kind)
+    with pytest.raises(DomainError) as caught:
         get_product(api_db.engine, gtin)
-    assert caught.value.status == 400
+    assert http_status(caught.value) == 400
 
 
 def test_bad_origin_gln_and_unknown_product(api_db: GraphDb) -> None:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DomainError) as caught:
         save_product(api_db.engine, _product("09506000134376", origin_gln="9506000134377"))
     assert caught.value.kind == "invalid-gln"
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DomainError) as caught:
         get_product(api_db.engine, "09506000134383")
-    assert (caught.value.status, caught.value.kind) == (404, "unknown-product")
+    assert (http_status(caught.value), caught.value.kind) == (404, "unknown-product")
 
 
 def test_list_pages_by_gtin(api_db: GraphDb) -> None:

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from trace_api.problems import Problem
+from trace_api.errors import DomainError, http_status
 from trace_api.query.parameters import DEFAULT_PER_PAGE, parse_event_query
 from trace_api.query.tokens import InvalidPageToken, decode_page_token, encode_page_token
 from trace_api.records.event_hash_id_path import canonical_event_hash_id
@@ -15,10 +15,10 @@ HEX = "3f2a" * 16
 CANONICAL = f"ni:///sha-256;{HEX}?ver=CBV2.0"
 
 
-def _problem(items: list[tuple[str, str]]) -> Problem:
-    with pytest.raises(Problem) as raised:
+def _problem(items: list[tuple[str, str]]) -> DomainError:
+    with pytest.raises(DomainError) as raised:
         parse_event_query(items)
-    assert raised.value.status == 400
+    assert http_status(raised.value) == 400
     return raised.value
 
 
