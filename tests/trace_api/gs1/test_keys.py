@@ -178,6 +178,7 @@ def _object_identifiers(event: dict[str, Any]) -> list[str]:
 
 def test_every_example_identifier_keys_the_same_from_every_caller() -> None:
     from trace_api.audit.epcis_view import EventView
+    from trace_api.capture.authority import gs1_key
     from trace_api.consumer.sources import recall_keys
     from trace_api.gs1 import parse_digital_link
     from trace_api.gs1.keys import identifier_key
@@ -192,12 +193,20 @@ def test_every_example_identifier_keys_the_same_from_every_caller() -> None:
         identifiers = _object_identifiers(event)
         if not identifiers or "eventTime" not in event:
             continue
-        _row, _links, nodes = event_graph_rows(0, "ni:///sha-256;x", "0x", event)
-        ingested = {node[2] for node in nodes}  # capture writes these graph rows
+        row, _links, nodes = event_graph_rows(0, "ni:///sha-256;x", "0x", event)
+        ingested = {node[2] for node in nodes} | {row[8], row[9]}  # capture writes these graph rows
         audited = {ref.uri: ref.key for ref in EventView(event).objects}
-        for uri in identifiers:
+        places = [place["id"] for place in (event.get("readPoint"), event.get("bizLocation"))
+                  if isinstance(place, dict) and isinstance(place.get("id"), str)]
+        for uri in identifiers + places:
             key = identifier_key(uri)
             assert key in ingested, uri
+            # capture's write authority judges the same GS1 key (through the event hash's converter)
+            assert gs1_key(uri) == (parse_digital_link(key).primary_key
+                                    if key.startswith("https://id.gs1.org/") else None), uri
+            checked.add(uri)
+        for uri in identifiers:
+            key = identifier_key(uri)
             assert audited[uri] == key, uri
             parsed = identify(uri)
             if parsed.kind in RECALLABLE_KINDS:
