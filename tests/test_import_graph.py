@@ -12,9 +12,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+
+from trace_api.provenance.graph import cycles_in  # iterative Tarjan, one copy in the tree
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (
@@ -96,52 +99,6 @@ def import_graph() -> Graph:
     return graph
 
 
-def strongly_connected(graph: Graph) -> list[list[str]]:
-    """Tarjan's algorithm (iterative): the components with more than one module."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    components: list[list[str]] = []
-    counter = 0
-    for root in sorted(graph):
-        if root in index:
-            continue
-        work = [(root, iter(sorted(graph[root])))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph[child]))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    components.append(sorted(component))
-    return components
-
-
 def _cycle_in(component: list[str], graph: Graph) -> list[str]:
     """One concrete cycle through the component's first module, for the message."""
     members = set(component)
@@ -164,7 +121,7 @@ def _cycle_in(component: list[str], graph: Graph) -> list[str]:
 def _describe(cycle: list[str], graph: Graph) -> str:
     return " -> ".join(
         f"{module} (line {graph[module][following]})"
-        for module, following in zip(cycle, cycle[1:], strict=False)
+        for module, following in pairwise(cycle)
     ) + f" -> {cycle[-1]}"
 
 
@@ -177,13 +134,13 @@ def test_the_graph_covers_our_packages() -> None:
 def test_no_import_cycles() -> None:
     graph = import_graph()
     cycles = [_describe(_cycle_in(component, graph), graph)
-              for component in strongly_connected(graph)]
+              for component in cycles_in(graph)]
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
 def test_cycle_finder_finds_a_cycle_through_a_package_init() -> None:
     graph: Graph = {"p": {"p.a": 1}, "p.a": {"q": 2}, "q": {"p": 3}, "r": {"p": 1}}
-    assert strongly_connected(graph) == [["p", "p.a", "q"]]
+    assert cycles_in(graph) == [["p", "p.a", "q"]]
     assert _describe(_cycle_in(["p", "p.a", "q"], graph), graph) == (
         "p (line 1) -> p.a (line 2) -> q (line 3) -> p")
 
