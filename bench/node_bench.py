@@ -33,7 +33,14 @@ import httpx
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from testing.devnet import Backend, init_dev_dir, rpc, start_anvil, start_ledger_node
+from testing.devnet import (
+    Backend,
+    init_dev_dir,
+    rpc,
+    start_anvil,
+    start_ledger_node,
+    wait_receipt,
+)
 
 SENDER_ROLES = ("admin", "anchorer", "regulator", "enterprise1", "enterprise2")
 # Counter: slot[caller] += 1; LOG1(value, topic=caller). Hand-assembled, no compiler needed.
@@ -46,23 +53,13 @@ WARMUP_S = 2.0
 POLL_INTERVAL = 0.05
 
 
-def _wait_receipt(url: str, tx_hash: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        receipt = rpc(url, "eth_getTransactionReceipt", [tx_hash])
-        if receipt:
-            return receipt  # type: ignore[no-any-return]
-        time.sleep(0.1)
-    raise TimeoutError(tx_hash)
-
-
 def _deploy_counter(backend: Backend) -> str:
     admin = Account.from_key(backend.accounts["admin"]["privateKey"])
     nonce = int(rpc(backend.url, "eth_getTransactionCount", [admin.address, "pending"]), 16)
     signed = admin.sign_transaction({"data": COUNTER_INIT, "gas": 200_000, "gasPrice": 0,
                                      "nonce": nonce, "chainId": backend.chain_id, "value": 0})
     tx_hash = rpc(backend.url, "eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
-    receipt = _wait_receipt(backend.url, tx_hash)
+    receipt = wait_receipt(backend, tx_hash, timeout=60)
     assert receipt["status"] == "0x1", receipt
     return to_checksum_address(receipt["contractAddress"])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,11 @@ from testing.anvil import Anvil
 from testing.processes import REPO, Launched, python_command, repo_env, stop_process
 
 __all__ = ["ANVIL_CHAIN_ID", "Backend", "free_port", "init_dev_dir", "rpc", "start_anvil",
-           "start_ledger_node", "wait_for_rpc"]
+           "start_ledger_node", "wait_for_rpc", "wait_receipt"]
 
 ANVIL_CHAIN_ID = 31337
 READY_TIMEOUT_S = 60.0
+RECEIPT_POLL_S = 0.1
 
 
 def rpc(url: str, method: str, params: list[Any] | None = None, timeout: float = 30) -> Any:
@@ -38,6 +40,17 @@ def rpc(url: str, method: str, params: list[Any] | None = None, timeout: float =
     if "error" in body:
         raise RuntimeError(body["error"])
     return body["result"]
+
+
+def wait_receipt(backend: Backend, tx_hash: str, timeout: float = 30) -> dict[str, Any]:
+    """The receipt of `tx_hash` once it is mined; TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        receipt = rpc(backend.url, "eth_getTransactionReceipt", [tx_hash])
+        if receipt is not None:
+            return receipt  # type: ignore[no-any-return]
+        time.sleep(RECEIPT_POLL_S)
+    raise TimeoutError(tx_hash)
 
 
 def answers_rpc(url: str) -> bool:

@@ -1,12 +1,11 @@
 """A dev node that seals every period, and the checks the hardening tests make of it after
-each probe: still answering, still sealing, a transaction's receipt."""
+each probe: still answering, still sealing (a transaction's receipt: testing.devnet)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from testing.devnet import Backend, init_dev_dir, rpc, start_ledger_node
 
@@ -32,14 +31,3 @@ def assert_alive_and_sealing(backend: Backend) -> None:
     while int(rpc(backend.url, "eth_blockNumber", timeout=5), 16) <= start:
         assert time.monotonic() < deadline, f"no block sealed after {start}"
         time.sleep(0.1)
-
-
-def wait_receipt(backend: Backend, tx_hash: str, timeout: float = 30) -> dict[str, Any]:
-    """The receipt of `tx_hash` once it is mined; TimeoutError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        receipt = rpc(backend.url, "eth_getTransactionReceipt", [tx_hash])
-        if receipt is not None:
-            return receipt  # type: ignore[no-any-return]
-        time.sleep(0.1)
-    raise TimeoutError(tx_hash)

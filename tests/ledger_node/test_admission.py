@@ -16,8 +16,7 @@ from ledger_node.genesis import init_data_dir
 from ledger_node.node import LedgerNode, NodeSettings
 from ledger_node.rpc import methods
 from ledger_node.rpc.methods import EthApi
-from testing.devnet import Backend, rpc
-from tests.ledger_node.sealing import wait_receipt
+from testing.devnet import Backend, rpc, wait_receipt
 
 
 def _post(backend: Backend, payload: Any) -> httpx.Response:

@@ -25,12 +25,11 @@ from ledger_node.execution import CALL_TIME_LIMIT_S, RPC_GAS_CAP
 from ledger_node.rpc.admin import admin_rpc
 from ledger_node.rpc.server import MAX_BATCH_ITEMS, MAX_WS_CONNECTIONS
 from ledger_node.txpool import MAX_TX_GAS
-from testing.devnet import Backend, rpc
+from testing.devnet import Backend, rpc, wait_receipt
 from tests.ledger_node.sealing import (
     LOAD_SLACK_S,
     assert_alive_and_sealing,
     sealing_dev_node,
-    wait_receipt,
 )
 
 BLAKE2F = "0x" + "00" * 19 + "09"
