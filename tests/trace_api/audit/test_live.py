@@ -14,13 +14,13 @@ import httpx
 from eth_hash.auto import keccak
 
 from anchoring.core import RecordDomain, TraceRecord, event_hash_id, sign_record
-from tests.trace_api.audit.builders import CONTEXT, at, harvest, receive, ship
 from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
     random_company_prefix,
     with_check_digit,
 )
+from tests.trace_api.audit.builders import CONTEXT, at, harvest, receive, ship
 
 ANCHOR_TIMEOUT_S = 90
 

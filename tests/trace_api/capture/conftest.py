@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from anchoring.core.event_hash.document import document_events
 from anchoring.core.record_signature import RecordDomain, TraceRecord, sign_record
-from tests.trace_api.capture.documents import EXAMPLE_GLNS, hash_digest
 from testing.system import LiveSystem, RegisteredEnterprise
+from tests.trace_api.capture.documents import EXAMPLE_GLNS, hash_digest
 from trace_api.app import create_app
 from trace_api.context import ApiContext
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from anchoring.core.event_hash import event_hash_id
+from testing.system import LiveSystem, RegisteredEnterprise
 from tests.trace_api.capture.conftest import (
     dev_enterprise,
     hash_ids,
@@ -19,7 +20,6 @@ from tests.trace_api.capture.conftest import (
     signed,
 )
 from tests.trace_api.capture.documents import CREATED_UNDER_4012345, NOBODY_SPEAKS_FOR
-from testing.system import LiveSystem, RegisteredEnterprise
 from tests.trace_api.epcis.oracle import EPCIS_DATA, example_files, oracle_accepts
 
 

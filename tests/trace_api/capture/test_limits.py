@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from testing.system import LiveSystem, RegisteredEnterprise
 from tests.trace_api.capture.conftest import record_domain, signed
 from tests.trace_api.capture.documents import document, shipping_event
-from testing.system import LiveSystem, RegisteredEnterprise
 
 LIMITS = {"gs1-epcis-capture-limit": "3", "gs1-epcis-capture-file-size-limit": "4096"}
 

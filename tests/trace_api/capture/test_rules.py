@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from anchoring.core.event_hash import event_hash_id
+from testing.system import LiveSystem, RegisteredEnterprise
 from tests.trace_api.capture.conftest import hash_ids, quoted, record_domain, signed
 from tests.trace_api.capture.documents import CONTEXT, document, shipping_event
-from testing.system import LiveSystem, RegisteredEnterprise
 
 
 def _serials(count: int) -> list[int]:

@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.trace_api.capture.conftest import hash_ids, quoted, record_domain, signed
-from tests.trace_api.capture.documents import document
 from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
     random_company_prefix,
     with_check_digit,
 )
+from tests.trace_api.capture.conftest import hash_ids, quoted, record_domain, signed
+from tests.trace_api.capture.documents import document
 
 NOT_YOUR_RECORD = "https://traceledger.dev/problems/not-your-record"
 

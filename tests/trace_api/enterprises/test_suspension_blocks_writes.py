@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.trace_api.capture.documents import document
 from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
     random_company_prefix,
     with_check_digit,
 )
+from tests.trace_api.capture.documents import document
 
 SUSPENDED = "https://traceledger.dev/problems/enterprise-suspended"
 

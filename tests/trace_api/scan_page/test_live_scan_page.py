@@ -31,13 +31,13 @@ from PIL import Image
 
 from anchoring.anchor_contract import connect
 from testing.chromium import fake_camera_args, launch_chromium, new_phone_context
-from tests.scanner_app.y4m import label_video
 from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
     random_company_prefix,
     with_check_digit,
 )
+from tests.scanner_app.y4m import label_video
 
 ANCHOR_TIMEOUT_S = 120
 
