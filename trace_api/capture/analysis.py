@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from anchoring.core.errors import CoreError
-from anchoring.core.event_hash import event_hash_id
+from anchoring.core.event_hash import event_hash_digest, event_hash_id
 from anchoring.core.record_signature import RecordDomain, TraceRecord, recover_record_signer
 from trace_api.capture.authority import WriteAuthority, find_refusal
 from trace_api.epcis import EPCISValidationError, validate_event
@@ -119,11 +119,6 @@ def _recover(hash_id: str, signature_hex: str, submitter: str,
         return ("address", recover_record_signer(record, domain, signature))
     except CoreError as exc:
         return ("error", str(exc))
-
-
-def event_hash_digest(hash_id: str) -> bytes:
-    """The 32-byte SHA-256 digest an `ni:///sha-256;<hex>?ver=CBV2.0` ID names."""
-    return bytes.fromhex(hash_id[len("ni:///sha-256;"):len("ni:///sha-256;") + 64])
 
 
 def _standalone_body(raw: bytes, event: Any, context: Any, context_json: bytes | None) -> bytes:

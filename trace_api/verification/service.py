@@ -159,10 +159,10 @@ class TraceRecordVerifier:
 class _Run:
     """One verification in progress: the inputs decoded so far and the steps recorded."""
 
-    def __init__(self, verifier: TraceRecordVerifier, bundle: ProofBundle) -> None:
+    def __init__(self, verifier: TraceRecordVerifier, bundle: ProofBundle, steps: list[Step]) -> None:
         self.verifier = verifier
         self.bundle = bundle
-        self.steps: list[Step] = []
+        self.steps = steps
         self.entry: LogEntry | None = None
         self.entry_bytes: bytes | None = None
         self.root: bytes | None = None
@@ -213,8 +213,7 @@ def verify(
                   for number, name in enumerate(STEP_NAMES[2:], start=3)]
         return _verdict(steps, hash_id, None, None, None)
     parsed = bundle if isinstance(bundle, ProofBundle) else parse_bundle(bundle)
-    run = _Run(verifier, parsed)
-    run.steps = steps
+    run = _Run(verifier, parsed, steps)
     _step_entry(run, hash_id)
     _step_signature(run)
     _step_member(run)

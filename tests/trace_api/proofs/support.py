@@ -13,7 +13,6 @@ import json
 import secrets
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,12 +182,14 @@ class World:
         return leaves
 
 
-@contextmanager
-def open_world(system: Any) -> Iterator[World]:
-    """An in-process `ApiContext` on `system` and its dev enterprise 1 key."""
+@pytest.fixture(scope="module")
+def world(live_system: Any) -> Iterator[World]:
+    """An in-process `ApiContext` on the live system and its dev enterprise 1 key (the
+    proofs and verification tests' conftest.py offer it)."""
     import trace_api.app  # noqa: F401  (registers every api_* table before the context opens)
     from trace_api.verification.chain_reader import ChainReader
 
+    system = live_system
     ctx = ApiContext.open(system.settings())
     account = system.dev_keys["enterprise1"]
     reader = ChainReader(system.rpc_url)

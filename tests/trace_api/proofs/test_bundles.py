@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -28,17 +27,11 @@ from anchoring.core import (
 )
 from anchoring.core.keccak import keccak256
 from anchoring.keys import read_verifier_key
-from tests.trace_api.proofs.support import World, object_event, open_world, rpc
+from tests.trace_api.proofs.support import World, object_event, rpc
 from trace_api.anchors import anchors_for
 from trace_api.proofs.service import build_bundle
 
 EVENTS = [object_event(serial, minute=serial) for serial in range(1001, 1006)]
-
-
-@pytest.fixture(scope="module")
-def world(live_system: Any) -> Iterator[World]:
-    with open_world(live_system) as opened:
-        yield opened
 
 
 @pytest.fixture(scope="module")
