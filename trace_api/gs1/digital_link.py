@@ -131,9 +131,8 @@ def _split_path(uri: str, segments: list[str]) -> tuple[int, AIRule]:
     raise _fail(uri, "no GS1 primary key (e.g. /01/<GTIN>) in the path")
 
 
-def verify_qualifier_order(key: AIRule, qualifier_ais: Sequence[str]) -> None:
-    """Raise InvalidDigitalLinkError unless ``qualifier_ais`` follow, in order, one of
-    ``key``'s qualifier sequences (each qualifier optional, none repeated)."""
+def _is_qualifier_order(key: AIRule, qualifier_ais: Sequence[str]) -> bool:
+    """True when ``qualifier_ais`` follow, in order, one of ``key``'s qualifier sequences."""
     for sequence in key.qualifier_sequences or ():
         position = 0
         for ai in qualifier_ais:
@@ -142,7 +141,15 @@ def verify_qualifier_order(key: AIRule, qualifier_ais: Sequence[str]) -> None:
             except ValueError:
                 break
         else:
-            return
+            return True
+    return False
+
+
+def verify_qualifier_order(key: AIRule, qualifier_ais: Sequence[str]) -> None:
+    """Raise InvalidDigitalLinkError unless ``qualifier_ais`` follow, in order, one of
+    ``key``'s qualifier sequences (each qualifier optional, none repeated)."""
+    if _is_qualifier_order(key, qualifier_ais):
+        return
     allowed = " | ".join("/".join(seq) or "(none)" for seq in key.qualifier_sequences or ())
     raise InvalidDigitalLinkError(
         "/".join(qualifier_ais),
@@ -229,12 +236,17 @@ def _checked(
             raise _fail(uri, f"AI ({ai}) appears more than once")
         seen.add(ai)
         verify_ai_value(ai, value)
+    path_ais = [ai for ai, _ in qualifiers]
     for ai, _ in attributes:
         rule = lookup_ai(ai)
-        if ai in key_rule.qualifiers:
-            raise _fail(uri, f"({ai}) is a key qualifier of ({key_rule.ai}) and belongs in the path")
         if not rule.dl_data_attribute:
             raise _fail(uri, f"({ai}) is not permitted as a Digital Link data attribute")
+        # As the GS1 Syntax Engine: an attribute belongs in the path when inserting it at some
+        # qualifier position gives a valid key-qualifier sequence (so (10) may follow
+        # /01/.../235/... as an attribute: 235 and 10 are alternative sequences).
+        if any(_is_qualifier_order(key_rule, [*path_ais[:at], ai, *path_ais[at:]])
+               for at in range(len(path_ais) + 1)):
+            raise _fail(uri, f"({ai}) is a key qualifier of ({key_rule.ai}) and belongs in the path")
     verify_associations((primary_key, *qualifiers, *attributes))
     return DigitalLink(stem, primary_key, qualifiers, attributes, extras)
 
@@ -280,6 +292,8 @@ def build_digital_link(
     qualifiers = tuple((ai, by_ai[ai]) for ai in sequence if ai in by_ai)
     attributes = engine_attribute_order(pair for pair in rest if pair[0] not in sequence)
     text = "".join(f"({ai}){value}" for ai, value in unique)
+    # A stem given with a trailing slash is taken without it (as the GS1 Syntax Engine does).
+    stem = stem[:-1] if stem.endswith("/") and not stem.endswith("://") else stem
     return _checked(text, _verify_stem(stem), key, qualifiers, attributes, tuple(extra_params))
 
 

@@ -319,9 +319,9 @@ LINTERS: dict[str, Linter] = {
     "hh": _at_most(23, "hour"),
     "mi": _at_most(59, "minute"),
     "ss": _at_most(59, "second"),
-    "zero": _one_of("0", "the filler digit 0"),
+    "zero": lambda part: None if set(part) == {"0"} else "filler digits must be 0",
     "nonzero": _nonzero,
-    "nozeroprefix": lambda part: "must not start with 0" if len(part) > 1 and part[0] == "0" else None,
+    "nozeroprefix": lambda part: "must not start with 0" if part[:1] == "0" else None,  # "0" too
     "hasnondigit": lambda part: None if not part.isdigit() else "must contain a non-digit",
     "hyphen": lambda part: None if set(part) == {"-"} else "must be hyphens only",
     "yesno": _one_of(frozenset("01"), "0 or 1"),
