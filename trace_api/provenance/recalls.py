@@ -38,6 +38,7 @@ from trace_api.gs1.keys import (
     PRODUCT,
     RETURNABLE_ASSET,
     parse_identifier,
+    recall_subject,
     recall_uri,
 )
 
@@ -93,7 +94,7 @@ def recall_target(identifier: str) -> RecallTarget:
     if parsed.kind not in RECALLABLE_KINDS:
         raise IdentifierError(identifier, "a recall names a GTIN, GTIN + lot, serialised item, SSCC, GRAI or GIAI")
     uri = recall_uri(parsed)
-    return RecallTarget(uri=uri, subject=sha256_hex(uri), node_key=parsed.key, kind=parsed.kind)
+    return RecallTarget(uri=uri, subject=recall_subject(uri), node_key=parsed.key, kind=parsed.kind)
 
 
 def parse_recall_class(value: object) -> int:
