@@ -41,8 +41,8 @@ import typer
 
 from anchoring.core import RecordDomain, TraceRecord, event_hash_id, sign_record
 from contracts.abi import Contract, function_selector
-from contracts.anvil import free_port
 from testing.percentiles import percentile
+from testing.processes import free_port
 from testing.system import traceledger_up
 
 TARGETS = {"bulk_events_per_s": 20_000, "verify_p50_ms": 5.0}

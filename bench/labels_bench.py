@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from contracts.anvil import free_port
+from testing.processes import free_port
 from testing.system import traceledger_up
 from trace_api.labels import BatchRequest, batch_labels, render_batch, render_label
 

@@ -143,8 +143,7 @@ def measure_anchor_latency(directory: Path, seconds: float = LOAD_SECONDS) -> di
     from anchoring.anchorer import Anchorer, AnchorerConfig
     from anchoring.sequencer import Sequencer, SequencerConfig
     from anchoring.store import LogStore
-    from contracts.anvil import ANVIL_BINARY
-    from testing.anvil import Anvil, deploy_contracts
+    from testing.anvil import ANVIL_BINARY, Anvil, deploy_contracts
 
     if not ANVIL_BINARY.exists():
         return {}

@@ -1,7 +1,10 @@
-"""A real anvil (npm `@foundry-rs/anvil`, contracts/package.json) on a free loopback port.
+"""A real anvil (npm `@foundry-rs/anvil`, pinned in contracts/package.json) on a free
+loopback port.
 
-The command line is `contracts.anvil.anvil_command` (London rules, quiet), so every suite
-and bench compares against the same rules. An `Anvil` may be stopped and started again on
+anvil is the independent EVM every chain-facing test suite and benchmark also runs
+against. One command line for all of them (`anvil_command`), so they all compare against
+the same rules: London (the EVM version the contracts are compiled for), loopback only,
+quiet. An `Anvil` may be stopped and started again on
 the same port; with a `state_dir` it keeps its chain across the restart (anvil dumps its
 state on SIGTERM and loads it on start).
 """
@@ -16,15 +19,30 @@ from web3 import Web3
 from web3.types import Wei
 
 from contracts.abi import Role
-from contracts.anvil import ANVIL_BINARY, anvil_command, free_port
 from contracts.artifacts import load_artifact
-from testing.processes import Launched
+from testing.processes import REPO, Launched, free_port
 
-__all__ = ["ANVIL_BINARY", "Anvil", "deploy_contracts"]
+__all__ = ["ANVIL_BINARY", "Anvil", "anvil_command", "deploy_contracts"]
+
+ANVIL_BINARY = REPO / "contracts" / "node_modules" / ".bin" / "anvil"
+ANVIL_HARDFORK = "london"
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 15.0
 """anvil writes its state file on SIGTERM; give it time to."""
+
+
+def anvil_command(port: int, *, accounts: int = 10, extra_args: Sequence[str] = ()) -> list[str]:
+    """The anvil command line: London rules on 127.0.0.1:port with `accounts` funded accounts."""
+    return [
+        str(ANVIL_BINARY),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--silent",
+        "--hardfork", ANVIL_HARDFORK,
+        "--accounts", str(accounts),
+        *extra_args,
+    ]  # fmt: skip
 
 
 class Anvil:

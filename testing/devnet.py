@@ -18,9 +18,8 @@ from typing import Any
 
 import httpx
 
-from contracts.anvil import free_port
 from testing.anvil import Anvil
-from testing.processes import REPO, Launched, python_command, repo_env, stop_process
+from testing.processes import REPO, Launched, free_port, python_command, repo_env, stop_process
 
 __all__ = ["ANVIL_CHAIN_ID", "Backend", "free_port", "init_dev_dir", "rpc", "start_anvil",
            "start_ledger_node", "wait_for_rpc", "wait_receipt"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import uvicorn
 
-from contracts.anvil import free_port
+from testing.processes import free_port
 
 UVICORN_START_TIMEOUT_S = 10.0
 

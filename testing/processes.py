@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +29,13 @@ OUTPUT_TAIL_CHARS = 3000
 
 class ProcessNotReady(RuntimeError):
     """The process exited, or was not ready by its deadline; the message quotes its output."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def repo_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -23,10 +23,9 @@ from anchoring.http import LogServeSettings, create_app
 from anchoring.keys import load_log_signer
 from anchoring.sequencer import Sequencer, SequencerConfig
 from anchoring.store import LogStore
-from contracts.anvil import free_port
 from testing.anvil import deploy_contracts
 from testing.loopback_http import serve
-from testing.processes import Launched, python_command, repo_env
+from testing.processes import Launched, free_port, python_command, repo_env
 from tests.anchoring.conftest import make_entry
 from tests.anchoring.helpers import Chain
 from traceledger_cli.main import app

@@ -15,8 +15,8 @@ from anchoring.http import LogServeSettings, create_app
 from anchoring.store import LogStore
 from anchoring.witness import Witness, WitnessConfig
 from anchoring.witness_http import create_witness_app, request_cosignature
-from contracts.anvil import free_port
 from testing.loopback_http import serve
+from testing.processes import free_port
 from tests.anchoring.helpers import grow
 
 

@@ -21,8 +21,8 @@ from web3 import Web3
 
 from anchoring.core.entry import LogEntry
 from anchoring.store import LogStore
-from contracts.anvil import free_port
 from contracts.artifacts import load_artifact
+from testing.processes import free_port
 from testing.system import traceledger_up
 from traceledger_cli.system import LOG_ORIGIN
 

@@ -12,13 +12,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from contracts.anvil import ANVIL_BINARY
 from indexer.config import IndexerSettings
 from indexer.service import open_indexer
 from indexer.sink.db import create_mirror_engine
 from indexer.sink.store import MirrorStore
 from indexer.source.rpc import RetryPolicy
-from testing.anvil import Anvil
+from testing.anvil import ANVIL_BINARY, Anvil
 from testing.postgres import BACKENDS, database_on
 from tests.indexer.chainkit import System, deploy
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from contracts.anvil import ANVIL_BINARY
+from testing.anvil import ANVIL_BINARY
 from testing.chromium import launch_chromium, new_phone_context
 from testing.loopback_http import serve
 from testing.scan_ledger import SmallLedger

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
-from contracts.anvil import free_port
+from testing.processes import free_port
 from testing.system import LiveSystem
 from trace_api.app import create_app
 from trace_api.health import (
