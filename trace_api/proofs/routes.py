@@ -26,7 +26,7 @@ from trace_api.records.event_hash_id_path import canonical_event_hash_id
 router = APIRouter(tags=["proofs"])
 
 
-class EntryFields(BaseModel):
+class EntryFieldsJson(BaseModel):
     """The entry's fields, decoded for reading; the `entry` bytes are what counts."""
 
     eventHash: str
@@ -36,12 +36,12 @@ class EntryFields(BaseModel):
     salt: str
 
 
-class LogInfo(BaseModel):
+class LogJson(BaseModel):
     origin: str
     verifierKey: str
 
 
-class WitnessInfo(BaseModel):
+class WitnessJson(BaseModel):
     name: str
     verifierKey: str
 
@@ -61,7 +61,7 @@ class AnchorJson(BaseModel):
     witnessedBy: list[str]
 
 
-class ProofBundle(BaseModel):
+class ProofBundleJson(BaseModel):
     """A `traceledger.proof/v1` bundle (trace_api/README.md, "Proof bundle")."""
 
     model_config = ConfigDict(json_schema_extra={"description": "traceledger.proof/v1"})
@@ -70,15 +70,15 @@ class ProofBundle(BaseModel):
     eventHashId: str
     status: str = Field(description="`anchored` or `pending`.")
     entry: str = Field(description="Base64 of the 158-byte version 1 log entry.")
-    entryFields: EntryFields
+    entryFields: EntryFieldsJson
     leafIndex: int
     treeSize: int | None = Field(description="Anchored head's size, or the latest checkpoint's.")
     leafHash: str
     rootHash: str | None
     inclusionProof: list[str] | None
     checkpoint: str | None = Field(description="C2SP signed note with witness cosignatures.")
-    log: LogInfo
-    witnesses: list[WitnessInfo]
+    log: LogJson
+    witnesses: list[WitnessJson]
     anchor: AnchorJson | None
     event: dict[str, Any] | None = Field(
         default=None, description="The event body; only for callers allowed to see it."
@@ -113,7 +113,7 @@ def may_see_event(ctx: ApiContext, principal: Principal | None, leaf_index: int,
 
 @router.get(
     "/v1/events/{eventHashId:path}/proof",
-    response_model=ProofBundle,
+    response_model=ProofBundleJson,
     response_model_exclude_unset=True,
     summary="Proof bundle of a record (traceledger.proof/v1)",
     responses={400: {"description": "Malformed Event Hash ID"},
