@@ -42,3 +42,13 @@ class AnchoredHead:
     def root_hex(self) -> str:
         """The root as lowercase 0x-hex (how the mirror and the API write it)."""
         return "0x" + self.root_hash.hex()
+
+    @property
+    def transaction_hex(self) -> str | None:
+        """The anchoring transaction's hash as lowercase 0x-hex, None if unknown."""
+        return None if self.transaction_hash is None else "0x" + self.transaction_hash.hex()
+
+    @property
+    def block_time_ms(self) -> int | None:
+        """`block_time` in milliseconds (the audit's clock), None if unknown."""
+        return None if self.block_time is None else self.block_time * 1000

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from contracts.anchored_head import AnchoredHead
 from indexer.sink.models import ChainBlock, ChainHeadWitness, ChainTreeHead
 from trace_api.context import ApiContext
 
@@ -41,6 +42,15 @@ class AnchorInfo:
     block_time: int | None
     witnessed_by: tuple[str, ...]
     final: bool
+
+    @property
+    def anchored_head(self) -> AnchoredHead:
+        """The head itself as the one `AnchoredHead` type (the mirror row mapped back)."""
+        return AnchoredHead(
+            head_index=self.head_index, tree_size=self.tree_size,
+            root_hash=bytes.fromhex(self.root_hash.removeprefix("0x")),
+            block_number=self.block_number, block_time=self.block_time,
+            transaction_hash=bytes.fromhex(self.transaction_hash.removeprefix("0x")))
 
 
 def anchors_for(ctx: ApiContext, leaf_indexes: Iterable[int]) -> dict[int, AnchorInfo | None]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypedDict
 
+from contracts.anchored_head import AnchoredHead
 from trace_api.audit.config import AuditConfig
 from trace_api.audit.epcis_view import AuditEvent, ObjectRef
 
@@ -44,19 +45,7 @@ class RecallChange:
     sequence: int = 0
 
 
-@dataclass(frozen=True)
-class AnchorHead:
-    """The first anchored tree head that contains a leaf (tree_size > leaf_index)."""
-
-    head_index: int
-    tree_size: int
-    root_hash: str
-    transaction_hash: str
-    block_number: int
-    block_time_ms: int | None
-
-
-IntegrityCheck = Callable[[AuditEvent, "AnchorHead | None"], list[str]]
+IntegrityCheck = Callable[[AuditEvent, AnchoredHead | None], list[str]]
 """Returns the failing verification steps of one record (empty list: all pass)."""
 
 
@@ -64,7 +53,8 @@ IntegrityCheck = Callable[[AuditEvent, "AnchorHead | None"], list[str]]
 class AuditInputs:
     """Records to audit plus the chain facts the rules need (see module docstring).
 
-    `anchors` maps a leaf index to its anchoring head, None while pending; leaves
+    `anchors` maps a leaf index to the first anchored head that contains it
+    (tree_size > leaf_index), None while pending; leaves
     missing from it are not judged by the SLA rule. `integrity` is None when the caller
     did not ask for cryptographic checks.
     """
@@ -74,7 +64,7 @@ class AuditInputs:
     config: AuditConfig = field(default_factory=AuditConfig)
     enterprise_history: Mapping[str, Sequence[StatusChange]] = field(default_factory=dict)
     recalls: Mapping[str, Sequence[RecallChange]] = field(default_factory=dict)
-    anchors: Mapping[int, AnchorHead | None] = field(default_factory=dict)
+    anchors: Mapping[int, AnchoredHead | None] = field(default_factory=dict)
     integrity: IntegrityCheck | None = None
 
     @cached_property

@@ -11,8 +11,9 @@ anchored root (inclusion, anchored-on-chain). The audit takes that root from the
 from __future__ import annotations
 
 from anchoring.core import RecordDomain
+from contracts.anchored_head import AnchoredHead
 from trace_api.audit.epcis_view import AuditEvent
-from trace_api.audit.inputs import AnchorHead, IntegrityCheck
+from trace_api.audit.inputs import IntegrityCheck
 from trace_api.verification.steps import MirrorRoots, ProofSource, failed_steps_of_stored_record
 
 AUDIT_LABELS = {
@@ -28,7 +29,7 @@ AUDIT_LABELS = {
 def make_integrity_check(domain: RecordDomain, inclusion_proof: ProofSource) -> IntegrityCheck:
     """An `IntegrityCheck` for records of the deployment `domain` (module docstring)."""
 
-    def check(event: AuditEvent, head: AnchorHead | None) -> list[str]:
+    def check(event: AuditEvent, head: AnchoredHead | None) -> list[str]:
         failed = failed_steps_of_stored_record(
             event_hash_id=event.event_hash_id, entry_bytes=event.entry, submitter=event.submitter,
             domain=domain, body=event.body, leaf_index=event.leaf_index,

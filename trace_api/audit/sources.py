@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, column, func, or_, select, table, true
 
+from contracts.anchored_head import AnchoredHead
 from trace_api.audit.epcis_view import AuditEvent
-from trace_api.audit.inputs import AnchorHead, RecallChange, StatusChange
+from trace_api.audit.inputs import RecallChange, StatusChange
 
 BATCH_ROWS = 2_000
 """Rows fetched per round trip: large enough to amortise it, small enough to bound memory."""
@@ -175,15 +176,12 @@ def recall_history(mirror: Engine) -> dict[str, list[RecallChange]]:
     return dict(history)
 
 
-def anchor_heads(mirror: Engine, leaf_indexes: Iterable[int]) -> dict[int, AnchorHead | None]:
+def anchor_heads(mirror: Engine, leaf_indexes: Iterable[int]) -> dict[int, AnchoredHead | None]:
     """leaf index -> the first anchored head containing it (None: pending), via the
     contract function `trace_api.anchors.anchors_from_mirror` (three queries a batch)."""
     from trace_api.anchors import anchors_from_mirror
 
     return {
-        leaf: None if info is None else AnchorHead(
-            head_index=info.head_index, tree_size=info.tree_size, root_hash=info.root_hash,
-            transaction_hash=info.transaction_hash, block_number=info.block_number,
-            block_time_ms=None if info.block_time is None else info.block_time * 1000)
+        leaf: None if info is None else info.anchored_head
         for leaf, info in anchors_from_mirror(mirror, leaf_indexes).items()
     }

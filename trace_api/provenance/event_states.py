@@ -78,7 +78,8 @@ def event_states(ctx: ApiContext, events: list[EventFacts]) -> dict[int, EventVe
                 entries[leaf_index] = (submitter, bytes(entry))
     domain = RecordDomain(ctx.deployment.chain_id, ctx.deployment.trace_anchor)
     proofs = ctx.shared(inclusion_proofs)
-    roots = MirrorRoots.of_heads(anchor for anchor in anchors.values() if anchor is not None)
+    roots = MirrorRoots.of_heads(anchor.anchored_head for anchor in anchors.values()
+                                 if anchor is not None)
     rechecked_leaves = {e.leaf_index for e in rechecked}
     states: dict[int, EventVerification] = {}
     for event in events:

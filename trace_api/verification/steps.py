@@ -46,6 +46,7 @@ from anchoring.core import (
     root_from_inclusion_proof,
 )
 from anchoring.core.eip712 import format_address
+from contracts.anchored_head import AnchoredHead
 from trace_api.verification.chain_reader import CallReverted, ChainReader, MemberStatus
 
 STEP_NAMES: tuple[str, ...] = (
@@ -106,10 +107,9 @@ class MirrorRoots:
     roots: Mapping[int, bytes]
 
     @classmethod
-    def of_heads(cls, heads: Iterable[object]) -> MirrorRoots:
-        """From heads with `tree_size` and 0x-hex `root_hash` (the mirror's head rows)."""
-        return cls({head.tree_size: bytes.fromhex(head.root_hash.removeprefix("0x"))  # type: ignore[attr-defined]
-                    for head in heads})
+    def of_heads(cls, heads: Iterable[AnchoredHead]) -> MirrorRoots:
+        """From anchored heads (e.g. the mirror's rows, `AnchorInfo.anchored_head`)."""
+        return cls({head.tree_size: head.root_hash for head in heads})
 
     def root_at_size(self, tree_size: int) -> bytes | None:
         return self.roots.get(tree_size)

@@ -7,6 +7,7 @@ from a mapping (as the mirror gives it).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from typing import Any
@@ -25,8 +26,8 @@ from anchoring.core import (
     sign_record,
 )
 from anchoring.core.entry import LogEntry
+from contracts.anchored_head import AnchoredHead
 from trace_api.audit.epcis_view import AuditEvent
-from trace_api.audit.inputs import AnchorHead
 from trace_api.audit.integrity_check import make_integrity_check
 
 DOMAIN = RecordDomain(1337, "0x" + "ab" * 20)
@@ -53,11 +54,11 @@ def record(entry: bytes | None, *, body: dict[str, Any] = BODY, leaf_index: int 
                       submitter=SUBMITTER, received_at_ms=1_700_000_000_000, body=body, entry=entry)
 
 
-def tree_with(entry: bytes, leaf_index: int = 1, size: int = 5) -> tuple[list[bytes], AnchorHead]:
+def tree_with(entry: bytes, leaf_index: int = 1, size: int = 5) -> tuple[list[bytes], AnchoredHead]:
     leaves = [secrets.token_bytes(32) for _ in range(size)]
     leaves[leaf_index] = leaf_hash(entry)
-    head = AnchorHead(head_index=0, tree_size=size, root_hash="0x" + root_hash(leaves).hex(),
-                      transaction_hash="0x" + "00" * 32, block_number=1, block_time_ms=None)
+    head = AnchoredHead(head_index=0, tree_size=size, root_hash=root_hash(leaves),
+                        transaction_hash=bytes(32), block_number=1, block_time=None)
     return leaves, head
 
 
@@ -87,7 +88,7 @@ def test_each_broken_input_fails_its_own_step() -> None:
     assert labels(check_of(leaves)(record(other_event), None)) == ["entry"]
     wrong_domain = check_of(leaves, RecordDomain(1338, DOMAIN.verifying_contract))
     assert labels(wrong_domain(record(entry), head)) == ["signature"]
-    moved = AnchorHead(**{**head.__dict__, "root_hash": "0x" + "11" * 32})
+    moved = dataclasses.replace(head, root_hash=b"\x11" * 32)
     assert labels(check_of(leaves)(record(entry), moved)) == ["inclusion"]
     elsewhere = record(entry, leaf_index=2)
     assert labels(check_of(leaves)(elsewhere, head)) == ["inclusion"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.anchored_head import AnchoredHead
 from tests.trace_api.audit.builders import (
     FARM,
     JUICE,
@@ -24,7 +25,7 @@ from tests.trace_api.audit.builders import (
 from trace_api.audit.config import AuditConfig
 from trace_api.audit.engine import run_rules
 from trace_api.gs1.keys import identifier_key, recall_subject
-from trace_api.audit.inputs import AnchorHead, AuditInputs, RecallChange, StatusChange
+from trace_api.audit.inputs import AuditInputs, RecallChange, StatusChange
 from trace_api.audit.model import Severity
 from trace_api.audit.rules import RULES_BY_NAME
 
@@ -182,8 +183,10 @@ def test_anchor_sla_pending_and_late_anchor() -> None:
     late = record(1, FARM, harvest(at(1), lot=LOT_B), received_ms=ms(1))
     pending = record(2, FARM, harvest(at(1), lot=JUICE), received_ms=NOW - 600_000)
     fresh = record(3, FARM, harvest(at(1), lot=LOT_A, kg=5), received_ms=NOW - 10_000)
-    head1 = AnchorHead(0, 1, "0x" + "00" * 32, "0xaa", 5, ms(1) + 4_000)
-    head2 = AnchorHead(1, 2, "0x" + "11" * 32, "0xbb", 9, ms(1) + 3_600_000)
+    head1 = AnchoredHead(head_index=0, tree_size=1, root_hash=bytes(32), block_number=5,
+                         block_time=(ms(1) + 4_000) // 1000, transaction_hash=b"\xaa")
+    head2 = AnchoredHead(head_index=1, tree_size=2, root_hash=b"\x11" * 32, block_number=9,
+                         block_time=(ms(1) + 3_600_000) // 1000, transaction_hash=b"\xbb")
     anchors = {0: head1, 1: head2, 2: None, 3: None}
     assert findings("anchor_sla_missed", [on_time, late, pending, fresh], anchors=anchors) == [
         ("anchor_sla_missed", 1, None, "record anchored 1 h 0 min after receipt (SLA 5 min)"),

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from contracts.anchored_head import AnchoredHead
 from trace_api.audit.epcis_view import AuditEvent, EventView, ObjectRef, PartyRef, format_time_ms
 from trace_api.gs1.keys import gtin_of
-from trace_api.audit.inputs import AnchorHead
 from trace_api.gs1.digital_link import DEFAULT_STEM
 from trace_api.gs1.percent import unescape_path_component
 
@@ -128,7 +128,7 @@ def lot_facts(event: AuditEvent) -> LotFacts:
     return LotFacts(_description(event.view), event.view.biz_location or "")
 
 
-def kde_rows(event: AuditEvent, head: AnchorHead | None,
+def kde_rows(event: AuditEvent, head: AnchoredHead | None,
              known: Mapping[str, LotFacts] | None = None) -> list[Row]:
     """The rows of one record in COLUMNS order. `known` maps object keys to the facts of
     the event that made them (if it was seen earlier in the export)."""
@@ -158,7 +158,7 @@ def kde_rows(event: AuditEvent, head: AnchorHead | None,
         "leaf_index": event.leaf_index,
         "anchor_status": "anchored" if head is not None else "pending",
         "anchored_tree_size": head.tree_size if head is not None else "",
-        "anchor_transaction": head.transaction_hash if head is not None else "",
+        "anchor_transaction": (head.transaction_hex or "") if head is not None else "",
         "anchor_block_number": head.block_number if head is not None else "",
     }
     own_description = _description(view)

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Engine
 
+from contracts.anchored_head import AnchoredHead
 from trace_api.audit.epcis_view import AuditEvent
 from trace_api.audit.export.kde import LotFacts, Row, kde_rows, lot_facts
-from trace_api.audit.inputs import AnchorHead, creates
+from trace_api.audit.inputs import creates
 from trace_api.audit.sources import BATCH_ROWS, EventFilter, anchor_heads, iter_events
 
 LOT_CACHE = 100_000
@@ -29,7 +30,7 @@ def batched(events: Iterable[AuditEvent], size: int) -> Iterator[list[AuditEvent
 
 
 def records_with_anchors(engine: Engine, mirror: Engine, where: EventFilter) -> Iterator[
-        tuple[AuditEvent, AnchorHead | None]]:
+        tuple[AuditEvent, AnchoredHead | None]]:
     """Each matching record with its first anchoring head (None: pending), log order."""
     for batch in batched(iter_events(engine, where), BATCH_ROWS):
         anchors = anchor_heads(mirror, [event.leaf_index for event in batch])

@@ -46,7 +46,7 @@ def check_anchor_sla(inputs: AuditInputs) -> Iterator[Finding]:
             details = {"receivedAt": format_time_ms(received),
                        "anchoredAt": format_time_ms(head.block_time_ms), "delayMs": took,
                        "slaMs": sla_ms, "treeSize": head.tree_size,
-                       "transactionHash": head.transaction_hash}
+                       "transactionHash": head.transaction_hex}
         yield Finding(rule="anchor_sla_missed", severity=Severity.MEDIUM,
                       message=f"{message} (SLA {format_duration(sla_ms)})", details=details,
                       **finding_base(event))
