@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from anchoring.store import LogStore
+from contracts.abi import Contract
 from trace_api.db import create_api_tables, create_db_engine
 from trace_api.settings import ApiSettings
 
@@ -40,15 +41,15 @@ class Deployment:
 
     @property
     def trace_anchor(self) -> str:
-        return self.contracts["TraceAnchor"]
+        return self.contracts[Contract.TRACE_ANCHOR]
 
     @property
     def member_registry(self) -> str:
-        return self.contracts["MemberRegistry"]
+        return self.contracts[Contract.MEMBER_REGISTRY]
 
     @property
     def recall_registry(self) -> str:
-        return self.contracts["RecallRegistry"]
+        return self.contracts[Contract.RECALL_REGISTRY]
 
 
 @dataclass
