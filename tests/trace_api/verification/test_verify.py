@@ -10,7 +10,6 @@ import base64
 import copy
 import json
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from anchoring.core import (
 )
 from anchoring.core.entry import LogEntry
 from anchoring.keys import load_log_signer, read_passphrase
-from tests.trace_api.proofs.support import World, object_event, open_world
+from tests.trace_api.proofs.support import World, object_event
 from trace_api.proofs.service import build_bundle
 from trace_api.verification.api_verifier import api_record_verifier
 from trace_api.verification.chain_reader import ChainReader, ChainReadError
@@ -43,12 +42,6 @@ from trace_api.verification.cli import verify_command
 from trace_api.verification.service import STEP_NAMES, TraceRecordVerifier, verify
 
 EVENTS = [object_event(serial, minute=7) for serial in range(3001, 3004)]
-
-
-@pytest.fixture(scope="module")
-def world(live_system: Any) -> Iterator[World]:
-    with open_world(live_system) as opened:
-        yield opened
 
 
 @pytest.fixture(scope="module")
