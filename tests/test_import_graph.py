@@ -22,7 +22,7 @@ from trace_api.provenance.graph import cycles_in  # iterative Tarjan, one copy i
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (
     "anchoring", "indexer", "ledger_node", "trace_api", "traceledger_cli", "contracts",
-    "bench", "testing",
+    "scanner_app", "bench", "testing",
 )
 
 Graph = dict[str, dict[str, int]]

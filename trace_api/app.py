@@ -1,56 +1,67 @@
 """`create_app(settings)`: the FastAPI app of the trace API and the scan page.
 
 Each package contributes one `APIRouter` (module attribute `router`), listed in
-`ROUTER_MODULES` in the order they appear in the OpenAPI document.
+`ROUTERS` in the order they appear in the OpenAPI document.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
+from scanner_app import routes as scanner_routes
+from trace_api import chain_proxy, health
+from trace_api.audit import routes as audit_routes
+from trace_api.auth import routes as auth_routes
 from trace_api.auth.dependencies import rate_limiter
 from trace_api.body_limits import BodyLimitMiddleware, RouteLimit, route_policies
+from trace_api.capture import routes as capture_routes
 from trace_api.capture.routes import limit_headers
 from trace_api.capture.service import too_large
 from trace_api.chain_proxy import MAX_BODY_BYTES
+from trace_api.consumer import routes as consumer_routes
 from trace_api.context import ApiContext
+from trace_api.enterprises import routes as enterprise_routes
+from trace_api.labels import routes as label_routes
 from trace_api.problems import Problem, document_problems, install_problem_handlers, problem_from
+from trace_api.products import routes as product_routes
+from trace_api.proofs import routes as proof_routes
+from trace_api.provenance import routes as provenance_routes
+from trace_api.query import routes as query_routes
 from trace_api.ratelimit import RateLimitMiddleware
+from trace_api.resolver import routes as resolver_routes
 from trace_api.settings import ApiSettings
 from trace_api.url_screen import ControlCharacterMiddleware
+from trace_api.verification import routes as verification_routes
 
 API_VERSION = "1.0.0"
 
-ROUTER_MODULES: tuple[str, ...] = (
-    "trace_api.health",
-    "trace_api.auth.routes",
-    "trace_api.enterprises.routes",
-    "trace_api.proofs.routes",  # before query: /v1/events/{id}/proof must win over /v1/events/{id}
-    "trace_api.verification.routes",
-    "trace_api.chain_proxy",
-    "trace_api.capture.routes",
-    "trace_api.query.routes",
-    "trace_api.products.routes",
-    "trace_api.labels.routes",
-    "trace_api.provenance.routes",
-    "trace_api.audit.routes",
-    "trace_api.consumer.routes",
-    "trace_api.resolver.routes",  # GS1 Digital Link paths (/01/..., /00/..., /8004/..., /414/...)
-    "scanner_app.routes",  # /scan: the consumer scan page and its assets
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    auth_routes.router,
+    enterprise_routes.router,
+    proof_routes.router,  # before query: /v1/events/{id}/proof must win over /v1/events/{id}
+    verification_routes.router,
+    chain_proxy.router,
+    capture_routes.router,
+    query_routes.router,
+    product_routes.router,
+    label_routes.router,
+    provenance_routes.router,
+    audit_routes.router,
+    consumer_routes.router,
+    resolver_routes.router,  # GS1 Digital Link paths (/01/..., /00/..., /8004/..., /414/...)
+    scanner_routes.router,  # /scan: the consumer scan page and its assets
 )
-"""Modules exposing `router`; each package adds its own line."""
+"""Every router of the app; each package adds its own line. Importing them (above) also
+defines the `api_*` tables that opening the context creates."""
 
 
 def create_app(settings: ApiSettings, *, context: ApiContext | None = None) -> FastAPI:
     """The API app over `settings` (or an already opened `context`, e.g. in tests)."""
-    # Import every router first: their modules define the `api_*` tables that opening
-    # the context creates.
-    routers = [importlib.import_module(name).router for name in ROUTER_MODULES]
     ctx = context or ApiContext.open(settings)
 
     @asynccontextmanager
@@ -71,7 +82,7 @@ def create_app(settings: ApiSettings, *, context: ApiContext | None = None) -> F
     )
     app.state.ctx = ctx
     install_problem_handlers(app)
-    for router in routers:
+    for router in ROUTERS:
         app.include_router(router)
     # Added last = outermost: the rate limiter answers before any body is read, a URL with
     # a control character is refused, then every body is bounded, typed and screened
