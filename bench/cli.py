@@ -28,6 +28,14 @@ def _measured(
     typer.echo(json.dumps(result, indent=2))
     return result, machine
 
+
+def _append(
+    title: str, machine: dict[str, Any], rows: list[tuple[str, str, str]], command: str
+) -> None:
+    """Append the figures as a section of bench/README.md and say so."""
+    append_section(title, machine, rows, command)
+    console.print("[green]appended to bench/README.md[/]")
+
 _FIGURE_NAMES = {
     "leaf_appends_per_s": "leaf appends/s through the compact range",
     "inclusion_verifications_per_s": "inclusion proofs verified/s (tree of {tree_size:,} leaves)",
@@ -54,8 +62,7 @@ def core(
             )
             for name, measured in result["figures"].items()
         ]
-        append_section("anchoring.core", machine, rows, "traceledger bench core")
-        console.print("[green]appended to bench/README.md[/]")
+        _append("anchoring.core", machine, rows, "traceledger bench core")
 
 
 _LOG_FIGURE_NAMES = {
@@ -105,8 +112,7 @@ def log_bench(
                 "shared machine",
             )
         )
-        append_section("trace log and anchorer", machine, rows, "traceledger bench log")
-        console.print("[green]appended to bench/README.md[/]")
+        _append("trace log and anchorer", machine, rows, "traceledger bench log")
 
 
 @app.command("node")
@@ -194,8 +200,7 @@ def labels_bench(
             target = result["targets"].get(name)
             shown = target_format.format(target=target) if target_format and target is not None else ""
             rows.append((label, f"{measured:,}", shown))
-        append_section("labels and resolver", machine, rows, "traceledger bench labels")
-        console.print("[green]appended to bench/README.md[/]")
+        _append("labels and resolver", machine, rows, "traceledger bench labels")
 
 
 _EPCIS_FIGURE_NAMES = {
@@ -226,8 +231,7 @@ def epcis_bench(
         target = f">= {result['target_capture_events_per_s']:,}"
         rows = [(label, f"{result[name]:,}", target if name.startswith("ours_") else "")
                 for name, label in _EPCIS_FIGURE_NAMES.items()]
-        append_section("EPCIS 2.0 validation", machine, rows, "traceledger bench epcis")
-        console.print("[green]appended to bench/README.md[/]")
+        _append("EPCIS 2.0 validation", machine, rows, "traceledger bench epcis")
 
 
 # Light to import: Chromium, Playwright and the test ledger load only when the bench runs.
