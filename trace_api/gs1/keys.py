@@ -278,6 +278,16 @@ def enterprise_key(enterprise_id: str) -> str:
     return ENTERPRISE_PREFIX + enterprise_id.lower()
 
 
+def lot_key_of_item(item_key: str, lot: str) -> str | None:
+    """The GTIN + lot key of a serialised trade item (`/01/G/21/S` or `/01/G/235/T`) and the
+    lot its commissioning named, else None when `item_key` is no trade item. A lot GS1 does
+    not allow gives an opaque key, as `identifier_key` does for any malformed identifier."""
+    gtin = gtin_key(item_key)
+    if gtin is None or kind_of_key(item_key) != ITEM:
+        return None
+    return identifier_key(f"{gtin}/10/{escape_path_component(lot)}")
+
+
 def gtin_key(key: str) -> str | None:
     """For a trade-item key (`.../01/<gtin>[/10/..][/21/..]`) the GTIN-only key, else None."""
     if not key.startswith(_GTIN_PREFIX):

@@ -32,8 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from anchoring.store.db import Cursor
-from trace_api.gs1.percent import escape_path_component
-from trace_api.gs1.keys import TRANSFORMATION_PREFIX, identifier_key, identify
+from trace_api.gs1.keys import TRANSFORMATION_PREFIX, identifier_key, identify, lot_key_of_item
 from trace_api.provenance.models import (
     EVENT_COLUMNS,
     LINK_COLUMNS,
@@ -97,18 +96,6 @@ def _lot_number(ilmd: Any) -> str | None:
     return None
 
 
-def _lot_class_of_item(item_key: str, lot: str) -> str | None:
-    """The LGTIN key of a serialised item's GTIN with `lot` (items are `/01/G/21/S` keys)."""
-    gtin_part = item_key.split("/21/", 1)[0]
-    if "/01/" not in gtin_part:
-        return None
-    return identifier_key(f"{gtin_part}/10/{_escape_lot(lot)}")
-
-
-def _escape_lot(lot: str) -> str:
-    return escape_path_component(lot)
-
-
 class _EventRows:
     """Collects the link and node-event rows of one event, numbering them."""
 
@@ -140,7 +127,7 @@ class _EventRows:
                 continue
             ident = identify(uri)
             self.node(ident.key, role)
-            lot_key = ident.lot_key or (_lot_class_of_item(ident.key, lot) if lot and ident.kind == "item"
+            lot_key = ident.lot_key or (lot_key_of_item(ident.key, lot) if lot and ident.kind == "item"
                                         else None)
             if lot_key is not None:
                 self.link("member", ident.key, lot_key)

@@ -222,3 +222,13 @@ def test_every_example_identifier_keys_the_same_from_every_caller() -> None:
     assert len(checked) >= 30
     # the examples name the same things as EPC URIs and as Digital Links: they meet
     assert len({identifier_key(uri) for uri in checked}) < len(checked)
+
+
+def test_the_lot_key_of_a_serialised_item_named_by_its_commissioning() -> None:
+    from trace_api.gs1.keys import lot_key_of_item
+
+    gtin = "https://id.gs1.org/01/09506000134352"
+    assert lot_key_of_item(f"{gtin}/21/7", "L/1") == f"{gtin}/10/L%2F1"
+    assert lot_key_of_item(f"{gtin}/235/TPX1", "L1") == f"{gtin}/10/L1"  # a TPX item has a lot too
+    assert lot_key_of_item(f"{gtin}/10/L1", "L2") is None  # a lot is no item
+    assert lot_key_of_item("https://id.gs1.org/00/106141412345678908", "L1") is None
