@@ -26,11 +26,11 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-import httpx
 import rlp
 from eth_utils import keccak
 
 from contracts.abi import Role
+from contracts.rpc_client import JsonRpcClient
 from testing.anvil import Anvil
 from testing.devnet import init_dev_dir, start_ledger_node
 from testing.postgres import database_on
@@ -41,28 +41,8 @@ GAS_LIMIT = 300_000_000
 PREFIXES_PER_ENTERPRISE = 20
 
 
-class _Rpc:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = httpx.Client(timeout=300)
-        self.ids = 0
-
-    def call(self, method: str, *params: Any) -> Any:
-        return self.batch([(method, list(params))])[0]
-
-    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-        requests = []
-        for method, params in calls:
-            self.ids += 1
-            requests.append({"jsonrpc": "2.0", "id": self.ids, "method": method, "params": params})
-        answers = {a["id"]: a for a in self.http.post(self.url, json=requests).json()}
-        results = []
-        for request in requests:
-            answer = answers[request["id"]]
-            if "error" in answer:
-                raise RuntimeError(f"{request['method']}: {answer['error']}")
-            results.append(answer["result"])
-        return results
+RPC_TIMEOUT_S = 300.0
+"""A batch of 500 transactions to a loaded anvil can take minutes."""
 
 
 
@@ -92,7 +72,7 @@ class _AnvilBuilder:
     def __init__(self, url: str) -> None:
         from web3 import Web3
 
-        self.rpc = _Rpc(url)
+        self.rpc = JsonRpcClient(url, timeout_s=RPC_TIMEOUT_S)
         self.w3 = Web3(Web3.HTTPProvider(url))
         accounts = [Web3.to_checksum_address(a) for a in self.rpc.call("eth_accounts")]
         self.roles = dict(
@@ -167,7 +147,7 @@ class _AnvilBuilder:
     def add_empty_blocks(self, count: int) -> None:
         """Mine `count` empty blocks."""
         for done in range(0, count, 1000):
-            self.rpc.call("anvil_mine", hex(min(1000, count - done)))
+            self.rpc.call("anvil_mine", [hex(min(1000, count - done))])
 
 
 class _LedgerNodeBuilder:
@@ -183,7 +163,7 @@ class _LedgerNodeBuilder:
 
         from contracts.artifacts import load_artifact
 
-        self.rpc = _Rpc(url)
+        self.rpc = JsonRpcClient(url, timeout_s=RPC_TIMEOUT_S)
         self.w3 = Web3(Web3.HTTPProvider(url))
         deployment = json.loads((data_dir / "deployment.json").read_text())
         keys = json.loads((data_dir / "dev-keys.json").read_text())["accounts"]
@@ -207,7 +187,7 @@ class _LedgerNodeBuilder:
             )
         }
         self.nonces = {
-            address: int(self.rpc.call("eth_getTransactionCount", address, "pending"), 16)
+            address: int(self.rpc.call("eth_getTransactionCount", [address, "pending"]), 16)
             for address in self.roles.values()
         }
         self.contracts = {
@@ -253,7 +233,7 @@ class _LedgerNodeBuilder:
     def finish(self) -> None:
         """Wait until the last sent transaction is in a block."""
         deadline = time.monotonic() + 600
-        while self.last_tx and self.rpc.call("eth_getTransactionReceipt", self.last_tx) is None:
+        while self.last_tx and self.rpc.call("eth_getTransactionReceipt", [self.last_tx]) is None:
             if time.monotonic() > deadline:
                 raise RuntimeError("ledger node did not seal the bench transactions")
             time.sleep(0.1)

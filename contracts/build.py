@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from contracts.abi import Contract
 from contracts.errors import CompilationError, ToolchainMissingError
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ EVM_VERSION = "london"
 #: Optimizer runs: anchor() and verifyInclusion() are called often, deployed once.
 OPTIMIZER_RUNS = 200
 #: The contracts that get an artifact (Roles.sol only holds shared types).
-CONTRACT_NAMES = ("MemberRegistry", "RecallRegistry", "TraceAnchor")
+CONTRACT_NAMES = tuple(str(contract) for contract in Contract)
 #: How long solcjs (a WebAssembly compiler) may take before we give up.
 COMPILE_TIMEOUT_S = 300
 

@@ -8,6 +8,8 @@ stop the indexer; nothing of the failed range is committed either way.
 
 from __future__ import annotations
 
+from contracts.rpc_client import RpcError as NodeRpcError
+
 
 class IndexerError(Exception):
     """Base class of every error the indexer raises."""
@@ -28,15 +30,9 @@ class NodeUnavailableError(RetryableError):
     """The node did not answer (connection refused, timeout, HTTP 5xx) after all retries."""
 
 
-class RpcError(IndexerError):
-    """The node answered a JSON-RPC request with an error object."""
-
-    def __init__(self, method: str, code: int, message: str, data: object = None) -> None:
-        super().__init__(f"{method}: JSON-RPC error {code}: {message}")
-        self.method = method
-        self.code = code
-        self.message = message
-        self.data = data
+class RpcError(NodeRpcError, IndexerError):
+    """The node answered a JSON-RPC request with an error object (`method`, `code`,
+    `message`, `data` as the shared client's `RpcError`)."""
 
 
 class RangeTooLargeError(RpcError, RetryableError):

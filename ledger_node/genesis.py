@@ -99,13 +99,13 @@ def bootstrap_transactions(
         name: to_checksum_address(generate_contract_address(admin_address, nonce))
         for nonce, name in enumerate(CONTRACT_NAMES)
     }
-    registry = addresses["MemberRegistry"]
+    registry = addresses[Contract.MEMBER_REGISTRY]
     payloads: list[tuple[str | None, bytes]] = [
-        (None, bytes.fromhex(artifacts["MemberRegistry"].bytecode[2:])
+        (None, bytes.fromhex(artifacts[Contract.MEMBER_REGISTRY].bytecode[2:])
          + abi_encode(["address[]", "uint256"], [[admin.address], 1])),
-        (None, bytes.fromhex(artifacts["TraceAnchor"].bytecode[2:])
+        (None, bytes.fromhex(artifacts[Contract.TRACE_ANCHOR].bytecode[2:])
          + abi_encode(["address"], [registry])),
-        (None, bytes.fromhex(artifacts["RecallRegistry"].bytecode[2:])
+        (None, bytes.fromhex(artifacts[Contract.RECALL_REGISTRY].bytecode[2:])
          + abi_encode(["address"], [registry])),
         (registry, _call_data(Contract.MEMBER_REGISTRY, "proposeRoleChange",
                               [keys[ANCHORER].address, Role.ANCHORER])),
@@ -191,7 +191,7 @@ def init_data_dir(
         failed = [i for i, r in enumerate(built.receipts) if r.state_root != b"\x01"]
         if failed or built.dropped or built.deferred:
             raise GenesisError(f"bootstrap transactions failed: {failed} {built.dropped}")
-        store.set_meta("member_registry", addresses["MemberRegistry"])
+        store.set_meta("member_registry", addresses[Contract.MEMBER_REGISTRY])
         completed = True
     finally:
         store.close()

@@ -7,16 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import eth_abi
-from eth_utils import keccak
 
-from contracts.artifacts import load_artifact
+from contracts.abi import AbiEntry, Contract, canonical_type, entries_of
 from indexer.decode.words import decode_word, flat_decoder
 from indexer.errors import MalformedNodeDataError
 from indexer.source.parse import checksum
 from indexer.source.types import RawLog
 
 #: The contracts the indexer mirrors, by artifact name.
-CONTRACT_NAMES = ("MemberRegistry", "TraceAnchor", "RecallRegistry")
+CONTRACT_NAMES = (Contract.MEMBER_REGISTRY, Contract.TRACE_ANCHOR, Contract.RECALL_REGISTRY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +63,12 @@ class EventDecoder:
     @classmethod
     def from_artifacts(cls, names: tuple[str, ...] = CONTRACT_NAMES) -> EventDecoder:
         """A decoder for every event in the ABIs of contracts `names`."""
-        events = []
-        for name in names:
-            for entry in load_artifact(name).abi:
-                if entry["type"] == "event" and not entry.get("anonymous"):
-                    events.append(_event_abi(name, entry))
+        events = [
+            _event_abi(entry)
+            for name in names
+            for entry in entries_of(name, "event")
+            if not entry.item.get("anonymous")
+        ]
         return cls(events)
 
     def event_for(self, contract: str, log: RawLog) -> EventAbi | None:
@@ -121,26 +121,18 @@ class EventDecoder:
         return DecodedEvent(contract=contract, name=event.name, args=args, log=log)
 
 
-def _event_abi(contract: str, entry: dict[str, Any]) -> EventAbi:
-    types = [_canonical_type(item) for item in entry["inputs"]]
-    signature = f"{entry['name']}({','.join(types)})"
+def _event_abi(entry: AbiEntry) -> EventAbi:
+    """An event of the chain vocabulary (`contracts.abi`), its topic 0 as 0x-hex."""
+    inputs = entry.item["inputs"]
     return EventAbi(
-        contract=contract,
-        name=entry["name"],
-        signature=signature,
-        topic0="0x" + keccak(text=signature).hex(),
+        contract=str(entry.contract),
+        name=entry.name,
+        signature=entry.signature,
+        topic0="0x" + entry.signature_hash.hex(),
         inputs=tuple(
-            (item["name"], kind, bool(item.get("indexed")))
-            for item, kind in zip(entry["inputs"], types, strict=True)
+            (item["name"], canonical_type(item), bool(item.get("indexed"))) for item in inputs
         ),
     )
-
-
-def _canonical_type(item: dict[str, Any]) -> str:
-    kind = str(item["type"])
-    if kind.startswith("tuple"):
-        return f"({','.join(_canonical_type(c) for c in item['components'])}){kind[5:]}"
-    return kind
 
 
 def _is_dynamic(kind: str) -> bool:

@@ -23,7 +23,7 @@ from contracts.abi import (
     function_signature,
 )
 from contracts.artifacts import load_artifact
-from contracts.build import CONTRACT_NAMES, SOURCE_DIR
+from contracts.build import BUILD_DIR, CONTRACT_NAMES, SOURCE_DIR
 
 
 def test_roles_match_the_solidity_enum_in_order() -> None:
@@ -36,8 +36,12 @@ def test_roles_match_the_solidity_enum_in_order() -> None:
         (name.upper(), number) for number, name in enumerate(names)]
 
 
-def test_contract_names_are_the_built_artifacts() -> None:
-    assert sorted(str(contract) for contract in Contract) == sorted(CONTRACT_NAMES)
+def test_contract_names_are_the_solidity_contracts_and_the_built_artifacts() -> None:
+    declared = sorted(
+        name for path in SOURCE_DIR.glob("*.sol")
+        for name in re.findall(r"^contract (\w+)", path.read_text(encoding="utf-8"), re.MULTILINE))
+    assert sorted(str(contract) for contract in Contract) == declared == sorted(CONTRACT_NAMES)
+    assert sorted(path.stem for path in BUILD_DIR.glob("*.json")) == declared
 
 
 @pytest.mark.parametrize("contract", list(Contract))
