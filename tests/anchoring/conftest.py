@@ -1,4 +1,4 @@
-"""Fixtures for the anchoring service tests: databases on SQLite and PostgreSQL, entries.
+"""Fixtures for the anchoring service tests: databases on SQLite and PostgreSQL, a chain.
 
 Every database-backed test takes `db_url` and runs on both backends; each test gets its
 own table prefix, so tests never see each other's tables (PostgreSQL tables are dropped
@@ -18,32 +18,14 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from anchoring.core.entry import LogEntry
 from anchoring.core.note import NoteSigner
 from anchoring.store import Database, LogStore
 from testing.anvil import ANVIL_BINARY, Anvil, deploy_contracts
+from tests.anchoring.helpers import LOG_SEED, ORIGIN, Chain
 
 POSTGRES_URL = os.environ.get(
     "TRACELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-ORIGIN = "log.traceledger.test/anchoring"
-LOG_SEED = bytes(range(32))
-
-
-def make_entry(number: int, *, salt: bytes | None = None) -> LogEntry:
-    """A valid entry whose event hash encodes `number` (so tests can check order)."""
-    return LogEntry(
-        event_hash=number.to_bytes(32, "big"),
-        submitter=bytes.fromhex("11" * 20),
-        signature=bytes(64) + b"\x1b",
-        received_at_ms=1_700_000_000_000 + number,
-        salt=salt if salt is not None else secrets.token_bytes(32),
-    )
-
-
-def entry_number(encoded: bytes) -> int:
-    """The `number` of an encoded entry made by `make_entry`."""
-    return int.from_bytes(encoded[1:33], "big")
 
 
 @pytest.fixture
@@ -96,9 +78,6 @@ def chain(tmp_path: Path) -> Iterator[Any]:
     """anvil (automine, London) with fresh contracts, a funded anchorer and witness key."""
     if not ANVIL_BINARY.exists():
         pytest.skip("anvil not installed (npm ci --prefix contracts)")
-    # Here, not at the top: tests.anchoring.helpers imports this module (ORIGIN, make_entry).
-    from tests.anchoring.helpers import Chain
-
     anvil = Anvil.started(state_dir=tmp_path)
     try:
         w3 = Web3(Web3.HTTPProvider(anvil.url))

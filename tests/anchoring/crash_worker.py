@@ -20,7 +20,7 @@ from anchoring.core.note import NoteSigner
 from anchoring.sequencer import Sequencer, SequencerConfig
 from anchoring.store import LogStore
 from anchoring.store import log_store as log_store_module
-from tests.anchoring.conftest import LOG_SEED, ORIGIN, make_entry
+from tests.anchoring.helpers import LOG_SEED, ORIGIN, make_entry
 
 BATCH = 300
 _SAY = threading.Lock()

@@ -1,7 +1,9 @@
-"""Shared helpers of the anchoring tests: a chain on anvil, growing a log, driving the anchorer."""
+"""Shared helpers of the anchoring tests: numbered entries, a chain on anvil, growing a log,
+driving the anchorer."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,11 +11,30 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from anchoring.anchorer import Anchorer, AnchorerConfig
+from anchoring.core.entry import LogEntry
 from anchoring.core.note import NoteSigner
 from anchoring.sequencer import Sequencer, SequencerConfig
 from anchoring.store import LogStore
 from testing.anvil import Anvil
-from tests.anchoring.conftest import ORIGIN, make_entry
+
+ORIGIN = "log.traceledger.test/anchoring"
+LOG_SEED = bytes(range(32))
+
+
+def make_entry(number: int, *, salt: bytes | None = None) -> LogEntry:
+    """A valid entry whose event hash encodes `number` (so tests can check order)."""
+    return LogEntry(
+        event_hash=number.to_bytes(32, "big"),
+        submitter=bytes.fromhex("11" * 20),
+        signature=bytes(64) + b"\x1b",
+        received_at_ms=1_700_000_000_000 + number,
+        salt=salt if salt is not None else secrets.token_bytes(32),
+    )
+
+
+def entry_number(encoded: bytes) -> int:
+    """The `number` of an encoded entry made by `make_entry`."""
+    return int.from_bytes(encoded[1:33], "big")
 
 
 @dataclass

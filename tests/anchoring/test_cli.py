@@ -26,8 +26,7 @@ from anchoring.store import LogStore
 from testing.anvil import deploy_contracts
 from testing.loopback_http import serve
 from testing.processes import Launched, free_port, python_command, repo_env
-from tests.anchoring.conftest import make_entry
-from tests.anchoring.helpers import Chain
+from tests.anchoring.helpers import Chain, make_entry
 from traceledger_cli.main import app
 
 ORIGIN = "log.traceledger.test/cli"

@@ -22,7 +22,7 @@ from anchoring.sequencer import Sequencer, SequencerConfig
 from anchoring.store import LogStore
 from anchoring.tiles import decode_bundle
 from testing.processes import Launched, python_command, repo_env
-from tests.anchoring.conftest import ORIGIN, entry_number
+from tests.anchoring.helpers import ORIGIN, entry_number
 
 
 def _run_and_kill(

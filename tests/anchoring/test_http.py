@@ -18,8 +18,8 @@ from anchoring.sequencer import Sequencer, SequencerConfig
 from anchoring.store import LogStore
 from anchoring.verify_log import verify_log
 from testing.loopback_http import serve
-from tests.anchoring.conftest import ORIGIN, make_entry
 from tests.anchoring.core.naive_merkle import naive_mth_of_leaf_hashes
+from tests.anchoring.helpers import ORIGIN, make_entry
 
 TREE_SIZE = 70_000 // 64  # 1093: several full tiles, a partial one, two levels
 

@@ -17,7 +17,7 @@ from anchoring.sequencer import Sequencer, SequencerConfig
 from anchoring.store import LogStore
 from anchoring.store.db import Cursor
 from anchoring.tiles import decode_bundle, tiles_for_tree
-from tests.anchoring.conftest import ORIGIN, entry_number, make_entry
+from tests.anchoring.helpers import ORIGIN, entry_number, make_entry
 from tests.anchoring.test_tiles import _naive_tiles
 
 

@@ -8,7 +8,7 @@ from anchoring.core.entry import encode_entry
 from anchoring.errors import StoreError
 from anchoring.store import LogStore, Receipt
 from anchoring.store.db import Cursor
-from tests.anchoring.conftest import make_entry
+from tests.anchoring.helpers import make_entry
 
 
 def _notes_table(store: LogStore) -> str:

@@ -15,8 +15,7 @@ from anchoring.store import LogStore
 from anchoring.witness import Witness, WitnessConfig
 from anchoring.witness_http import create_witness_app, request_cosignature
 from testing.loopback_http import serve
-from tests.anchoring.conftest import ORIGIN
-from tests.anchoring.helpers import grow
+from tests.anchoring.helpers import ORIGIN, grow
 
 
 @pytest.fixture
