@@ -222,6 +222,46 @@ def test_wrong_domain_signature_fails_at_step_3(world: World) -> None:
     assert verdict.failed_step is not None and verdict.failed_step.number == 3
 
 
+def _audit_and_trace_states(world: World, leaf: int) -> tuple[list[str], Any]:
+    """What the integrity audit and the trace's event states say of the record at `leaf`
+    (both run the verification core's steps against the mirror's anchored root)."""
+    from trace_api.audit.integrity_check import make_integrity_check
+    from trace_api.audit.sources import EventFilter, anchor_heads, iter_events
+    from trace_api.proofs.cache import inclusion_proofs
+    from trace_api.provenance.event_states import event_states
+    from trace_api.provenance.reader import EventFacts
+
+    ctx = world.ctx
+    (record,) = iter_events(ctx.engine, EventFilter(leaf_indexes=[leaf]))
+    check = make_integrity_check(RecordDomain(world.chain_id, world.trace_anchor),
+                                 ctx.shared(inclusion_proofs))
+    failed = check(record, anchor_heads(ctx.mirror_engine, [leaf])[leaf])
+    # The support records no graph rows; event states read only the leaf and its hash ID.
+    facts = EventFacts(leaf, record.event_hash_id, record.enterprise_id, "ObjectEvent", None, None,
+                       None, 0, None, None, ())
+    return failed, event_states(ctx, [facts])[leaf]
+
+
+def test_the_audit_and_trace_states_agree_with_verify(world: World, anchored: list[int]) -> None:
+    """One core, three callers: a good record passes all three, a record signed for another
+    chain fails the signature step in all three."""
+    verifier = world.ctx.shared(api_record_verifier)
+    for event, leaf in zip(EVENTS, anchored, strict=True):
+        assert verify(verifier, event).verdict == "verified"
+        failed, state = _audit_and_trace_states(world, leaf)
+        assert failed == []
+        assert (state.signature, state.inclusion, state.anchored) == ("valid", "verified", True)
+    event = object_event(3302)
+    other_domain = RecordDomain(world.chain_id + 1, world.trace_anchor)
+    (leaf,) = world.record([event], signature_for=lambda event_hash: sign_record(
+        TraceRecord(event_hash, world.submitter), other_domain, world.private_key))
+    verdict = verify(verifier, event)
+    assert verdict.failed_step is not None and verdict.failed_step.name == "signature"
+    failed, state = _audit_and_trace_states(world, leaf)
+    assert [step.split(":", 1)[0] for step in failed] == ["signature"]
+    assert state.signature == "invalid"
+
+
 # ---------------------------------------------------------------------- HTTP and CLI
 
 
