@@ -1,7 +1,8 @@
 """What verification asks the chain, over plain JSON-RPC (`eth_call`, `eth_getBlockByNumber`).
 
 Verdicts rest on these answers, never on the SQL mirror (DESIGN.md, "Trust"). The reader
-speaks raw JSON-RPC on one keep-alive HTTP connection, so a third party can point it at
+speaks standard JSON-RPC through the shared client (`contracts.rpc_client`, one keep-alive
+connection pool), with selectors from `contracts.abi`, so a third party can point it at
 any node (ours, Besu, anvil) or at the API's read-only proxy `/v1/chain/rpc`.
 
 Caching keeps a verification within a few milliseconds, and only immutable answers are
