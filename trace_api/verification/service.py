@@ -15,6 +15,7 @@ broken). Verdict: `failed` (naming the first failed step) if any step failed, el
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +93,14 @@ class Verdict:
         }
 
 
+KEYS_CACHED = 256
+"""Parsed note and witness verifier keys kept. Bundles name their own keys, so a caller
+could otherwise grow the cache of the API's shared verifier without bound."""
+
+log_verifier = functools.lru_cache(maxsize=KEYS_CACHED)(NoteVerifier.from_verifier_key)
+witness_verifier = functools.lru_cache(maxsize=KEYS_CACHED)(WitnessVerifier.from_verifier_key)
+
+
 BundleSource = Callable[[str, "int | None"], "ProofBundle | None"]
 """Fetches the bundle of an Event Hash ID, optionally of one leaf (None: no such record)."""
 
@@ -115,8 +124,6 @@ class TraceRecordVerifier:
     bundle_source: BundleSource | None = None
     block_hint: BlockHint | None = None
     _domain: RecordDomain = field(init=False, repr=False)
-    _log_verifiers: dict[str, NoteVerifier] = field(default_factory=dict, repr=False)
-    _witness_verifiers: dict[str, WitnessVerifier] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.trace_anchor = format_address(bytes.fromhex(self.trace_anchor[2:]))
@@ -139,18 +146,6 @@ class TraceRecordVerifier:
     def domain(self) -> RecordDomain:
         """The EIP-712 domain records of this ledger are signed in."""
         return self._domain
-
-    def log_verifier(self, key: str) -> NoteVerifier:
-        verifier = self._log_verifiers.get(key)
-        if verifier is None:
-            verifier = self._log_verifiers[key] = NoteVerifier.from_verifier_key(key)
-        return verifier
-
-    def witness_verifier(self, key: str) -> WitnessVerifier:
-        verifier = self._witness_verifiers.get(key)
-        if verifier is None:
-            verifier = self._witness_verifiers[key] = WitnessVerifier.from_verifier_key(key)
-        return verifier
 
     def close(self) -> None:
         self.chain.close()
@@ -337,7 +332,7 @@ def _step_checkpoint(run: _Run) -> None:
         return
     source = "trusted log key" if run.verifier.log_verifier_key else "log key named by the bundle"
     try:
-        log_key = run.verifier.log_verifier(key)
+        log_key = log_verifier(key)
     except (CoreError, ValueError) as exc:
         run.record("checkpoint", FAILED, f"checkpoint not signed by the {source}: {exc}")
         return
@@ -419,8 +414,8 @@ def _step_witnesses(run: _Run) -> None:
     try:
         if keys and bundle.checkpoint is not None:
             try:
-                witnesses = [verifier.witness_verifier(key) for key in dict.fromkeys(keys)]
-                log_key = verifier.log_verifier(str(run.log_key))
+                witnesses = [witness_verifier(key) for key in dict.fromkeys(keys)]
+                log_key = log_verifier(str(run.log_key))
             except (CoreError, ValueError) as exc:
                 raise StepFailed(f"a witness cosignature is invalid: {exc}") from exc
             cosigned = verified_cosigners(bundle.checkpoint, log_key, witnesses)
