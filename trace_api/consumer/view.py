@@ -61,7 +61,7 @@ class Scanner:
 
 
 def parse_code(uri: str) -> DigitalLink:
-    """The scanned Digital Link, or Problem 400 naming what is wrong with it."""
+    """The scanned Digital Link, or InvalidInput naming what is wrong with it."""
     try:
         return parse_digital_link(uri.strip())
     except GS1Error as exc:
@@ -75,7 +75,7 @@ def canonical_text(link: DigitalLink) -> str:
 
 
 def known_level(ctx: ApiContext, link: DigitalLink) -> DigitalLink:
-    """The most specific known level of `link` (walk-up), or Problem 404."""
+    """The most specific known level of `link` (walk-up), or NotFound `unknown-identifier`."""
     matched = resolve_level(link, lambda candidate: is_known(ctx.engine, candidate))
     if matched is None:
         raise unknown_identifier_problem(canonical_text(link))
@@ -151,7 +151,7 @@ def thresholds_for(ctx: ApiContext, product: Product | None) -> dict[str, out.Th
 
 
 def lookup(ctx: ApiContext, uri: str, scanner: Scanner, *, now_ms: int | None = None) -> out.ConsumerView:
-    """The consumer view of a scanned code (see module docstring); raises Problem 400/404."""
+    """The consumer view of a scanned code (see module docstring); raises InvalidInput / NotFound."""
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     link = parse_code(uri)
     matched = known_level(ctx, link)

@@ -1,13 +1,19 @@
-"""Named errors for label rendering, batches and authenticators (one base: LabelError)."""
+"""Named errors for label rendering, batches and authenticators (one base: LabelError).
+
+They are domain errors: the API's one handler answers a `LabelError` as 400
+`invalid-label-request` and a `BatchTooLargeError` as 413 `too-many-labels`.
+"""
 
 from __future__ import annotations
 
+from trace_api.errors import InvalidInput, TooLarge
 
-class LabelError(ValueError):
+
+class LabelError(InvalidInput, ValueError):
     """Base class: a label request was rejected. ``reason`` is safe to show to users."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__("invalid-label-request", "Invalid label request", reason)
         self.reason = reason
 
 
@@ -19,11 +25,14 @@ class InvalidSerialRangeError(LabelError):
     """A serial range such as ``1-1000`` is malformed or empty."""
 
 
-class BatchTooLargeError(LabelError):
+class BatchTooLargeError(TooLarge, LabelError):
     """More labels were asked for than one batch may hold (an API answers 413)."""
 
     def __init__(self, requested: int, limit: int) -> None:
-        super().__init__(f"{requested:,} labels requested; one batch holds at most {limit:,}")
+        reason = f"{requested:,} labels requested; one batch holds at most {limit:,}"
+        TooLarge.__init__(self, "too-many-labels", "Too many labels", reason,
+                          extensions={"requested": requested, "limit": limit})
+        self.reason = reason
         self.requested = requested
         self.limit = limit
 

@@ -32,7 +32,6 @@ from trace_api.labels import (
     render_label,
 )
 from trace_api.labels.commissioning import commission_serials
-from trace_api.labels.errors import BatchTooLargeError, LabelError
 from trace_api.labels.keys import LabelKeyDep, label_key
 from trace_api.problems import Problem
 from trace_api.products.ownership import verify_owns_key
@@ -150,13 +149,8 @@ def label_batch(body: BatchBody, ctx: ContextDep, principal: BatchLabeller,
                                serial_width=body.serial_width,
                                stem=ctx.settings.public_base_url.rstrip("/"))
         request.verify()
-    except BatchTooLargeError as exc:
-        raise Problem(413, "too-many-labels", "Too many labels", exc.reason,
-                      extensions={"requested": exc.requested, "limit": exc.limit}) from exc
-    except GS1Error as exc:
+    except GS1Error as exc:  # a LabelError is answered by the handler (labels/errors.py)
         raise gs1_problem(exc) from exc
-    except LabelError as exc:
-        raise Problem(400, "invalid-label-request", "Invalid label request", exc.reason) from exc
     gtin = normalise_gtin(body.gtin)
     if principal.role != Role.ENTERPRISE or not principal.enterprise_id:
         raise Problem(403, "forbidden", "Not allowed",

@@ -1,7 +1,9 @@
-"""GS1 input errors as RFC 9457 problems (shared by the resolver, labels and consumer view)."""
+"""GS1 input errors as domain errors with the problem kinds the API documents (shared by the
+resolver, labels and consumer view; the API's one handler renders them)."""
 
 from __future__ import annotations
 
+from trace_api.errors import InvalidInput, NotFound
 from trace_api.gs1.errors import (
     AIAssociationError,
     CheckDigitError,
@@ -10,11 +12,10 @@ from trace_api.gs1.errors import (
     InvalidDigitalLinkError,
     UnknownAIError,
 )
-from trace_api.problems import Problem
 
 
-def gs1_problem(exc: GS1Error) -> Problem:
-    """A 400 problem naming what is wrong with a GS1 identifier (AI, value and reason)."""
+def gs1_problem(exc: GS1Error) -> InvalidInput:
+    """InvalidInput (400) naming what is wrong with a GS1 identifier (AI, value and reason)."""
     extensions: dict[str, object] = {"reason": exc.reason}
     if isinstance(exc, CheckDigitError):
         kind, title = "invalid-check-digit", "Invalid check digit"
@@ -31,11 +32,11 @@ def gs1_problem(exc: GS1Error) -> Problem:
         kind, title = "invalid-digital-link", "Invalid GS1 Digital Link URI"
     else:
         kind, title = "invalid-gs1-data", "Invalid GS1 data"
-    return Problem(400, kind, title, exc.reason, extensions=extensions)
+    return InvalidInput(kind, title, exc.reason, extensions=extensions)
 
 
-def unknown_identifier_problem(uri: str) -> Problem:
-    """404: a valid Digital Link that nothing on the platform names, at any level."""
-    return Problem(404, "unknown-identifier", "Unknown identifier",
-                   "no record, product or lot on this platform names this code; it may be "
-                   "mistyped or not genuine", extensions={"uri": uri})
+def unknown_identifier_problem(uri: str) -> NotFound:
+    """NotFound (404): a valid Digital Link that nothing on the platform names, at any level."""
+    return NotFound("unknown-identifier", "Unknown identifier",
+                    "no record, product or lot on this platform names this code; it may be "
+                    "mistyped or not genuine", extensions={"uri": uri})

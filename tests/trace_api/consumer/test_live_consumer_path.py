@@ -303,6 +303,13 @@ def test_bad_input_problems(world: World, live_system: LiveSystem) -> None:
     response = httpx.post(f"{api}/v1/labels/batch", json=batch, headers=world.headers, timeout=60)
     assert response.status_code == 413
     assert response.json()["limit"] == 10_000
+    assert response.json()["type"] == "https://traceledger.dev/problems/too-many-labels"
+    assert response.json()["requested"] == 10_001
+    response = httpx.post(f"{api}/v1/labels/batch", headers=world.headers, timeout=60,
+                          json={"gtin": world.gtin, "lot": "L2", "serials": "3-1"})
+    assert response.status_code == 400
+    assert response.json()["type"] == "https://traceledger.dev/problems/invalid-label-request"
+    assert response.json()["detail"] == "serial range '3-1' runs backwards"
     bad_gtin = world.gtin[:-1] + str((int(world.gtin[-1]) + 1) % 10)
     response = httpx.post(f"{api}/v1/labels/batch", headers=world.headers, timeout=60,
                           json={"gtin": bad_gtin, "lot": "L2", "serials": "1-3"})
