@@ -22,7 +22,7 @@ from indexer.sink.models import ChainBlock, ChainRecallHistory
 from trace_api.anchors import anchors_for
 from trace_api.context import ApiContext
 from trace_api.enterprises.store import EnterpriseRow
-from trace_api.gs1 import DEFAULT_STEM, DigitalLink, format_digital_link
+from trace_api.gs1 import DigitalLink, format_digital_link
 from trace_api.gs1.keys import identify, recall_keys_covering, recall_subject
 from trace_api.provenance.access import SERVICE_STEPS, Directory, chain_events, custody_members
 from trace_api.provenance.graph import BACKWARD
@@ -78,14 +78,6 @@ def location_names(engine: Engine, glns: Iterable[str]) -> dict[str, str]:
                     if gln in chunk:
                         names.setdefault(gln, row.name)
     return names
-
-
-def gln_of_location_key(key: str | None) -> str | None:
-    """The GLN in a location node key (`https://id.gs1.org/414/<gln>[/254/<ext>]`)."""
-    prefix = DEFAULT_STEM + "/414/"
-    if key is None or not key.startswith(prefix):
-        return None
-    return key[len(prefix):].split("/", 1)[0]
 
 
 # --- recalls ---------------------------------------------------------------------------

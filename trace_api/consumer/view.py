@@ -21,7 +21,6 @@ from trace_api.consumer.sources import (
     RecallState,
     anchor_states,
     enterprise_names,
-    gln_of_location_key,
     iso_ms,
     location_names,
     open_recall,
@@ -43,7 +42,7 @@ from trace_api.labels import AUTH_PARAM, verify_authenticator
 from trace_api.labels.errors import AuthenticatorError
 from trace_api.labels.keys import label_key
 from trace_api.products.service import Product, find_product
-from trace_api.gs1.keys import identifier_key
+from trace_api.gs1.keys import gln_of, identifier_key
 from trace_api.resolver.known import is_known
 from trace_api.resolver.problems import gs1_problem, unknown_identifier_problem
 from trace_api.resolver.walkup import resolve_level
@@ -161,7 +160,7 @@ def lookup(ctx: ApiContext, uri: str, scanner: Scanner, *, now_ms: int | None = 
     events, truncated = timeline_events(ctx.engine, matched)
     states = anchor_states(ctx, [event.leaf_index for event in events])
     names = enterprise_names(ctx.engine, [event.enterprise_id for event in events])
-    glns = {event.location: gln_of_location_key(event.location) for event in events if event.location}
+    glns = {event.location: gln_of(event.location) for event in events if event.location}
     places = location_names(ctx.engine, [gln for gln in glns.values() if gln])
     timeline = [
         out.TimelineEntry(

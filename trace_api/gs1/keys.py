@@ -78,6 +78,8 @@ _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
 _DL_PREFIX = DEFAULT_STEM + "/"
 _GTIN_PREFIX = DEFAULT_STEM + "/01/"
 _GIAI_PREFIX = DEFAULT_STEM + "/8004/"
+_GLN_PREFIXES = (DEFAULT_STEM + "/414/", DEFAULT_STEM + "/417/")  # location (SGLN), party (PGLN)
+GLN_DIGITS = 13
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,18 @@ def gtin_of(key: str) -> str | None:
     """The 14-digit GTIN of a trade-item key, else None."""
     only = gtin_key(key)
     return only.rsplit("/", 1)[1] if only else None
+
+
+def gln_of(key: str | None) -> str | None:
+    """The GLN of a location or party key (`.../414/<gln>[/254/<ext>]`, `.../417/<gln>`), else None."""
+    if key is None:
+        return None
+    for prefix in _GLN_PREFIXES:
+        if key.startswith(prefix):
+            gln = key[len(prefix):len(prefix) + GLN_DIGITS]
+            if len(gln) == GLN_DIGITS and gln.isdigit():
+                return gln
+    return None
 
 
 def giai_of(key: str) -> str | None:

@@ -37,9 +37,9 @@ from trace_api.auth.principal import Role
 from trace_api.capture.authority import WriteAuthority, nested_prefixes
 from trace_api.errors import NotAllowed
 from trace_api.gs1 import DEFAULT_STEM
+from trace_api.gs1.keys import gln_of
 from trace_api.provenance.reader import EventFacts, SqlGraphReader
 
-GLN_DIGITS = 13
 _LOCATION_STEM = DEFAULT_STEM + "/414/"  # SGLN / GLN of a place
 _PARTY_STEM = DEFAULT_STEM + "/417/"  # PGLN of a party
 _PLACE_STEMS = (_LOCATION_STEM, _PARTY_STEM)
@@ -47,19 +47,6 @@ _NAMING_RELATIONS = ("source:", "destination:")
 
 SERVICE_STEPS = frozenset({"inspecting", "repairing"})
 """Equipment steps a custody member may engage another party for (`custody_members`)."""
-
-
-def gln_of_key(key: str | None) -> str | None:
-    """The GLN of a location or party node key (`https://id.gs1.org/414/<gln>[/254/...]`,
-    `.../417/<gln>`), else None."""
-    if key is None:
-        return None
-    for stem in _PLACE_STEMS:
-        if key.startswith(stem):
-            gln = key[len(stem):len(stem) + GLN_DIGITS]
-            if len(gln) == GLN_DIGITS and gln.isdigit():
-                return gln
-    return None
 
 
 @dataclass(frozen=True)
@@ -96,7 +83,7 @@ class Party:
 
     def named_by(self, key: str | None) -> bool:
         """True when the location / party node `key` is one of this enterprise's."""
-        return self.owns_gln(gln_of_key(key))
+        return self.owns_gln(gln_of(key))
 
 
 def naming_keys(event: EventFacts) -> Iterable[str]:
@@ -249,7 +236,7 @@ class Directory:
 
     def owners_of_place(self, key: str | None) -> set[str]:
         """Enterprises a location / party node key names."""
-        gln = gln_of_key(key)
+        gln = gln_of(key)
         return {p.enterprise_id for p in self.parties if p.owns_gln(gln)} if gln else set()
 
 

@@ -232,3 +232,12 @@ def test_the_lot_key_of_a_serialised_item_named_by_its_commissioning() -> None:
     assert lot_key_of_item(f"{gtin}/235/TPX1", "L1") == f"{gtin}/10/L1"  # a TPX item has a lot too
     assert lot_key_of_item(f"{gtin}/10/L1", "L2") is None  # a lot is no item
     assert lot_key_of_item("https://id.gs1.org/00/106141412345678908", "L1") is None
+
+
+def test_gln_of_a_location_or_party_key() -> None:
+    from trace_api.gs1.keys import gln_of
+
+    assert gln_of(identify("urn:epc:id:sgln:0614141.12345.400").key) == "0614141123452"
+    assert gln_of(identify("urn:epc:id:pgln:0614141.00000").key) == "0614141000005"
+    assert gln_of("https://id.gs1.org/01/09506000134352") is None
+    assert gln_of(None) is None

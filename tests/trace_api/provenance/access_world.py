@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from trace_api.provenance.access import Party, gln_of_key
-from trace_api.gs1.keys import identifier_key
+from trace_api.gs1.keys import gln_of, identifier_key
+from trace_api.provenance.access import Party
 
 PREFIX = {"S": "4000001", "M": "4000002", "C": "4000003", "B": "4000004", "D": "4000005",
           "Z": "4000006"}
@@ -42,9 +42,9 @@ def key_of(uri: str) -> str:
 
 def registered(name: str) -> Party:
     """The enterprise as registered: its prefix, its site's GLN (and M's rented site)."""
-    glns = [gln_of_key(identifier_key(site(name)))]
+    glns = [gln_of(identifier_key(site(name)))]
     if name == "M":
-        glns.append(gln_of_key(identifier_key(RENTED_SITE)))
+        glns.append(gln_of(identifier_key(RENTED_SITE)))
     return Party.of(ID[name], [g for g in glns if g], [PREFIX[name]])
 
 

@@ -27,6 +27,7 @@ from tests.trace_api.provenance.access_world import (
 )
 from tests.trace_api.provenance.conftest import GraphDb
 from trace_api.enterprises.store import EnterpriseRow
+from trace_api.gs1.keys import gln_of
 from trace_api.provenance.access import (
     SERVICE_STEPS,
     Directory,
@@ -34,7 +35,6 @@ from trace_api.provenance.access import (
     ReadScope,
     custody_leaves,
     custody_members,
-    gln_of_key,
     party_of,
     readable_leaves,
 )
@@ -157,7 +157,7 @@ def test_registered_glns_and_prefixes_name_an_enterprise() -> None:
     assert not me.named_by(key_of(site("C")))
     assert not me.named_by(key_of("urn:epc:id:sgln:4000099.00008.0"))  # same foreign prefix, not registered
     assert not me.named_by("https://id.gs1.org/01/04000002543215")  # a product is not a place
-    assert gln_of_key(None) is None and gln_of_key("urn:uuid:x") is None
+    assert gln_of(None) is None and gln_of("urn:uuid:x") is None
     # Longest prefix wins, as in capture's write rule: a prefix nested in M's is not M's.
     nested = Party.of(ID["M"], [], [PREFIX["M"]], [PREFIX["M"], PREFIX["M"] + "1"])
     assert nested.named_by(key_of(site("M")))
