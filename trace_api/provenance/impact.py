@@ -11,11 +11,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from trace_api.csv_cells import csv_writer
-from trace_api.provenance.access import ReadScope
-from trace_api.provenance.graph import FORWARD, is_transformation
 from trace_api.gs1.keys import (
     ASSET,
     ENTERPRISE,
@@ -29,8 +27,10 @@ from trace_api.gs1.keys import (
     RETURNABLE_ASSET,
     kind_of_key,
 )
+from trace_api.provenance.access import ReadScope
+from trace_api.provenance.graph import FORWARD, is_transformation
 from trace_api.provenance.reader import SqlGraphReader
-from trace_api.provenance.trace import MAX_DEPTH, places_of, reach
+from trace_api.provenance.trace import MAX_DEPTH, UnknownIdentifierError, places_of, reach
 
 IMPACT_MAX_NODES = 500_000
 """A recall must list everything it reaches; this only guards against a runaway graph."""
@@ -109,6 +109,16 @@ def compute_impact(connection: Connection, node_key: str, *, max_nodes: int = IM
     ordered = sorted(entries.values(), key=lambda e: (CATEGORIES.index(e.category), e.id))
     return Impact(start=reached.root, entries=ordered, truncated=reached.truncation_reason is not None,
                   truncation_reason=reached.truncation_reason)
+
+
+def impact_in_scope(engine: Engine, node_key: str, scope: ReadScope) -> Impact | None:
+    """`compute_impact` of `node_key` as `scope` may see it, or None when no event names it
+    (a recall of something never captured here has no downstream)."""
+    try:
+        with engine.connect() as connection:
+            return compute_impact(connection, node_key, scope=scope)
+    except UnknownIdentifierError:
+        return None
 
 
 def format_impact_csv(impact: Impact) -> str:

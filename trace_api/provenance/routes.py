@@ -31,7 +31,7 @@ from trace_api.provenance.access import (
 )
 from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.graph import BOTH
-from trace_api.provenance.impact import compute_impact, format_impact_csv
+from trace_api.provenance.impact import format_impact_csv, impact_in_scope
 from trace_api.provenance.trace import (
     DEFAULT_DEPTH,
     MAX_DEPTH,
@@ -195,11 +195,7 @@ def get_impact(
         raise Problem(404, "unknown-recall", "Recall opened elsewhere",
                       "this recall's subject was not opened through this API, so its identifier is unknown here")
     scope = scope_for(ctx.engine, principal)
-    try:
-        with ctx.engine.connect() as connection:
-            impact = compute_impact(connection, view.node_key, scope=scope)
-    except UnknownIdentifierError:
-        impact = None
+    impact = impact_in_scope(ctx.engine, view.node_key, scope)
     wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
     if wants_csv:
         body = format_impact_csv(impact) if impact is not None else "category,id,depth\r\n"
