@@ -8,8 +8,9 @@ import copy
 
 import pytest
 
+from ledger_node.errors import LedgerNodeError
 from ledger_node.follower import BlockRejectedError, Follower, verify_upstream
-from testing.devnet import Backend, rpc
+from testing.devnet import Backend, free_port, rpc
 
 
 def test_follower_verifies_the_whole_session_chain(ledger_backend: Backend) -> None:
@@ -36,3 +37,14 @@ def test_follower_rejects_tampered_blocks(ledger_backend: Backend) -> None:
         Follower(ledger_backend.data_dir / "genesis.json").verify_block(forged_tx)
 
     Follower(ledger_backend.data_dir / "genesis.json").verify_block(block)  # the real one passes
+
+
+def test_an_unreachable_upstream_is_a_ledger_node_error(ledger_backend: Backend) -> None:
+    """`traceledger node verify` reports FAILED for a node it cannot reach (it catches
+    LedgerNodeError); the follower's own HTTP calls used to let httpx's ConnectError out."""
+    assert ledger_backend.data_dir is not None
+    closed = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(LedgerNodeError) as caught:
+        verify_upstream(ledger_backend.data_dir / "genesis.json", closed, 1)
+    assert not isinstance(caught.value, BlockRejectedError)
+    assert "eth_getBlockByNumber" in str(caught.value)
