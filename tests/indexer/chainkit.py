@@ -1,6 +1,5 @@
-"""Test helpers: deploy the three contracts on a chain and produce every kind of event.
-
-anvil itself comes from testing/anvil.py."""
+"""Test helpers: deploy the three contracts on a chain, produce every kind of event, run
+the indexer over it and audit the mirror. anvil itself comes from testing/anvil.py."""
 
 from __future__ import annotations
 
@@ -14,6 +13,14 @@ from web3.contract import Contract
 from anchoring.core.merkle import consistency_proof, leaf_hash, root_hash
 from contracts.abi import Role
 from contracts.artifacts import load_artifact
+from indexer.audit import audit_mirror
+from indexer.config import IndexerSettings
+from indexer.service import open_indexer, open_source_and_store
+from indexer.source.rpc import RetryPolicy
+from testing.anvil import Anvil
+
+#: Fast retries, so fault tests finish quickly.
+FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
 
 
 @dataclass
@@ -161,3 +168,33 @@ def chain_logs(w3: Web3, system: System, to_block: int | None = None) -> list[di
             }
         )
     )
+
+
+def settings_for(system: System, **overrides: object) -> IndexerSettings:
+    """Indexer settings for `system`, polling, quick retries."""
+    values: dict[str, object] = {
+        "contracts": system.addresses,
+        "confirmations": 3,
+        "blocks_per_range": 7,
+        "poll_interval_s": 0.05,
+        "retry_pause_s": 0.01,
+        "max_consecutive_failures": 3,
+    }
+    values.update(overrides)
+    return IndexerSettings(**values)  # type: ignore[arg-type]
+
+
+def index(anvil: Anvil, db_url: str, system: System, **overrides: object):  # type: ignore[no-untyped-def]
+    """Run the indexer to the head once (no follow); return its stats."""
+    until = overrides.pop("until_block", None)
+    transport = overrides.pop("transport", None)
+    with open_indexer(
+        anvil.url, db_url, settings_for(system, **overrides), retry=FAST_RETRY, transport=transport
+    ) as indexer:  # type: ignore[arg-type]
+        return indexer.run(follow=False, until_block=until)  # type: ignore[arg-type]
+
+
+def audit(anvil: Anvil, db_url: str):  # type: ignore[no-untyped-def]
+    """Run `indexer verify`'s audit of the mirror at `db_url` against `anvil`."""
+    with open_source_and_store(anvil.url, db_url, retry=FAST_RETRY) as (source, store):
+        return audit_mirror(source, store, range_size=11)

@@ -15,8 +15,7 @@ from indexer.sink.models import (
 )
 from indexer.sink.store import MirrorStore
 from testing.anvil import Anvil
-from tests.indexer.chainkit import System, full_activity
-from tests.indexer.conftest import audit, index
+from tests.indexer.chainkit import System, audit, full_activity, index
 
 
 def first_row(store: MirrorStore, model) -> dict:  # type: ignore[no-untyped-def]

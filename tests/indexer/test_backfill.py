@@ -18,8 +18,7 @@ from indexer.sink.models import (
 )
 from indexer.sink.store import MirrorStore
 from testing.anvil import Anvil
-from tests.indexer.chainkit import System, chain_logs, full_activity
-from tests.indexer.conftest import index
+from tests.indexer.chainkit import System, chain_logs, full_activity, index
 
 
 def rows(
@@ -154,7 +153,7 @@ def test_from_block_mirrors_only_later_blocks(
     )
     checkpoint = store.load_checkpoint()
     assert checkpoint is not None and checkpoint.start_block == start
-    from tests.indexer.conftest import audit
+    from tests.indexer.chainkit import audit
 
     assert audit(anvil, db_url).discrepancies == []
 

@@ -20,8 +20,7 @@ from indexer.errors import (
 from indexer.sink.models import CHAIN_TABLES
 from indexer.sink.store import MirrorStore
 from testing.anvil import Anvil
-from tests.indexer.chainkit import System, chain_logs, full_activity
-from tests.indexer.conftest import audit, index
+from tests.indexer.chainkit import System, audit, chain_logs, full_activity, index
 from tests.indexer.faults import FaultyTransport, is_call, log_span
 
 

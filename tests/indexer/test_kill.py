@@ -11,8 +11,7 @@ from indexer.sink.db import migrate
 from indexer.sink.store import MirrorStore
 from testing.anvil import Anvil
 from testing.processes import Launched, python_command, repo_env
-from tests.indexer.chainkit import System, chain_logs
-from tests.indexer.conftest import audit, index
+from tests.indexer.chainkit import System, audit, chain_logs, index
 from tests.indexer.test_faults import assert_no_partial_range
 
 

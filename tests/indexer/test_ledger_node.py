@@ -21,7 +21,7 @@ from indexer.config import IndexerSettings
 from indexer.service import open_indexer
 from indexer.sink.db import migrate
 from indexer.sink.store import MirrorStore
-from tests.indexer.conftest import FAST_RETRY
+from tests.indexer.chainkit import FAST_RETRY
 
 
 @pytest.fixture

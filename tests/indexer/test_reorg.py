@@ -15,8 +15,7 @@ from indexer.sink.db import migrate
 from indexer.sink.models import ChainBlock, ChainTreeHead
 from indexer.sink.store import MirrorStore
 from testing.anvil import Anvil
-from tests.indexer.chainkit import System
-from tests.indexer.conftest import FAST_RETRY, audit, index, settings_for
+from tests.indexer.chainkit import FAST_RETRY, System, audit, index, settings_for
 
 
 def mirrored_heads(store: MirrorStore) -> list[tuple[int, str]]:
