@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from tests.contracts.conftest import (
+from tests.contracts.kit import (
     ADMIN,
     ANCHORER,
     ENTERPRISE,

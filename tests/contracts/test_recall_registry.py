@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hashlib import sha256
 
-from tests.contracts.conftest import ENTERPRISE, Chain, Deployment
+from tests.contracts.kit import ENTERPRISE, Chain, Deployment
 
 OPEN, UPDATED, CLOSED = 1, 2, 3
 ZERO32 = b"\x00" * 32

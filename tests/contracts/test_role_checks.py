@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from eth_utils import keccak
 
-from tests.contracts.conftest import (
+from tests.contracts.kit import (
     ADMIN,
     ANCHORER,
     ENTERPRISE,

@@ -17,7 +17,7 @@ from anchoring.core.merkle import (
     root_hash,
     verify_consistency,
 )
-from tests.contracts.conftest import ANCHORER, REVERT_ERRORS, WITNESS, Chain, Deployment
+from tests.contracts.kit import ANCHORER, REVERT_ERRORS, WITNESS, Chain, Deployment
 
 SEED = 9162
 
