@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from testing.loopback_http import PeerRequest, serve_json
 from testing.system import LiveSystem
+from trace_api import chain_proxy
 from trace_api.app import create_app
 from trace_api.chain_proxy import (
     ALLOWED_SELECTORS,
@@ -178,3 +179,23 @@ def test_gas_cap_is_forced_into_every_forwarded_call(
                                                   "0x5208", hex(CALL_GAS_CAP)]
     assert all(set(item) <= {"to", "data", "gas", "from"} for item in forwarded)
     assert forwarded[3]["from"] == "0x" + "11" * 20 and forwarded[3]["data"] == data
+
+
+def test_an_oversized_node_answer_is_not_relayed(
+    live_system: LiveSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxy reads a node's answer only up to MAX_RESPONSE_BYTES (it used to read any
+    size whole); beyond that it is a 502, as a node that does not answer."""
+    monkeypatch.setattr(chain_proxy, "MAX_RESPONSE_BYTES", 1024)
+
+    def answer(request: PeerRequest) -> tuple[int, bytes]:
+        item = json.loads(request.body)
+        return 200, json.dumps({"jsonrpc": "2.0", "id": item["id"],
+                                "result": "0x" + "00" * 4096}).encode()
+
+    with serve_json(answer) as node_url, \
+            TestClient(create_app(live_system.settings(rpc_url=node_url))) as client:
+        response = client.post("/v1/chain/rpc", json={"jsonrpc": "2.0", "id": 1,
+                                                      "method": "eth_chainId", "params": []})
+    assert response.status_code == 502
+    assert response.json()["type"].endswith("/node-unavailable")
