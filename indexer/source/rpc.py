@@ -19,11 +19,13 @@ import httpx
 from contracts.rpc_client import (
     JsonRpcClient,
     RpcBatchRefused,
-    RpcError as NodeRpcError,
     RpcMalformedAnswer,
     RpcResponseTooLarge,
     RpcTimeout,
     RpcTransportError,
+)
+from contracts.rpc_client import (
+    RpcError as NodeRpcError,
 )
 from indexer.errors import (
     MalformedNodeDataError,
@@ -111,8 +113,7 @@ class RetryingRpcClient:
                 results.extend(self.call(method, params) for method, params in chunk)
             else:
                 try:
-                    results.extend(self._retrying(
-                        f"batch of {len(chunk)} {chunk[0][0]}", lambda: self._rpc.batch(chunk)))
+                    results.extend(self._batch_with_retries(chunk))
                 except RpcBatchRefused as refused:
                     smaller = max(1, self.max_batch_size // 2)
                     logger.warning(
@@ -129,6 +130,10 @@ class RetryingRpcClient:
         return results
 
     # ------------------------------------------------------------------ internals
+
+    def _batch_with_retries(self, chunk: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        return list(self._retrying(f"batch of {len(chunk)} {chunk[0][0]}",
+                                   lambda: self._rpc.batch(chunk)))
 
     def _retrying(self, label: str, send: Callable[[], Any]) -> Any:
         last_problem = ""
