@@ -18,10 +18,6 @@ from typing import NamedTuple
 from sqlalchemy import Connection
 
 from trace_api.context import ApiContext
-from trace_api.provenance.access import ReadScope
-from trace_api.provenance.errors import IdentifierError, ProvenanceError
-from trace_api.provenance.event_states import UNCHECKED, EventVerification, event_states
-from trace_api.provenance.graph import BACKWARD, BOTH, DIRECTIONS, FORWARD, Link, find_cycles, walk
 from trace_api.gs1.keys import (
     ENTERPRISE,
     LOCATION,
@@ -32,6 +28,10 @@ from trace_api.gs1.keys import (
     kind_of_key,
     parse_identifier,
 )
+from trace_api.provenance.access import ReadScope
+from trace_api.provenance.errors import IdentifierError, ProvenanceError
+from trace_api.provenance.event_states import UNCHECKED, EventVerification, event_states
+from trace_api.provenance.graph import BACKWARD, BOTH, DIRECTIONS, FORWARD, Link, find_cycles, walk
 from trace_api.provenance.reader import EventFacts, SqlGraphReader
 
 DEFAULT_DEPTH = 10
