@@ -30,8 +30,8 @@ from typing import Any
 
 from contracts.anchored_head import AnchoredHead
 from trace_api.audit.epcis_view import AuditEvent, EventView, ObjectRef, PartyRef, format_time_ms
-from trace_api.gs1.keys import gtin_of
 from trace_api.gs1.digital_link import DEFAULT_STEM
+from trace_api.gs1.keys import gtin_of
 from trace_api.gs1.percent import unescape_path_component
 
 COLUMNS: tuple[str, ...] = (
