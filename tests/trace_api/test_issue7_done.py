@@ -24,12 +24,12 @@ import httpx
 from anchoring.core import RecordDomain, TraceRecord, sign_record
 from anchoring.core.event_hash.document import document_events
 from tests.shared_data import shared_data
-from tests.trace_api.capture.conftest import dev_enterprise
 from tests.trace_api.capture.documents import (
     CREATED_UNDER_4012345,
     EXAMPLE_GLNS,
     NOBODY_SPEAKS_FOR,
 )
+from tests.trace_api.capture.kit import dev_enterprise
 from trace_api.epcis import EPCISError, parse_epcis_document
 
 ANCHOR_TIMEOUT_S = 120.0

@@ -12,14 +12,14 @@ import pytest
 
 from anchoring.core.event_hash import event_hash_id
 from testing.system import LiveSystem, RegisteredEnterprise
-from tests.trace_api.capture.conftest import (
+from tests.trace_api.capture.documents import CREATED_UNDER_4012345, NOBODY_SPEAKS_FOR
+from tests.trace_api.capture.kit import (
     dev_enterprise,
     hash_ids,
     quoted,
     record_domain,
     signed,
 )
-from tests.trace_api.capture.documents import CREATED_UNDER_4012345, NOBODY_SPEAKS_FOR
 from tests.trace_api.epcis.oracle import EPCIS_DATA, example_files, oracle_accepts
 
 

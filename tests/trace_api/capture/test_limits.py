@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from testing.system import LiveSystem, RegisteredEnterprise
-from tests.trace_api.capture.conftest import record_domain, signed
 from tests.trace_api.capture.documents import document, shipping_event
+from tests.trace_api.capture.kit import record_domain, signed
 
 LIMITS = {"gs1-epcis-capture-limit": "3", "gs1-epcis-capture-file-size-limit": "4096"}
 

@@ -11,8 +11,8 @@ import pytest
 
 from anchoring.core.event_hash import event_hash_id
 from testing.system import LiveSystem, RegisteredEnterprise
-from tests.trace_api.capture.conftest import hash_ids, quoted, record_domain, signed
 from tests.trace_api.capture.documents import CONTEXT, document, shipping_event
+from tests.trace_api.capture.kit import hash_ids, quoted, record_domain, signed
 
 
 def _serials(count: int) -> list[int]:

@@ -20,8 +20,8 @@ from testing.system import (
     random_company_prefix,
     with_check_digit,
 )
-from tests.trace_api.capture.conftest import hash_ids, quoted, record_domain, signed
 from tests.trace_api.capture.documents import document
+from tests.trace_api.capture.kit import hash_ids, quoted, record_domain, signed
 
 NOT_YOUR_RECORD = "https://traceledger.dev/problems/not-your-record"
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
-from tests.trace_api.provenance.conftest import GraphDb
+from tests.trace_api.provenance.graphdb import GraphDb
 from trace_api.consumer.clone import (
     DAY_MS,
     DEFAULT_POLICY,

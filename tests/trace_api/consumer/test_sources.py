@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, SQLModel
 
 from indexer.sink.models import ChainBlock, ChainRecallHistory
-from tests.trace_api.provenance.conftest import GraphDb
+from tests.trace_api.provenance.graphdb import GraphDb
 from trace_api.consumer.sources import RecallState, _readings_of, open_recall, recall_keys
 from trace_api.consumer.view import identifier_view
 from trace_api.gs1 import parse_digital_link

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from anchoring.core import event_hash_id
-from tests.trace_api.provenance.conftest import GraphDb
+from tests.trace_api.provenance.graphdb import GraphDb
 from trace_api.epcis import parse_epcis_document
 from trace_api.labels import BatchRequest
 from trace_api.labels.commissioning import commissioning_document, recorded_epcs, serial_epc

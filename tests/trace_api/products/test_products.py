@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.trace_api.provenance.conftest import ENTERPRISE_A, ENTERPRISE_B, GraphDb
+from tests.trace_api.provenance.graphdb import ENTERPRISE_A, ENTERPRISE_B, GraphDb
 from trace_api.errors import DomainError, http_status
 from trace_api.products.classes import ProductClass
 from trace_api.products.ownership import company_prefix_area, owns_key

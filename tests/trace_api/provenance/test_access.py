@@ -25,7 +25,7 @@ from tests.trace_api.provenance.access_world import (
     registered,
     site,
 )
-from tests.trace_api.provenance.conftest import GraphDb
+from tests.trace_api.provenance.graphdb import GraphDb
 from trace_api.enterprises.store import EnterpriseRow
 from trace_api.gs1.keys import gln_of
 from trace_api.provenance.access import (

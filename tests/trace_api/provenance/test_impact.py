@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.trace_api.provenance.conftest import ENTERPRISE_A, ENTERPRISE_B, GraphDb
+from tests.trace_api.provenance.graphdb import ENTERPRISE_A, ENTERPRISE_B, GraphDb
 from tests.trace_api.provenance.networks import FOOD, key
 from trace_api.provenance.impact import ImpactEntry, compute_impact, format_impact_csv
 from trace_api.provenance.recalls import company_prefix_for, recall_target, sha256_hex

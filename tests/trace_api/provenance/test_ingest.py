@@ -7,7 +7,7 @@ import json
 from sqlmodel import Session, select
 
 from tests.shared_data import shared_data
-from tests.trace_api.provenance.conftest import ENTERPRISE_A, GraphDb
+from tests.trace_api.provenance.graphdb import ENTERPRISE_A, GraphDb
 from tests.trace_api.provenance.networks import event, place
 from trace_api.provenance.ingest import event_time_ms, graph_rows, short_vocabulary
 from trace_api.provenance.models import ProvEvent, ProvLink, ProvNodeEvent

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.shared_data import shared_data
-from tests.trace_api.provenance.conftest import ENTERPRISE_A, ENTERPRISE_B, GraphDb
+from tests.trace_api.provenance.graphdb import ENTERPRISE_A, ENTERPRISE_B, GraphDb
 from tests.trace_api.provenance.networks import (
     BUILDING,
     CERT,
@@ -23,9 +23,9 @@ from tests.trace_api.provenance.networks import (
     key,
     lift_life_cycle,
 )
+from trace_api.gs1.keys import TRANSFORMATION_PREFIX, enterprise_key
 from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.graph import Link, find_cycles
-from trace_api.gs1.keys import TRANSFORMATION_PREFIX, enterprise_key
 from trace_api.provenance.trace import TraceResult, UnknownIdentifierError, trace_graph
 
 T3 = TRANSFORMATION_PREFIX + f"ni:///sha-256;{3:064x}?ver=CBV2.0"  # the food chain's transformation

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from testing.system import LiveSystem, RegisteredEnterprise
-from tests.trace_api.capture.conftest import hash_ids
 from tests.trace_api.capture.documents import CONTEXT
+from tests.trace_api.capture.kit import hash_ids
 
 CP = "0" + "".join(secrets.choice("123456789") for _ in range(6))
 A1, A2 = f"urn:epc:id:sgtin:{CP}.107346.1", f"urn:epc:id:sgtin:{CP}.107346.2"

@@ -16,7 +16,7 @@ import trace_api.enterprises.store
 import trace_api.products.models
 import trace_api.records.models  # noqa: F401 - registers api_events
 from testing.postgres import BACKENDS, database_on
-from tests.trace_api.provenance.conftest import GraphDb
+from tests.trace_api.provenance.graphdb import GraphDb
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.trace_api.provenance.conftest import ENTERPRISE_A, GraphDb
+from tests.trace_api.provenance.graphdb import ENTERPRISE_A, GraphDb
 from trace_api.problems import install_problem_handlers
 from trace_api.products.classes import ProductClass
 from trace_api.products.service import Certification, Product, save_product
