@@ -21,18 +21,18 @@ other so they do not compete for the CPU. The signing happens before the clock s
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from eth_account import Account
 from eth_utils import to_checksum_address
 
+from contracts.rpc_client import JsonRpcClient
 from testing.devnet import (
     Backend,
     init_dev_dir,
@@ -51,6 +51,7 @@ CALL_GAS = 100_000
 BATCH_INTERVAL = 0.1
 WARMUP_S = 2.0
 POLL_INTERVAL = 0.05
+RPC_TIMEOUT_S = 60.0
 
 
 def _deploy_counter(backend: Backend) -> str:
@@ -81,56 +82,61 @@ def _sign_workload(backend: Backend, contract: str, total: int, senders: int) ->
     return signed_txs
 
 
-async def _drive(url: str, signed_txs: list[tuple[str, str]], rate: int, drain_s: float) -> dict[str, Any]:
+def _drive(url: str, signed_txs: list[tuple[str, str]], rate: int, drain_s: float) -> dict[str, Any]:
     sent_at: dict[str, float] = {}
     included_at: dict[str, float] = {}
     rejected: list[Any] = []
     per_batch = max(1, int(rate * BATCH_INTERVAL))
-    async with httpx.AsyncClient(timeout=60) as client:
-        start_block = int((await client.post(url, json={"jsonrpc": "2.0", "id": 1,
-                                                        "method": "eth_blockNumber"})).json()["result"], 16)
-        sending_done = asyncio.Event()
+    sending_done = threading.Event()
+    send_failures: list[Exception] = []
+    # One shared-client connection for the sender thread, one for the poller.
+    with JsonRpcClient(url, timeout_s=RPC_TIMEOUT_S) as sender, \
+            JsonRpcClient(url, timeout_s=RPC_TIMEOUT_S) as poller:
+        start_block = int(poller.call("eth_blockNumber"), 16)
 
-        async def send() -> None:
-            started = time.monotonic()
-            for offset in range(0, len(signed_txs), per_batch):
-                chunk = signed_txs[offset:offset + per_batch]
-                target = started + (offset // per_batch) * BATCH_INTERVAL
-                delay = target - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction",
-                          "params": [raw]} for i, (_, raw) in enumerate(chunk)]
-                now = time.monotonic()
-                for tx_hash, _ in chunk:
-                    sent_at[tx_hash] = now
-                responses = (await client.post(url, json=batch)).json()
-                rejected.extend(r["error"] for r in responses if "error" in r)
-            sending_done.set()
+        def send() -> None:
+            try:
+                started = time.monotonic()
+                for offset in range(0, len(signed_txs), per_batch):
+                    chunk = signed_txs[offset:offset + per_batch]
+                    target = started + (offset // per_batch) * BATCH_INTERVAL
+                    delay = target - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    batch = [sender.request("eth_sendRawTransaction", [raw]) for _, raw in chunk]
+                    now = time.monotonic()
+                    for tx_hash, _ in chunk:
+                        sent_at[tx_hash] = now
+                    # Posted raw: a rejected transaction is counted, not raised.
+                    responses = sender.post(batch, label="eth_sendRawTransaction batch")
+                    rejected.extend(r["error"] for r in responses if "error" in r)
+            except Exception as exc:  # noqa: BLE001 - raised again below, once the poller stops
+                send_failures.append(exc)
+            finally:
+                sending_done.set()
 
-        async def poll() -> None:
-            next_block = start_block + 1
-            idle_deadline: float | None = None
-            while True:
-                head = int((await client.post(url, json={"jsonrpc": "2.0", "id": 1,
-                                                         "method": "eth_blockNumber"})).json()["result"], 16)
-                while next_block <= head:
-                    block = (await client.post(url, json={
-                        "jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber",
-                        "params": [hex(next_block), False]})).json()["result"]
-                    seen = time.monotonic()
-                    for tx_hash in block["transactions"]:
-                        included_at.setdefault(tx_hash, seen)
-                    next_block += 1
-                if len(included_at) >= len(signed_txs) - len(rejected) and sending_done.is_set():
-                    return
-                if sending_done.is_set():
-                    idle_deadline = idle_deadline or time.monotonic() + drain_s
-                    if time.monotonic() > idle_deadline:
-                        return
-                await asyncio.sleep(POLL_INTERVAL)
-
-        await asyncio.gather(send(), poll())
+        sending = threading.Thread(target=send, name="node-bench-sender", daemon=True)
+        sending.start()
+        next_block = start_block + 1
+        idle_deadline: float | None = None
+        while True:
+            head = int(poller.call("eth_blockNumber"), 16)
+            while next_block <= head:
+                block = poller.call("eth_getBlockByNumber", [hex(next_block), False])
+                seen = time.monotonic()
+                for tx_hash in block["transactions"]:
+                    included_at.setdefault(tx_hash, seen)
+                next_block += 1
+            if len(included_at) >= len(signed_txs) - len(rejected) and sending_done.is_set():
+                break
+            if sending_done.is_set():
+                idle_deadline = idle_deadline or time.monotonic() + drain_s
+                if time.monotonic() > idle_deadline:
+                    break
+            time.sleep(POLL_INTERVAL)
+        sending.join()
+    if send_failures:
+        raise send_failures[0]
     latencies = sorted(included_at[h] - sent_at[h] for h in included_at if h in sent_at)
     first_send = min(sent_at.values())
     last_send = max(sent_at.values())
@@ -156,7 +162,7 @@ async def _drive(url: str, signed_txs: list[tuple[str, str]], rate: int, drain_s
 def _bench_backend(backend: Backend, rate: int, seconds: float, senders: int) -> dict[str, Any]:
     contract = _deploy_counter(backend)
     signed_txs = _sign_workload(backend, contract, int(rate * seconds), senders)
-    return asyncio.run(_drive(backend.url, signed_txs, rate, drain_s=30))
+    return _drive(backend.url, signed_txs, rate, drain_s=30)
 
 
 def run_node_bench(rate: int = 1_200, seconds: float = 15, senders: int = 5) -> dict[str, Any]:
