@@ -281,9 +281,9 @@ def _step_member(run: _Run) -> None:
         return
     verifier = run.verifier
     try:
-        detail, _ = verify_submitter_active(verifier.chain, verifier.trace_anchor,
-                                            format_address(run.entry.submitter),
-                                            run.entry.received_at_ms, verifier.block_hint)
+        detail = verify_submitter_active(verifier.chain, verifier.trace_anchor,
+                                         format_address(run.entry.submitter),
+                                         run.entry.received_at_ms, verifier.block_hint)
     except StepFailed as exc:
         run.record("submitter-active", FAILED, str(exc))
         return

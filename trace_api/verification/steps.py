@@ -47,7 +47,7 @@ from anchoring.core import (
 )
 from anchoring.core.eip712 import format_address
 from contracts.anchored_head import AnchoredHead
-from trace_api.verification.chain_reader import CallReverted, ChainReader, MemberStatus
+from trace_api.verification.chain_reader import CallReverted, ChainReader
 
 STEP_NAMES: tuple[str, ...] = (
     "event-hash",
@@ -186,10 +186,10 @@ def verify_entry_signature(entry: LogEntry, domain: RecordDomain, submitter: str
 def verify_submitter_active(
     chain: ChainReader, trace_anchor: str, submitter: str, received_at_ms: int,
     hint: BlockHint | None = None,
-) -> tuple[str, MemberStatus]:
+) -> str:
     """Step submitter-active: `MemberRegistry.hasRole(submitter, Enterprise)` by `eth_call`
-    at the last block whose time (seconds) is at or before `received_at_ms`. Returns the
-    detail and the status read. Raises `ChainReadError` when the chain cannot be asked."""
+    at the last block whose time (seconds) is at or before `received_at_ms`. Returns what
+    was read, as the step's detail. Raises `ChainReadError` when the chain cannot be asked."""
     received_s = received_at_ms // 1000
     try:
         status = chain.member_status_at(trace_anchor, submitter, received_s, hint=hint)
@@ -201,7 +201,7 @@ def verify_submitter_active(
              f"(time {status.block_time}, last block at or before receive time {received_s})")
     if not status.active:
         raise StepFailed(f"{where} is false")
-    return f"{where} is true; enterprise {status.enterprise_id}", status
+    return f"{where} is true; enterprise {status.enterprise_id}"
 
 
 # ---------------------------------------------------------------------- 5. inclusion
