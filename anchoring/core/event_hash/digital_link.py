@@ -46,14 +46,13 @@ def _encode(urn_text: str) -> str:
     return urn_text.translate(_PERCENT_ENCODE)
 
 
-def _gtin(company_prefix: str, item_reference: str) -> str:
-    """GTIN-14 from an EPC company prefix and item reference (indicator digit first)."""
-    body = item_reference[0] + company_prefix + item_reference[1:]
-    return body + str(compute_check_digit(body))
-
-
 def _with_check_digit(body: str) -> str:
     return body + str(compute_check_digit(body))
+
+
+def _gtin(company_prefix: str, item_reference: str) -> str:
+    """GTIN-14 from an EPC company prefix and item reference (indicator digit first)."""
+    return _with_check_digit(item_reference[0] + company_prefix + item_reference[1:])
 
 
 _UrnRule = tuple["re.Pattern[str]", Callable[["re.Match[str]"], "str | None"]]
