@@ -10,7 +10,10 @@ Run from the repository root when GS1 publishes a new release::
 
     python -m trace_api.gs1.generate_ai_table path/to/gs1-syntax-dictionary.txt
 
-(default: the release file in ``../shared/data/gs1-digital-link``). The test
+The source is GS1's published release file (``gs1-syntax-dictionary.txt`` of the
+gs1/gs1-syntax-dictionary repository, tag ``2026-01-27``, Apache-2.0); by default the copy
+beside the checkout in ``../shared/data/gs1-digital-link`` is read. (``biip``'s AI list was
+no source: it has formats only, no linters, ``req``/``ex`` pairs or Digital Link keys.) The test
 ``tests/trace_api/gs1/test_ai_table.py`` regenerates the module in memory and fails
 if the committed one differs, and parses every line.
 """
