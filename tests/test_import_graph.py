@@ -36,6 +36,7 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+@cache
 def _sources() -> dict[str, Path]:
     sources: dict[str, Path] = {}
     for package in PACKAGES:
@@ -84,19 +85,27 @@ def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool,
 
 
 @cache
-def import_graph() -> Graph:
+def _all_imports() -> dict[str, dict[str, int]]:
+    """module -> {every module name it imports, ours or not: line of the first import}."""
     sources = _sources()
     known = set(sources)
-    graph: Graph = {}
+    imports: dict[str, dict[str, int]] = {}
     for module, path in sources.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        edges: dict[str, int] = {}
+        names: dict[str, int] = {}
         for node in _imports(tree):
             for target in _targets(node, module, path.name == "__init__.py", known):
-                if target in known and target != module:
-                    edges.setdefault(target, node.lineno)
-        graph[module] = edges
-    return graph
+                if target != module:
+                    names.setdefault(target, node.lineno)
+        imports[module] = names
+    return imports
+
+
+@cache
+def import_graph() -> Graph:
+    known = set(_all_imports())
+    return {module: {target: line for target, line in names.items() if target in known}
+            for module, names in _all_imports().items()}
 
 
 def _cycle_in(component: list[str], graph: Graph) -> list[str]:
@@ -181,3 +190,30 @@ def test_layers_point_downward(importer: str, forbidden: tuple[str, ...]) -> Non
         if any(_within(target, below) for below in forbidden)
     ]
     assert not wrong, f"{importer} must not import {', '.join(forbidden)}:\n" + "\n".join(wrong)
+
+
+HTTP_FRAMEWORKS = ("fastapi", "starlette")
+_ASGI_CALL = ["self", "scope", "receive", "send"]
+
+
+def _is_http_layer(module: str, names: dict[str, int]) -> bool:
+    """Uses the web framework (routes, dependencies) or is ASGI middleware itself
+    (`async def __call__(self, scope, receive, send)`)."""
+    if any(_within(name, framework) for name in names for framework in HTTP_FRAMEWORKS):
+        return True
+    tree = ast.parse(_sources()[module].read_text(encoding="utf-8"))
+    return any(isinstance(node, ast.AsyncFunctionDef) and node.name == "__call__"
+               and [arg.arg for arg in node.args.args] == _ASGI_CALL for node in ast.walk(tree))
+
+
+def test_domain_code_raises_domain_errors_not_http_problems() -> None:
+    """Only HTTP-layer code (routes, middleware, auth dependencies) may build
+    `trace_api.problems.Problem`; services, stores, rules and parsers raise
+    `trace_api.errors` domain errors, which the one handler maps (issue 14)."""
+    wrong = [
+        f"{module} imports trace_api.problems (line {names['trace_api.problems']})"
+        for module, names in sorted(_all_imports().items())
+        if _within(module, "trace_api") and "trace_api.problems" in names
+        and not _is_http_layer(module, names)
+    ]
+    assert not wrong, "domain modules importing HTTP problems:\n" + "\n".join(wrong)

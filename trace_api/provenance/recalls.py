@@ -27,9 +27,8 @@ from indexer.sink.models import ChainBlock, ChainRecallHistory
 from trace_api.auth.principal import Principal, Role
 from trace_api.chain_gateway import gateway
 from trace_api.context import ApiContext
+from trace_api.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from trace_api.gs1 import DEFAULT_STEM
-from trace_api.problems import Problem
-from trace_api.provenance.errors import IdentifierError
 from trace_api.gs1.keys import (
     ASSET,
     ITEM,
@@ -41,6 +40,7 @@ from trace_api.gs1.keys import (
     recall_subject,
     recall_uri,
 )
+from trace_api.provenance.errors import IdentifierError
 
 RECALL_CLASSES = {"1": 1, "2": 2, "3": 3, "I": 1, "II": 2, "III": 3}
 RECALLABLE_KINDS = frozenset({ITEM, LOT, PRODUCT, ASSET, LOGISTIC_UNIT, RETURNABLE_ASSET})
@@ -98,17 +98,17 @@ def recall_target(identifier: str) -> RecallTarget:
 
 
 def parse_recall_class(value: object) -> int:
-    """1, 2, 3 or "I", "II", "III" -> 1..3; raises Problem 400 otherwise."""
+    """1, 2, 3 or "I", "II", "III" -> 1..3; raises InvalidInput otherwise."""
     recall_class = RECALL_CLASSES.get(str(value).strip().upper())
     if recall_class is None:
-        raise Problem(400, "bad-recall", "Invalid recall class", "class must be I, II or III (or 1, 2, 3)")
+        raise InvalidInput("bad-recall", "Invalid recall class", "class must be I, II or III (or 1, 2, 3)")
     return recall_class
 
 
 def _check_reason(reason: str) -> str:
     reason = reason.strip()
     if not reason or len(reason) > MAX_REASON_CHARS:
-        raise Problem(400, "bad-recall", "Invalid recall reason",
+        raise InvalidInput("bad-recall", "Invalid recall reason",
                       f"reason must be 1-{MAX_REASON_CHARS} characters of text")
     return reason
 
@@ -156,7 +156,7 @@ def _send_as_enterprise(ctx: ApiContext, principal: Principal, function: str, ar
     chain = gateway(ctx)
     if identity.custody == enterprises.CUSTODY_CUSTODIAL:
         if signed_transaction:
-            raise Problem(400, "bad-recall", "Unexpected signed transaction",
+            raise InvalidInput("bad-recall", "Unexpected signed transaction",
                           "a custodial enterprise's recall is signed by the API")
         ring = ctx.shared(enterprises.keyring)
         account = ring.cached(principal.enterprise_id, identity.signing_address)
@@ -166,7 +166,7 @@ def _send_as_enterprise(ctx: ApiContext, principal: Principal, function: str, ar
             account = ring.account(principal.enterprise_id, identity.signing_address, row.encrypted_key)
         return chain.transact_as(account, "RecallRegistry", function, *args)
     if not signed_transaction:
-        raise Problem(400, "signature-required", "Signed transaction required",
+        raise InvalidInput("signature-required", "Signed transaction required",
                       f"a self-custody enterprise signs RecallRegistry.{function} itself: send it as "
                       "signedTransaction (0x hex)", extensions={
                           "contract": ctx.deployment.recall_registry, "function": function,
@@ -180,7 +180,7 @@ def _hex_bytes(value: str) -> bytes:
     try:
         return bytes.fromhex(value.removeprefix("0x"))
     except ValueError as exc:
-        raise Problem(400, "bad-recall", "Invalid signed transaction", "signedTransaction is not hex") from exc
+        raise InvalidInput("bad-recall", "Invalid signed transaction", "signedTransaction is not hex") from exc
 
 
 def _check_relayed_call(ctx: ApiContext, raw: bytes, signer: str, function: str, args: tuple[Any, ...]) -> None:
@@ -188,16 +188,16 @@ def _check_relayed_call(ctx: ApiContext, raw: bytes, signer: str, function: str,
         sender = Account.recover_transaction(raw)
         decoded = _decode_transaction(raw)
     except Exception as exc:
-        raise Problem(400, "bad-recall", "Invalid signed transaction", "cannot decode signedTransaction") from exc
+        raise InvalidInput("bad-recall", "Invalid signed transaction", "cannot decode signedTransaction") from exc
     contract = gateway(ctx).contract("RecallRegistry")
     to = decoded.get("to")
     if sender != signer or not to or to.lower() != ctx.deployment.recall_registry.lower():
-        raise Problem(403, "bad-recall", "Transaction not from this enterprise to RecallRegistry",
+        raise NotAllowed("bad-recall", "Transaction not from this enterprise to RecallRegistry",
                       "signedTransaction must be signed by the enterprise's current key and sent to RecallRegistry")
     called, params = contract.decode_function_input(decoded["data"])
     values = tuple(params.values())
     if called.fn_name != function or values != args:
-        raise Problem(400, "bad-recall", "Transaction makes another call",
+        raise InvalidInput("bad-recall", "Transaction makes another call",
                       f"signedTransaction must call {function} with the arguments of this request")
 
 
@@ -245,7 +245,7 @@ def open_recall(ctx: ApiContext, principal: Principal, identifier: str, recall_c
                 *, signed_transaction: str | None = None) -> RecallReceipt:
     """Open a recall of `identifier` on chain and keep its words; returns once mined.
 
-    Raises `IdentifierError` (bad identifier), Problem 400 (class, reason), 403 (an
+    Raises `IdentifierError` (bad identifier), InvalidInput (class, reason), NotAllowed (an
     enterprise recalling a prefix it does not hold), 409 (already open; from the chain).
     """
     target = recall_target(identifier)
@@ -256,7 +256,7 @@ def open_recall(ctx: ApiContext, principal: Principal, identifier: str, recall_c
         assert principal.enterprise_id is not None
         held = company_prefix_for(target.uri, _enterprise_prefixes(ctx, principal.enterprise_id))
         if held is None:
-            raise Problem(403, "not-your-prefix", "Not your company prefix",
+            raise NotAllowed("not-your-prefix", "Not your company prefix",
                           f"{target.uri} does not carry a GS1 company prefix of enterprise {principal.enterprise_id}")
         prefix = held
     reason_hash = _store_words(ctx, target, words)
@@ -291,11 +291,11 @@ def close_recall(ctx: ApiContext, principal: Principal, subject: str, reason: st
 def _subject_bytes(subject: str) -> bytes:
     text_value = subject.lower()
     if len(text_value) != 66 or not text_value.startswith("0x"):
-        raise Problem(400, "bad-recall", "Invalid recall id", "a recall id is its subject: 0x + 64 hex digits")
+        raise InvalidInput("bad-recall", "Invalid recall id", "a recall id is its subject: 0x + 64 hex digits")
     try:
         return bytes.fromhex(text_value[2:])
     except ValueError as exc:
-        raise Problem(400, "bad-recall", "Invalid recall id", "a recall id is its subject: 0x + 64 hex digits") from exc
+        raise InvalidInput("bad-recall", "Invalid recall id", "a recall id is its subject: 0x + 64 hex digits") from exc
 
 
 # --- reading, from the indexer mirror ----------------------------------------------------
@@ -377,11 +377,11 @@ def list_recalls(ctx: ApiContext, *, subject: str | None = None, status: str | N
 
 
 def get_recall(ctx: ApiContext, subject: str) -> RecallView:
-    """One recall by subject; Problem 404 if the mirror has none (yet)."""
+    """One recall by subject; NotFound if the mirror has none (yet)."""
     _subject_bytes(subject)
     found = list_recalls(ctx, subject=subject)
     if not found:
-        raise Problem(404, "unknown-recall", "Unknown recall", f"no recall of subject {subject.lower()} on chain "
+        raise NotFound("unknown-recall", "Unknown recall", f"no recall of subject {subject.lower()} on chain "
                       "(or the indexer has not mirrored it yet)")
     return found[0]
 
@@ -390,5 +390,6 @@ def public_reason(ctx: ApiContext, subject: str) -> str | None:
     """The reason text of a subject's current recall (for the consumer page), else None."""
     try:
         return get_recall(ctx, subject).reason
-    except Problem:
+    except DomainError:
         return None
+
