@@ -217,3 +217,34 @@ def test_domain_code_raises_domain_errors_not_http_problems() -> None:
         and not _is_http_layer(module, names)
     ]
     assert not wrong, "domain modules importing HTTP problems:\n" + "\n".join(wrong)
+
+
+_SQL_METHODS = {"connect", "begin", "execute", "exec", "scalars", "query"}
+_SQL_BUILDERS = {"text", "select", "insert", "update", "delete", "Session"}
+
+
+def _sql_calls(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _SQL_METHODS:
+            yield node.lineno, f".{node.func.attr}()"
+        elif isinstance(node.func, ast.Name) and node.func.id in _SQL_BUILDERS:
+            yield node.lineno, f"{node.func.id}()"
+
+
+def test_route_modules_run_no_sql() -> None:
+    """Routes parse, authorise, call a service and shape the answer; queries live in services
+    and stores (issue 14: permission queries had crept into route modules)."""
+    wrong = [
+        f"{module} line {line}: {call}"
+        for module, path in sorted(_sources().items())
+        if module.endswith(".routes")
+        for line, call in _sql_calls(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert not wrong, "SQL in route modules:\n" + "\n".join(wrong)
+
+
+def test_sql_call_finder() -> None:
+    tree = ast.parse("with engine.connect() as c:\n    c.execute(text('SELECT 1'))\nf(x)\n")
+    assert sorted(_sql_calls(tree)) == [(1, ".connect()"), (2, ".execute()"), (2, "text()")]

@@ -16,11 +16,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from trace_api.auth import OptionalPrincipal, Principal
-from trace_api.context import ApiContext, ContextDep
+from trace_api.auth import OptionalPrincipal
+from trace_api.context import ContextDep
 from trace_api.problems import Problem
 from trace_api.proofs.service import build_bundle, load_record, select_leaf
-from trace_api.provenance.access import NoEnterpriseError, readable_leaves, scope_for
+from trace_api.provenance.access import may_read_record
 from trace_api.records.event_hash_id_path import canonical_event_hash_id
 
 router = APIRouter(tags=["proofs"])
@@ -96,21 +96,6 @@ def parse_event_hash_id(value: str) -> str:
                       "the 64-digit hex digest") from None
 
 
-def may_see_event(ctx: ApiContext, principal: Principal | None, leaf_index: int, enterprise_id: str) -> bool:
-    """True when the caller may read the body of the record at `leaf_index`, recorded by
-    `enterprise_id` (the access
-    policy, `trace_api.provenance.access`); anonymous callers and keys naming no
-    enterprise never."""
-    if principal is None:
-        return False
-    try:
-        scope = scope_for(ctx.engine, principal)
-    except NoEnterpriseError:
-        return False
-    with ctx.engine.connect() as connection:
-        return leaf_index in readable_leaves(connection, scope, [(leaf_index, enterprise_id)])
-
-
 @router.get(
     "/v1/events/{eventHashId:path}/proof",
     response_model=ProofBundleJson,
@@ -134,4 +119,4 @@ def get_proof(
         raise Problem(404, "not-found", "No such record",
                       f"no record of {hash_id}" + (f" at leaf {leafIndex}" if leafIndex is not None else ""))
     record = load_record(ctx, leaf)
-    return build_bundle(ctx, leaf, include_event=may_see_event(ctx, principal, leaf, record.enterprise_id)).to_json()
+    return build_bundle(ctx, leaf, include_event=may_read_record(ctx.engine, principal, leaf, record.enterprise_id)).to_json()

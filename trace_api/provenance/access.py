@@ -205,6 +205,19 @@ def enterprise_names_node(engine: Engine, enterprise_id: str | None, node_key: s
         return found.first() is not None
 
 
+def may_read_record(engine: Engine, principal: Any, leaf_index: int, enterprise_id: str) -> bool:
+    """Whether `principal` (None: anonymous) may read the body of the record at `leaf_index`,
+    recorded by `enterprise_id`; anonymous callers and keys naming no enterprise never."""
+    if principal is None:
+        return False
+    try:
+        scope = scope_for(engine, principal)
+    except NoEnterpriseError:
+        return False
+    with engine.connect() as connection:
+        return leaf_index in readable_leaves(connection, scope, [(leaf_index, enterprise_id)])
+
+
 def readable_leaves(connection: Connection, scope: ReadScope, records: Sequence[tuple[int, str]]) -> set[int]:
     """Which records, given as (leaf index, recording enterprise), `scope` may read: own
     records at once, the others by one batched read of their graph event rows (a record
