@@ -248,3 +248,26 @@ def test_route_modules_run_no_sql() -> None:
 def test_sql_call_finder() -> None:
     tree = ast.parse("with engine.connect() as c:\n    c.execute(text('SELECT 1'))\nf(x)\n")
     assert sorted(_sql_calls(tree)) == [(1, ".connect()"), (2, ".execute()"), (2, "text()")]
+
+
+def _function_level_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import | ast.ImportFrom):
+                    yield inner
+
+
+def test_trace_api_imports_its_dependencies_at_the_top() -> None:
+    """A function-level import of our own code hides an edge of the graph (and used to hide
+    cycles); only command-line entry modules (`*.cli`) load lazily, for start-up time."""
+    graph = import_graph()
+    wrong = sorted(
+        f"{module} line {node.lineno}"
+        for module, path in _sources().items()
+        if _within(module, "trace_api") and not module.endswith(".cli")
+        for node in _function_level_imports(ast.parse(path.read_text(encoding="utf-8")))
+        if any(target in graph for target in _targets(node, module, path.name == "__init__.py",
+                                                         set(graph)))
+    )
+    assert not wrong, "function-level imports of our modules:\n" + "\n".join(wrong)

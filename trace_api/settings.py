@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from anchoring.core.note import ALG_COSIGNATURE_V1, decode_verifier_key
+
 MIB = 1024 * 1024
 
 
@@ -124,8 +126,6 @@ class ApiSettings(BaseSettings):
     @classmethod
     def _witness_keys_are_cosignature_keys(cls, keys: list[str]) -> list[str]:
         # A malformed key would only show up later as a bundle no verifier can use.
-        from anchoring.core.note import ALG_COSIGNATURE_V1, decode_verifier_key
-
         for key in keys:
             decode_verifier_key(key, signature_type=ALG_COSIGNATURE_V1)  # KeyFormatError is a ValueError
         return keys

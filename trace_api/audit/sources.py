@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, column, func, or_, select, table, true
 
 from contracts.anchored_head import AnchoredHead
+from trace_api.anchors import anchors_from_mirror
 from trace_api.audit.epcis_view import AuditEvent
 from trace_api.audit.inputs import RecallChange, StatusChange
 
@@ -179,8 +180,6 @@ def recall_history(mirror: Engine) -> dict[str, list[RecallChange]]:
 def anchor_heads(mirror: Engine, leaf_indexes: Iterable[int]) -> dict[int, AnchoredHead | None]:
     """leaf index -> the first anchored head containing it (None: pending), via the
     contract function `trace_api.anchors.anchors_from_mirror` (three queries a batch)."""
-    from trace_api.anchors import anchors_from_mirror
-
     return {
         leaf: None if info is None else info.anchored_head
         for leaf, info in anchors_from_mirror(mirror, leaf_indexes).items()

@@ -26,6 +26,7 @@ from trace_api.gs1 import DigitalLink, format_digital_link
 from trace_api.gs1.keys import identify, recall_keys_covering, recall_subject
 from trace_api.provenance.access import SERVICE_STEPS, Directory, chain_events, custody_members
 from trace_api.provenance.graph import BACKWARD
+from trace_api.provenance.recalls import RecallReason
 from trace_api.provenance.trace import UnknownIdentifierError, trace_graph
 
 TIMELINE_DEPTH = 10  # farm to shelf is ~6-8 hops (provenance.trace.MAX_DEPTH explains)
@@ -132,8 +133,6 @@ def open_recall(mirror_engine: Engine, link: DigitalLink) -> RecallState | None:
 
 def recall_reason(engine: Engine, reason_hash: str) -> str | None:
     """The public recall notice behind a reason hash (kept by the recalls package), if known."""
-    from trace_api.provenance.recalls import RecallReason
-
     with Session(engine) as session:
         row = session.get(RecallReason, reason_hash.lower())
         return None if row is None else row.reason

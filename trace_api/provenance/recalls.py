@@ -27,6 +27,7 @@ from indexer.sink.models import ChainBlock, ChainRecallHistory
 from trace_api.auth.principal import Principal, Role
 from trace_api.chain_gateway import gateway
 from trace_api.context import ApiContext
+from trace_api.enterprises import service as enterprises
 from trace_api.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from trace_api.gs1 import DEFAULT_STEM
 from trace_api.gs1.keys import (
@@ -140,17 +141,13 @@ def _store_words(ctx: ApiContext, target: RecallTarget | None, reason: str) -> s
 
 
 def _enterprise_prefixes(ctx: ApiContext, enterprise_id: str) -> list[str]:
-    from trace_api.enterprises.service import require_enterprise
-
-    return require_enterprise(ctx, enterprise_id).prefixes
+    return enterprises.require_enterprise(ctx, enterprise_id).prefixes
 
 
 def _send_as_enterprise(ctx: ApiContext, principal: Principal, function: str, args: tuple[Any, ...],
                         signed_transaction: str | None) -> dict[str, Any]:
     """Send a RecallRegistry call with the enterprise's own key (custodial) or relay the
     enterprise's signed transaction after checking it makes exactly this call."""
-    from trace_api.enterprises import service as enterprises
-
     assert principal.enterprise_id is not None
     identity = enterprises.capture_identity(ctx, principal.enterprise_id)
     chain = gateway(ctx)
