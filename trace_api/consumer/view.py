@@ -38,11 +38,11 @@ from trace_api.gs1 import (
     parse_digital_link,
 )
 from trace_api.gs1.ai_values import parse_gs1_date
+from trace_api.gs1.keys import gln_of, identifier_key
 from trace_api.labels import AUTH_PARAM, verify_authenticator
 from trace_api.labels.errors import AuthenticatorError
 from trace_api.labels.keys import label_key
 from trace_api.products.service import Product, find_product
-from trace_api.gs1.keys import gln_of, identifier_key
 from trace_api.resolver.known import is_known
 from trace_api.resolver.problems import gs1_problem, unknown_identifier_problem
 from trace_api.resolver.walkup import resolve_level
