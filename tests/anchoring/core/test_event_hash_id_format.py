@@ -9,7 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from anchoring.core import MalformedEventError, event_hash_digest, event_hash_id, format_event_hash_id
+from anchoring.core import (
+    MalformedEventError,
+    event_hash_digest,
+    event_hash_id,
+    format_event_hash_id,
+)
 
 
 def naive_hash_id(digest: bytes) -> str:
