@@ -44,10 +44,6 @@ class Deployment:
         return self.contracts[Contract.TRACE_ANCHOR]
 
     @property
-    def member_registry(self) -> str:
-        return self.contracts[Contract.MEMBER_REGISTRY]
-
-    @property
     def recall_registry(self) -> str:
         return self.contracts[Contract.RECALL_REGISTRY]
 

@@ -165,11 +165,6 @@ def is_supported_ai(ai: str) -> bool:
     return ai in ai_rules()
 
 
-def primary_keys() -> frozenset[str]:
-    """The AIs that can be Digital Link primary keys."""
-    return frozenset(ai for ai, rule in ai_rules().items() if rule.is_primary_key)
-
-
 def matches_pattern(ai: str, pattern: str) -> bool:
     """True when ``ai`` matches a dictionary pattern such as ``310n`` or ``31nn`` (n = any digit)."""
     return len(ai) == len(pattern) and all(

@@ -30,7 +30,6 @@ from trace_api.gs1.charset import CSET_82, first_char_outside
 from trace_api.gs1.errors import GS1Error, InvalidRegistrationCodeError
 from trace_api.gs1.keys import verify_giai
 
-SCHEME_VERSION = 1
 GIAI_MAX_LENGTH = 30  # AI (8004) is X..30
 COMPANY_PREFIX_LENGTHS = range(6, 13)  # GS1 Company Prefixes are 6 to 12 digits
 

@@ -65,9 +65,6 @@ ENTERPRISE = "enterprise"
 TRANSACTION = "transaction"
 OTHER = "other"
 
-IDENTIFIER_KINDS = frozenset({ITEM, LOT, PRODUCT, LOGISTIC_UNIT, ASSET, RETURNABLE_ASSET, OTHER})
-"""Kinds a trace may start from and walk through (locations, parties, transactions are leaves)."""
-
 _KIND_BY_KEY_AI = {"00": LOGISTIC_UNIT, "8004": ASSET, "8003": RETURNABLE_ASSET, "414": LOCATION,
                    "417": PARTY}
 _SERIALS = ("21", "235")  # GS1 DL 1.2: serial (21) or third-party controlled serial (235)
@@ -371,11 +368,6 @@ def verify_giai(giai: str) -> None:
 def verify_lot(lot: str) -> None:
     """Raise unless ``lot`` is 1-20 characters of GS1 character set 82 (AI 10)."""
     verify_ai_value("10", lot)
-
-
-def verify_serial(serial: str) -> None:
-    """Raise unless ``serial`` is 1-20 characters of GS1 character set 82 (AI 21)."""
-    verify_ai_value("21", serial)
 
 
 def format_gs1_date(date: dt.date) -> str:

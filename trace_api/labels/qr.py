@@ -28,10 +28,6 @@ class QrSymbol:
     size: int
     dark: bytes
 
-    def is_dark(self, x: int, y: int) -> bool:
-        """True when the module at column ``x``, row ``y`` is dark."""
-        return self.dark[y * self.size + x] == 1
-
     def dark_runs(self) -> list[tuple[int, int, int]]:
         """Horizontal runs of dark modules as ``(x, y, length)``, row by row (for vector output)."""
         runs: list[tuple[int, int, int]] = []

@@ -69,21 +69,8 @@ class ApiEventEpc(SQLModel, table=True):
         sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
     )
     role: str = Field(primary_key=True)
-    """One of `EPC_ROLES`."""
+    """Which member named it (`trace_api.records.columns.event_epcs`: `epc`, `parent`, `inputClass` ...)."""
     epc: str = Field(primary_key=True)
-
-
-EPC_ROLES = (
-    "epc",  # epcList
-    "child",  # childEPCs
-    "parent",  # parentID
-    "input",  # inputEPCList
-    "output",  # outputEPCList
-    "epcClass",  # quantityList[].epcClass
-    "childClass",  # childQuantityList[].epcClass
-    "inputClass",  # inputQuantityList[].epcClass
-    "outputClass",  # outputQuantityList[].epcClass
-)
 
 
 @dataclass(frozen=True)

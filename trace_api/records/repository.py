@@ -63,23 +63,6 @@ def existing_leaves(cursor: Cursor, enterprise_id: str,
     return found
 
 
-def record_by_hash_id(database: Database, event_hash_id: str, *,
-                      enterprise_id: str | None) -> StoredRecord | None:
-    """The record of `event_hash_id` (only that enterprise's when `enterprise_id` is set).
-
-    The same event may be recorded by several enterprises; the earliest record is returned.
-    """
-    where, params = "e.event_hash_id = ?", [event_hash_id]
-    if enterprise_id is not None:
-        where += " AND e.enterprise_id = ?"
-        params.append(enterprise_id)
-    with database.transaction(write=False) as cursor:
-        row = cursor.execute(
-            f"{_RECORD_SELECT} WHERE {where} ORDER BY e.leaf_index LIMIT 1", params
-        ).fetchone()
-    return None if row is None else _stored(row)
-
-
 def records_where(database: Database, where: str, params: Sequence[object],
                   limit: int) -> list[StoredRecord]:
     """Records matching a WHERE clause over alias `e`, ascending by leaf index."""

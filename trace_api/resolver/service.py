@@ -47,11 +47,6 @@ class Resolution:
     product: Product | None
     links: tuple[Link, ...]
 
-    @property
-    def walked_up(self) -> bool:
-        """True when the requested qualifiers were not all known."""
-        return self.matched.qualifiers != self.requested.qualifiers
-
     def linkset(self, base_url: str) -> dict[str, object]:
         """The RFC 9264 document, anchored at the matched level on this host."""
         anchor = format_digital_link(self.matched.with_stem(base_url))
