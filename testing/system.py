@@ -39,9 +39,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from anchoring.anchor_contract import connect, fee_params
+from anchoring.core.check_digit import compute_check_digit
 from contracts.artifacts import load_artifact
 from testing.processes import Launched, ProcessNotReady, free_port, python_command
-from trace_api.gs1.charset import compute_check_digit
 from trace_api.identity import uscc_check_character
 from trace_api.settings import ApiSettings
 

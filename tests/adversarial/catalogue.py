@@ -219,7 +219,7 @@ def cross_enterprise_values(enterprise_id: str, company_prefix: str) -> list[Val
     caller that must not read or act on them."""
     from urllib.parse import quote
 
-    from trace_api.gs1.charset import compute_check_digit
+    from anchoring.core.check_digit import compute_check_digit
 
     body = ("0" + company_prefix + "00001")[:13]  # indicator 0, prefix, item reference
     gtin = body + str(compute_check_digit(body))

@@ -37,8 +37,8 @@ from trace_api.gs1 import (
     format_digital_link,
     parse_digital_link,
 )
-from trace_api.gs1.ai_values import parse_gs1_date
 from trace_api.gs1.keys import gln_of, identifier_key
+from trace_api.gs1.linters import parse_gs1_date
 from trace_api.labels import AUTH_PARAM, verify_authenticator
 from trace_api.labels.errors import AuthenticatorError
 from trace_api.labels.keys import label_key

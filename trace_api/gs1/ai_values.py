@@ -6,19 +6,11 @@
 
 from __future__ import annotations
 
+from anchoring.core.check_digit import compute_check_digit
 from trace_api.gs1.ai_table import Component, lookup_ai
-from trace_api.gs1.charset import (
-    CSET_39,
-    CSET_64,
-    CSET_82,
-    DIGITS,
-    compute_check_digit,
-    first_char_outside,
-)
+from trace_api.gs1.charset import CSET_39, CSET_64, CSET_82, DIGITS, first_char_outside
 from trace_api.gs1.errors import CheckDigitError, InvalidAIValueError
-from trace_api.gs1.linters import LINTERS, full_year, parse_gs1_date
-
-__all__ = ["full_year", "parse_gs1_date", "verify_ai_value"]
+from trace_api.gs1.linters import LINTERS
 
 _CHARSETS = {"N": DIGITS, "X": CSET_82, "Y": CSET_39, "Z": CSET_64}
 _CHARSET_NAMES = {

@@ -1,4 +1,4 @@
-"""GS1 character sets (the mod-10 check digit is ``anchoring.core.check_digit``, re-exported here).
+"""GS1 character sets (the mod-10 check digit is ``anchoring.core.check_digit``).
 
 Changing anything here changes which printed codes are valid: treat it as
 frozen and check it against the standard, not against today's callers.
@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import string
 
-from anchoring.core.check_digit import compute_check_digit, has_valid_check_digit
-
-__all__ = ["CSET_39", "CSET_64", "CSET_82", "DIGITS", "compute_check_digit", "first_char_outside",
-           "has_valid_check_digit"]
+__all__ = ["CSET_39", "CSET_64", "CSET_82", "DIGITS", "first_char_outside"]
 
 # GS1 AI encodable character set 82 (GS1 General Specifications §7.11, Figure 7.11-1):
 # the 82 ASCII graphics allowed in alphanumeric AI values (no space, no '#', '$', '@',

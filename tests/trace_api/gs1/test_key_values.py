@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from anchoring.core.check_digit import compute_check_digit
 from trace_api.gs1 import (
     canonical_uri,
     format_bracketed,
@@ -19,7 +20,7 @@ from trace_api.gs1 import (
     parse_digital_link,
     parse_element_string,
 )
-from trace_api.gs1.charset import CSET_82, compute_check_digit
+from trace_api.gs1.charset import CSET_82
 from trace_api.gs1.errors import (
     CheckDigitError,
     GS1Error,
