@@ -16,11 +16,11 @@ a Clique chain with a single sealer (`clique_getSigners`), which cannot fork.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode
 
@@ -44,7 +44,6 @@ _HEAD_AT = function_selector(Contract.TRACE_ANCHOR, "headAt")
 _HEAD_COUNT = function_selector(Contract.TRACE_ANCHOR, "headCount")
 _REGISTRY = function_selector(Contract.TRACE_ANCHOR, "registry")
 _HAS_WITNESSED = function_selector(Contract.TRACE_ANCHOR, "hasWitnessed")
-_VERIFY_INCLUSION = function_selector(Contract.TRACE_ANCHOR, "verifyInclusion")
 _UNKNOWN_TREE_SIZE = error_selector(Contract.TRACE_ANCHOR, "UnknownTreeSize")
 _HAS_ROLE = function_selector(Contract.MEMBER_REGISTRY, "hasRole")
 _ENTERPRISE_OF = function_selector(Contract.MEMBER_REGISTRY, "enterpriseOf")
@@ -81,25 +80,20 @@ class MemberStatus:
     enterprise_id: str
 
 
-class _Lru(OrderedDict[Any, Any]):
-    def __init__(self, size: int = CACHE_ENTRIES) -> None:
-        super().__init__()
-        self.size = size
+class _Lru(LRUCache[Any, Any]):
+    """`cachetools.LRUCache` of `CACHE_ENTRIES` behind a lock (it is not thread-safe)."""
+
+    def __init__(self) -> None:
+        super().__init__(maxsize=CACHE_ENTRIES)
         self.lock = threading.Lock()
 
     def get_value(self, key: Any) -> Any:
         with self.lock:
-            value = self.get(key)
-            if value is not None:
-                self.move_to_end(key)
-            return value
+            return self.get(key)  # a hit becomes the most recently used
 
     def put(self, key: Any, value: Any) -> None:
         with self.lock:
             self[key] = value
-            self.move_to_end(key)
-            while len(self) > self.size:
-                self.popitem(last=False)
 
 
 class ChainReader:
@@ -254,17 +248,6 @@ class ChainReader:
             raise
         self._roots.put(key, bytes(root))
         return bytes(root)
-
-    def verify_inclusion_on_chain(
-        self, trace_anchor: str, leaf_hash: bytes, leaf_index: int, tree_size: int,
-        proof: list[bytes],
-    ) -> bool:
-        """`TraceAnchor.verifyInclusion(...)` by eth_call (not cached: used by tools)."""
-        data = _VERIFY_INCLUSION + encode(
-            ["bytes32", "uint64", "uint64", "bytes32[]"], [leaf_hash, leaf_index, tree_size, proof]
-        )
-        (result,) = decode(["bool"], self.call(trace_anchor, data))
-        return bool(result)
 
     def has_witnessed(self, trace_anchor: str, head_index: int, witness: str) -> bool:
         """`TraceAnchor.hasWitnessed(headIndex, witness)`; a true answer never changes."""
