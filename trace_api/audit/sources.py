@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine, and_, column, func, or_, select, table, true
+from sqlalchemy import Engine, and_, column, or_, select, table
 
 from contracts.anchored_head import AnchoredHead
 from trace_api.anchors import anchors_from_mirror
@@ -110,9 +110,7 @@ def iter_events(engine: Engine, where: EventFilter, *, batch_rows: int = BATCH_R
     if where.leaf_indexes is not None and len(where.leaf_indexes) > LEAF_CHUNK:
         ordered = sorted(set(where.leaf_indexes))
         for start in range(0, len(ordered), LEAF_CHUNK):
-            chunk = EventFilter(enterprise_id=where.enterprise_id, from_ms=where.from_ms,
-                                to_ms=where.to_ms, leaf_indexes=ordered[start:start + LEAF_CHUNK],
-                                epcs=where.epcs, epc_suffix=where.epc_suffix)
+            chunk = replace(where, leaf_indexes=ordered[start:start + LEAF_CHUNK])
             yield from iter_events(engine, chunk, batch_rows=batch_rows)
         return
     after = -1
@@ -129,13 +127,6 @@ def iter_events(engine: Engine, where: EventFilter, *, batch_rows: int = BATCH_R
         if len(rows) < batch_rows:
             return
         after = int(rows[-1].leaf_index)
-
-
-def count_events(engine: Engine, where: EventFilter) -> int:
-    """How many records match `where`."""
-    statement = select(func.count()).select_from(api_events).where(and_(true(), *_conditions(where)))
-    with engine.connect() as connection:
-        return int(connection.execute(statement).scalar_one())
 
 
 def enterprise_history(mirror: Engine, enterprise_ids: Iterable[str] | None = None) -> dict[str, list[StatusChange]]:

@@ -28,7 +28,7 @@ from trace_api.auth.principal import Principal, Role
 from trace_api.chain_gateway import gateway
 from trace_api.context import ApiContext
 from trace_api.enterprises import service as enterprises
-from trace_api.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from trace_api.errors import InvalidInput, NotAllowed, NotFound
 from trace_api.gs1 import DEFAULT_STEM
 from trace_api.gs1.keys import (
     ASSET,
@@ -381,12 +381,4 @@ def get_recall(ctx: ApiContext, subject: str) -> RecallView:
         raise NotFound("unknown-recall", "Unknown recall", f"no recall of subject {subject.lower()} on chain "
                       "(or the indexer has not mirrored it yet)")
     return found[0]
-
-
-def public_reason(ctx: ApiContext, subject: str) -> str | None:
-    """The reason text of a subject's current recall (for the consumer page), else None."""
-    try:
-        return get_recall(ctx, subject).reason
-    except DomainError:
-        return None
 
