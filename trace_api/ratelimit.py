@@ -29,9 +29,10 @@ import hashlib
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from cachetools import LRUCache
 
 from trace_api.problems import Problem, problem_response
 
@@ -52,11 +53,10 @@ class TokenBuckets:
             raise ValueError(f"max_buckets must be >= 1, got {max_buckets}")
         self.rate_per_s = per_minute / 60.0
         self.capacity = float(max(burst, 1))
-        self.max_buckets = max_buckets
         self._clock = clock
         self._lock = threading.Lock()
-        # key -> (tokens, updated); least recently used first.
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        # key -> (tokens, updated); a new key past the bound drops the least recently used.
+        self._buckets: LRUCache[str, tuple[float, float]] = LRUCache(maxsize=max_buckets)
 
     @property
     def enabled(self) -> bool:
@@ -81,8 +81,6 @@ class TokenBuckets:
             granted = tokens >= 1.0
             if granted:
                 tokens -= 1.0
-            while len(self._buckets) >= self.max_buckets:
-                self._buckets.popitem(last=False)  # the least recently used
             self._buckets[key] = (tokens, now)
         return None if granted else (1.0 - tokens) / self.rate_per_s
 
