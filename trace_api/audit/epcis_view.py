@@ -54,12 +54,6 @@ def parse_time_ms(value: object) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
-def format_time_ms(time_ms: int) -> str:
-    """ms since the epoch as RFC 3339 UTC with milliseconds (`2026-11-26T12:00:00.000Z`)."""
-    moment = dt.datetime.fromtimestamp(time_ms / 1000, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time_ms % 1000:03d}Z"
-
-
 @dataclass(frozen=True, kw_only=True)
 class AuditEvent:
     """One trace record: where it sits in the log, who submitted it, and its event body."""

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from trace_api.audit.epcis_view import format_time_ms
 from trace_api.audit.export.bundle import stream_bundle
 from trace_api.audit.export.kde import COLUMNS, NUMERIC_COLUMNS
 from trace_api.audit.export.rows import export_rows
@@ -26,6 +25,7 @@ from trace_api.problems import Problem
 from trace_api.proofs.service import build_bundle, log_verifier_key
 from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.trace import UnknownIdentifierError
+from trace_api.records.columns import format_time_ms
 
 router = APIRouter(tags=["audit"])
 

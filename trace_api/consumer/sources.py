@@ -28,6 +28,7 @@ from trace_api.provenance.access import SERVICE_STEPS, Directory, chain_events, 
 from trace_api.provenance.graph import BACKWARD
 from trace_api.provenance.recalls import RecallReason
 from trace_api.provenance.trace import UnknownIdentifierError, trace_graph
+from trace_api.records.columns import format_time_ms
 
 TIMELINE_DEPTH = 10  # farm to shelf is ~6-8 hops (provenance.trace.MAX_DEPTH explains)
 TIMELINE_MAX_NODES = 2_000  # a consumer page needs the chain, not every sibling of a big lot
@@ -39,12 +40,6 @@ ANCHORED: AnchorState = "anchored"
 PENDING: AnchorState = "pending"
 IN_CHUNK = 900
 GIAI_AI = "8004"  # special equipment is named by its GIAI
-
-
-def iso_ms(milliseconds: int) -> str:
-    """RFC 3339 UTC text of a Unix time in ms (`2026-11-20T08:00:00.000Z`)."""
-    moment = dt.datetime.fromtimestamp(milliseconds / 1000, dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
@@ -126,7 +121,7 @@ def open_recall(mirror_engine: Engine, link: DigitalLink) -> RecallState | None:
                 recall_class=current.recall_class if current.recall_class is not None
                 else (start.recall_class if start else None),
                 reason_hash=current.reason_hash,
-                opened_at=iso_ms(block.timestamp * 1000) if block else None,
+                opened_at=format_time_ms(block.timestamp * 1000) if block else None,
             )
     return None
 
@@ -222,7 +217,7 @@ def sensor_readings(engine: Engine, events: Sequence[TimelineEvent]) -> list[dic
     with engine.connect() as connection:
         for chunk in _chunks(sorted(times)):
             for leaf_index, body in connection.execute(statement, {"leaves": chunk}):
-                readings.extend(_readings_of(json.loads(body), iso_ms(times[int(leaf_index)])))
+                readings.extend(_readings_of(json.loads(body), format_time_ms(times[int(leaf_index)])))
     readings.sort(key=lambda reading: reading[0])
     return [{"time": time, "type": kind, "value": value, "uom": uom}
             for time, kind, value, uom in readings[:SENSOR_MAX_READINGS]]
@@ -247,4 +242,4 @@ def _utc(text_time: str) -> str:
         return text_time
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return iso_ms(round(parsed.timestamp() * 1000))
+    return format_time_ms(round(parsed.timestamp() * 1000))

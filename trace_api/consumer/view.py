@@ -21,7 +21,6 @@ from trace_api.consumer.sources import (
     RecallState,
     anchor_states,
     enterprise_names,
-    iso_ms,
     location_names,
     open_recall,
     proof_url,
@@ -43,6 +42,7 @@ from trace_api.labels import AUTH_PARAM, verify_authenticator
 from trace_api.labels.errors import AuthenticatorError
 from trace_api.labels.keys import label_key
 from trace_api.products.service import Product, find_product
+from trace_api.records.columns import format_time_ms
 from trace_api.resolver.known import is_known
 from trace_api.resolver.problems import gs1_problem, unknown_identifier_problem
 from trace_api.resolver.walkup import resolve_level
@@ -128,7 +128,7 @@ def recall_view(ctx: ApiContext, link: DigitalLink) -> out.RecallView | None:
 def product_view(ctx: ApiContext, product: Product, link: DigitalLink,
                  production_ms: int | None) -> out.ProductView:
     producer = enterprise_names(ctx.engine, [product.enterprise_id]).get(product.enterprise_id)
-    production = _date(link.get("11")) or (iso_ms(production_ms)[:10] if production_ms else None)
+    production = _date(link.get("11")) or (format_time_ms(production_ms)[:10] if production_ms else None)
     return out.ProductView(
         name=out.Texts(**product.name), description=out.Texts(**product.description),
         producer=out.Producer(name=producer, enterpriseId=product.enterprise_id),
@@ -165,7 +165,7 @@ def lookup(ctx: ApiContext, uri: str, scanner: Scanner, *, now_ms: int | None = 
     timeline = [
         out.TimelineEntry(
             eventHashId=event.event_hash_id, eventType=event.event_type, bizStep=event.biz_step,
-            time=iso_ms(event.time_ms),
+            time=format_time_ms(event.time_ms),
             location=out.Location(id=event.location, name=places.get(glns.get(event.location) or ""))
             if event.location else None,
             enterprise=out.EnterpriseName(name=names.get(event.enterprise_id)),

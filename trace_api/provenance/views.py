@@ -9,7 +9,6 @@ change that forgets the model fails there.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +17,7 @@ from trace_api.audit.routes import FindingJson
 from trace_api.provenance.impact import Impact
 from trace_api.provenance.recalls import RecallReceipt, RecallView
 from trace_api.provenance.trace import TraceEvent, TraceResult
+from trace_api.records.columns import format_time_ms
 
 CLASS_NAMES = {1: "I", 2: "II", 3: "III"}
 
@@ -166,10 +166,7 @@ class ImpactJson(_Shape):
 
 
 def iso_ms(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    moment = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return None if ms is None else format_time_ms(ms)
 
 
 def _event_json(event: TraceEvent) -> dict[str, Any]:

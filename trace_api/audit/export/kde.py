@@ -29,10 +29,11 @@ from functools import lru_cache
 from typing import Any
 
 from contracts.anchored_head import AnchoredHead
-from trace_api.audit.epcis_view import AuditEvent, EventView, ObjectRef, PartyRef, format_time_ms
+from trace_api.audit.epcis_view import AuditEvent, EventView, ObjectRef, PartyRef
 from trace_api.gs1.digital_link import DEFAULT_STEM
 from trace_api.gs1.keys import gtin_of
 from trace_api.gs1.percent import unescape_path_component
+from trace_api.records.columns import format_time_ms
 
 COLUMNS: tuple[str, ...] = (
     "critical_tracking_event", "traceability_lot_code", "lot_role", "quantity",

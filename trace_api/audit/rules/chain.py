@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from trace_api.audit.epcis_view import AuditEvent, ObjectRef, format_time_ms
+from trace_api.audit.epcis_view import AuditEvent, ObjectRef
 from trace_api.audit.inputs import (
     RECEIVING_STEPS,
     SELLING_STEPS,
@@ -13,6 +13,7 @@ from trace_api.audit.inputs import (
     finding_base,
 )
 from trace_api.audit.model import Finding, Rule, Severity
+from trace_api.records.columns import format_time_ms
 
 
 def _checked_objects(event: AuditEvent) -> tuple[ObjectRef, ...]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from trace_api.audit.epcis_view import AuditEvent, format_time_ms
+from trace_api.audit.epcis_view import AuditEvent
 from trace_api.audit.equipment_life_cycle import DAY_MS, LifeCycle, life_cycles
 from trace_api.audit.inputs import AuditInputs, finding_base
 from trace_api.audit.model import Finding, Rule, Severity
+from trace_api.records.columns import format_time_ms
 
 
 def _last_event(life: LifeCycle) -> AuditEvent:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from trace_api.audit.epcis_view import format_time_ms
 from trace_api.audit.inputs import INACTIVE_STATUSES, AuditInputs, finding_base
 from trace_api.audit.model import Finding, Rule, Severity
+from trace_api.records.columns import format_time_ms
 
 
 def check_suspended_enterprise_event(inputs: AuditInputs) -> Iterator[Finding]:

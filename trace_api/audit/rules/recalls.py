@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
-from trace_api.audit.epcis_view import AuditEvent, format_time_ms
+from trace_api.audit.epcis_view import AuditEvent
 from trace_api.audit.inputs import AuditInputs, RecallChange, finding_base
 from trace_api.audit.model import Finding, Rule, Severity
 from trace_api.gs1.keys import recall_subjects_covering
+from trace_api.records.columns import format_time_ms
 
 
 def _downstream(event: AuditEvent, key: str) -> tuple[str, ...]:
