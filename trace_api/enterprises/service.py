@@ -199,15 +199,20 @@ def _clear_stale_registration(ctx: ApiContext, uscc: str) -> None:
         try:
             gateway(ctx).call("MemberRegistry", "enterprise", ids.id_bytes(existing.enterprise_id))
         except NotFound:  # UnknownEnterprise: the chain never saw it
-            with Session(ctx.engine) as session:
-                row = session.get(EnterpriseRow, existing.enterprise_id)
-                if row is not None:
-                    session.delete(row)
-                    session.commit()
+            _delete_row(ctx, existing.enterprise_id)
             return
     raise Conflict("enterprise-exists", "Enterprise already registered",
                   f"an enterprise with this USCC is registered as {existing.enterprise_id}",
                   extensions={"enterpriseId": existing.enterprise_id})
+
+
+def _delete_row(ctx: ApiContext, enterprise_id: str) -> None:
+    """Drop a registration's row (and custodial key) the chain never confirmed."""
+    with Session(ctx.engine) as session:
+        row = session.get(EnterpriseRow, enterprise_id)
+        if row is not None:
+            session.delete(row)
+            session.commit()
 
 
 def register_enterprise(ctx: ApiContext, request: NewEnterprise, *, actor: str) -> Registration:
@@ -242,11 +247,7 @@ def register_enterprise(ctx: ApiContext, request: NewEnterprise, *, actor: str) 
                               glns=glns),
         )
     except BaseException:
-        with Session(ctx.engine) as session:
-            stale = session.get(EnterpriseRow, enterprise_id)
-            if stale is not None:
-                session.delete(stale)
-                session.commit()
+        _delete_row(ctx, enterprise_id)
         raise
     with Session(ctx.engine) as session:
         stored = session.get(EnterpriseRow, enterprise_id)
@@ -372,10 +373,7 @@ def sign_records(ctx: ApiContext, enterprise_id: str,
     decrypted key is kept in memory, so this costs one secp256k1 signature per event.
     """
     identity = capture_identity(ctx, enterprise_id)
-    if identity.custody != CUSTODY_CUSTODIAL:
-        raise Conflict("wrong-custody", "Not a custodial enterprise",
-                      "self-custody enterprises sign their own events")
-    private_key = bytes(_custodial_account(ctx, identity).key)
+    private_key = bytes(_custodial_account(ctx, identity, "events").key)
     domain = ctx.shared(record_domain)
     submitter = identity.signing_address
     return [sign_record(TraceRecord(event_hash, submitter), domain, private_key)
@@ -389,14 +387,16 @@ def transact_as_enterprise(ctx: ApiContext, enterprise_id: str, contract: str, f
     (self-custody enterprises sign their own transaction; relay it with
     `gateway(ctx).send_raw`)."""
     identity = capture_identity(ctx, enterprise_id)
+    account = _custodial_account(ctx, identity, "transactions")
+    return gateway(ctx).transact_as(account, contract, function, *args)
+
+
+def _custodial_account(ctx: ApiContext, identity: EnterpriseIdentity, signed: str) -> LocalAccount:
+    """The decrypted current key of a custodial enterprise (decrypted once per process);
+    Conflict (`wrong-custody`) for a self-custody one, which signs its own `signed`."""
     if identity.custody != CUSTODY_CUSTODIAL:
         raise Conflict("wrong-custody", "Not a custodial enterprise",
-                      "self-custody enterprises sign their own transactions")
-    return gateway(ctx).transact_as(_custodial_account(ctx, identity), contract, function, *args)
-
-
-def _custodial_account(ctx: ApiContext, identity: EnterpriseIdentity) -> LocalAccount:
-    """The decrypted current key of a custodial enterprise (decrypted once per process)."""
+                      f"self-custody enterprises sign their own {signed}")
     ring = ctx.shared(keyring)
     account = ring.cached(identity.enterprise_id, identity.signing_address)
     if account is None:
