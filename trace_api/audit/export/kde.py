@@ -30,9 +30,9 @@ from typing import Any
 
 from contracts.anchored_head import AnchoredHead
 from trace_api.audit.epcis_view import AuditEvent, EventView, ObjectRef, PartyRef
-from trace_api.gs1.digital_link import DEFAULT_STEM
+from trace_api.gs1.digital_link import parse_digital_link
+from trace_api.gs1.errors import GS1Error
 from trace_api.gs1.keys import gtin_of
-from trace_api.gs1.percent import unescape_path_component
 from trace_api.records.columns import format_time_ms
 
 COLUMNS: tuple[str, ...] = (
@@ -86,14 +86,11 @@ def traceability_lot_code(ref: ObjectRef) -> str:
 
 @lru_cache(maxsize=65_536)
 def _element_string(key: str) -> str | None:
-    prefix = DEFAULT_STEM + "/"
-    if not key.startswith(prefix):
+    try:
+        pairs = parse_digital_link(key).element_pairs()
+    except GS1Error:
         return None
-    segments = key[len(prefix):].split("?", 1)[0].split("/")
-    if len(segments) % 2:
-        return None
-    return "".join(f"({ai}){unescape_path_component(value) if '%' in value else value}"
-                   for ai, value in zip(segments[::2], segments[1::2], strict=True))
+    return "".join(f"({ai}){value}" for ai, value in pairs)  # HRI text: no escaping of "("
 
 
 def _place(parties: tuple[PartyRef, ...]) -> str:
