@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,16 +103,26 @@ def revert_error(error: ChainError | None) -> DomainError:
     )
 
 
-def _revert_data(exc: Exception) -> bytes | None:
+def _refusal(exc: ContractCustomError | ContractLogicError) -> DomainError:
+    """The domain error of a revert web3 raised, decoded from its revert data if it has any."""
     data = getattr(exc, "data", None)
     if isinstance(data, str) and data.startswith("0x"):
         try:
-            return bytes.fromhex(data[2:])
+            data = bytes.fromhex(data[2:])
         except ValueError:
-            return None
-    if isinstance(data, bytes):
-        return data
-    return None
+            data = None
+    return revert_error(decode_revert(data) if isinstance(data, bytes) and data else None)
+
+
+@contextmanager
+def _chain_errors() -> Iterator[None]:
+    """Reverts become their domain errors, a node that does not answer `Unavailable`."""
+    try:
+        yield
+    except (ContractCustomError, ContractLogicError) as exc:
+        raise _refusal(exc) from None
+    except (Web3Exception, OSError) as exc:
+        raise _unavailable(exc) from None
 
 
 def load_operator_accounts(ctx: ApiContext) -> dict[str, LocalAccount]:
@@ -148,32 +160,19 @@ class ChainGateway:
     def contract(self, name: str) -> Contract:
         return self._contracts[name]
 
-    def operator_address(self, role: str) -> str:
-        return self._operators[role].address
-
     def call(self, contract: str, function: str, *args: Any, block: Any = "latest") -> Any:
         """A view call; reverts become domain errors (e.g. NotFound for UnknownEnterprise)."""
-        try:
+        with _chain_errors():
             return getattr(self._contracts[contract].functions, function)(*args).call(
                 block_identifier=block
             )
-        except (ContractCustomError, ContractLogicError) as exc:
-            data = _revert_data(exc)
-            raise revert_error(decode_revert(data) if data else None) from None
-        except (Web3Exception, OSError) as exc:
-            raise _unavailable(exc) from None
 
     def simulate(self, sender: str, contract: str, function: str, *args: Any) -> Any:
         """`eth_call` of `function` as if `sender` sent it: a would-be revert becomes its
         domain error before anything is broadcast (e.g. ahead of relaying a signed transaction)."""
-        try:
+        with _chain_errors():
             return getattr(self._contracts[contract].functions, function)(*args).call(
                 {"from": sender})
-        except (ContractCustomError, ContractLogicError) as exc:
-            data = _revert_data(exc)
-            raise revert_error(decode_revert(data) if data else None) from None
-        except (Web3Exception, OSError) as exc:
-            raise _unavailable(exc) from None
 
     def transact(self, role: str, contract: str, function: str, *args: Any) -> dict[str, Any]:
         """Send `contract.function(*args)` from operator `role` and return its receipt."""
@@ -186,18 +185,13 @@ class ChainGateway:
         """Like `transact`, signed by `account` (e.g. a custodial enterprise key)."""
         call = getattr(self._contracts[contract].functions, function)(*args)
         with self._lock_for(account.address):
-            try:
+            with _chain_errors():
                 gas = int(call.estimate_gas({"from": account.address}) * GAS_MARGIN)
                 transaction = call.build_transaction({
                     "from": account.address,
                     "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
                     "gas": gas, "chainId": self.chain_id, **fee_params(self.w3),
                 })
-            except (ContractCustomError, ContractLogicError) as exc:
-                data = _revert_data(exc)
-                raise revert_error(decode_revert(data) if data else None) from None
-            except (Web3Exception, OSError) as exc:
-                raise _unavailable(exc) from None
             signed = account.sign_transaction(transaction)
             tx_hash = self._send(bytes(signed.raw_transaction))
         log.info("sent %s.%s from %s: tx %s", contract, function, account.address, tx_hash.hex())
@@ -211,8 +205,7 @@ class ChainGateway:
         try:
             return self.w3.eth.send_raw_transaction(raw_transaction)
         except (ContractCustomError, ContractLogicError) as exc:
-            data = _revert_data(exc)
-            raise revert_error(decode_revert(data) if data else None) from None
+            raise _refusal(exc) from None
         except (Web3Exception, ValueError, OSError) as exc:
             # The node refused it (not a member, bad nonce, ...): the caller's problem.
             message = exc.args[0].get("message") if exc.args and isinstance(exc.args[0], dict) \
