@@ -9,7 +9,8 @@ keep that small.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+
+from cachetools import LRUCache
 
 from anchoring.core.merkle import inclusion_proof_ranges
 from anchoring.store import LogStore
@@ -35,20 +36,17 @@ class InclusionProofCache:
     def __init__(self, log_store: LogStore) -> None:
         self._log_store = log_store
         self._lock = threading.Lock()
-        self._trees: OrderedDict[int, tuple[TileHashes, dict[tuple[int, int], bytes]]] = OrderedDict()
+        self._trees: LRUCache[int, tuple[TileHashes, dict[tuple[int, int], bytes]]] = LRUCache(
+            maxsize=TREES_CACHED)
 
     def _tree(self, tree_size: int) -> tuple[TileHashes, dict[tuple[int, int], bytes]]:
         with self._lock:
-            tree = self._trees.get(tree_size)
+            tree = self._trees.get(tree_size)  # a hit becomes the most recently used
             if tree is not None:
-                self._trees.move_to_end(tree_size)
                 return tree
         tree = (self._log_store.tile_hashes(tree_size), {})
         with self._lock:
-            tree = self._trees.setdefault(tree_size, tree)
-            while len(self._trees) > TREES_CACHED:
-                self._trees.popitem(last=False)
-        return tree
+            return self._trees.setdefault(tree_size, tree)
 
     def __call__(self, leaf_index: int, tree_size: int) -> list[bytes]:
         """The inclusion proof of `leaf_index` in the tree of `tree_size` leaves; requires

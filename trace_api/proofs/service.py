@@ -37,32 +37,11 @@ from trace_api.records.models import StoredRecord
 from trace_api.records.repository import records_where
 from trace_api.records.status import anchor_json
 
-__all__ = [
-    "BUNDLE_FORMAT",
-    "ProofBundle",
-    "build_bundle",
-    "format_received_at",
-    "leaf_indexes_for",
-    "load_record",
-    "log_verifier_key",
-    "select_leaf",
-    "witness_verifier_keys",
-]
+__all__ = ["build_bundle", "format_received_at", "load_record", "log_verifier_key", "select_leaf"]
 
 
 MAX_RECORDS_PER_EVENT = 1_000
 """Records of one Event Hash ID considered (one per enterprise; far more than ever seen)."""
-
-
-def leaf_indexes_for(ctx: ApiContext, event_hash_id: str) -> list[tuple[int, str]]:
-    """(leaf_index, enterprise_id) of every record of `event_hash_id`, oldest first.
-
-    Several enterprises may record the same event (e.g. a shipment both parties report);
-    each enterprise records it once.
-    """
-    records = records_where(ctx.log_store.db, "e.event_hash_id = ?", [event_hash_id],
-                            MAX_RECORDS_PER_EVENT)
-    return [(record.leaf_index, record.enterprise_id) for record in records]
 
 
 def select_leaf(
@@ -70,15 +49,21 @@ def select_leaf(
     leaf_index: int | None = None,
 ) -> int | None:
     """The leaf of `event_hash_id` a caller means: `leaf_index` if it records that event,
-    else the record of `enterprise_id` (the caller's own), else the oldest; None if none."""
-    records = leaf_indexes_for(ctx, event_hash_id)
+    else the record of `enterprise_id` (the caller's own), else the oldest; None if none.
+
+    Several enterprises may record the same event (e.g. a shipment both parties report);
+    each enterprise records it once.
+    """
+    records = records_where(ctx.log_store.db, "e.event_hash_id = ?", [event_hash_id],
+                            MAX_RECORDS_PER_EVENT)  # oldest first
     if leaf_index is not None:
-        return leaf_index if any(leaf == leaf_index for leaf, _ in records) else None
+        return leaf_index if any(record.leaf_index == leaf_index for record in records) else None
     if enterprise_id is not None:
-        own = [leaf for leaf, owner in records if owner.lower() == enterprise_id.lower()]
+        own = [record.leaf_index for record in records
+               if record.enterprise_id.lower() == enterprise_id.lower()]
         if own:
             return own[0]
-    return records[0][0] if records else None
+    return records[0].leaf_index if records else None
 
 
 def load_record(ctx: ApiContext, leaf_index: int) -> StoredRecord:
@@ -104,12 +89,6 @@ def read_log_verifier_key(ctx: ApiContext) -> str:
 def log_verifier_key(ctx: ApiContext) -> str:
     """The log's note verifier key, read once (a failed read is retried next time)."""
     return ctx.shared(read_log_verifier_key)
-
-
-def witness_verifier_keys(ctx: ApiContext) -> list[str]:
-    """Verifier keys of the witnesses the operator configured (`ApiSettings.witness_keys`,
-    may be none: an embedded dev system has no witnesses, and a bundle then lists none)."""
-    return list(ctx.settings.witness_keys)
 
 
 def format_received_at(received_at_ms: int) -> str:
@@ -182,7 +161,8 @@ def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> Pr
         inclusion_proof=proof,
         checkpoint=checkpoint,
         log=LogInfo(ctx.settings.log_origin, log_verifier_key(ctx)),
-        witnesses=tuple(WitnessInfo(key.split("+", 1)[0], key) for key in witness_verifier_keys(ctx)),
+        # The witnesses the operator configured; an embedded dev system has none.
+        witnesses=tuple(WitnessInfo(key.split("+", 1)[0], key) for key in ctx.settings.witness_keys),
         anchor=parse_anchor_claim(anchor_json(ctx, anchor)),
         event=json.loads(record.body) if include_event else None,
     )

@@ -13,12 +13,7 @@ from sqlmodel import Session, func, select
 from indexer.sink.models import ChainBlock
 from trace_api.context import ApiContext
 from trace_api.proofs.bundle import ProofBundle
-from trace_api.proofs.service import (
-    build_bundle,
-    log_verifier_key,
-    select_leaf,
-    witness_verifier_keys,
-)
+from trace_api.proofs.service import build_bundle, log_verifier_key, select_leaf
 from trace_api.verification.chain_reader import ChainReader
 from trace_api.verification.service import BundleSource, TraceRecordVerifier
 from trace_api.verification.steps import BlockHint
@@ -55,7 +50,7 @@ def api_record_verifier(ctx: ApiContext) -> TraceRecordVerifier:
         chain_id=ctx.deployment.chain_id,
         trace_anchor=ctx.deployment.trace_anchor,
         log_verifier_key=log_verifier_key(ctx),
-        witness_keys=tuple(witness_verifier_keys(ctx)),
+        witness_keys=tuple(ctx.settings.witness_keys),
         bundle_source=api_bundle_source(ctx),
         block_hint=api_block_hint(ctx),
     )
