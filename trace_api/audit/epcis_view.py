@@ -17,28 +17,18 @@ from functools import cached_property
 from typing import Any
 
 from trace_api.gs1.keys import identifier_key
+from trace_api.provenance.ingest import short_vocabulary
 
 TL_NAMESPACE = "https://traceledger.dev/ns/"
 """Namespace of TraceLedger's own EPCIS extension members (see trace_api/README.md)."""
 
-# CBV 2.0 values may arrive as bare words or as compact / full IRIs of the CBV vocabulary.
-_CBV_PREFIXES = {
-    "bizStep": ("cbv:BizStep-", "https://ref.gs1.org/cbv/BizStep-", "urn:epcglobal:cbv:bizstep:"),
-    "disposition": ("cbv:Disp-", "https://ref.gs1.org/cbv/Disp-", "urn:epcglobal:cbv:disp:"),
-    "type": ("cbv:BTT-", "https://ref.gs1.org/cbv/BTT-", "urn:epcglobal:cbv:btt:",
-             "cbv:SDT-", "https://ref.gs1.org/cbv/SDT-", "urn:epcglobal:cbv:sdt:"),
-}
 _SENSOR_TYPE_PREFIXES = ("gs1:", "https://gs1.org/voc/", "https://ref.gs1.org/voc/")
 
 
-def cbv_word(value: object, member: str) -> str | None:
-    """The bare CBV word of a bizStep / disposition / type value; other URIs unchanged."""
-    if not isinstance(value, str):
-        return None
-    for prefix in _CBV_PREFIXES[member]:
-        if value.startswith(prefix):
-            return value[len(prefix):]
-    return value
+def cbv_word(value: object) -> str | None:
+    """The bare CBV word of a bizStep / disposition / type value in any of its spellings
+    (`provenance.ingest.short_vocabulary`, as the graph stores it); other URIs unchanged."""
+    return short_vocabulary(value) if isinstance(value, str) else None
 
 
 def parse_time_ms(value: object) -> int | None:
@@ -130,11 +120,11 @@ class EventView:
 
     @property
     def biz_step(self) -> str | None:
-        return cbv_word(self.body.get("bizStep"), "bizStep")
+        return cbv_word(self.body.get("bizStep"))
 
     @property
     def disposition(self) -> str | None:
-        return cbv_word(self.body.get("disposition"), "disposition")
+        return cbv_word(self.body.get("disposition"))
 
     @property
     def biz_location(self) -> str | None:
@@ -259,7 +249,7 @@ def _parties(items: object, member: str) -> tuple[PartyRef, ...]:
     parties = []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping) and isinstance(item.get(member), str):
-            parties.append(PartyRef(cbv_word(item.get("type"), "type") or "", item[member]))
+            parties.append(PartyRef(cbv_word(item.get("type")) or "", item[member]))
     return tuple(parties)
 
 
