@@ -14,6 +14,7 @@ own key: custodial keys are used by the API, self-custody enterprises send the s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
@@ -140,10 +141,6 @@ def _store_words(ctx: ApiContext, target: RecallTarget | None, reason: str) -> s
     return reason_hash
 
 
-def _enterprise_prefixes(ctx: ApiContext, enterprise_id: str) -> list[str]:
-    return enterprises.require_enterprise(ctx, enterprise_id).prefixes
-
-
 def _send_as_enterprise(ctx: ApiContext, principal: Principal, function: str, args: tuple[Any, ...],
                         signed_transaction: str | None) -> dict[str, Any]:
     """Send a RecallRegistry call with the enterprise's own key (custodial) or relay the
@@ -251,7 +248,7 @@ def open_recall(ctx: ApiContext, principal: Principal, identifier: str, recall_c
     prefix = ""
     if principal.role == Role.ENTERPRISE:
         assert principal.enterprise_id is not None
-        held = company_prefix_for(target.uri, _enterprise_prefixes(ctx, principal.enterprise_id))
+        held = company_prefix_for(target.uri, enterprises.require_enterprise(ctx, principal.enterprise_id).prefixes)
         if held is None:
             raise NotAllowed("not-your-prefix", "Not your company prefix",
                           f"{target.uri} does not carry a GS1 company prefix of enterprise {principal.enterprise_id}")
@@ -287,12 +284,10 @@ def close_recall(ctx: ApiContext, principal: Principal, subject: str, reason: st
 
 def _subject_bytes(subject: str) -> bytes:
     text_value = subject.lower()
-    if len(text_value) != 66 or not text_value.startswith("0x"):
-        raise InvalidInput("bad-recall", "Invalid recall id", "a recall id is its subject: 0x + 64 hex digits")
-    try:
-        return bytes.fromhex(text_value[2:])
-    except ValueError as exc:
-        raise InvalidInput("bad-recall", "Invalid recall id", "a recall id is its subject: 0x + 64 hex digits") from exc
+    if len(text_value) == 66 and text_value.startswith("0x"):
+        with contextlib.suppress(ValueError):
+            return bytes.fromhex(text_value[2:])
+    raise InvalidInput("bad-recall", "Invalid recall id", "a recall id is its subject: 0x + 64 hex digits")
 
 
 # --- reading, from the indexer mirror ----------------------------------------------------
