@@ -30,6 +30,7 @@ from typing import Any
 
 from contracts.anchored_head import AnchoredHead
 from trace_api.audit.epcis_view import AuditEvent, EventView, ObjectRef, PartyRef
+from trace_api.audit.inputs import RECEIVING_STEPS, SHIPPING_STEPS
 from trace_api.gs1.digital_link import parse_digital_link
 from trace_api.gs1.errors import GS1Error
 from trace_api.gs1.keys import gtin_of
@@ -55,8 +56,6 @@ numbers, everything else text (empty string when absent)."""
 
 NUMERIC_COLUMNS = frozenset({"quantity", "leaf_index", "anchored_tree_size", "anchor_block_number"})
 
-_SHIPPING = frozenset({"shipping", "departing"})
-_RECEIVING = frozenset({"receiving", "arriving", "accepting"})
 _DESCRIPTION_MEMBERS = ("tl:productDescription", "https://traceledger.dev/ns/productDescription",
                         "cbvmda:descriptionShort", "urn:epcglobal:cbv:mda#descriptionShort")
 
@@ -68,9 +67,9 @@ def critical_tracking_event(view: EventView) -> str:
     if isinstance(declared, str) and declared:
         return declared.replace("_", " ").capitalize()
     step = view.biz_step
-    if step in _SHIPPING:
+    if step in SHIPPING_STEPS:
         return "Shipping"
-    if step in _RECEIVING:
+    if step in RECEIVING_STEPS:
         return "Receiving"
     if view.event_type == "TransformationEvent":
         return "Transformation"
@@ -136,9 +135,9 @@ def kde_rows(event: AuditEvent, head: AnchoredHead | None,
     location = view.biz_location or ""
     event_time = view.body.get("eventTime", "")
     shared = {
-        "ship_from_location": _place(view.sources) if step in _SHIPPING or view.sources else "",
+        "ship_from_location": _place(view.sources) if step in SHIPPING_STEPS or view.sources else "",
         "ship_to_location": _place(view.destinations),
-        "receive_location": location if step in _RECEIVING else "",
+        "receive_location": location if step in RECEIVING_STEPS else "",
         "transform_location": location if view.event_type == "TransformationEvent" else "",
         "business_location": location,
         "read_point": view.read_point or "",
