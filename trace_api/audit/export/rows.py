@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from itertools import islice
 
 from sqlalchemy import Engine
 
@@ -18,21 +19,11 @@ LOT_CACHE = 100_000
 bounds memory however long the export."""
 
 
-def batched(events: Iterable[AuditEvent], size: int) -> Iterator[list[AuditEvent]]:
-    batch: list[AuditEvent] = []
-    for event in events:
-        batch.append(event)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def records_with_anchors(engine: Engine, mirror: Engine, where: EventFilter) -> Iterator[
         tuple[AuditEvent, AnchoredHead | None]]:
     """Each matching record with its first anchoring head (None: pending), log order."""
-    for batch in batched(iter_events(engine, where), BATCH_ROWS):
+    events = iter_events(engine, where)
+    while batch := list(islice(events, BATCH_ROWS)):
         anchors = anchor_heads(mirror, [event.leaf_index for event in batch])
         for event in batch:
             yield event, anchors.get(event.leaf_index)

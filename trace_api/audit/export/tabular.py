@@ -14,7 +14,6 @@ most 1,048,576 rows (Excel's limit): further rows continue on sheets `events 2`,
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -102,4 +101,3 @@ def stream_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], *,
         with path.open("rb") as handle:
             while chunk := handle.read(FILE_CHUNK_BYTES):
                 yield chunk
-        os.remove(path)
