@@ -12,15 +12,13 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine, bindparam, or_, text
 from sqlmodel import Session, col, select
 
 from indexer.sink.models import ChainBlock, ChainRecallHistory
-from trace_api.anchors import anchors_for
-from trace_api.context import ApiContext
 from trace_api.enterprises.store import EnterpriseRow
 from trace_api.gs1 import DigitalLink, format_digital_link
 from trace_api.gs1.keys import identify, recall_keys_covering, recall_subject
@@ -35,9 +33,6 @@ TIMELINE_MAX_NODES = 2_000  # a consumer page needs the chain, not every sibling
 TIMELINE_MAX_EVENTS = 200
 SENSOR_MAX_READINGS = 2_000  # enough for a week of 5-minute readings; the chart needs no more
 OPEN_RECALL_STATUSES = ("open", "updated")
-AnchorState = Literal["anchored", "pending"]
-ANCHORED: AnchorState = "anchored"
-PENDING: AnchorState = "pending"
 IN_CHUNK = 900
 GIAI_AI = "8004"  # special equipment is named by its GIAI
 
@@ -181,12 +176,6 @@ def timeline_events(engine: Engine, start: DigitalLink) -> tuple[list[TimelineEv
     ]
     cut = result.truncated or len(events) > TIMELINE_MAX_EVENTS
     return events[:TIMELINE_MAX_EVENTS], cut
-
-
-def anchor_states(ctx: ApiContext, leaf_indexes: Sequence[int]) -> dict[int, AnchorState]:
-    """`anchored` or `pending` per leaf (display only; the page verifies the proof itself)."""
-    anchors = anchors_for(ctx, leaf_indexes)
-    return {leaf: ANCHORED if anchors.get(leaf) is not None else PENDING for leaf in leaf_indexes}
 
 
 def proof_url(event_hash_id: str) -> str:

@@ -19,7 +19,6 @@ from trace_api.consumer.clone import COUNTED_AUTHENTICATOR, coarse_place, hash_p
 from trace_api.consumer.scans import record_scan
 from trace_api.consumer.sources import (
     RecallState,
-    anchor_states,
     enterprise_names,
     location_names,
     open_recall,
@@ -43,6 +42,7 @@ from trace_api.labels.errors import AuthenticatorError
 from trace_api.labels.keys import label_key
 from trace_api.products.service import Product, find_product
 from trace_api.records.columns import format_time_ms
+from trace_api.records.status import record_status
 from trace_api.resolver.known import is_known
 from trace_api.resolver.problems import gs1_problem, unknown_identifier_problem
 from trace_api.resolver.walkup import resolve_level
@@ -158,7 +158,7 @@ def lookup(ctx: ApiContext, uri: str, scanner: Scanner, *, now_ms: int | None = 
     product = find_product(ctx.engine, key_value) if key_ai == "01" else None
 
     events, truncated = timeline_events(ctx.engine, matched)
-    states = anchor_states(ctx, [event.leaf_index for event in events])
+    states = record_status(ctx, [event.leaf_index for event in events])
     names = enterprise_names(ctx.engine, [event.enterprise_id for event in events])
     glns = {event.location: gln_of(event.location) for event in events if event.location}
     places = location_names(ctx.engine, [gln for gln in glns.values() if gln])
