@@ -66,7 +66,7 @@ def traceledger_up(data_dir: Path, *, rpc_port: int, log_port: int, api_port: in
         python_command("traceledger_cli.main", "up", "--dev", "--data-dir", str(data_dir),
                        "--rpc-port", str(rpc_port), "--log-port", str(log_port),
                        "--api-port", str(api_port), *extra_args),
-        cwd=data_dir, env=env, read_lines=True)
+        cwd=data_dir.parent, env=env, read_lines=True)
     try:
         try:
             launched.wait_for_line(READY_LINE, timeout_s=ready_timeout_s,
