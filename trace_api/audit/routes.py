@@ -21,9 +21,9 @@ from trace_api.audit.service import FindingsQuery, find, now_ms, trace_leaf_inde
 from trace_api.audit.sources import EventFilter, iter_events
 from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.context import ApiContext, ContextDep
+from trace_api.gs1.errors import IdentifierError
 from trace_api.problems import Problem
 from trace_api.proofs.service import build_bundle, log_verifier_key
-from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.trace import UnknownIdentifierError
 from trace_api.records.columns import format_time_ms
 

@@ -31,6 +31,7 @@ from trace_api.context import ApiContext
 from trace_api.enterprises import service as enterprises
 from trace_api.errors import InvalidInput, NotAllowed, NotFound
 from trace_api.gs1 import DEFAULT_STEM
+from trace_api.gs1.errors import IdentifierError
 from trace_api.gs1.keys import (
     ASSET,
     ITEM,
@@ -42,7 +43,6 @@ from trace_api.gs1.keys import (
     recall_subject,
     recall_uri,
 )
-from trace_api.provenance.errors import IdentifierError
 
 RECALL_CLASSES = {"1": 1, "2": 2, "3": 3, "I": 1, "II": 2, "III": 3}
 RECALLABLE_KINDS = frozenset({ITEM, LOT, PRODUCT, ASSET, LOGISTIC_UNIT, RETURNABLE_ASSET})

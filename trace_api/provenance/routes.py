@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from trace_api.audit.service import findings_for_trace
 from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.context import ApiContext, ContextDep
+from trace_api.gs1.errors import IdentifierError
 from trace_api.gs1.keys import parse_identifier
 from trace_api.problems import Problem
 from trace_api.provenance import recalls as recall_service
@@ -29,7 +30,6 @@ from trace_api.provenance.access import (
     enterprise_names_node,
     scope_for,
 )
-from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.graph import BOTH
 from trace_api.provenance.impact import format_impact_csv, impact_in_scope
 from trace_api.provenance.trace import (

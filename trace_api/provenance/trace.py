@@ -18,6 +18,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection
 
 from trace_api.context import ApiContext
+from trace_api.gs1.errors import IdentifierError
 from trace_api.gs1.keys import (
     ENTERPRISE,
     LOCATION,
@@ -29,7 +30,7 @@ from trace_api.gs1.keys import (
     parse_identifier,
 )
 from trace_api.provenance.access import ReadScope
-from trace_api.provenance.errors import IdentifierError, ProvenanceError
+from trace_api.provenance.errors import ProvenanceError
 from trace_api.provenance.event_states import UNCHECKED, EventVerification, event_states
 from trace_api.provenance.graph import BACKWARD, BOTH, DIRECTIONS, FORWARD, Link, find_cycles, walk
 from trace_api.provenance.reader import EventFacts, SqlGraphReader

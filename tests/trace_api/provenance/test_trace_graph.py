@@ -23,8 +23,8 @@ from tests.trace_api.provenance.networks import (
     key,
     lift_life_cycle,
 )
+from trace_api.gs1.errors import IdentifierError
 from trace_api.gs1.keys import TRANSFORMATION_PREFIX, enterprise_key
-from trace_api.provenance.errors import IdentifierError
 from trace_api.provenance.graph import Link, find_cycles
 from trace_api.provenance.trace import TraceResult, UnknownIdentifierError, trace_graph
 
