@@ -42,9 +42,6 @@ from anchoring.core.event_hash.digital_link import canonical_identifier
 from trace_api.products.ownership import company_prefix_area
 from trace_api.records.columns import canonical_cbv
 
-NOT_YOUR_RECORD = "not-your-record"
-"""Problem type of an event the enterprise does not speak for (403-style, per event)."""
-
 _CANONICAL_STEM = "https://id.gs1.org/"
 _GLN_AIS = frozenset({"414", "417"})
 """Physical location GLN and party GLN: one number space (GS1 GS §3.7.9/§3.7.12)."""
