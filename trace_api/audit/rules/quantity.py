@@ -63,15 +63,13 @@ def _transformations(inputs: AuditInputs) -> Iterator[Finding]:
                    "gainTolerance": config.transformation_gain_tolerance,
                    "lossTolerance": config.transformation_loss_tolerance}
         if ratio > 1 + config.transformation_gain_tolerance + _EPSILON:
-            message = (f"transformation outputs {total_out:g} {unit} from {total_in:g} {unit} of "
-                       f"inputs (+{(ratio - 1) * 100:.1f} %, tolerance "
-                       f"{config.transformation_gain_tolerance * 100:g} %)")
+            change, tolerance = f"+{(ratio - 1) * 100:.1f}", config.transformation_gain_tolerance
         elif ratio < 1 - config.transformation_loss_tolerance - _EPSILON:
-            message = (f"transformation outputs {total_out:g} {unit} from {total_in:g} {unit} of "
-                       f"inputs (-{(1 - ratio) * 100:.1f} %, tolerance "
-                       f"{config.transformation_loss_tolerance * 100:g} %)")
+            change, tolerance = f"-{(1 - ratio) * 100:.1f}", config.transformation_loss_tolerance
         else:
             continue
+        message = (f"transformation outputs {total_out:g} {unit} from {total_in:g} {unit} of "
+                   f"inputs ({change} %, tolerance {tolerance * 100:g} %)")
         yield Finding(rule="quantity_imbalance", severity=Severity.MEDIUM,
                       subject=event.view.objects_in("output")[0].key, message=message,
                       details=details, **finding_base(event))
