@@ -59,12 +59,8 @@ class Step:
     status: str
     detail: str
 
-    @property
-    def title(self) -> str:
-        return STEP_TITLES[self.name]
-
     def to_json(self) -> dict[str, Any]:
-        return {"number": self.number, "name": self.name, "title": self.title,
+        return {"number": self.number, "name": self.name, "title": STEP_TITLES[self.name],
                 "status": self.status, "detail": self.detail}
 
 
@@ -123,11 +119,12 @@ class TraceRecordVerifier:
     witness_keys: tuple[str, ...] = ()
     bundle_source: BundleSource | None = None
     block_hint: BlockHint | None = None
-    _domain: RecordDomain = field(init=False, repr=False)
+    domain: RecordDomain = field(init=False, repr=False)
+    """The EIP-712 domain records of this ledger are signed in."""
 
     def __post_init__(self) -> None:
         self.trace_anchor = format_address(bytes.fromhex(self.trace_anchor[2:]))
-        self._domain = RecordDomain(self.chain_id, self.trace_anchor)
+        self.domain = RecordDomain(self.chain_id, self.trace_anchor)
 
     @classmethod
     def offline(
@@ -142,11 +139,6 @@ class TraceRecordVerifier:
                    trace_anchor=trace_anchor, log_verifier_key=log_verifier_key,
                    witness_keys=witness_keys, bundle_source=bundle_source)
 
-    @property
-    def domain(self) -> RecordDomain:
-        """The EIP-712 domain records of this ledger are signed in."""
-        return self._domain
-
     def close(self) -> None:
         self.chain.close()
 
@@ -154,18 +146,17 @@ class TraceRecordVerifier:
 class _Run:
     """One verification in progress: the inputs decoded so far and the steps recorded."""
 
-    def __init__(self, verifier: TraceRecordVerifier, bundle: ProofBundle, steps: list[Step]) -> None:
+    def __init__(self, verifier: TraceRecordVerifier, bundle: ProofBundle, steps: list[Step],
+                 hash_id: str | None) -> None:
         self.verifier = verifier
         self.bundle = bundle
         self.steps = steps
+        self.hash_id = hash_id
         self.entry: LogEntry | None = None
         self.entry_bytes: bytes | None = None
         self.root: bytes | None = None
         self.head_index: int | None = None
         self.anchor: dict[str, Any] | None = None
-
-    def record(self, name: str, status: str, detail: str) -> None:
-        self.steps.append(Step(STEP_NAMES.index(name) + 1, name, status, detail))
 
     @property
     def log_key(self) -> str | None:
@@ -208,15 +199,14 @@ def verify(
                   for number, name in enumerate(STEP_NAMES[2:], start=3)]
         return _verdict(steps, hash_id, None, None, None)
     parsed = bundle if isinstance(bundle, ProofBundle) else parse_bundle(bundle)
-    run = _Run(verifier, parsed, steps)
-    _step_entry(run, hash_id)
-    _step_signature(run)
-    _step_member(run)
-    _step_inclusion(run)
-    _step_checkpoint(run)
-    _step_anchor(run)
-    _step_witnesses(run)
-    return _verdict(run.steps, hash_id, parsed.leaf_index, parsed.tree_size, run.anchor)
+    run = _Run(verifier, parsed, steps, hash_id)
+    for number, step in enumerate(_BUNDLE_STEPS, start=2):
+        try:
+            status, detail = step(run)
+        except StepFailed as exc:
+            status, detail = FAILED, str(exc)
+        steps.append(Step(number, STEP_NAMES[number - 1], status, detail))
+    return _verdict(steps, hash_id, parsed.leaf_index, parsed.tree_size, run.anchor)
 
 
 def _verdict(steps: list[Step], hash_id: str | None, leaf: int | None, size: int | None,
@@ -232,9 +222,12 @@ def _verdict(steps: list[Step], hash_id: str | None, leaf: int | None, size: int
 
 
 # ---------------------------------------------------------------------- steps on a bundle
+# Each returns (status, detail) of its step; `StepFailed` fails it with its message.
+
+Outcome = tuple[str, str]
 
 
-def _step_entry(run: _Run, hash_id: str | None) -> None:
+def _step_entry(run: _Run) -> Outcome:
     bundle = run.bundle
     try:
         if bundle.format != BUNDLE_FORMAT:
@@ -243,141 +236,98 @@ def _step_entry(run: _Run, hash_id: str | None) -> None:
             raise StepFailed(bundle.defects.get("entry", "bundle member 'entry' is missing or malformed"))
         entry = read_entry(bundle.entry)
     except StepFailed as exc:
-        run.record("entry-matches", FAILED, f"bundle entry unreadable: {exc}")
-        return
+        raise StepFailed(f"bundle entry unreadable: {exc}") from exc
     run.entry, run.entry_bytes = entry, bundle.entry
-    if hash_id is None:
-        run.record("entry-matches", FAILED, "the event's hash is unknown (step 1 failed)")
-        return
-    try:
-        verify_entry_matches(entry, hash_id)
-        if bundle.event_hash_id != hash_id:
-            raise StepFailed(f"bundle is for {bundle.event_hash_id!r}, the event is {hash_id}")
-        if bundle.entry_fields is not None:
-            verify_entry_fields(entry, bundle.entry_fields.shown())
-    except StepFailed as exc:
-        run.record("entry-matches", FAILED, str(exc))
-        return
-    run.record("entry-matches", OK, f"entry commits to 0x{entry.event_hash.hex()}")
+    if run.hash_id is None:
+        raise StepFailed("the event's hash is unknown (step 1 failed)")
+    verify_entry_matches(entry, run.hash_id)
+    if bundle.event_hash_id != run.hash_id:
+        raise StepFailed(f"bundle is for {bundle.event_hash_id!r}, the event is {run.hash_id}")
+    if bundle.entry_fields is not None:
+        verify_entry_fields(entry, bundle.entry_fields.shown())
+    return OK, f"entry commits to 0x{entry.event_hash.hex()}"
 
 
-def _step_signature(run: _Run) -> None:
+def _step_signature(run: _Run) -> Outcome:
     if run.entry is None:
-        run.record("signature", SKIPPED, "not checked: no readable entry")
-        return
-    try:
-        submitter = verify_entry_signature(run.entry, run.verifier.domain)
-    except StepFailed as exc:
-        run.record("signature", FAILED, str(exc))
-        return
-    run.record("signature", OK,
-               f"signed by {submitter} (chain {run.verifier.chain_id}, TraceAnchor "
-               f"{run.verifier.trace_anchor})")
+        return SKIPPED, "not checked: no readable entry"
+    submitter = verify_entry_signature(run.entry, run.verifier.domain)
+    return OK, (f"signed by {submitter} (chain {run.verifier.chain_id}, TraceAnchor "
+                f"{run.verifier.trace_anchor})")
 
 
-def _step_member(run: _Run) -> None:
+def _step_member(run: _Run) -> Outcome:
     if run.entry is None:
-        run.record("submitter-active", SKIPPED, "not checked: no readable entry")
-        return
+        return SKIPPED, "not checked: no readable entry"
     verifier = run.verifier
-    try:
-        detail = verify_submitter_active(verifier.chain, verifier.trace_anchor,
-                                         format_address(run.entry.submitter),
-                                         run.entry.received_at_ms, verifier.block_hint)
-    except StepFailed as exc:
-        run.record("submitter-active", FAILED, str(exc))
-        return
-    run.record("submitter-active", OK, detail)
+    return OK, verify_submitter_active(verifier.chain, verifier.trace_anchor,
+                                       format_address(run.entry.submitter),
+                                       run.entry.received_at_ms, verifier.block_hint)
 
 
-def _step_inclusion(run: _Run) -> None:
+def _step_inclusion(run: _Run) -> Outcome:
     bundle = run.bundle
     if run.entry_bytes is None:
-        run.record("inclusion", SKIPPED, "not checked: no readable entry")
-        return
-    try:
-        for member in ("leafHash", "leafIndex", "treeSize"):
-            if member in bundle.defects:
-                raise StepFailed(bundle.defects[member])
-        if bundle.leaf_hash is not None:
-            verify_leaf_hash(run.entry_bytes, bundle.leaf_hash)
-        leaf_index, tree_size = bundle.leaf_index, bundle.tree_size
-        assert leaf_index is not None  # a missing leafIndex is a defect
-        if "inclusionProof" in bundle.defects:
-            raise StepFailed(bundle.defects["inclusionProof"])
-        if bundle.inclusion_proof is None or tree_size is None:
-            run.record("inclusion", PENDING, f"leaf {leaf_index} is not yet in a published tree")
-            return
-        if bundle.root_hash is None:
-            raise StepFailed(bundle.defects.get("rootHash", "rootHash is not 0x-hex"))
-        computed = root_from_entry(run.entry_bytes, leaf_index, tree_size, bundle.inclusion_proof)
-        if computed != bundle.root_hash:
-            raise StepFailed(f"proof leads to 0x{computed.hex()}, the bundle says "
-                             f"0x{bundle.root_hash.hex()}")
-    except StepFailed as exc:
-        run.record("inclusion", FAILED, str(exc))
-        return
+        return SKIPPED, "not checked: no readable entry"
+    for member in ("leafHash", "leafIndex", "treeSize"):
+        if member in bundle.defects:
+            raise StepFailed(bundle.defects[member])
+    if bundle.leaf_hash is not None:
+        verify_leaf_hash(run.entry_bytes, bundle.leaf_hash)
+    leaf_index, tree_size = bundle.leaf_index, bundle.tree_size
+    assert leaf_index is not None  # a missing leafIndex is a defect
+    if "inclusionProof" in bundle.defects:
+        raise StepFailed(bundle.defects["inclusionProof"])
+    if bundle.inclusion_proof is None or tree_size is None:
+        return PENDING, f"leaf {leaf_index} is not yet in a published tree"
+    if bundle.root_hash is None:
+        raise StepFailed(bundle.defects.get("rootHash", "rootHash is not 0x-hex"))
+    computed = root_from_entry(run.entry_bytes, leaf_index, tree_size, bundle.inclusion_proof)
+    if computed != bundle.root_hash:
+        raise StepFailed(f"proof leads to 0x{computed.hex()}, the bundle says "
+                         f"0x{bundle.root_hash.hex()}")
     run.root = computed
-    run.record("inclusion", OK, f"leaf {leaf_index} in tree of {tree_size} leaves, root 0x{computed.hex()}")
+    return OK, f"leaf {leaf_index} in tree of {tree_size} leaves, root 0x{computed.hex()}"
 
 
-def _step_checkpoint(run: _Run) -> None:
+def _step_checkpoint(run: _Run) -> Outcome:
     bundle = run.bundle
     if bundle.checkpoint is None and "checkpoint" not in bundle.defects:
-        run.record("checkpoint", PENDING, "no checkpoint published for this leaf yet")
-        return
+        return PENDING, "no checkpoint published for this leaf yet"
     key = run.log_key
     if bundle.checkpoint is None or key is None:
-        run.record("checkpoint", FAILED, "checkpoint or log verifier key missing or malformed")
-        return
+        raise StepFailed("checkpoint or log verifier key missing or malformed")
     source = "trusted log key" if run.verifier.log_verifier_key else "log key named by the bundle"
     try:
         log_key = log_verifier(key)
     except (CoreError, ValueError) as exc:
-        run.record("checkpoint", FAILED, f"checkpoint not signed by the {source}: {exc}")
-        return
-    try:
-        checkpoint = verify_checkpoint(bundle.checkpoint, log_key, bundle.tree_size, key_source=source)
-    except StepFailed as exc:
-        run.record("checkpoint", FAILED, str(exc))
-        return
+        raise StepFailed(f"checkpoint not signed by the {source}: {exc}") from exc
+    checkpoint = verify_checkpoint(bundle.checkpoint, log_key, bundle.tree_size, key_source=source)
     if run.root is None:
-        run.record("checkpoint", PENDING if run.steps[-1].status == PENDING else SKIPPED,
-                   "signature valid; root not compared (no verified inclusion proof)")
-        return
+        return (PENDING if run.steps[-1].status == PENDING else SKIPPED,
+                "signature valid; root not compared (no verified inclusion proof)")
     if checkpoint.root_hash != run.root:
-        run.record("checkpoint", FAILED,
-                   f"checkpoint root 0x{checkpoint.root_hash.hex()} differs from the proof's root")
-        return
-    run.record("checkpoint", OK, f"signed by the {source} ({key.split('+', 1)[0]}), size "
-               f"{checkpoint.tree_size}")
+        raise StepFailed(f"checkpoint root 0x{checkpoint.root_hash.hex()} differs from the proof's root")
+    return OK, f"signed by the {source} ({key.split('+', 1)[0]}), size {checkpoint.tree_size}"
 
 
-def _step_anchor(run: _Run) -> None:
+def _step_anchor(run: _Run) -> Outcome:
     bundle = run.bundle
     tree_size = bundle.tree_size
     if run.root is None or tree_size is None:
-        status = PENDING if bundle.status == "pending" else SKIPPED
-        run.record("anchored-on-chain", status, "no verified root to look up")
-        return
+        return PENDING if bundle.status == "pending" else SKIPPED, "no verified root to look up"
     verifier = run.verifier
     claimed = bundle.anchor
     try:
         verify_anchored(run.root, tree_size, ChainRoots(verifier.chain, verifier.trace_anchor))
         head = verifier.chain.anchored_head(verifier.trace_anchor, tree_size)
     except CallReverted as exc:
-        run.record("anchored-on-chain", FAILED, f"TraceAnchor could not be asked: {exc}")
-        return
+        raise StepFailed(f"TraceAnchor could not be asked: {exc}") from exc
     except StepPending as exc:
         if bundle.status == "anchored" or claimed is not None:
-            run.record("anchored-on-chain", FAILED,
-                       f"the bundle claims an anchor, but TraceAnchor has no head of size {tree_size}")
-        else:
-            run.record("anchored-on-chain", PENDING, str(exc))
-        return
-    except StepFailed as exc:
-        run.record("anchored-on-chain", FAILED, str(exc))
-        return
+            raise StepFailed(f"the bundle claims an anchor, but TraceAnchor has no head of size "
+                             f"{tree_size}") from exc
+        return PENDING, str(exc)
     assert head is not None  # a root is anchored for this size, so its head is
     run.head_index = head.head_index
     if claimed is not None:
@@ -393,45 +343,43 @@ def _step_anchor(run: _Run) -> None:
         if claimed.contract is not None and claimed.contract.lower() != verifier.trace_anchor.lower():
             mismatches.append("contract")
         if mismatches:
-            run.record("anchored-on-chain", FAILED,
-                       f"bundle anchor disagrees with the chain on {', '.join(mismatches)}")
-            return
+            raise StepFailed(f"bundle anchor disagrees with the chain on {', '.join(mismatches)}")
     run.anchor = {
         "chainId": verifier.chain_id, "contract": verifier.trace_anchor,
         "headIndex": head.head_index, "treeSize": tree_size, "rootHash": "0x" + run.root.hex(),
         "blockNumber": head.block_number, "blockTime": head.block_time,
         "transactionHash": claimed.transaction_hash if claimed else None,
     }
-    run.record("anchored-on-chain", OK,
-               f"TraceAnchor.rootAtSize({tree_size}) matches; head {head.head_index}, "
-               f"block {head.block_number}, time {head.block_time}")
+    return OK, (f"TraceAnchor.rootAtSize({tree_size}) matches; head {head.head_index}, "
+                f"block {head.block_number}, time {head.block_time}")
 
 
-def _step_witnesses(run: _Run) -> None:
+def _step_witnesses(run: _Run) -> Outcome:
     verifier, bundle = run.verifier, run.bundle
     keys = [*verifier.witness_keys, *(witness.verifier_key for witness in bundle.witnesses)]
     cosigned: list[str] = []
-    try:
-        if keys and bundle.checkpoint is not None:
-            try:
-                witnesses = [witness_verifier(key) for key in dict.fromkeys(keys)]
-                log_key = log_verifier(str(run.log_key))
-            except (CoreError, ValueError) as exc:
-                raise StepFailed(f"a witness cosignature is invalid: {exc}") from exc
-            cosigned = verified_cosigners(bundle.checkpoint, log_key, witnesses)
-        on_chain = list(bundle.anchor.witnessed_by) if bundle.anchor is not None else []
-        confirmed: list[str] = []
-        if on_chain:
-            if run.head_index is None:
-                run.record("witnesses", SKIPPED if bundle.status == "anchored" else PENDING,
-                           "on-chain witnesses not checked: the head is not verified on chain")
-                return
-            confirmed = verify_witnessed_on_chain(verifier.chain, verifier.trace_anchor,
-                                                  run.head_index, on_chain)
-    except StepFailed as exc:
-        run.record("witnesses", FAILED, str(exc))
-        return
+    if keys and bundle.checkpoint is not None:
+        try:
+            witnesses = [witness_verifier(key) for key in dict.fromkeys(keys)]
+            log_key = log_verifier(str(run.log_key))
+        except (CoreError, ValueError) as exc:
+            raise StepFailed(f"a witness cosignature is invalid: {exc}") from exc
+        cosigned = verified_cosigners(bundle.checkpoint, log_key, witnesses)
+    on_chain = list(bundle.anchor.witnessed_by) if bundle.anchor is not None else []
+    confirmed: list[str] = []
+    if on_chain:
+        if run.head_index is None:
+            return (SKIPPED if bundle.status == "anchored" else PENDING,
+                    "on-chain witnesses not checked: the head is not verified on chain")
+        confirmed = verify_witnessed_on_chain(verifier.chain, verifier.trace_anchor,
+                                              run.head_index, on_chain)
     parts = [f"{len(cosigned)} cosignature(s) verified" + (f" ({', '.join(cosigned)})" if cosigned else ""),
              f"{len(confirmed)} on-chain witness(es) confirmed" + (f" ({', '.join(confirmed)})" if confirmed else "")]
-    status = OK if run.head_index is not None or cosigned else PENDING
-    run.record("witnesses", status, "; ".join(parts))
+    return OK if run.head_index is not None or cosigned else PENDING, "; ".join(parts)
+
+
+_BUNDLE_STEPS: tuple[Callable[[_Run], Outcome], ...] = (
+    _step_entry, _step_signature, _step_member, _step_inclusion, _step_checkpoint, _step_anchor,
+    _step_witnesses,
+)
+"""Steps 2-8 on a bundle, in `STEP_NAMES` order."""
