@@ -195,25 +195,35 @@ class ChainReader:
             self._registry[trace_anchor] = address
         return address
 
+    def _by_size(self, trace_anchor: str, selector: bytes, result_type: str, tree_size: int) -> Any:
+        """TraceAnchor's `selector(treeSize)` decoded as `result_type`; None when no head of
+        that size is anchored (it reverts `UnknownTreeSize`)."""
+        try:
+            (value,) = decode([result_type], self.call(trace_anchor, selector + encode(["uint64"], [tree_size])))
+        except CallReverted as exc:
+            if exc.data[:4] == _UNKNOWN_TREE_SIZE:
+                return None
+            raise
+        return value
+
+    def _head_at(self, trace_anchor: str, head_index: int) -> AnchoredHead:
+        """`TraceAnchor.headAt(headIndex)`."""
+        tree_head = decode(
+            ["(uint64,uint64,uint64,bytes32)"],
+            self.call(trace_anchor, _HEAD_AT + encode(["uint256"], [head_index])),
+        )[0]
+        return AnchoredHead.from_tree_head(head_index, tree_head)
+
     def anchored_head(self, trace_anchor: str, tree_size: int) -> AnchoredHead | None:
         """The head anchored at exactly `tree_size`, or None if none is (yet)."""
         key = (trace_anchor, tree_size)
         cached = self._heads.get_value(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        try:
-            (head_index,) = decode(
-                ["uint256"], self.call(trace_anchor, _HEAD_INDEX_BY_SIZE + encode(["uint64"], [tree_size]))
-            )
-        except CallReverted as exc:
-            if exc.data[:4] == _UNKNOWN_TREE_SIZE:
-                return None
-            raise
-        tree_head = decode(
-            ["(uint64,uint64,uint64,bytes32)"],
-            self.call(trace_anchor, _HEAD_AT + encode(["uint256"], [head_index])),
-        )[0]
-        head = AnchoredHead.from_tree_head(int(head_index), tree_head)
+        head_index = self._by_size(trace_anchor, _HEAD_INDEX_BY_SIZE, "uint256", tree_size)
+        if head_index is None:
+            return None
+        head = self._head_at(trace_anchor, int(head_index))
         self._heads.put(key, head)
         return head
 
@@ -224,13 +234,7 @@ class ChainReader:
         one the count promised even if another was anchored between the two calls.
         """
         (count,) = decode(["uint256"], self.call(trace_anchor, _HEAD_COUNT))
-        if count == 0:
-            return None
-        tree_head = decode(
-            ["(uint64,uint64,uint64,bytes32)"],
-            self.call(trace_anchor, _HEAD_AT + encode(["uint256"], [count - 1])),
-        )[0]
-        return AnchoredHead.from_tree_head(int(count) - 1, tree_head)
+        return None if count == 0 else self._head_at(trace_anchor, int(count) - 1)
 
     def root_at_size(self, trace_anchor: str, tree_size: int) -> bytes | None:
         """`TraceAnchor.rootAtSize(treeSize)`; None when no head of that size is anchored."""
@@ -238,14 +242,9 @@ class ChainReader:
         cached = self._roots.get_value(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        try:
-            (root,) = decode(
-                ["bytes32"], self.call(trace_anchor, _ROOT_AT_SIZE + encode(["uint64"], [tree_size]))
-            )
-        except CallReverted as exc:
-            if exc.data[:4] == _UNKNOWN_TREE_SIZE:
-                return None
-            raise
+        root = self._by_size(trace_anchor, _ROOT_AT_SIZE, "bytes32", tree_size)
+        if root is None:
+            return None
         self._roots.put(key, bytes(root))
         return bytes(root)
 
