@@ -216,12 +216,9 @@ class HealthProbe:
         with self._lock:  # concurrent callers wait for one computation, then share it
             if self._cached is not None and time.monotonic() - self._cached[0] < CACHE_TTL_S:
                 return self._cached[1]
-            health = self._probe()
+            health = assess(self._measure(), chain_id=self._ctx.deployment.chain_id)
             self._cached = (time.monotonic(), health)
             return health
-
-    def _probe(self) -> Health:
-        return assess(self._measure(), chain_id=self._ctx.deployment.chain_id)
 
     def _measure(self) -> Readings:
         """Two rounds of concurrent probes, both within PROBES_DEADLINE_S."""
@@ -304,15 +301,10 @@ class HealthProbe:
         return decode_entry(entry).received_at_ms / 1000
 
 
-def probe(ctx: ApiContext) -> HealthProbe:
-    """This app's probe: `ctx.shared(HealthProbe)` (made on first use, closed with the app)."""
-    return ctx.shared(HealthProbe)
-
-
 @router.get("/healthz", response_model=Health, response_model_by_alias=True,
             responses={503: {"model": Health, "description": "The API's database is down."}})
 def healthz(ctx: ContextDep) -> JSONResponse:
     """Each service's state; 200 while the API and its database answer, else 503."""
-    health = probe(ctx).report()
+    health = ctx.shared(HealthProbe).report()  # made on first use, closed with the app
     return JSONResponse(health.model_dump(mode="json", by_alias=True),
                         status_code=200 if health.status != "down" else 503)
