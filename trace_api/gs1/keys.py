@@ -381,18 +381,15 @@ def link_for_item(
     lot: str | None = None,
     serial: str | None = None,
     expiry: dt.date | None = None,
-    best_before: dt.date | None = None,
     stem: str = DEFAULT_STEM,
 ) -> DigitalLink:
     """Build the Digital Link for a trade item: /01/{gtin14}[/10/{lot}][/21/{serial}]
-    with expiry (17) and best-before (15) as query attributes. Raises GS1Error on bad input."""
+    with expiry (17) as a query attribute. Raises GS1Error on bad input."""
     pairs: list[tuple[str, str]] = [("01", normalise_gtin(gtin))]
     if lot is not None:
         pairs.append(("10", lot))
     if serial is not None:
         pairs.append(("21", serial))
-    if best_before is not None:
-        pairs.append(("15", format_gs1_date(best_before)))
     if expiry is not None:
         pairs.append(("17", format_gs1_date(expiry)))
     return build_digital_link(pairs, stem=stem)

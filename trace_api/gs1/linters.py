@@ -34,10 +34,10 @@ MEDIA_TYPES = frozenset(f"{code:02d}" for code in (*range(1, 11), *range(80, 100
 
 # --- dates and times (GS1 General Specifications §7.12) --------------------------------------
 
-def full_year(two_digit_year: int, today: dt.date | None = None) -> int:
+def full_year(two_digit_year: int) -> int:
     """Expand YY to a four-digit year by the GS1 sliding window (GS1 GS §7.12):
     at most 49 years back and 50 years ahead of the current year."""
-    current = (today or dt.date.today()).year
+    current = dt.date.today().year
     difference = two_digit_year - current % 100
     if difference >= 51:
         return current - current % 100 - 100 + two_digit_year

@@ -44,6 +44,7 @@ class SheetLayout:
 
 
 A4_GRID = SheetLayout()
+SINGLE_QR_SIDE = 40 * mm  # a one-label PDF's QR side, quiet zone included
 
 
 def _font_for(line: str) -> str:
@@ -72,9 +73,9 @@ def _draw_label(canvas: Canvas, label: Label, x: float, top: float, side: float,
         baseline -= font_size * 1.3
 
 
-def render_pdf(label: Label, *, qr_side_mm: float = 40.0) -> bytes:
+def render_pdf(label: Label) -> bytes:
     """Return a one-page PDF sized to ``label``; the QR code decodes to ``label.uri``."""
-    side = qr_side_mm * mm
+    side = SINGLE_QR_SIDE
     font_size = side / 30 * 2.2
     height = side + font_size * 1.3 * len(label.lines) + font_size
     out = io.BytesIO()
@@ -86,24 +87,20 @@ def render_pdf(label: Label, *, qr_side_mm: float = 40.0) -> bytes:
     return out.getvalue()
 
 
-def render_sheet_pdf(
-    labels: Iterable[Label],
-    *,
-    layout: SheetLayout = A4_GRID,
-    title: str = "TraceLedger labels",
-    on_label: Callable[[], None] | None = None,
-) -> bytes:
-    """Return a PDF of A4 sheets with ``layout.per_page`` labels each, row by row.
+def render_sheet_pdf(labels: Iterable[Label], *,
+                     on_label: Callable[[], None] | None = None) -> bytes:
+    """Return a PDF of A4 sheets with ``A4_GRID.per_page`` labels each, row by row.
 
     ``on_label`` is called after each label is drawn (progress bars). Promises:
     every QR code decodes to its label's URI; cells never overlap.
     """
+    layout = A4_GRID
     page_width, page_height = layout.page_size
     cell_width = (page_width - 2 * layout.margin) / layout.columns
     cell_height = (page_height - 2 * layout.margin) / layout.rows
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=layout.page_size, invariant=True)
-    canvas.setTitle(title)
+    canvas.setTitle("TraceLedger labels")
     index = -1
     for index, label in enumerate(labels):
         slot = index % layout.per_page

@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from trace_api.labels.content import Label
-from trace_api.labels.qr import QUIET_ZONE_MODULES, QrSymbol, encode_qr
+from trace_api.labels.qr import QUIET_ZONE_MODULES, encode_qr
 
 DEFAULT_MODULE_PX = 8  # 8 px/module at 300 dpi is ~0.68 mm per module: easy to scan
 _FONT_CANDIDATES = (
@@ -30,15 +30,13 @@ def _font(size: int) -> FontType:
     return ImageFont.load_default(size=size)
 
 
-def render_png(
-    label: Label, *, symbol: QrSymbol | None = None, module_px: int = DEFAULT_MODULE_PX
-) -> bytes:
+def render_png(label: Label, *, module_px: int = DEFAULT_MODULE_PX) -> bytes:
     """Return PNG bytes for ``label``: black modules on white, 4-module quiet zone kept.
 
     Promises: every module is exactly ``module_px`` pixels square (no resampling
     blur) and the QR code decodes to ``label.uri``.
     """
-    symbol = symbol or encode_qr(label.uri)
+    symbol = encode_qr(label.uri)
     qr = Image.frombytes("L", (symbol.size, symbol.size), symbol.dark.translate(_TO_LUMA))
     qr = qr.resize((symbol.size * module_px, symbol.size * module_px), Image.Resampling.NEAREST)
     quiet = QUIET_ZONE_MODULES * module_px

@@ -46,12 +46,12 @@ class QrSymbol:
         return runs
 
 
-def encode_qr(text: str, *, ec_level: str = EC_LEVEL) -> QrSymbol:
-    """Encode ``text`` (byte mode, UTF-8) as a QR symbol at ``ec_level``.
+def encode_qr(text: str) -> QrSymbol:
+    """Encode ``text`` (byte mode, UTF-8) as a QR symbol at ``EC_LEVEL``.
 
     Promises: decoding the symbol gives back exactly ``text``.
     """
-    barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ec_level)
+    barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=EC_LEVEL)
     image = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
     height, width = image.shape
     assert height == width, "QR symbols are square"
