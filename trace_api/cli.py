@@ -6,9 +6,11 @@ Every `serve` option can also come from the environment (`TRACELEDGER_API_<FIELD
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -78,7 +80,9 @@ def serve(
                 forwarded_allow_ips=",".join(settings.forwarded_allow_ips) or None)
 
 
-def _engine(database_url: str | None) -> Any:
+@contextlib.contextmanager
+def _engine(database_url: str | None) -> Iterator[Any]:
+    """The API database's engine with its tables, disposed of when the block ends."""
     from trace_api.auth.api_keys import ApiKeyRow  # noqa: F401  (registers the table)
     from trace_api.db import create_api_tables, create_db_engine
 
@@ -86,8 +90,11 @@ def _engine(database_url: str | None) -> Any:
         typer.echo("error: --database-url or $TRACELEDGER_API_DATABASE_URL is required", err=True)
         raise typer.Exit(2)
     engine = create_db_engine(database_url)
-    create_api_tables(engine)
-    return engine
+    try:
+        create_api_tables(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _write_private(path: Path, content: str) -> None:
@@ -123,15 +130,13 @@ def key_create(
     if output_file is not None and output_file.exists():
         typer.echo(f"error: {output_file} exists; not overwriting a key file", err=True)
         raise typer.Exit(1)
-    engine = _engine(database_url)
-    try:
-        issued = create_api_key(engine, role=parsed_role, name=name, enterprise_id=enterprise_id,
-                                created_by="cli")
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        engine.dispose()
+    with _engine(database_url) as engine:
+        try:
+            issued = create_api_key(engine, role=parsed_role, name=name,
+                                    enterprise_id=enterprise_id, created_by="cli")
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
     if output_file is not None:
         _write_private(output_file, issued.key + "\n")
         typer.echo(f"created {parsed_role.value} key {issued.row.key_id} in {output_file}")
@@ -152,14 +157,12 @@ def dev_enterprises(
     if output_file.exists():
         typer.echo(f"error: {output_file} exists; not overwriting a key file", err=True)
         raise typer.Exit(1)
-    engine = _engine(database_url)
-    try:
-        imported = import_dev_enterprises(engine, node_data_dir)
-    except KeyStoreError as exc:
-        typer.echo(f"error: not a dev chain: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        engine.dispose()
+    with _engine(database_url) as engine:
+        try:
+            imported = import_dev_enterprises(engine, node_data_dir)
+        except KeyStoreError as exc:
+            typer.echo(f"error: not a dev chain: {exc}", err=True)
+            raise typer.Exit(2) from exc
     _write_private(output_file, dev_api_keys_document(imported))
     names = ", ".join(f"{e.role} ({e.enterprise_id})" for e in imported)
     typer.echo(f"imported {names}; API keys in {output_file}")
@@ -170,13 +173,10 @@ def key_list(database_url: DatabaseUrlOption = None) -> None:
     """List keys (id, role, enterprise, name, revoked); never their secrets."""
     from trace_api.auth.api_keys import list_api_keys
 
-    engine = _engine(database_url)
-    try:
+    with _engine(database_url) as engine:
         for row in list_api_keys(engine):
             state = "revoked" if row.revoked_at_ms is not None else "active"
             typer.echo(f"{row.key_id}\t{row.role}\t{row.enterprise_id or '-'}\t{state}\t{row.name}")
-    finally:
-        engine.dispose()
 
 
 @key_app.command("revoke")
@@ -187,11 +187,8 @@ def key_revoke(
     """Revoke a key (a running API notices within its key cache TTL)."""
     from trace_api.auth.api_keys import revoke_api_key
 
-    engine = _engine(database_url)
-    try:
+    with _engine(database_url) as engine:
         if revoke_api_key(engine, key_id) is None:
             typer.echo(f"error: no key {key_id}", err=True)
             raise typer.Exit(1)
-    finally:
-        engine.dispose()
     typer.echo(f"revoked {key_id}")
