@@ -303,21 +303,19 @@ def load_life_cycle(ctx: ApiContext, giai: str, *, custody_only: bool = False) -
 
 
 def equipment_status(ctx: ApiContext, giai: str, *, now_ms: int | None = None,
-                     name_of: Callable[[str], str | None] | None = None,
                      custody_only: bool = False) -> EquipmentStatus | None:
     """The equipment's current status from its records, or None if none names it
     (`custody_only`: see `load_life_cycle`).
 
     `giai` may be bare (`0614141LIFT001`), an EPC URN or a Digital Link URI. Enterprises
-    are named by `name_of` when given, else by their registered name (`api_enterprises`),
-    else by their id.
+    are named by their registered name (`api_enterprises`), else by their id.
     """
     life = load_life_cycle(ctx, giai, custody_only=custody_only)
     if life is None:
         return None
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     return status_of(life, now_ms=now, config=ctx.shared(load_audit_config),
-                     name_of=name_of or _registered_names(ctx))
+                     name_of=_registered_names(ctx))
 
 
 def _registered_names(ctx: ApiContext) -> Callable[[str], str | None]:

@@ -177,8 +177,7 @@ def lookup(ctx: ApiContext, uri: str, scanner: Scanner, *, now_ms: int | None = 
                           and product is not None and e.enterprise_id == product.enterprise_id), None)
     equipment = None
     if key_ai == "8004":
-        status = equipment_status(ctx, key_value, now_ms=now, custody_only=True,
-                                  name_of=lambda eid: enterprise_names(ctx.engine, [eid]).get(eid))
+        status = equipment_status(ctx, key_value, now_ms=now, custody_only=True)
         equipment = out.EquipmentView(**status.to_public_json()) if status else None
     deployment = ctx.deployment
     return out.ConsumerView(
