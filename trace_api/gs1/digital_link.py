@@ -199,13 +199,13 @@ def parse_digital_link(uri: str) -> DigitalLink:
                 raise UnknownAIError(ai)
             raise _fail(uri, f"({ai}) is not a key qualifier of ({key_rule.ai})")
     verify_qualifier_order(key_rule, qualifier_ais)
-    attributes, extras = _parse_query(uri, query)
+    attributes, extras = _parse_query(query)
     return _checked(
         uri, stem, path_pairs[0], tuple(path_pairs[1:]), tuple(attributes), tuple(extras)
     )
 
 
-def _parse_query(uri: str, query: str) -> tuple[list[Pair], list[Pair]]:
+def _parse_query(query: str) -> tuple[list[Pair], list[Pair]]:
     attributes: list[Pair] = []
     extras: list[Pair] = []
     for part in query.split("&"):

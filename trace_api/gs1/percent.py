@@ -27,7 +27,8 @@ def escape_query_component(value: str) -> str:
     return "+".join(escape_path_component(part) for part in value.split(" "))
 
 
-def _unescape(value: str) -> str:
+def unescape_path_component(value: str) -> str:
+    """Decode ``%XX`` escapes in a path segment; ``+`` stays a plus."""
     out = bytearray()
     index = 0
     while index < len(value):
@@ -43,11 +44,6 @@ def _unescape(value: str) -> str:
     return out.decode("latin-1")
 
 
-def unescape_path_component(value: str) -> str:
-    """Decode ``%XX`` escapes in a path segment; ``+`` stays a plus."""
-    return _unescape(value)
-
-
 def unescape_query_component(value: str) -> str:
     """Decode a query key or value: ``+`` is a space, then ``%XX`` escapes."""
-    return _unescape(value.replace("+", " "))
+    return unescape_path_component(value.replace("+", " "))
