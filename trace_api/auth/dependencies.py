@@ -66,35 +66,34 @@ def _authenticate(ctx: ApiContext, request: Request, token: str) -> Principal:
     """The principal of `token`. Rate limiting (trace_api.ratelimit): only a credential
     that verifies gets, and is charged to, a bucket of its own; a failure costs the
     client's address."""
-    principal = _verify(ctx, request, token)
+    try:
+        principal = _verify(ctx, token)
+    except Problem:
+        _charge_failure(ctx, request)
+        raise
     charge_verified(ctx.shared(rate_limiter), request.scope)
     return principal
 
 
-def _verify(ctx: ApiContext, request: Request, token: str) -> Principal:
+def _verify(ctx: ApiContext, token: str) -> Principal:
     if looks_like_api_key(token):
         principal = ctx.shared(api_key_verifier).verify(token)
         if principal is not None:
             return principal
-        _charge_failure(ctx, request)
         raise unauthorized("unknown, revoked or malformed API key")
     oidc = ctx.shared(oidc_verifier)
     if oidc is None:
-        _charge_failure(ctx, request)
         raise unauthorized("not an API key, and single sign-on is not configured")
     try:
         return oidc.verify(token)
     except TokenRejected as exc:
-        _charge_failure(ctx, request)
         raise unauthorized(exc.reason) from None
     except IdentityProviderUnavailable as exc:
         # Not the caller's fault, and not a verified credential either: the address pays.
-        _charge_failure(ctx, request)
         raise Problem(503, "identity-provider-unavailable", "Single sign-on unavailable",
                       f"the identity provider's signing keys cannot be read: {exc.reason}",
                       headers={"Retry-After": str(exc.retry_after_s)}) from None
-    except NoRole as exc:
-        _charge_failure(ctx, request)  # valid elsewhere, but no credential of this API
+    except NoRole as exc:  # valid elsewhere, but no credential of this API: the address pays
         raise Problem(403, "forbidden", "Not allowed", str(exc)) from None
 
 
