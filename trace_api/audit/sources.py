@@ -57,21 +57,12 @@ class EventFilter:
     """Also match any `epc` ending with this text (a Digital Link path on any host)."""
 
 
-def _body(value: Any) -> dict[str, Any]:
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        value = bytes(value).decode("utf-8")
-    if isinstance(value, str):
-        parsed = json.loads(value)
-        return parsed if isinstance(parsed, dict) else {}
-    return dict(value) if isinstance(value, dict) else {}
-
-
 def _event(row: Any) -> AuditEvent:
     entry = row.entry
     return AuditEvent(
         leaf_index=int(row.leaf_index), event_hash_id=row.event_hash_id,
         enterprise_id=str(row.enterprise_id).lower(), submitter=row.submitter,
-        received_at_ms=int(row.received_at_ms), body=_body(row.body),
+        received_at_ms=int(row.received_at_ms), body=json.loads(row.body),  # Text column
         entry=bytes(entry) if entry is not None else None,
     )
 
