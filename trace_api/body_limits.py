@@ -85,14 +85,11 @@ class BodyPolicy:
     too_large: TooLarge = body_too_large
 
     def accepts(self, media_type: str) -> bool:
-        if self.media_types is None or media_type in self.media_types:
-            return True
-        return self.any_json and media_type.startswith("application/") and media_type.endswith("+json")
+        return (self.media_types is None or media_type in self.media_types
+                or self.any_json and _json_type(media_type))
 
     def is_json(self, media_type: str | None) -> bool:
-        if not self.json:
-            return False
-        return media_type is None or media_type == JSON_MEDIA_TYPE or media_type.endswith("+json")
+        return self.json and (media_type is None or _json_type(media_type))
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,6 @@ from trace_api.records.repository import RecordRow, existing_leaves, insert_reco
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CaptureJob", "EventResult", "capture_document", "too_large"]
-
 RACE_RETRIES = 3
 """Attempts when a concurrent capture recorded the same event between our duplicate check
 and our commit (the unique constraint refuses the second; we re-check and report it)."""
