@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from anchoring.core.entry import decode_entry
+from trace_api.anchors import anchors_for
 from trace_api.auth import Principal
 from trace_api.context import ApiContext
 from trace_api.errors import NotFound
@@ -23,7 +24,7 @@ from trace_api.query.tokens import InvalidPageToken, decode_page_token, encode_p
 from trace_api.records.columns import format_time_ms
 from trace_api.records.models import StoredRecord
 from trace_api.records.repository import records_where
-from trace_api.records.status import anchor_json, record_anchors
+from trace_api.records.status import anchor_json
 
 _decoder = msgspec.json.Decoder()
 
@@ -93,7 +94,7 @@ def find_records(ctx: ApiContext, principal: Principal, query: EventQuery) -> Ev
 
 def record_json(ctx: ApiContext, records: list[StoredRecord]) -> list[dict[str, Any]]:
     """Records as the API shows them (`eventHashId`, `event`, `submitter`, ... `anchor`)."""
-    anchors = record_anchors(ctx, [record.leaf_index for record in records])
+    anchors = anchors_for(ctx, [record.leaf_index for record in records])
     shown = []
     for record in records:
         anchor = anchors.get(record.leaf_index)

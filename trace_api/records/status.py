@@ -13,15 +13,10 @@ from trace_api.anchors import AnchorInfo, anchors_for
 from trace_api.context import ApiContext
 
 
-def record_anchors(ctx: ApiContext, leaf_indexes: Iterable[int]) -> dict[int, AnchorInfo | None]:
-    """Each leaf's anchor (None while pending)."""
-    return anchors_for(ctx, leaf_indexes)
-
-
 def record_status(ctx: ApiContext, leaf_indexes: Iterable[int]) -> dict[int, str]:
     """`anchored` or `pending` per leaf index."""
     return {leaf: "pending" if anchor is None else "anchored"
-            for leaf, anchor in record_anchors(ctx, leaf_indexes).items()}
+            for leaf, anchor in anchors_for(ctx, leaf_indexes).items()}
 
 
 def anchor_json(ctx: ApiContext, anchor: AnchorInfo | None) -> dict[str, Any] | None:
