@@ -46,10 +46,6 @@ class Unprocessable(DomainError):
     """The input is well-formed but cannot be acted on as a whole (HTTP 422)."""
 
 
-class NotAuthenticated(DomainError):
-    """No credential, or one that does not verify (HTTP 401)."""
-
-
 class NotAllowed(DomainError):
     """The caller is known but may not do this (HTTP 403)."""
 
@@ -74,24 +70,18 @@ class Unavailable(DomainError):
     """A dependency (the node, the identity provider) did not answer (HTTP 503)."""
 
 
-class UpstreamFailed(DomainError):
-    """A dependency answered with something unusable (HTTP 502)."""
-
-
 class UpstreamTimeout(DomainError):
     """A dependency took too long (HTTP 504)."""
 
 
 HTTP_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
-    NotAuthenticated: 401,
     NotAllowed: 403,
     NotFound: 404,
     Conflict: 409,
     TooLarge: 413,
     Unprocessable: 422,
     ServerFault: 500,
-    UpstreamFailed: 502,
     Unavailable: 503,
     UpstreamTimeout: 504,
 }

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from trace_api.errors import PROBLEM_TYPE_BASE, DomainError, NotAuthenticated, http_status
+from trace_api.errors import PROBLEM_TYPE_BASE, DomainError, http_status
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,6 @@ def problem_from(error: DomainError) -> Problem:
     headers: dict[str, str] = {}
     if error.retry_after_s is not None:
         headers["Retry-After"] = str(error.retry_after_s)
-    if isinstance(error, NotAuthenticated):
-        headers["WWW-Authenticate"] = 'Bearer realm="traceledger"'
     return Problem(http_status(error), error.kind, error.title, error.detail,
                    extensions=error.extensions, headers=headers)
 
