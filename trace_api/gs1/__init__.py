@@ -24,8 +24,6 @@ from trace_api.gs1.errors import GS1Error
 from trace_api.gs1.keys import (
     link_for_asset,
     link_for_item,
-    link_for_location,
-    link_for_logistic_unit,
     normalise_gtin,
 )
 
@@ -42,8 +40,6 @@ __all__ = [
     "giai_from_registration_code",
     "link_for_asset",
     "link_for_item",
-    "link_for_location",
-    "link_for_logistic_unit",
     "normalise_gtin",
     "parse_bracketed",
     "parse_digital_link",

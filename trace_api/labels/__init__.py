@@ -12,7 +12,7 @@ from trace_api.labels.authenticator import (
     verify_authenticator,
 )
 from trace_api.labels.batch import MAX_BATCH_LABELS, BatchRequest, batch_labels, parse_serial_range
-from trace_api.labels.content import Label, make_label
+from trace_api.labels.content import make_label
 from trace_api.labels.errors import LabelError
 from trace_api.labels.render import MEDIA_TYPES, render_batch, render_label
 
@@ -21,7 +21,6 @@ __all__ = [
     "MAX_BATCH_LABELS",
     "MEDIA_TYPES",
     "BatchRequest",
-    "Label",
     "LabelError",
     "attach_authenticator",
     "batch_labels",
