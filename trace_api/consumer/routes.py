@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from trace_api.consumer.schemas import ConsumerView, RecallStatusView
-from trace_api.consumer.view import Scanner, lookup, recall_status
+from trace_api.consumer.view import lookup, recall_status
 from trace_api.context import ContextDep
 
 router = APIRouter(prefix="/v1/public", tags=["consumer"])
@@ -34,8 +34,7 @@ def public_lookup(
     authenticator counts toward the clone alarm from the place the server derives from
     the client address (`trace_api.consumer.clone`); nothing the client sends chooses it."""
     response.headers["Cache-Control"] = NO_SHARED_CACHE
-    scanner = Scanner(client_host=request.client.host if request.client else None, place=None)
-    return lookup(ctx, uri, scanner)
+    return lookup(ctx, uri, request.client.host if request.client else None)
 
 
 @router.get("/recall", response_model=RecallStatusView, response_model_by_alias=True)

@@ -9,7 +9,6 @@ thresholds, certifications, equipment, chain coordinates.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Literal
 
 from trace_api.audit.config import load_audit_config
@@ -49,14 +48,6 @@ from trace_api.resolver.walkup import resolve_level
 
 CHAIN_RPC_PATH = "/v1/chain/rpc"
 AuthenticatorState = Literal["valid", "invalid", "absent"]
-
-
-@dataclass(frozen=True)
-class Scanner:
-    """Where a scan came from: the client address and the page's optional coarse place."""
-
-    client_host: str | None
-    place: str | None
 
 
 def parse_code(uri: str) -> DigitalLink:
@@ -103,13 +94,14 @@ def authenticator_state(ctx: ApiContext, link: DigitalLink) -> AuthenticatorStat
     return "valid"
 
 
-def authenticity(ctx: ApiContext, link: DigitalLink, scanner: Scanner, now_ms: int) -> out.Authenticity:
-    """Authenticator state, and for serialised trade items the counted scans and clone alarm."""
+def authenticity(ctx: ApiContext, link: DigitalLink, client_host: str | None, now_ms: int) -> out.Authenticity:
+    """Authenticator state, and for serialised trade items the counted scans and clone alarm
+    (the scan's place is derived from `client_host` alone, `clone.coarse_place`)."""
     state = authenticator_state(ctx, link)
     if link.primary_key[0] != "01" or link.get("21") is None:
         return out.Authenticity(authenticator=state, cloneAlarm=False, scanCount=0, distinctPlaces=0)
     item = identifier_key(format_digital_link(link.without_extras()))
-    place = hash_place(ctx.shared(label_key), coarse_place(scanner.client_host))
+    place = hash_place(ctx.shared(label_key), coarse_place(client_host))
     assessment = record_scan(ctx.engine, item, place, now_ms,
                              counted=state == COUNTED_AUTHENTICATOR)
     return out.Authenticity(authenticator=state, cloneAlarm=assessment.alarm,
@@ -149,7 +141,7 @@ def thresholds_for(ctx: ApiContext, product: Product | None) -> dict[str, out.Th
     return {"Temperature": out.Threshold(min=limits.min_celsius, max=limits.max_celsius, uom="CEL")}
 
 
-def lookup(ctx: ApiContext, uri: str, scanner: Scanner, *, now_ms: int | None = None) -> out.ConsumerView:
+def lookup(ctx: ApiContext, uri: str, client_host: str | None, *, now_ms: int | None = None) -> out.ConsumerView:
     """The consumer view of a scanned code (see module docstring); raises InvalidInput / NotFound."""
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     link = parse_code(uri)
@@ -186,7 +178,7 @@ def lookup(ctx: ApiContext, uri: str, scanner: Scanner, *, now_ms: int | None = 
         kind="equipment" if key_ai == "8004" else "food",
         identifier=identifier_view(link),
         product=product_view(ctx, product, link, production_ms) if product else None,
-        authenticity=authenticity(ctx, link, scanner, now),
+        authenticity=authenticity(ctx, link, client_host, now),
         recall=recall_view(ctx, link),
         timeline=timeline,
         timelineTruncated=truncated,
