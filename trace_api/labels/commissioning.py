@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -32,15 +31,6 @@ from trace_api.provenance.models import ProvNodeEvent
 SERIALS_PER_EVENT = 1_000  # keeps one event's JSON (and its hash input) to a few tens of KB
 LOOKUP_CHUNK = 900  # below SQLite's historical 999-parameter limit
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-
-
-@dataclass(frozen=True)
-class Commissioning:
-    """What commissioning a batch did: the new events and how many serials were known already."""
-
-    event_hash_ids: tuple[str, ...]
-    newly_commissioned: int
-    already_recorded: int
 
 
 def serial_epc(request: BatchRequest, number: int) -> str:
@@ -94,8 +84,10 @@ def commissioning_document(request: BatchRequest, epcs: Sequence[str], *, biz_lo
 
 
 def commission_serials(ctx: ApiContext, enterprise_id: str, request: BatchRequest, *,
-                       biz_location: str | None = None, now: dt.datetime | None = None) -> Commissioning:
-    """Make sure every serial of `request` is recorded; capture commissioning events for the rest.
+                       biz_location: str | None = None, now: dt.datetime | None = None,
+                       ) -> tuple[str, ...]:
+    """Make sure every serial of `request` is recorded; capture commissioning events for the
+    rest and return their Event Hash IDs (none when every serial was recorded already).
 
     Raises Conflict (`commissioning-needs-signature`, with the document) for a
     self-custody enterprise with unrecorded serials, and whatever capture raises (403
@@ -105,7 +97,7 @@ def commission_serials(ctx: ApiContext, enterprise_id: str, request: BatchReques
     known = recorded_epcs(ctx, epcs)
     missing = [epc for epc in epcs if epc not in known]
     if not missing:
-        return Commissioning((), 0, len(known))
+        return ()
     document = commissioning_document(request, missing, biz_location=biz_location,
                                       now=now or dt.datetime.now(dt.UTC))
     if capture_identity(ctx, enterprise_id).custody != "custodial":
@@ -116,5 +108,4 @@ def commission_serials(ctx: ApiContext, enterprise_id: str, request: BatchReques
             extensions={"commissioningDocument": document, "unrecordedSerials": len(missing)},
         )
     job = capture_document(ctx, enterprise_id, document, behaviour="rollback")
-    hash_ids = tuple(result.event_hash_id for result in job.results if result.event_hash_id)
-    return Commissioning(hash_ids, len(missing), len(known))
+    return tuple(result.event_hash_id for result in job.results if result.event_hash_id)

@@ -156,8 +156,8 @@ def label_batch(body: BatchBody, ctx: ContextDep, principal: BatchLabeller,
         raise Problem(403, "forbidden", "Not allowed",
                       "a batch commissions serials, which only the owning enterprise can record")
     verify_owns_key(ctx, principal.enterprise_id, "01", gtin)
-    commissioning = commission_serials(ctx, principal.enterprise_id, request,
-                                       biz_location=body.biz_location)
+    commissioned = commission_serials(ctx, principal.enterprise_id, request,
+                                      biz_location=body.biz_location)
     product = find_product(ctx.engine, gtin)
     name = (product.name.get("zh") or product.name.get("en")) if product else None
     request = BatchRequest(gtin=gtin, lot=body.lot, serials=serials, expiry=body.expiry,
@@ -168,7 +168,7 @@ def label_batch(body: BatchBody, ctx: ContextDep, principal: BatchLabeller,
     filename = f"labels-{gtin}-{body.lot}-{serials[0]}-{serials[-1]}.{extension}"
     return Response(data, media_type=BATCH_MEDIA_TYPES[body.format], headers={
         "Content-Disposition": f'attachment; filename="{_safe_filename(filename)}"',
-        COMMISSIONING_HEADER: ", ".join(commissioning.event_hash_ids),
+        COMMISSIONING_HEADER: ", ".join(commissioned),
         "Cache-Control": "private, no-store",
     })
 
