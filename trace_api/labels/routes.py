@@ -19,7 +19,7 @@ from trace_api.audit.equipment_life_cycle import equipment_status
 from trace_api.auth import Principal, Role
 from trace_api.context import ApiContext, ContextDep
 from trace_api.enterprises.guard import active_writer
-from trace_api.gs1 import DigitalLink, GS1Error, normalise_gtin, parse_digital_link
+from trace_api.gs1 import GS1Error, normalise_gtin, parse_digital_link
 from trace_api.labels import (
     MAX_BATCH_LABELS,
     MEDIA_TYPES,
@@ -60,13 +60,10 @@ def _labeller(ctx: ApiContext, principal: Principal, key_ai: str, key_value: str
     verify_owns_key(ctx, principal.enterprise_id, key_ai, key_value)
 
 
-def _product_name(ctx: ApiContext, link: DigitalLink) -> str | None:
-    if link.primary_key[0] != "01":
-        return None
-    product = find_product(ctx.engine, link.primary_key[1])
-    if product is None:
-        return None
-    return product.name.get("zh") or product.name.get("en") or None
+def _product_name(ctx: ApiContext, gtin: str) -> str | None:
+    """The product's name for a label caption (Chinese first), if its master data exists."""
+    product = find_product(ctx.engine, gtin)
+    return (product.name.get("zh") or product.name.get("en") or None) if product else None
 
 
 def _equipment_caption(ctx: ApiContext, giai: str) -> tuple[str | None, str | None]:
@@ -107,10 +104,11 @@ def label(
                           "lot it was recorded in; print ranges with POST /v1/labels/batch, "
                           "which commissions them")
         link = attach_authenticator(ctx.shared(label_key), link)
+    key_ai, key_value = link.primary_key
     registration_code = emergency = None
-    if link.primary_key[0] == "8004":
-        registration_code, emergency = _equipment_caption(ctx, link.primary_key[1])
-    content = make_label(link, product_name=_product_name(ctx, link),
+    if key_ai == "8004":
+        registration_code, emergency = _equipment_caption(ctx, key_value)
+    content = make_label(link, product_name=_product_name(ctx, key_value) if key_ai == "01" else None,
                          registration_code=registration_code, emergency_phone=emergency)
     return Response(render_label(content, format), media_type=MEDIA_TYPES[format],
                     headers={"Cache-Control": "private, no-store"})
@@ -158,10 +156,8 @@ def label_batch(body: BatchBody, ctx: ContextDep, principal: BatchLabeller,
     verify_owns_key(ctx, principal.enterprise_id, "01", gtin)
     commissioned = commission_serials(ctx, principal.enterprise_id, request,
                                       biz_location=body.biz_location)
-    product = find_product(ctx.engine, gtin)
-    name = (product.name.get("zh") or product.name.get("en")) if product else None
     request = BatchRequest(gtin=gtin, lot=body.lot, serials=serials, expiry=body.expiry,
-                           product_name=name or None, serial_width=body.serial_width,
+                           product_name=_product_name(ctx, gtin), serial_width=body.serial_width,
                            stem=request.stem)
     data = render_batch(batch_labels(request, key=key), body.format)
     extension = "pdf" if body.format == "pdf" else "zip"
