@@ -95,27 +95,27 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def iter_events(engine: Engine, where: EventFilter, *, batch_rows: int = BATCH_ROWS) -> Iterator[AuditEvent]:
-    """Records matching `where`, in log order, fetched `batch_rows` at a time (keyset
+def iter_events(engine: Engine, where: EventFilter) -> Iterator[AuditEvent]:
+    """Records matching `where`, in log order, fetched `BATCH_ROWS` at a time (keyset
     pagination on leaf_index, so each query is short and memory stays bounded)."""
     if where.leaf_indexes is not None and len(where.leaf_indexes) > LEAF_CHUNK:
         ordered = sorted(set(where.leaf_indexes))
         for start in range(0, len(ordered), LEAF_CHUNK):
             chunk = replace(where, leaf_indexes=ordered[start:start + LEAF_CHUNK])
-            yield from iter_events(engine, chunk, batch_rows=batch_rows)
+            yield from iter_events(engine, chunk)
         return
     after = -1
     conditions = _conditions(where)
     while True:
         statement = (
             select(api_events).where(and_(api_events.c.leaf_index > after, *conditions))
-            .order_by(api_events.c.leaf_index).limit(batch_rows)
+            .order_by(api_events.c.leaf_index).limit(BATCH_ROWS)
         )
         with engine.connect() as connection:
             rows = connection.execute(statement).fetchall()
         for row in rows:
             yield _event(row)
-        if len(rows) < batch_rows:
+        if len(rows) < BATCH_ROWS:
             return
         after = int(rows[-1].leaf_index)
 

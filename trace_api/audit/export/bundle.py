@@ -118,11 +118,10 @@ def stream_bundle(
     chain_id: int,
     trace_anchor: str,
     filters: Mapping[str, Any],
-    generated_at: dt.datetime | None = None,
 ) -> Iterator[bytes]:
     """The ZIP (module docstring) of `records`, as chunks; `build_bundle(leaf)` gives the
     record's traceledger.proof/v1 bundle including its event."""
-    when = (generated_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0)
     sink = _Sink()
     archive = zipfile.ZipFile(cast(IO[bytes], sink), mode="w", compression=zipfile.ZIP_DEFLATED)
     checkpoints: set[int] = set()

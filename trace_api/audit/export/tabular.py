@@ -45,8 +45,7 @@ def stream_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator
 
 
 def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
-               numeric: frozenset[str] = frozenset(), sheet_name: str = "events",
-               max_rows: int = XLSX_MAX_ROWS) -> int:
+               numeric: frozenset[str] = frozenset(), max_rows: int = XLSX_MAX_ROWS) -> int:
     """Write the workbook to `path`; returns the number of data rows written."""
     workbook = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "tmpdir": str(path.parent),
@@ -68,7 +67,7 @@ def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
         if sheet_rows >= max_rows:
             close_sheet()
             sheet_number += 1
-            sheet = workbook.add_worksheet(sheet_name if sheet_number == 1 else f"{sheet_name} {sheet_number}")
+            sheet = workbook.add_worksheet("events" if sheet_number == 1 else f"events {sheet_number}")
             sheet.freeze_panes(1, 0)
             sheet.write_row(0, 0, header, bold)
             sheet_rows = 1
@@ -82,7 +81,7 @@ def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
         sheet_rows += 1
         written += 1
     if sheet is None:
-        sheet = workbook.add_worksheet(sheet_name)
+        sheet = workbook.add_worksheet("events")
         sheet.freeze_panes(1, 0)
         sheet.write_row(0, 0, header, bold)
         sheet_rows = 1
