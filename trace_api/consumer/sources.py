@@ -24,7 +24,8 @@ from trace_api.gs1 import DigitalLink, format_digital_link
 from trace_api.gs1.keys import identify, recall_keys_covering, recall_subject
 from trace_api.provenance.access import SERVICE_STEPS, Directory, chain_events, custody_members
 from trace_api.provenance.graph import BACKWARD
-from trace_api.provenance.recalls import RecallReason
+from trace_api.provenance.reader import IN_CHUNK
+from trace_api.provenance.recalls import OPEN_STATUSES, RecallReason
 from trace_api.provenance.trace import UnknownIdentifierError, trace_graph
 from trace_api.records.columns import format_time_ms
 
@@ -32,8 +33,6 @@ TIMELINE_DEPTH = 10  # farm to shelf is ~6-8 hops (provenance.trace.MAX_DEPTH ex
 TIMELINE_MAX_NODES = 2_000  # a consumer page needs the chain, not every sibling of a big lot
 TIMELINE_MAX_EVENTS = 200
 SENSOR_MAX_READINGS = 2_000  # enough for a week of 5-minute readings; the chart needs no more
-OPEN_RECALL_STATUSES = ("open", "updated")
-IN_CHUNK = 900
 GIAI_AI = "8004"  # special equipment is named by its GIAI
 
 
@@ -107,7 +106,7 @@ def open_recall(mirror_engine: Engine, link: DigitalLink) -> RecallState | None:
                 opened[row.subject] = row
         for subject in subjects:
             current = latest.get(subject)
-            if current is None or current.status not in OPEN_RECALL_STATUSES:
+            if current is None or current.status not in OPEN_STATUSES:
                 continue
             start = opened.get(subject)
             block = session.get(ChainBlock, start.block_number) if start else None
