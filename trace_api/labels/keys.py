@@ -20,14 +20,6 @@ KEY_FILE_NAME = "label-auth.key"
 KEY_BYTES = 32
 
 
-def label_key_path(ctx: ApiContext) -> Path:
-    """Where this deployment keeps its label key."""
-    settings = ctx.settings
-    secrets_dir = (settings.master_key_file.parent if settings.master_key_file
-                   else settings.node_data_dir.parent / "secrets")
-    return secrets_dir / KEY_FILE_NAME
-
-
 def load_or_create_key(path: Path) -> bytes:
     """The key in `path`, creating it (0600, never overwriting) if it does not exist yet."""
     try:
@@ -49,7 +41,10 @@ def load_or_create_key(path: Path) -> bytes:
 def label_key(ctx: ApiContext) -> bytes:
     """This deployment's label-authenticator key, loaded or created; the app reads it
     once as `ctx.shared(label_key)`."""
-    return load_or_create_key(label_key_path(ctx))
+    settings = ctx.settings
+    secrets_dir = (settings.master_key_file.parent if settings.master_key_file
+                   else settings.node_data_dir.parent / "secrets")
+    return load_or_create_key(secrets_dir / KEY_FILE_NAME)
 
 
 LabelKeyDep = Annotated[bytes, shared_dependency(label_key)]
