@@ -89,7 +89,7 @@ def _labelled_serial(api_url: str, admin_key: str) -> str:
     """Register a custodial enterprise and product, print a 10-label batch; return one label's URI."""
     import httpx
 
-    from trace_api.gs1.keys import complete_gtin
+    from gs1.keys import complete_gtin
     from trace_api.identity import uscc_check_character
 
     prefix = "69" + "".join(secrets.choice("0123456789") for _ in range(7))

@@ -21,7 +21,7 @@ from trace_api.provenance.graph import cycles_in  # iterative Tarjan, one copy i
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (
-    "anchoring", "indexer", "ledger_node", "trace_api", "traceledger_cli", "contracts",
+    "anchoring", "gs1", "indexer", "ledger_node", "trace_api", "traceledger_cli", "contracts",
     "scanner_app", "bench", "testing",
 )
 
@@ -170,6 +170,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("anchoring", ("indexer", "trace_api", "traceledger_cli", "bench", "testing")),
     ("contracts", ("anchoring", "indexer", "ledger_node", "trace_api", "traceledger_cli",
                    "bench", "testing")),
+    ("gs1", ("anchoring.store", "anchoring.anchorer", "contracts", "indexer", "ledger_node",
+             "trace_api", "traceledger_cli", "bench", "testing")),
     ("indexer", ("trace_api", "traceledger_cli", "bench", "testing")),
     ("ledger_node", ("trace_api", "indexer", "traceledger_cli", "bench")),
     ("trace_api", ("traceledger_cli", "bench", "testing")),

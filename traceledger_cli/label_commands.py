@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from trace_api.gs1 import DEFAULT_STEM, GS1Error, canonical_uri, parse_digital_link
+from gs1 import DEFAULT_STEM, GS1Error, canonical_uri, parse_digital_link
 from trace_api.labels import (
     BatchRequest,
     LabelError,

@@ -2,7 +2,7 @@
 
 GTIN, GLN, SSCC, GRAI, GDTI, GSRN, GSIN and GCN all end in it. The event hash (CBV 2.0
 §8.9.2 turns EPC URIs into Digital Links, which needs it) and every GS1 parser in
-``trace_api.gs1`` call this function. Changing it changes event hashes and which
+``gs1`` call this function. Changing it changes event hashes and which
 printed codes are valid: hold it to the standard, never to today's callers.
 """
 

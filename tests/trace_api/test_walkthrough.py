@@ -21,8 +21,8 @@ import zxingcpp
 from PIL import Image
 from typer.testing import CliRunner
 
+from gs1.keys import complete_gtin
 from testing.system import LiveSystem, random_company_prefix, random_uscc
-from trace_api.gs1.keys import complete_gtin
 from traceledger_cli.main import app
 
 ANCHOR_TIMEOUT_S = 90.0

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from trace_api.gs1.keys import identifier_key
+from gs1.keys import identifier_key
 from trace_api.provenance.ingest import short_vocabulary
 
 TL_NAMESPACE = "https://traceledger.dev/ns/"

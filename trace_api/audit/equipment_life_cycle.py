@@ -25,12 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gs1.keys import giai_of, identifier_key
+from gs1.percent import escape_path_component
 from trace_api.audit.config import AuditConfig, EquipmentPeriods, load_audit_config
 from trace_api.audit.epcis_view import AuditEvent, parse_time_ms
 from trace_api.audit.sources import EventFilter, iter_events
 from trace_api.enterprises.store import get_enterprise
-from trace_api.gs1.keys import giai_of, identifier_key
-from trace_api.gs1.percent import escape_path_component
 from trace_api.provenance.access import SERVICE_STEPS, custody_leaves
 from trace_api.records.columns import format_time_ms
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from gs1.errors import IdentifierError
 from trace_api.audit.export.bundle import stream_bundle
 from trace_api.audit.export.kde import COLUMNS, NUMERIC_COLUMNS
 from trace_api.audit.export.rows import export_rows
@@ -21,7 +22,6 @@ from trace_api.audit.service import FindingsQuery, find, now_ms, trace_leaf_inde
 from trace_api.audit.sources import EventFilter, iter_events
 from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.context import ApiContext, ContextDep
-from trace_api.gs1.errors import IdentifierError
 from trace_api.problems import Problem
 from trace_api.proofs.service import build_bundle, log_verifier_key
 from trace_api.provenance.trace import UnknownIdentifierError

@@ -18,10 +18,10 @@ from urllib.parse import quote
 from sqlalchemy import Engine, bindparam, or_, text
 from sqlmodel import Session, col, select
 
+from gs1 import DigitalLink, format_digital_link
+from gs1.keys import identify, recall_keys_covering, recall_subject
 from indexer.sink.models import ChainBlock, ChainRecallHistory
 from trace_api.enterprises.store import EnterpriseRow
-from trace_api.gs1 import DigitalLink, format_digital_link
-from trace_api.gs1.keys import identify, recall_keys_covering, recall_subject
 from trace_api.provenance.access import SERVICE_STEPS, Directory, chain_events, custody_members
 from trace_api.provenance.graph import BACKWARD
 from trace_api.provenance.reader import IN_CHUNK

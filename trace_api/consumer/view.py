@@ -11,6 +11,15 @@ from __future__ import annotations
 import time
 from typing import Literal
 
+from gs1 import (
+    DigitalLink,
+    GS1Error,
+    canonical_link,
+    format_digital_link,
+    parse_digital_link,
+)
+from gs1.keys import gln_of, identifier_key
+from gs1.linters import parse_gs1_date
 from trace_api.audit.config import load_audit_config
 from trace_api.audit.equipment_life_cycle import equipment_status
 from trace_api.consumer import schemas as out
@@ -27,15 +36,6 @@ from trace_api.consumer.sources import (
     timeline_events,
 )
 from trace_api.context import ApiContext
-from trace_api.gs1 import (
-    DigitalLink,
-    GS1Error,
-    canonical_link,
-    format_digital_link,
-    parse_digital_link,
-)
-from trace_api.gs1.keys import gln_of, identifier_key
-from trace_api.gs1.linters import parse_gs1_date
 from trace_api.labels import AUTH_PARAM, verify_authenticator
 from trace_api.labels.errors import AuthenticatorError
 from trace_api.labels.keys import label_key
@@ -59,7 +59,7 @@ def parse_code(uri: str) -> DigitalLink:
 
 
 def canonical_text(link: DigitalLink) -> str:
-    """The canonical URI shown to the reader (`trace_api.gs1.canonical_uri`: id.gs1.org, key
+    """The canonical URI shown to the reader (`gs1.canonical_uri`: id.gs1.org, key
     path, data attributes in canonical order, no authenticator or resolver parameters)."""
     return format_digital_link(canonical_link(link))
 

@@ -25,6 +25,8 @@ from sqlmodel import Session
 from web3 import Web3
 
 from anchoring.core.record_signature import RecordDomain, TraceRecord, sign_record
+from gs1.errors import GS1Error
+from gs1.keys import verify_gln
 from trace_api.auth.api_keys import IssuedKey, create_api_key
 from trace_api.auth.principal import Role
 from trace_api.capture.authority import nested_prefixes
@@ -40,8 +42,6 @@ from trace_api.enterprises.store import (
     get_enterprise,
 )
 from trace_api.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from trace_api.gs1.errors import GS1Error
-from trace_api.gs1.keys import verify_gln
 from trace_api.identity import InvalidUSCCError, validate_uscc
 
 CUSTODY_SELF = "self"

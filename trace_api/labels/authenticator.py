@@ -18,7 +18,7 @@ import base64
 import hashlib
 import hmac
 
-from trace_api.gs1 import DigitalLink, format_bracketed
+from gs1 import DigitalLink, format_bracketed
 from trace_api.labels.errors import (
     AuthenticatorMismatchError,
     MissingAuthenticatorError,

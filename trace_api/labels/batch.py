@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from trace_api.gs1 import DEFAULT_STEM, link_for_item, normalise_gtin
-from trace_api.gs1.keys import verify_lot
+from gs1 import DEFAULT_STEM, link_for_item, normalise_gtin
+from gs1.keys import verify_lot
 from trace_api.labels.authenticator import attach_authenticator
 from trace_api.labels.content import Label, make_label
 from trace_api.labels.errors import BatchTooLargeError, InvalidSerialRangeError

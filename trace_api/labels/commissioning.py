@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from gs1 import DEFAULT_STEM, format_digital_link, link_for_item
 from trace_api.capture.service import capture_document
 from trace_api.context import ApiContext
 from trace_api.enterprises.service import capture_identity
 from trace_api.errors import Conflict
-from trace_api.gs1 import DEFAULT_STEM, format_digital_link, link_for_item
 from trace_api.labels.batch import BatchRequest
 from trace_api.provenance.models import ProvNodeEvent
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trace_api.gs1 import DigitalLink, format_digital_link, parse_digital_link
-from trace_api.gs1.linters import parse_gs1_date
+from gs1 import DigitalLink, format_digital_link, parse_digital_link
+from gs1.linters import parse_gs1_date
 
 MAX_LINE_CHARS = 34  # wider lines would run past the quiet zone at our text size
 

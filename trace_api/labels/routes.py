@@ -15,11 +15,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from gs1 import GS1Error, normalise_gtin, parse_digital_link
 from trace_api.audit.equipment_life_cycle import equipment_status
 from trace_api.auth import Principal, Role
 from trace_api.context import ApiContext, ContextDep
 from trace_api.enterprises.guard import active_writer
-from trace_api.gs1 import GS1Error, normalise_gtin, parse_digital_link
 from trace_api.labels import (
     MAX_BATCH_LABELS,
     MEDIA_TYPES,

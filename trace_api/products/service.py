@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from gs1 import GS1Error, normalise_gtin
+from gs1.keys import verify_gln
 from trace_api.errors import Conflict, InvalidInput, NotFound
-from trace_api.gs1 import GS1Error, normalise_gtin
-from trace_api.gs1.keys import verify_gln
 from trace_api.products.classes import ProductClass
 from trace_api.products.models import ProductRow
 

@@ -33,11 +33,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from gs1 import DEFAULT_STEM
+from gs1.keys import gln_of
 from trace_api.auth.principal import Role
 from trace_api.capture.authority import WriteAuthority, nested_prefixes
 from trace_api.errors import NotAllowed
-from trace_api.gs1 import DEFAULT_STEM
-from trace_api.gs1.keys import gln_of
 from trace_api.provenance.reader import EventFacts, SqlGraphReader
 
 _LOCATION_STEM = DEFAULT_STEM + "/414/"  # SGLN / GLN of a place

@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from trace_api.gs1.keys import TRANSFORMATION_PREFIX
+from gs1.keys import TRANSFORMATION_PREFIX
 
 BACKWARD = "backward"
 FORWARD = "forward"

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 
-from trace_api.csv_cells import csv_writer
-from trace_api.gs1.keys import (
+from gs1.keys import (
     ASSET,
     ENTERPRISE,
     ITEM,
@@ -27,6 +26,7 @@ from trace_api.gs1.keys import (
     RETURNABLE_ASSET,
     kind_of_key,
 )
+from trace_api.csv_cells import csv_writer
 from trace_api.provenance.access import ReadScope
 from trace_api.provenance.graph import FORWARD, is_transformation
 from trace_api.provenance.reader import SqlGraphReader

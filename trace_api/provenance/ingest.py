@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from anchoring.store.db import Cursor
-from trace_api.gs1.keys import TRANSFORMATION_PREFIX, identifier_key, identify, lot_key_of_item
+from gs1.keys import TRANSFORMATION_PREFIX, identifier_key, identify, lot_key_of_item
 from trace_api.provenance.models import (
     EVENT_COLUMNS,
     LINK_COLUMNS,

@@ -24,15 +24,9 @@ from eth_account import Account
 from sqlalchemy import BigInteger, Column, Text
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from indexer.sink.models import ChainBlock, ChainRecallHistory
-from trace_api.auth.principal import Principal, Role
-from trace_api.chain_gateway import gateway
-from trace_api.context import ApiContext
-from trace_api.enterprises import service as enterprises
-from trace_api.errors import InvalidInput, NotAllowed, NotFound
-from trace_api.gs1 import DEFAULT_STEM
-from trace_api.gs1.errors import IdentifierError
-from trace_api.gs1.keys import (
+from gs1 import DEFAULT_STEM
+from gs1.errors import IdentifierError
+from gs1.keys import (
     ASSET,
     ITEM,
     LOGISTIC_UNIT,
@@ -43,6 +37,12 @@ from trace_api.gs1.keys import (
     recall_subject,
     recall_uri,
 )
+from indexer.sink.models import ChainBlock, ChainRecallHistory
+from trace_api.auth.principal import Principal, Role
+from trace_api.chain_gateway import gateway
+from trace_api.context import ApiContext
+from trace_api.enterprises import service as enterprises
+from trace_api.errors import InvalidInput, NotAllowed, NotFound
 
 RECALL_CLASSES = {"1": 1, "2": 2, "3": 3, "I": 1, "II": 2, "III": 3}
 RECALLABLE_KINDS = frozenset({ITEM, LOT, PRODUCT, ASSET, LOGISTIC_UNIT, RETURNABLE_ASSET})

@@ -18,11 +18,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from gs1.errors import IdentifierError
+from gs1.keys import parse_identifier
 from trace_api.audit.service import findings_for_trace
 from trace_api.auth import CurrentPrincipal, Principal, Role
 from trace_api.context import ApiContext, ContextDep
-from trace_api.gs1.errors import IdentifierError
-from trace_api.gs1.keys import parse_identifier
 from trace_api.problems import Problem
 from trace_api.provenance import recalls as recall_service
 from trace_api.provenance.access import (

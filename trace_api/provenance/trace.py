@@ -17,9 +17,8 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from trace_api.context import ApiContext
-from trace_api.gs1.errors import IdentifierError
-from trace_api.gs1.keys import (
+from gs1.errors import IdentifierError
+from gs1.keys import (
     ENTERPRISE,
     LOCATION,
     PARTY,
@@ -29,6 +28,7 @@ from trace_api.gs1.keys import (
     kind_of_key,
     parse_identifier,
 )
+from trace_api.context import ApiContext
 from trace_api.provenance.access import ReadScope
 from trace_api.provenance.errors import ProvenanceError
 from trace_api.provenance.event_states import UNCHECKED, EventVerification, event_states

@@ -3,7 +3,7 @@
 Known means: a recorded event names the identifier (the provenance graph has the node,
 as an event's EPC, quantity, parent/child, input/output, member-of-lot target or
 location), or, for a GTIN, its product master data exists. The graph is the place to
-ask because it spells every identifier one way (`trace_api.gs1.keys`):
+ask because it spells every identifier one way (`gs1.keys`):
 `urn:epc:id:sgtin:...`, `https://brand.example/01/.../21/...` and our own labels meet there.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import replace
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from trace_api.gs1 import DigitalLink, format_digital_link
-from trace_api.gs1.keys import identifier_key
+from gs1 import DigitalLink, format_digital_link
+from gs1.keys import identifier_key
 from trace_api.products.models import ProductRow
 from trace_api.provenance.models import ProvEvent, ProvLink, ProvNodeEvent
 

@@ -3,8 +3,7 @@ resolver, labels and consumer view; the API's one handler renders them)."""
 
 from __future__ import annotations
 
-from trace_api.errors import InvalidInput, NotFound
-from trace_api.gs1.errors import (
+from gs1.errors import (
     AIAssociationError,
     CheckDigitError,
     GS1Error,
@@ -12,6 +11,7 @@ from trace_api.gs1.errors import (
     InvalidDigitalLinkError,
     UnknownAIError,
 )
+from trace_api.errors import InvalidInput, NotFound
 
 
 def gs1_problem(exc: GS1Error) -> InvalidInput:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from trace_api.context import ContextDep
-from trace_api.gs1 import (
+from gs1 import (
     DigitalLink,
     GS1Error,
     canonical_link,
     format_digital_link,
     parse_digital_link,
 )
+from trace_api.context import ContextDep
 from trace_api.resolver.linkset import DEFAULT_LINK, LINKSET_MEDIA_TYPE, choose_link
 from trace_api.resolver.negotiation import Answer, decide, preferred_languages
 from trace_api.resolver.problems import gs1_problem, unknown_identifier_problem

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
+from gs1 import DigitalLink, format_digital_link
 from trace_api.context import ApiContext
-from trace_api.gs1 import DigitalLink, format_digital_link
 from trace_api.labels.authenticator import AUTH_PARAM
 from trace_api.products.service import Product, find_product
 from trace_api.resolver.known import is_known

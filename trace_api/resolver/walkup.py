@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from trace_api.gs1 import DigitalLink
+from gs1 import DigitalLink
 
 
 def walk_up_candidates(link: DigitalLink) -> list[DigitalLink]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gs1.keys import identifier_key
 from tests.trace_api.audit.builders import (
     INSPECTOR,
     INSTALLER,
@@ -16,10 +17,14 @@ from tests.trace_api.audit.builders import (
 from tests.trace_api.audit.harness import AuditWorld
 from trace_api.audit.config import AuditConfig
 from trace_api.audit.engine import run_rules
-from trace_api.gs1.keys import identifier_key
+from trace_api.audit.equipment_life_cycle import (
+    add_months,
+    equipment_status,
+    interpret_life_cycle,
+    status_of,
+)
 from trace_api.audit.inputs import AuditInputs
 from trace_api.audit.rules import RULES_BY_NAME
-from trace_api.audit.equipment_life_cycle import add_months, equipment_status, interpret_life_cycle, status_of
 
 KEY = identifier_key(LIFT)
 EQUIPMENT_RULES = [RULES_BY_NAME[name] for name in (

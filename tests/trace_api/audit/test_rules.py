@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contracts.anchored_head import AnchoredHead
+from gs1.keys import identifier_key, recall_subject
 from tests.trace_api.audit.builders import (
     FARM,
     JUICE,
@@ -24,7 +25,6 @@ from tests.trace_api.audit.builders import (
 )
 from trace_api.audit.config import AuditConfig
 from trace_api.audit.engine import run_rules
-from trace_api.gs1.keys import identifier_key, recall_subject
 from trace_api.audit.inputs import AuditInputs, RecallChange, StatusChange
 from trace_api.audit.model import Severity
 from trace_api.audit.rules import RULES_BY_NAME

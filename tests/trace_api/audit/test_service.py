@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gs1.keys import identifier_key, recall_subject
 from tests.trace_api.audit.builders import (
     FARM,
     JUICE,
@@ -18,7 +19,6 @@ from tests.trace_api.audit.builders import (
     transform,
 )
 from tests.trace_api.audit.harness import AuditWorld
-from trace_api.gs1.keys import identifier_key, recall_subject
 from trace_api.audit.model import Severity
 from trace_api.audit.rules import RULES_BY_NAME
 from trace_api.audit.service import FindingsQuery, find

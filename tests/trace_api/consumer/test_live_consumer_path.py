@@ -344,7 +344,7 @@ def test_bad_input_problems(world: World, live_system: LiveSystem) -> None:
 
 def test_equipment_lookup_and_label(world: World) -> None:
     """A lift: made, installed, inspected; its GIAI label and the consumer view of it."""
-    from trace_api.gs1 import giai_from_registration_code
+    from gs1 import giai_from_registration_code
 
     prefix = world.farm.company_prefixes[0]
     giai = giai_from_registration_code(prefix, "梯11京A00123")

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, SQLModel
 
+from gs1 import parse_digital_link
 from indexer.sink.models import ChainBlock, ChainRecallHistory
 from tests.trace_api.provenance.graphdb import GraphDb
 from trace_api.consumer.sources import RecallState, _readings_of, open_recall, recall_keys
 from trace_api.consumer.view import identifier_view
-from trace_api.gs1 import parse_digital_link
 
 GTIN = "09506000134352"
 SERIAL = f"https://t.example/01/{GTIN}/10/L1/21/7?17=270131&auth=ABCDEFGH"

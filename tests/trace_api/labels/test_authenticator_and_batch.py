@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trace_api.gs1 import format_digital_link, link_for_item, parse_digital_link
-from trace_api.gs1.errors import GS1Error
+from gs1 import format_digital_link, link_for_item, parse_digital_link
+from gs1.errors import GS1Error
 from trace_api.labels import (
     AUTH_PARAM,
     MAX_BATCH_LABELS,

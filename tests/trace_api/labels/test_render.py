@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from PIL import Image
 
+from gs1 import format_digital_link, giai_from_registration_code, link_for_asset
 from tests.trace_api.labels.decode import decode_pdf_pages, decode_png, decode_svg
-from trace_api.gs1 import format_digital_link, giai_from_registration_code, link_for_asset
 from trace_api.labels import (
     BatchRequest,
     batch_labels,

@@ -72,7 +72,7 @@ def test_bad_origin_gln_and_unknown_product(api_db: GraphDb) -> None:
 
 def test_list_pages_by_gtin(api_db: GraphDb) -> None:
     for payload in ("690000000001", "690000000002", "690000000003"):
-        from trace_api.gs1.keys import complete_gtin
+        from gs1.keys import complete_gtin
 
         save_product(api_db.engine, _product(complete_gtin(payload), enterprise_id=ENTERPRISE_B))
     first = list_products(api_db.engine, enterprise_id=ENTERPRISE_B, limit=2)

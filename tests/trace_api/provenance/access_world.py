@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trace_api.gs1.keys import gln_of, identifier_key
+from gs1.keys import gln_of, identifier_key
 from trace_api.provenance.access import Party
 
 PREFIX = {"S": "4000001", "M": "4000002", "C": "4000003", "B": "4000004", "D": "4000005",

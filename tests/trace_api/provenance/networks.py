@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from trace_api.gs1.keys import parse_identifier
+from gs1.keys import parse_identifier
 
 
 def key(uri: str) -> str:
-    """The node key of `uri` (tested on its own in tests/trace_api/gs1/test_keys.py)."""
+    """The node key of `uri` (tested on its own in tests/gs1/test_keys.py)."""
     return parse_identifier(uri).key
 
 

@@ -12,6 +12,7 @@ import json
 import pytest
 from sqlmodel import Session
 
+from gs1.keys import gln_of
 from tests.trace_api.provenance.access_world import (
     EVENTS,
     ID,
@@ -27,7 +28,6 @@ from tests.trace_api.provenance.access_world import (
 )
 from tests.trace_api.provenance.graphdb import GraphDb
 from trace_api.enterprises.store import EnterpriseRow
-from trace_api.gs1.keys import gln_of
 from trace_api.provenance.access import (
     SERVICE_STEPS,
     Directory,

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from gs1.keys import TRANSFORMATION_PREFIX
 from testing.system import LiveSystem, RegisteredEnterprise
 from tests.trace_api.provenance.networks import FoodChain, key
-from trace_api.gs1.keys import TRANSFORMATION_PREFIX
 from trace_api.provenance.views import ImpactJson
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from gs1.errors import IdentifierError
+from gs1.keys import TRANSFORMATION_PREFIX, enterprise_key
 from tests.shared_data import shared_data
 from tests.trace_api.provenance.graphdb import ENTERPRISE_A, ENTERPRISE_B, GraphDb
 from tests.trace_api.provenance.networks import (
@@ -23,8 +25,6 @@ from tests.trace_api.provenance.networks import (
     key,
     lift_life_cycle,
 )
-from trace_api.gs1.errors import IdentifierError
-from trace_api.gs1.keys import TRANSFORMATION_PREFIX, enterprise_key
 from trace_api.provenance.graph import Link, find_cycles
 from trace_api.provenance.trace import TraceResult, UnknownIdentifierError, trace_graph
 

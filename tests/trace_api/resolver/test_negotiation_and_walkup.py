@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trace_api.gs1 import format_digital_link, parse_digital_link
+from gs1 import format_digital_link, parse_digital_link
 from trace_api.resolver.negotiation import (
     Answer,
     Decision,

@@ -166,7 +166,7 @@ def test_qualifiers_out_of_order_are_400(client: TestClient) -> None:
     (f"/01/{GTIN}/10/L1", False),  # not a serial
 ])
 def test_serial_recorded_in_lot(client: TestClient, api_db: GraphDb, path: str, recorded: bool) -> None:
-    from trace_api.gs1 import parse_digital_link
+    from gs1 import parse_digital_link
     from trace_api.resolver.known import serial_recorded_in_lot
 
     assert serial_recorded_in_lot(api_db.engine, parse_digital_link(BASE + path)) is recorded

@@ -29,11 +29,11 @@ from functools import lru_cache
 from typing import Any
 
 from contracts.anchored_head import AnchoredHead
+from gs1.digital_link import parse_digital_link
+from gs1.errors import GS1Error
+from gs1.keys import gtin_of
 from trace_api.audit.epcis_view import AuditEvent, EventView, ObjectRef, PartyRef
 from trace_api.audit.inputs import RECEIVING_STEPS, SHIPPING_STEPS
-from trace_api.gs1.digital_link import parse_digital_link
-from trace_api.gs1.errors import GS1Error
-from trace_api.gs1.keys import gtin_of
 from trace_api.records.columns import format_time_ms
 
 COLUMNS: tuple[str, ...] = (

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gs1.keys import gtin_of
 from trace_api.audit.epcis_view import AuditEvent
 from trace_api.audit.inputs import AuditInputs, finding_base
 from trace_api.audit.model import Finding, Rule, Severity
-from trace_api.gs1.keys import gtin_of
 from trace_api.records.columns import format_time_ms
 
 TRANSIT_STEPS = frozenset({"shipping", "departing", "transporting", "arriving", "receiving",

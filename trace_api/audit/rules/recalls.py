@@ -2,7 +2,7 @@
 
 Recalls come from `RecallRegistry` (mirrored in `chain_recall_history`), keyed by the
 SHA-256 of a canonical Digital Link URI. Which recalls cover an object is
-`trace_api.gs1.keys.recall_subjects_covering`, the rule the scan page uses too: a GTIN
+`gs1.keys.recall_subjects_covering`, the rule the scan page uses too: a GTIN
 recall covers its lots and serials, a lot recall the serials named with that lot.
 Propagation runs forward along transformation input -> output and aggregation child ->
 parent (ADD), breadth first with a visited set (cyclic data cannot loop it), and reports
@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
+from gs1.keys import recall_subjects_covering
 from trace_api.audit.epcis_view import AuditEvent
 from trace_api.audit.inputs import AuditInputs, RecallChange, finding_base
 from trace_api.audit.model import Finding, Rule, Severity
-from trace_api.gs1.keys import recall_subjects_covering
 from trace_api.records.columns import format_time_ms
 
 

@@ -1,4 +1,4 @@
-"""trace_api.gs1.keys: EPC URIs (TDS 2.1 examples) and Digital Links meet on one key, for every caller.
+"""gs1.keys: EPC URIs (TDS 2.1 examples) and Digital Links meet on one key, for every caller.
 
 Moved from tests/trace_api/provenance/test_identifiers.py (every assertion kept), with the
 drift bugs the two identifier modules had (audit vs provenance) pinned here.
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from gs1.errors import IdentifierError
+from gs1.keys import Identifier, identify, kind_of_key, parse_identifier
 from tests.shared_data import shared_data
-from trace_api.gs1.errors import IdentifierError
-from trace_api.gs1.keys import Identifier, identify, kind_of_key, parse_identifier
 
 
 @pytest.mark.parametrize(("uri", "expected"), [
@@ -123,13 +123,13 @@ def test_pgln_and_grai_urns_key_as_their_digital_links_in_the_audit() -> None:
 def test_recalled_input_fires_on_a_lot_recall_the_scan_page_shows() -> None:
     """Drift: the scan page counted a recall of GTIN + lot against an item named
     `/01/G/10/L/21/S`; the audit rule checked only the item and its GTIN and missed it."""
+    from gs1 import parse_digital_link
+    from gs1.keys import identifier_key, recall_subject
     from tests.trace_api.audit.builders import FARM, PLANT, at, event, ms, qty, record, transform
     from trace_api.audit.engine import run_rules
     from trace_api.audit.inputs import AuditInputs, RecallChange
     from trace_api.audit.rules import RULES_BY_NAME
     from trace_api.consumer.sources import recall_keys
-    from trace_api.gs1 import parse_digital_link
-    from trace_api.gs1.keys import identifier_key, recall_subject
 
     lot = "https://id.gs1.org/01/09506000100012/10/TEA2026A"
     blend = "urn:epc:class:lgtin:9506000.134352.BLEND1"
@@ -177,11 +177,11 @@ def _object_identifiers(event: dict[str, Any]) -> list[str]:
 
 
 def test_every_example_identifier_keys_the_same_from_every_caller() -> None:
+    from gs1 import parse_digital_link
+    from gs1.keys import identifier_key
     from trace_api.audit.epcis_view import EventView
     from trace_api.capture.authority import gs1_key
     from trace_api.consumer.sources import recall_keys
-    from trace_api.gs1 import parse_digital_link
-    from trace_api.gs1.keys import identifier_key
     from trace_api.provenance.ingest import event_graph_rows
     from trace_api.provenance.recalls import RECALLABLE_KINDS, recall_target
     from trace_api.resolver.known import graph_key
@@ -225,7 +225,7 @@ def test_every_example_identifier_keys_the_same_from_every_caller() -> None:
 
 
 def test_the_lot_key_of_a_serialised_item_named_by_its_commissioning() -> None:
-    from trace_api.gs1.keys import lot_key_of_item
+    from gs1.keys import lot_key_of_item
 
     gtin = "https://id.gs1.org/01/09506000134352"
     assert lot_key_of_item(f"{gtin}/21/7", "L/1") == f"{gtin}/10/L%2F1"
@@ -235,7 +235,7 @@ def test_the_lot_key_of_a_serialised_item_named_by_its_commissioning() -> None:
 
 
 def test_gln_of_a_location_or_party_key() -> None:
-    from trace_api.gs1.keys import gln_of
+    from gs1.keys import gln_of
 
     assert gln_of(identify("urn:epc:id:sgln:0614141.12345.400").key) == "0614141123452"
     assert gln_of(identify("urn:epc:id:pgln:0614141.00000").key) == "0614141000005"

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from trace_api.gs1.ai_dictionary import ENTRIES
-from trace_api.gs1.errors import UnknownAIError
-from trace_api.gs1.linters import LINTERS
+from gs1.ai_dictionary import ENTRIES
+from gs1.errors import UnknownAIError
+from gs1.linters import LINTERS
 
 ComponentKind = Literal["N", "X", "Y", "Z"]
 
-# Linters whose checks are implemented in trace_api.gs1.linters: all the dictionary names.
+# Linters whose checks are implemented in gs1.linters: all the dictionary names.
 KNOWN_LINTERS = frozenset(LINTERS)
 
 

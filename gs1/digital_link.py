@@ -20,11 +20,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from trace_api.gs1.ai_table import AIRule, ai_rules, lookup_ai
-from trace_api.gs1.ai_values import verify_ai_value
-from trace_api.gs1.associations import verify_associations
-from trace_api.gs1.errors import GS1Error, InvalidDigitalLinkError, UnknownAIError
-from trace_api.gs1.percent import (
+from gs1.ai_table import AIRule, ai_rules, lookup_ai
+from gs1.ai_values import verify_ai_value
+from gs1.associations import verify_associations
+from gs1.errors import GS1Error, InvalidDigitalLinkError, UnknownAIError
+from gs1.percent import (
     escape_path_component,
     escape_query_component,
     unescape_path_component,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from trace_api.gs1.ai_values import verify_ai_value
-from trace_api.gs1.errors import InvalidAIValueError
-from trace_api.gs1.linters import compute_check_pair
+from gs1.ai_values import verify_ai_value
+from gs1.errors import InvalidAIValueError
+from gs1.linters import compute_check_pair
 
 
 def test_check_pair_matches_the_gs1_general_specifications_example() -> None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from trace_api.gs1.ai_table import ai_rules, lookup_ai
-from trace_api.gs1.ai_values import verify_ai_value
-from trace_api.gs1.associations import verify_associations
-from trace_api.gs1.errors import InvalidElementStringError, UnknownAIError
+from gs1.ai_table import ai_rules, lookup_ai
+from gs1.ai_values import verify_ai_value
+from gs1.associations import verify_associations
+from gs1.errors import InvalidElementStringError, UnknownAIError
 
 GS = "\x1d"  # how scanners transmit FNC1 as a separator
 _SYMBOLOGY_IDENTIFIERS = ("]C1", "]e0", "]d2", "]Q3", "]J1")

@@ -13,11 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.shared_data import shared_data
-from tests.trace_api.gs1.vectors import all_supported, bracketed_ais, uri_ais, vectors
-from trace_api.gs1.ai_table import lookup_ai
-from trace_api.gs1.associations import verify_associations
-from trace_api.gs1.digital_link import (
+from gs1.ai_table import lookup_ai
+from gs1.associations import verify_associations
+from gs1.digital_link import (
     DEFAULT_STEM,
     build_digital_link,
     canonical_uri,
@@ -25,19 +23,21 @@ from trace_api.gs1.digital_link import (
     parse_digital_link,
     verify_qualifier_order,
 )
-from trace_api.gs1.element_string import (
+from gs1.element_string import (
     GS,
     format_element_string,
     parse_bracketed,
     parse_element_string,
 )
-from trace_api.gs1.errors import GS1Error, UnknownAIError
-from trace_api.gs1.percent import (
+from gs1.errors import GS1Error, UnknownAIError
+from gs1.percent import (
     escape_path_component,
     escape_query_component,
     unescape_path_component,
     unescape_query_component,
 )
+from tests.gs1.vectors import all_supported, bracketed_ais, uri_ais, vectors
+from tests.shared_data import shared_data
 
 
 def _ids(group: list[dict[str, Any]]) -> list[str]:
@@ -211,7 +211,7 @@ def test_linter_vectors(vector: dict[str, Any]) -> None:
 
 
 def _dictionary_ais() -> set[str]:
-    from tests.trace_api.gs1.vectors import dictionary
+    from tests.gs1.vectors import dictionary
 
     return {ai for entry in dictionary() for ai in entry["expandedAIs"]}
 

@@ -1,11 +1,11 @@
-"""Registration code -> GIAI mapping (scheme in trace_api/gs1/equipment.py)."""
+"""Registration code -> GIAI mapping (scheme in gs1/equipment.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from trace_api.gs1 import format_digital_link, giai_from_registration_code, link_for_asset
-from trace_api.gs1.errors import InvalidRegistrationCodeError
+from gs1 import format_digital_link, giai_from_registration_code, link_for_asset
+from gs1.errors import InvalidRegistrationCodeError
 
 
 def test_equipment_code_is_kept() -> None:

@@ -7,10 +7,10 @@
 from __future__ import annotations
 
 from anchoring.core.check_digit import compute_check_digit
-from trace_api.gs1.ai_table import Component, lookup_ai
-from trace_api.gs1.charset import CSET_39, CSET_64, CSET_82, DIGITS, first_char_outside
-from trace_api.gs1.errors import CheckDigitError, InvalidAIValueError
-from trace_api.gs1.linters import LINTERS
+from gs1.ai_table import Component, lookup_ai
+from gs1.charset import CSET_39, CSET_64, CSET_82, DIGITS, first_char_outside
+from gs1.errors import CheckDigitError, InvalidAIValueError
+from gs1.linters import LINTERS
 
 _CHARSETS = {"N": DIGITS, "X": CSET_82, "Y": CSET_39, "Z": CSET_64}
 _CHARSET_NAMES = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from trace_api.gs1 import build_digital_link, format_digital_link, parse_digital_link
-from trace_api.gs1.element_string import GS, format_element_string
-from trace_api.gs1.errors import InvalidDigitalLinkError
+from gs1 import build_digital_link, format_digital_link, parse_digital_link
+from gs1.element_string import GS, format_element_string
+from gs1.errors import InvalidDigitalLinkError
 
 
 def test_an_ai_of_another_qualifier_sequence_is_a_data_attribute() -> None:

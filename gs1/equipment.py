@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from trace_api.gs1.charset import CSET_82, first_char_outside
-from trace_api.gs1.errors import GS1Error, InvalidRegistrationCodeError
-from trace_api.gs1.keys import verify_giai
+from gs1.charset import CSET_82, first_char_outside
+from gs1.errors import GS1Error, InvalidRegistrationCodeError
+from gs1.keys import verify_giai
 
 GIAI_MAX_LENGTH = 30  # AI (8004) is X..30
 COMPANY_PREFIX_LENGTHS = range(6, 13)  # GS1 Company Prefixes are 6 to 12 digits

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from gs1 import ai_dictionary
+from gs1.ai_table import ai_rules
+from gs1.generate_ai_table import render_ai_dictionary
+from tests.gs1.vectors import dictionary
 from tests.shared_data import shared_data
-from tests.trace_api.gs1.vectors import dictionary
-from trace_api.gs1 import ai_dictionary
-from trace_api.gs1.ai_table import ai_rules
-from trace_api.gs1.generate_ai_table import render_ai_dictionary
 
 
 def _dictionary_by_ai() -> dict[str, dict]:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from gs1.ai_table import ai_rules
+from gs1.digital_link import verify_qualifier_order
 from tests.shared_data import SHARED_DATA, shared_data
-from trace_api.gs1.ai_table import ai_rules
-from trace_api.gs1.digital_link import verify_qualifier_order
 
 LIST = SHARED_DATA / "gs1-digital-link" / "digital-link.js" / "src" / "data" / "identifier-list.json"
 ENTRIES: list[dict[str, Any]] = json.loads(LIST.read_text(encoding="utf-8")) if LIST.exists() else []

@@ -1,4 +1,4 @@
-"""Key values (trace_api.gs1.keys): check digits against a naive reference, property round trips, named errors."""
+"""Key values (gs1.keys): check digits against a naive reference, property round trips, named errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anchoring.core.check_digit import compute_check_digit
-from trace_api.gs1 import (
+from gs1 import (
     canonical_uri,
     format_bracketed,
     format_digital_link,
@@ -20,14 +20,14 @@ from trace_api.gs1 import (
     parse_digital_link,
     parse_element_string,
 )
-from trace_api.gs1.charset import CSET_82
-from trace_api.gs1.errors import (
+from gs1.charset import CSET_82
+from gs1.errors import (
     CheckDigitError,
     GS1Error,
     InvalidAIValueError,
     InvalidDigitalLinkError,
 )
-from trace_api.gs1.keys import (
+from gs1.keys import (
     complete_gtin,
     link_for_asset,
     link_for_location,

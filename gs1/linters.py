@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable
 
 from anchoring.core.check_digit import compute_check_digit
-from trace_api.gs1.charset import CSET_82
-from trace_api.gs1.code_lists import (
+from gs1.charset import CSET_82
+from gs1.code_lists import (
     ISO_3166_ALPHA_2,
     ISO_3166_NUMERIC,
     ISO_4217_NUMERIC,

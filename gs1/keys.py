@@ -36,15 +36,15 @@ from functools import lru_cache
 
 from anchoring.core.check_digit import compute_check_digit
 from anchoring.core.event_hash.digital_link import digital_link_from_epc_urn
-from trace_api.gs1.ai_values import verify_ai_value
-from trace_api.gs1.digital_link import (
+from gs1.ai_values import verify_ai_value
+from gs1.digital_link import (
     DEFAULT_STEM,
     DigitalLink,
     build_digital_link,
     parse_digital_link,
 )
-from trace_api.gs1.errors import CheckDigitError, GS1Error, IdentifierError, InvalidAIValueError
-from trace_api.gs1.percent import escape_path_component, unescape_path_component
+from gs1.errors import CheckDigitError, GS1Error, IdentifierError, InvalidAIValueError
+from gs1.percent import escape_path_component, unescape_path_component
 
 TRANSFORMATION_PREFIX = "urn:traceledger:transformation:"
 """Key of the provenance graph's virtual node joining a transformation's inputs to its outputs."""

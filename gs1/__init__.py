@@ -1,10 +1,10 @@
 """GS1 identifiers, element strings and Digital Link URIs (no I/O, no server).
 
-Public surface: the functions re-exported below and ``trace_api.gs1.errors``.
+Public surface: the functions re-exported below and ``gs1.errors``.
 The API, the label renderer and the CLI call these directly.
 """
 
-from trace_api.gs1.digital_link import (
+from gs1.digital_link import (
     DEFAULT_STEM,
     DigitalLink,
     build_digital_link,
@@ -13,15 +13,15 @@ from trace_api.gs1.digital_link import (
     format_digital_link,
     parse_digital_link,
 )
-from trace_api.gs1.element_string import (
+from gs1.element_string import (
     format_bracketed,
     format_element_string,
     parse_bracketed,
     parse_element_string,
 )
-from trace_api.gs1.equipment import giai_from_registration_code
-from trace_api.gs1.errors import GS1Error
-from trace_api.gs1.keys import (
+from gs1.equipment import giai_from_registration_code
+from gs1.errors import GS1Error
+from gs1.keys import (
     link_for_asset,
     link_for_item,
     normalise_gtin,

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 
 from anchoring.core.check_digit import compute_check_digit
-from trace_api.gs1 import parse_digital_link
-from trace_api.gs1.ai_table import AIRule, Component, ai_rules, matches_pattern
-from trace_api.gs1.ai_values import verify_ai_value
-from trace_api.gs1.associations import verify_associations
-from trace_api.gs1.errors import AIAssociationError, CheckDigitError, InvalidAIValueError
-from trace_api.gs1.linters import compute_check_pair
+from gs1 import parse_digital_link
+from gs1.ai_table import AIRule, Component, ai_rules, matches_pattern
+from gs1.ai_values import verify_ai_value
+from gs1.associations import verify_associations
+from gs1.errors import AIAssociationError, CheckDigitError, InvalidAIValueError
+from gs1.linters import compute_check_pair
 
 _FIXED_SAMPLES = {  # a valid component text for linters that restrict the value to a set
     "yymmd0": "250115", "yymmdd": "250115", "yyyymmd0": "20250115", "yyyymmdd": "20250115",
@@ -198,7 +198,7 @@ DATA_ATTRIBUTES = [r for r in BUILDABLE if r.dl_data_attribute and not r.is_prim
 @pytest.mark.parametrize("rule", DATA_ATTRIBUTES, ids=lambda rule: rule.ai)
 def test_digital_link_data_attributes_parse_after_a_gtin(rule: AIRule) -> None:
     """`?3150=000500` (net volume, litres) and the like: every '?' AI may follow /01/."""
-    from trace_api.gs1.percent import escape_query_component
+    from gs1.percent import escape_query_component
 
     value = sample_value(rule) or ""
     uri = f"https://example.com/01/09506000134352?{rule.ai}={escape_query_component(value)}"

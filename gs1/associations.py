@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from trace_api.gs1.ai_table import lookup_ai, matches_pattern
-from trace_api.gs1.errors import AIAssociationError
+from gs1.ai_table import lookup_ai, matches_pattern
+from gs1.errors import AIAssociationError
 
 
 def verify_associations(pairs: Sequence[tuple[str, str]]) -> None:

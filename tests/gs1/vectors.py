@@ -7,8 +7,8 @@ import re
 from functools import cache
 from typing import Any
 
+from gs1.ai_table import is_supported_ai
 from tests.shared_data import SHARED_DATA, shared_data
-from trace_api.gs1.ai_table import is_supported_ai
 
 _AI_IN_BRACKETS = re.compile(r"(?<!\\)\((\d+)\)")
 _AI_IN_URI_PATH_OR_QUERY = re.compile(r"(?:/|[?&])(\d{2,4})(?:/|=)")
