@@ -27,7 +27,7 @@ from hashlib import sha256
 from typing import Any
 
 from anchoring.core.merkle import inclusion_proof_size, root_from_inclusion_proof
-from contracts.abi import Role
+from contracts.abi import MemberRole
 from contracts.artifacts import load_artifact
 
 LOG2_SIZES = tuple(range(10, 33, 2))
@@ -82,7 +82,7 @@ def gas_report() -> dict[str, Any]:
     w3 = _pyevm_web3()
     admin, anchorer = w3.eth.accounts[0], w3.eth.accounts[1]
     registry = _deploy(w3, "MemberRegistry", [admin], 1, sender=admin)
-    _send(w3, registry.functions.proposeRoleChange(anchorer, Role.ANCHORER), admin)
+    _send(w3, registry.functions.proposeRoleChange(anchorer, MemberRole.ANCHORER), admin)
     rng = random.Random(SEED)
     rows = []
     for log2_size in LOG2_SIZES:

@@ -29,7 +29,7 @@ from typing import Any
 import rlp
 from eth_utils import keccak
 
-from contracts.abi import Role
+from contracts.abi import MemberRole
 from contracts.rpc_client import JsonRpcClient
 from testing.anvil import Anvil
 from testing.devnet import init_dev_dir, start_ledger_node
@@ -90,7 +90,7 @@ class _AnvilBuilder:
         registry = self.contracts["MemberRegistry"].address
         self._deploy("TraceAnchor", registry)
         self._deploy("RecallRegistry", registry)
-        for role, number in (("regulator", Role.REGULATOR), ("anchorer", Role.ANCHORER)):
+        for role, number in (("regulator", MemberRole.REGULATOR), ("anchorer", MemberRole.ANCHORER)):
             self.call(
                 "MemberRegistry", "proposeRoleChange", [self.roles[role], number], "admin", 500_000
             )
@@ -275,7 +275,7 @@ def _fill(chain: Any, target_events: int, started: float) -> int:
             account = chain.w3.to_checksum_address(
                 "0x" + keccak(text=f"witness-{serial}-{k}")[:20].hex()
             )
-            chain.call("MemberRegistry", "proposeRoleChange", [account, Role.WITNESS], "admin", 400_000)
+            chain.call("MemberRegistry", "proposeRoleChange", [account, MemberRole.WITNESS], "admin", 400_000)
             events += 4  # proposed, approved, executed, granted
         for k, subject in enumerate(subjects):
             update = [subject, 1 + (serial + k) % 3, keccak(text=f"r{serial}")]

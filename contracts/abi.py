@@ -25,7 +25,7 @@ from contracts.errors import ContractsError
 __all__ = [
     "AbiEntry",
     "Contract",
-    "Role",
+    "MemberRole",
     "abi_entry",
     "canonical_type",
     "error_selector",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-class Role(IntEnum):
+class MemberRole(IntEnum):
     """`enum Role` of contracts/src/Roles.sol: one role per account. The numbers are part
     of the ABI (events, errors, `MemberRegistry.roleOf`) and of the node's admission
     check; never reorder."""

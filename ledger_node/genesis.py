@@ -23,7 +23,7 @@ from eth_account import Account
 from eth_keys import keys as eth_keys
 from eth_utils import keccak, to_checksum_address
 
-from contracts.abi import Contract, Role, abi_entry, canonical_type
+from contracts.abi import Contract, MemberRole, abi_entry, canonical_type
 from contracts.artifacts import load_artifact
 from ledger_node.chain import ChainConfig, LedgerChain
 from ledger_node.errors import GenesisError
@@ -108,9 +108,9 @@ def bootstrap_transactions(
         (None, bytes.fromhex(artifacts[Contract.RECALL_REGISTRY].bytecode[2:])
          + abi_encode(["address"], [registry])),
         (registry, _call_data(Contract.MEMBER_REGISTRY, "proposeRoleChange",
-                              [keys[ANCHORER].address, Role.ANCHORER])),
+                              [keys[ANCHORER].address, MemberRole.ANCHORER])),
         (registry, _call_data(Contract.MEMBER_REGISTRY, "proposeRoleChange",
-                              [keys[REGULATOR].address, Role.REGULATOR])),
+                              [keys[REGULATOR].address, MemberRole.REGULATOR])),
     ]
     for role, (label, sectors, prefixes) in DEV_ENTERPRISES.items():
         if role in keys:

@@ -18,7 +18,7 @@ from typing import Any
 from web3 import Web3
 from web3.types import Wei
 
-from contracts.abi import Role
+from contracts.abi import MemberRole
 from contracts.artifacts import load_artifact
 from testing.processes import REPO, Launched, free_port
 
@@ -120,7 +120,7 @@ def deploy_contracts(w3: Web3, admin: str, anchorer: str, witnesses: list[str]) 
 
     registry = deploy("MemberRegistry", [admin], 1)
     anchor = deploy("TraceAnchor", registry.address)
-    for account, role in [(anchorer, Role.ANCHORER), *((w, Role.WITNESS) for w in witnesses)]:
+    for account, role in [(anchorer, MemberRole.ANCHORER), *((w, MemberRole.WITNESS) for w in witnesses)]:
         tx = registry.functions.proposeRoleChange(account, role).transact({"from": admin})
         if w3.eth.wait_for_transaction_receipt(tx)["status"] != 1:
             raise RuntimeError(f"granting role {role} to {account} failed")

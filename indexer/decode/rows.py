@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.abi import Role
+from contracts.abi import MemberRole
 from indexer.decode.abi import DecodedEvent
 from indexer.errors import MalformedNodeDataError
 from indexer.source.types import RawLog
@@ -124,7 +124,7 @@ def _enterprise_registered(a: dict[str, Any]) -> Rows:
             sectors=a["sectors"],
             metadata_hash=a["metadataHash"],
         ),
-        _role(a["signingKey"], Role.ENTERPRISE, "granted", eid),
+        _role(a["signingKey"], MemberRole.ENTERPRISE, "granted", eid),
     ]
 
 
@@ -132,8 +132,8 @@ def _signing_key_rotated(a: dict[str, Any]) -> Rows:
     eid = a["enterpriseId"]
     return [
         _enterprise(eid, "key_rotated", signing_key=a["newKey"], old_key=a["oldKey"]),
-        _role(a["oldKey"], Role.ENTERPRISE, "rotated_out", eid, entry=0),
-        _role(a["newKey"], Role.ENTERPRISE, "granted", eid, entry=1),
+        _role(a["oldKey"], MemberRole.ENTERPRISE, "rotated_out", eid, entry=0),
+        _role(a["newKey"], MemberRole.ENTERPRISE, "granted", eid, entry=1),
     ]
 
 

@@ -18,7 +18,7 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from contracts.abi import Role
+from contracts.abi import MemberRole
 from contracts.artifacts import load_artifact
 
 ACCOUNT_COUNT = 20
@@ -29,8 +29,8 @@ DEPLOY_GAS = 6_000_000
 #: What a reverting call raises: web3's error on anvil, eth-tester's on py-evm.
 REVERT_ERRORS = (ContractLogicError, TransactionFailed)
 
-# contracts.abi.Role's members under the short names the tests use.
-NONE, ADMIN, REGULATOR, ANCHORER, WITNESS, ENTERPRISE = Role
+# contracts.abi.MemberRole's members under the short names the tests use.
+NONE, ADMIN, REGULATOR, ANCHORER, WITNESS, ENTERPRISE = MemberRole
 
 
 class Reverted(AssertionError):

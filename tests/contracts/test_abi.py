@@ -11,7 +11,7 @@ from eth_utils import keccak
 
 from contracts.abi import (
     Contract,
-    Role,
+    MemberRole,
     UnknownAbiEntryError,
     abi_entry,
     canonical_type,
@@ -32,7 +32,7 @@ def test_roles_match_the_solidity_enum_in_order() -> None:
     assert body is not None
     names = re.findall(r"^\s*(\w+)\s*,?\s*//", body.group(1), re.MULTILINE)
     assert names == ["None", "Admin", "Regulator", "Anchorer", "Witness", "Enterprise"]
-    assert [(role.name, role.value) for role in Role] == [
+    assert [(role.name, role.value) for role in MemberRole] == [
         (name.upper(), number) for number, name in enumerate(names)]
 
 

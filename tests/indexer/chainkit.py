@@ -11,7 +11,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from anchoring.core.merkle import consistency_proof, leaf_hash, root_hash
-from contracts.abi import Role
+from contracts.abi import MemberRole
 from contracts.artifacts import load_artifact
 from indexer.audit import audit_mirror
 from indexer.config import IndexerSettings
@@ -111,10 +111,10 @@ def deploy(w3: Web3) -> System:
         accounts,
     )
     for account, role in (
-        (accounts[1], Role.REGULATOR),
-        (accounts[2], Role.ANCHORER),
-        (accounts[3], Role.WITNESS),
-        (accounts[4], Role.WITNESS),
+        (accounts[1], MemberRole.REGULATOR),
+        (accounts[2], MemberRole.ANCHORER),
+        (accounts[3], MemberRole.WITNESS),
+        (accounts[4], MemberRole.WITNESS),
     ):
         system.send(registry.functions.proposeRoleChange(account, role), accounts[0])
     system.send(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from eth_abi.abi import encode
 
-from contracts.abi import Contract, Role, error_selector
+from contracts.abi import Contract, MemberRole, error_selector
 from trace_api.chain_gateway import ChainError, _unavailable, decode_revert, revert_error
 from trace_api.errors import Conflict, NotAllowed, NotFound, Unavailable, Unprocessable
 from trace_api.problems import problem_from
@@ -15,7 +15,7 @@ CALLER = "0x" + "ab" * 20
 
 def test_a_custom_error_decodes_by_name_with_its_arguments() -> None:
     data = error_selector(Contract.TRACE_ANCHOR, "NotAuthorized") + encode(
-        ["address", "uint8"], [CALLER, Role.ANCHORER])
+        ["address", "uint8"], [CALLER, MemberRole.ANCHORER])
     assert decode_revert(data) == ChainError("NotAuthorized", {
         "caller": CALLER, "requiredRole": 3})
     assert decode_revert(b"\x00\x11\x22\x33") is None

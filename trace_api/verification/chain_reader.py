@@ -24,7 +24,7 @@ from cachetools import LRUCache
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode
 
-from contracts.abi import Contract, Role, error_selector, function_selector
+from contracts.abi import Contract, MemberRole, error_selector, function_selector
 from contracts.anchored_head import AnchoredHead
 from contracts.rpc_client import JsonRpcClient, RpcClientError, RpcError
 
@@ -351,7 +351,7 @@ class ChainReader:
         if active is None:
             (result,) = decode(
                 ["bool"],
-                self.call(registry, _HAS_ROLE + encode(["address", "uint8"], [account, Role.ENTERPRISE]),
+                self.call(registry, _HAS_ROLE + encode(["address", "uint8"], [account, MemberRole.ENTERPRISE]),
                           block_number),
             )
             active = bool(result)
