@@ -107,7 +107,8 @@ def route_body_limits(ctx: ApiContext) -> dict[str, RouteLimit]:
         return problem
 
     return {"/v1/capture": RouteLimit(ctx.settings.capture_file_size_limit, capture_too_large),
-            "/v1/chain/rpc": RouteLimit(MAX_BODY_BYTES)}
+            "/v1/chain/rpc": RouteLimit(MAX_BODY_BYTES),
+            "/v1/verify": RouteLimit(verification_routes.MAX_VERIFY_BODY_BYTES)}
 
 
 def _document_problems(app: FastAPI) -> None:

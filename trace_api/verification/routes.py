@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from trace_api.auth import OptionalPrincipal
 from trace_api.context import ContextDep
-from trace_api.problems import Problem
+from trace_api.errors import Unavailable
 from trace_api.proofs.service import select_leaf
 from trace_api.verification.api_verifier import api_record_verifier
 from trace_api.verification.service import ChainReadError, TraceRecordVerifier, verify
@@ -24,7 +24,8 @@ from trace_api.verification.steps import StepFailed, compute_event_hash_id
 router = APIRouter(tags=["verification"])
 
 MAX_VERIFY_BODY_BYTES = 1024 * 1024
-"""An event plus its bundle is a few KB; a megabyte leaves room for large sensor lists."""
+"""An event plus its bundle is a few KB; a megabyte leaves room for large sensor lists.
+Enforced while the body streams, by the body-limit middleware (`app.route_body_limits`)."""
 
 
 class VerifyRequest(BaseModel):
@@ -78,13 +79,6 @@ class VerdictJson(BaseModel):
     anchor: VerifiedAnchor | None
 
 
-def _bounded_body(request: Request) -> None:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_VERIFY_BODY_BYTES:
-        raise Problem(413, "too-large", "Request too large",
-                      f"a verification request is at most {MAX_VERIFY_BODY_BYTES} bytes")
-
-
 def _record_verifier(ctx: ContextDep) -> TraceRecordVerifier:
     return ctx.shared(api_record_verifier)
 
@@ -96,7 +90,6 @@ RecordVerifierDep = Annotated[TraceRecordVerifier, Depends(_record_verifier)]
     "/v1/verify",
     response_model=VerdictJson,
     summary="Verify an event step by step against its proof bundle and the chain",
-    dependencies=[Depends(_bounded_body)],
     responses={413: {"description": "Body larger than 1 MiB"},
                503: {"description": "The ledger node could not be asked"}},
 )
@@ -115,9 +108,9 @@ def post_verify(
     try:
         verdict = verify(verifier, body.event, body.bundle, context=body.context, leaf_index=leaf_index)
     except ChainReadError as exc:
-        raise Problem(503, "chain-unavailable", "Ledger node unavailable",
-                      "the chain could not be asked, so no verdict can be given",
-                      headers={"Retry-After": "5"}) from exc
+        raise Unavailable("chain-unavailable", "The chain is unavailable",
+                          "the chain could not be asked, so no verdict can be given",
+                          retry_after_s=5) from exc
     # The verdict is built by our own code to the documented shape: skip re-validating it
     # through the response model on every call (verification is on the hot path).
     return JSONResponse(verdict.to_json())
