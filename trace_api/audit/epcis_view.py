@@ -10,7 +10,6 @@ sensor reports and TraceLedger extension members (`tl:` = https://traceledger.de
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,6 +17,7 @@ from typing import Any
 
 from gs1.keys import identifier_key
 from trace_api.provenance.ingest import short_vocabulary
+from trace_api.records.columns import parse_time_ms as records_time_ms
 
 TL_NAMESPACE = "https://traceledger.dev/ns/"
 """Namespace of TraceLedger's own EPCIS extension members (see trace_api/README.md)."""
@@ -36,12 +36,9 @@ def parse_time_ms(value: object) -> int | None:
     if not isinstance(value, str):
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
+        return records_time_ms(value.replace("z", "Z"), bare_is_utc=True)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return int(parsed.timestamp() * 1000)
 
 
 @dataclass(frozen=True, kw_only=True)

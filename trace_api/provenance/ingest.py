@@ -25,7 +25,6 @@ What each EPCIS construct becomes (EPCIS 2.0 §7.4; README.md has the full table
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -41,6 +40,7 @@ from trace_api.provenance.models import (
     ProvLink,
     ProvNodeEvent,
 )
+from trace_api.records.columns import parse_time_ms
 from trace_api.records.models import CapturedEvent
 
 # CBV 2.0 vocabulary prefixes: bare words, URNs (EPCIS 1.x style) and Web URIs name the
@@ -77,12 +77,10 @@ def event_time_ms(text: str) -> int:
     known = _event_times.get(text)
     if known is not None:
         return known
-    parsed = dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:  # EPCIS requires an offset; treat a bare time as UTC, never local
-        parsed = parsed.replace(tzinfo=dt.UTC)
+    parsed = parse_time_ms(text, bare_is_utc=True)
     if len(_event_times) >= _EVENT_TIMES_MAX:
         _event_times.clear()
-    known = _event_times[text] = round(parsed.timestamp() * 1000)
+    known = _event_times[text] = parsed
     return known
 
 

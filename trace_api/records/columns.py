@@ -42,14 +42,19 @@ def canonical_cbv(value: str | None, vocabulary: str) -> str | None:
     return value
 
 
-def parse_time_ms(text: str) -> int:
-    """Milliseconds since the epoch of an RFC 3339 date-time with offset (sub-ms truncated).
+def parse_time_ms(text: str, *, bare_is_utc: bool = False) -> int:
+    """Milliseconds since the epoch of an RFC 3339 date-time with offset: sub-ms floored,
+    in exact integer arithmetic (no float), so every reader of an event's time (records,
+    the audit's view, the provenance graph) gets the same millisecond.
 
-    Raises ValueError for anything else, including a time without an offset.
+    Raises ValueError for anything else, including a time without an offset unless
+    `bare_is_utc` (readers of stored bodies: EPCIS requires an offset; never local time).
     """
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone offset")
+        if not bare_is_utc:
+            raise ValueError(f"{text!r} has no time zone offset")
+        moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // _MILLISECOND
 
 
