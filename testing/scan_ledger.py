@@ -69,8 +69,10 @@ def entry_fields(entry: bytes) -> dict[str, str]:
 
 
 @dataclass
-class AnchoredHead:
-    """A head on chain: its index, size, root, checkpoint note and transaction facts."""
+class PublishedHead:
+    """A head the stand-in ledger published: index, size, root, its signed checkpoint, the
+    transaction that anchored it and the witnesses that cosigned it (what the scan page
+    is served; the chain-side type is contracts.anchored_head.AnchoredHead)."""
 
     head_index: int
     tree_size: int
@@ -97,7 +99,7 @@ class SmallLedger:
         self.cosigner = WitnessCosigner.from_seed(WITNESS_NAME, WITNESS_SEED, timestamp=WITNESS_TIME)
         self.leaf_count = leaf_count
         self.anchor_sizes = anchor_sizes
-        self.heads: list[AnchoredHead] = []
+        self.heads: list[PublishedHead] = []
         self.entries: list[bytes] = []
         self.event_hashes: list[bytes] = []
 
@@ -145,7 +147,7 @@ class SmallLedger:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx)
         assert receipt["status"] == 1, f"anchoring size {tree_size} failed"
         block = self.w3.eth.get_block(receipt["blockNumber"])
-        self.heads.append(AnchoredHead(
+        self.heads.append(PublishedHead(
             head_index=len(self.heads), tree_size=tree_size, root=root,
             checkpoint=self.signed_checkpoint(tree_size, root),
             transaction_hash=_hex(bytes(receipt["transactionHash"])),
@@ -153,7 +155,7 @@ class SmallLedger:
             block_time=block["timestamp"],
         ))
 
-    def _witness_on_chain(self, head: AnchoredHead) -> None:
+    def _witness_on_chain(self, head: PublishedHead) -> None:
         tx = self.contract.functions.witness(head.tree_size, head.root).transact({"from": self.witness})
         assert self.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
         head.witnessed_by.append(self.witness.lower())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from trace_api.audit.model import Rule
 from trace_api.audit.rules import (
-    chain,
     cold_chain,
+    custody,
     cycles,
     equipment,
     integrity,
@@ -15,7 +15,7 @@ from trace_api.audit.rules import (
 )
 
 ALL_RULES: tuple[Rule, ...] = (
-    *chain.RULES, *cycles.RULES, *quantity.RULES, *membership.RULES, *integrity.RULES,
+    *custody.RULES, *cycles.RULES, *quantity.RULES, *membership.RULES, *integrity.RULES,
     *recalls.RULES, *cold_chain.RULES, *equipment.RULES,
 )
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ALL_RULES}

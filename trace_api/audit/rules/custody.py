@@ -1,4 +1,4 @@
-"""Chain continuity: `broken_chain` and `time_inversion`."""
+"""Chain of custody (not the blockchain): `broken_chain` and `time_inversion`."""
 
 from __future__ import annotations
 
