@@ -26,7 +26,9 @@ class _Shape(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class AnchorJson(_Shape):
+class TracedAnchorJson(_Shape):
+    """Where a traced event's tree head is on chain, and whether that block is final."""
+
     headIndex: int
     treeSize: int
     rootHash: str
@@ -40,7 +42,7 @@ class VerificationJson(_Shape):
     anchored: bool
     inclusion: str = Field(description="verified | failed | pending | anchored (not rechecked)")
     verified: bool
-    anchor: AnchorJson | None
+    anchor: TracedAnchorJson | None
 
 
 class TraceEventJson(_Shape):
