@@ -37,8 +37,8 @@ from trace_api.consumer.sources import (
 )
 from trace_api.context import ApiContext
 from trace_api.labels import AUTH_PARAM, verify_authenticator
+from trace_api.labels.authenticator_key import label_key
 from trace_api.labels.errors import AuthenticatorError
-from trace_api.labels.keys import label_key
 from trace_api.products.service import Product, find_product
 from trace_api.records.columns import format_time_ms
 from trace_api.records.status import record_status

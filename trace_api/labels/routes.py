@@ -31,8 +31,8 @@ from trace_api.labels import (
     render_batch,
     render_label,
 )
+from trace_api.labels.authenticator_key import LabelKeyDep, label_key
 from trace_api.labels.commissioning import commission_serials
-from trace_api.labels.keys import LabelKeyDep, label_key
 from trace_api.problems import Problem
 from trace_api.products.ownership import verify_owns_key
 from trace_api.products.service import find_product

@@ -15,8 +15,8 @@ from anchoring.core import event_hash_id
 from tests.trace_api.provenance.graphdb import GraphDb
 from trace_api.epcis import parse_epcis_document
 from trace_api.labels import BatchRequest
+from trace_api.labels.authenticator_key import KEY_BYTES, load_or_create_key
 from trace_api.labels.commissioning import commissioning_document, recorded_epcs, serial_epc
-from trace_api.labels.keys import KEY_BYTES, load_or_create_key
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 
