@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Engine, bindparam, or_, text
 from sqlmodel import Session, col, select
@@ -175,11 +174,6 @@ def timeline_events(engine: Engine, start: DigitalLink) -> tuple[list[TimelineEv
     ]
     cut = result.truncated or len(events) > TIMELINE_MAX_EVENTS
     return events[:TIMELINE_MAX_EVENTS], cut
-
-
-def proof_url(event_hash_id: str) -> str:
-    """The public proof bundle of an event (its hash ID percent-encoded as one segment)."""
-    return f"/v1/events/{quote(event_hash_id, safe='')}/proof"
 
 
 # --- sensor readings -------------------------------------------------------------------

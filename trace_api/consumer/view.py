@@ -30,7 +30,6 @@ from trace_api.consumer.sources import (
     enterprise_names,
     location_names,
     open_recall,
-    proof_url,
     recall_reason,
     sensor_readings,
     timeline_events,
@@ -41,6 +40,7 @@ from trace_api.labels.authenticator_key import label_key
 from trace_api.labels.errors import AuthenticatorError
 from trace_api.products.service import Product, find_product
 from trace_api.records.columns import format_time_ms
+from trace_api.records.event_hash_id_path import proof_url
 from trace_api.records.status import record_status
 from trace_api.resolver.known import is_known
 from trace_api.resolver.problems import gs1_problem, unknown_identifier_problem

@@ -18,6 +18,7 @@ from trace_api.provenance.impact import Impact
 from trace_api.provenance.recalls import RecallReceipt, RecallView
 from trace_api.provenance.trace import TraceEvent, TraceResult
 from trace_api.records.columns import format_time_ms
+from trace_api.records.event_hash_id_path import proof_url
 
 CLASS_NAMES = {1: "I", 2: "II", 3: "III"}
 
@@ -180,7 +181,7 @@ def _event_json(event: TraceEvent) -> dict[str, Any]:
         "bizLocation": facts.biz_location, "enterpriseId": facts.enterprise_id,
         "verification": {"signature": state.signature, "anchored": state.anchored,
                          "inclusion": state.inclusion, "verified": state.verified, "anchor": state.anchor},
-        "proofUrl": f"/v1/events/{facts.event_hash_id}/proof",
+        "proofUrl": proof_url(facts.event_hash_id),
     }
 
 

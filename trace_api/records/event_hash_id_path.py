@@ -11,6 +11,7 @@ so `/v1/events/{event_hash_id:event_hash_id}/proof` and friends route unambiguou
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -41,6 +42,13 @@ def canonical_event_hash_id(text: str) -> str:
     if not _FULL.fullmatch(text):
         raise ValueError(f"not an Event Hash ID: {text!r}")
     return format_event_hash_id(bytes.fromhex(text.removesuffix(HASH_ID_SUFFIX)[-64:]))
+
+
+def proof_url(event_hash_id: str) -> str:
+    """The path of an event's public proof bundle, its hash ID percent-encoded as one
+    segment (a raw `?` would start the query and the link would reach the event, not
+    its proof)."""
+    return f"/v1/events/{quote(event_hash_id, safe='')}/proof"
 
 
 register_url_convertor("event_hash_id", EventHashIdConvertor())
