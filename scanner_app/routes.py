@@ -40,6 +40,13 @@ VENDOR_FILES = {
     # Firefox, Safari). jsQR is a UMD script; scan.js loads it only when scanning starts,
     # so it is not part of the first load.
     "jsQR.js": NODE_MODULES / "jsqr" / "dist" / "jsQR.js",
+    # Audited noble libraries (pinned in package-lock.json) for the record signatures:
+    # secp256k1 public-key recovery and keccak-256 (EIP-712). Both are plain ES modules;
+    # sha3.js imports only its two siblings, so they keep their file names here.
+    "noble-secp256k1.js": NODE_MODULES / "@noble" / "secp256k1" / "index.js",
+    "noble-hashes/sha3.js": NODE_MODULES / "@noble" / "hashes" / "sha3.js",
+    "noble-hashes/_u64.js": NODE_MODULES / "@noble" / "hashes" / "_u64.js",
+    "noble-hashes/utils.js": NODE_MODULES / "@noble" / "hashes" / "utils.js",
 }
 
 CONTENT_TYPES = {
