@@ -19,6 +19,9 @@ plans of `merkle` and the key encodings of `note`. Other submodule names are int
 - Tree heads, C2SP signed-note / tlog-checkpoint / tlog-cosignature: `Checkpoint`,
   `format_checkpoint`, `parse_checkpoint`, `sign_checkpoint`, `open_checkpoint`, `sign_note`,
   `open_note`, `NoteSigner`, `NoteVerifier`, `WitnessCosigner`, `WitnessVerifier`.
+- Master-data records (`traceledger.masterdata/v1`, signed and logged like events):
+  `verify_master_data`, `master_data_digest`, `master_data_hash_id`,
+  `format_record_hash_id` / `record_hash_digest`, `MASTER_DATA_FORMAT`.
 - JSON nesting limit, checked before any parse: `MAX_JSON_DEPTH`, `check_json_depth`,
   `compute_json_depth`.
 - Errors: every error is a `CoreError`; every "this is not authentic" is a `VerificationError`.
@@ -44,6 +47,7 @@ from anchoring.core.errors import (
     IndexOutOfRangeError,
     JsonTooDeepError,
     MalformedEventError,
+    MasterDataError,
     NoteFormatError,
     NoteVerificationError,
     ProofShapeError,
@@ -62,6 +66,14 @@ from anchoring.core.event_hash import (
 from anchoring.core.event_hash.document import DocumentEvent, document_events
 from anchoring.core.jcs import canonical_json, canonicalize_json_text, parse_json_strict
 from anchoring.core.json_depth import MAX_JSON_DEPTH, check_json_depth, compute_json_depth
+from anchoring.core.master_data import (
+    MASTER_DATA_FORMAT,
+    format_record_hash_id,
+    master_data_digest,
+    master_data_hash_id,
+    record_hash_digest,
+    verify_master_data,
+)
 from anchoring.core.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -86,6 +98,7 @@ from anchoring.core.record_signature import (
 
 __all__ = [
     "EMPTY_ROOT",
+    "MASTER_DATA_FORMAT",
     "MAX_JSON_DEPTH",
     "CanonicalJSONError",
     "Checkpoint",
@@ -98,6 +111,7 @@ __all__ = [
     "JsonTooDeepError",
     "LogEntry",
     "MalformedEventError",
+    "MasterDataError",
     "NoteFormatError",
     "NoteSigner",
     "NoteVerificationError",
@@ -126,14 +140,18 @@ __all__ = [
     "event_prehash",
     "format_checkpoint",
     "format_event_hash_id",
+    "format_record_hash_id",
     "generate_signer_key",
     "inclusion_proof",
     "leaf_hash",
+    "master_data_digest",
+    "master_data_hash_id",
     "node_hash",
     "open_checkpoint",
     "open_note",
     "parse_checkpoint",
     "parse_json_strict",
+    "record_hash_digest",
     "recover_record_signer",
     "root_from_consistency_proof",
     "root_from_inclusion_proof",
@@ -144,5 +162,6 @@ __all__ = [
     "typed_data_digest",
     "verify_consistency",
     "verify_inclusion",
+    "verify_master_data",
     "verify_record_signature",
 ]

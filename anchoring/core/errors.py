@@ -198,3 +198,18 @@ class JsonTooDeepError(CoreError, ValueError):
         super().__init__(f"JSON nested at least {depth} levels deep (limit {limit})")
         self.depth = depth
         self.limit = limit
+
+
+# --- Master-data records (anchoring/core/master_data.py) ---------------------
+
+
+class MasterDataError(CoreError, ValueError):
+    """A master-data record document or record hash ID is not valid `traceledger.masterdata/v1`.
+
+    `pointer` is the RFC 6901 JSON pointer of the offending member ("" for the whole
+    document), so an HTTP problem can name it.
+    """
+
+    def __init__(self, message: str, *, pointer: str = "") -> None:
+        super().__init__(message)
+        self.pointer = pointer
