@@ -15,6 +15,7 @@ from traceledger_cli.core_commands import app as core_app
 from traceledger_cli.label_commands import app as label_app
 from traceledger_cli.lazy_bench import CommandsWithLazyBench
 from traceledger_cli.private_files import restrict_new_files
+from traceledger_cli.scan_page_commands import app as scan_page_app
 from traceledger_cli.system import up
 
 app = typer.Typer(
@@ -35,6 +36,8 @@ app.add_typer(log_app, name="log", help="The trace log: keys, tlog-tiles serving
 app.add_typer(anchorer_app, name="anchorer", help="Anchor the log's tree heads on chain.")
 app.add_typer(witness_app, name="witness", help="Check and cosign the log's checkpoints (regulators).")
 app.add_typer(api_app, name="api", help="The trace API: serve it; issue and revoke API keys.")
+app.add_typer(scan_page_app, name="scan-page",
+              help="The consumer scan page as a static bundle with pinned trust anchors.")
 app.command(name="up")(up)
 app.command(name="verify")(verify_command)
 app.command(name="trace")(trace_command)

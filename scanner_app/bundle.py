@@ -1,0 +1,84 @@
+"""The scan page as a static, relocatable bundle with its trust anchors pinned.
+
+Layout (the same names the platform serves under `/scan/`):
+
+    DIR/index.html                 the page, naming its assets relatively (`assets/app.js`)
+    DIR/assets/<page files>        scanner_app/*.js, styles.css (routes.PAGE_FILES)
+    DIR/assets/anchors.js          the pinned trust anchors (trust_anchors.render_anchors_module)
+    DIR/assets/vendor/<libraries>  jsQR and the audited noble libraries (routes.VENDOR_FILES)
+
+Every URL between the files is relative, so DIR can be served at any path of any origin
+(`https://regulator.example/trace/` serves `DIR/index.html` at `/trace/`). Files are
+world-readable (0644, directories 0755): the bundle is public by design.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanner_app.errors import BundleError
+from scanner_app.routes import APP_DIR, ASSETS_PREFIX, GENERATED_FILES, PAGE_FILES, VENDOR_FILES
+from scanner_app.trust_anchors import TrustAnchors, render_anchors_module
+
+__all__ = ["Bundle", "bundle_files", "write_bundle"]
+
+PUBLIC_FILE_MODE = 0o644
+PUBLIC_DIR_MODE = 0o755
+_ABSOLUTE_ASSET_URL = b"/scan/assets/"
+"""A module naming its siblings by this absolute path would break once relocated."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What a bundle holds: relative path -> bytes, and the listed page files left out
+    because they are not in scanner_app/ (yet)."""
+
+    files: dict[str, bytes]
+    missing: tuple[str, ...]
+
+
+def bundle_files(anchors: TrustAnchors) -> Bundle:
+    """The bundle's files for `anchors`. Raises `BundleError` when a vendored library is
+    missing (run ./dev install) or a page file names an asset by an absolute URL."""
+    files: dict[str, bytes] = {}
+    missing: list[str] = []
+    for name in PAGE_FILES:
+        if name in GENERATED_FILES:
+            continue
+        path = APP_DIR / name
+        if not path.exists():
+            missing.append(name)
+            continue
+        body = path.read_bytes()
+        if _ABSOLUTE_ASSET_URL in body:
+            raise BundleError(f"scanner_app/{name} names an asset by an absolute URL "
+                              f"({_ABSOLUTE_ASSET_URL.decode()}...): it would break once relocated")
+        files[name if name == "index.html" else ASSETS_PREFIX + name] = body
+    if "index.html" not in files:
+        raise BundleError("scanner_app/index.html is missing")
+    files[ASSETS_PREFIX + "anchors.js"] = render_anchors_module(anchors)
+    for name, source in VENDOR_FILES.items():
+        if not source.exists():
+            raise BundleError(f"vendored library {source} is missing: run ./dev install "
+                              "(npm ci --prefix scanner_app)")
+        files[f"{ASSETS_PREFIX}vendor/{name}"] = source.read_bytes()
+    return Bundle(files=files, missing=tuple(missing))
+
+
+def write_bundle(out_dir: Path, anchors: TrustAnchors) -> Bundle:
+    """Write the bundle into `out_dir` (created; it must not exist or be empty) and return
+    what was written. Raises `BundleError` (nothing is written then) or `OSError`."""
+    bundle = bundle_files(anchors)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise BundleError(f"{out_dir} exists and is not an empty directory")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for relative, body in sorted(bundle.files.items()):
+        target = out_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        os.chmod(target, PUBLIC_FILE_MODE)
+    for directory in (out_dir, *(path for path in out_dir.rglob("*") if path.is_dir())):
+        os.chmod(directory, PUBLIC_DIR_MODE)  # public, whatever the process umask
+    return bundle
