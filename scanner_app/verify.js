@@ -1,466 +1,408 @@
-// In-browser check of a `traceledger.proof/v1` bundle (trace_api/README.md, "Proof bundle"):
-// the consumer's phone re-derives the verdict from the record's log entry, its RFC 9162
-// inclusion proof, the log's C2SP signed checkpoint and the head anchored on chain, and
-// trusts our server for none of it but transport. WebCrypto does SHA-256 and Ed25519.
+// The browser's verification of one record (an EPCIS event or a master-data record), in
+// the eight steps of `POST /v1/verify` (trace_api/verification/steps.py STEP_NAMES), so
+// the page, the API and the CLI name a failure the same way. What the page trusts comes
+// from TRUST_ANCHORS (anchors.js, pinned when the page was built): the chain id, genesis
+// hash and contract addresses, the log key and the witness keys. A bundle or lookup that
+// names other keys or another chain is a failed step, never a reason to trust it.
 //
-// `verifyBundle(bundle, options)` never throws for a bad bundle: it returns
-// {status: "verified" | "pending" | "failed", steps: [{step, ok, detail}], failedStep,
-//  anchor: {blockNumber, blockTime, blockHash, headIndex, witnesses, chainWitnesses}}.
-// Step ids are stable (the page translates them; tests name them):
-export const STEPS = Object.freeze([
-  "format", // 1. the bundle has the v1 shape, hex and base64 are canonical
-  "entry", // 2. the 158-byte v1 entry decodes and matches entryFields and the Event Hash ID
-  "leafHash", // 3. SHA-256(0x00 || entry) equals leafHash, RFC 9162 §2.1.1
-  "inclusion", // 4. the inclusion proof leads to rootHash, RFC 9162 §2.1.3.2
-  "checkpointSignature", // 5. the log's Ed25519 note signature verifies, C2SP signed-note
-  "checkpointHead", // 6. the checkpoint names this log, treeSize and rootHash, C2SP tlog-checkpoint
-  "witnessCosignatures", // 7. every cosignature by a listed witness verifies, C2SP tlog-cosignature
-  "chainId", // 8. the JSON-RPC endpoint serves the chain the bundle names
-  "anchoredRoot", // 9. TraceAnchor.rootAtSize(treeSize) == rootHash, by eth_call
-  "anchorBlock", // 10. the head's block on chain is the bundle's block; its time comes from the chain
-]);
+//   verifyRecord({kind, body, proof, memberBlock, summary}, {rpc, anchors})
+//   verifyEnterpriseRecord(enterpriseId, record, {rpc, anchors, blockTag})
+//
+// Neither throws for bad input: every problem is a failed step with its reason.
 
-// ABI of the TraceAnchor calls made here (contracts/build/TraceAnchor.json). Selectors are the
-// first 4 bytes of keccak256 of the signature; tests/scanner_app recompute them from the ABI.
-export const TRACE_ANCHOR_SELECTORS = Object.freeze({
-  "rootAtSize(uint64)": "0x6867875b",
-  "headIndexBySize(uint64)": "0x83a40d44",
-  "headAt(uint256)": "0xc1742a8c",
-});
-export const TRACE_ANCHOR_TOPICS = Object.freeze({
-  "TreeHeadWitnessed(uint256,address,uint64,bytes32)":
-    "0xf5373e2f6e4cfaabb5b8362157ed2bb2b1c71c7298dd48010ed13a0bd898d2a9",
-});
+import { base64Bytes, bytesEqual, hexBytes, toHex, utf8 } from "./bytes.js";
+import {
+  anchoredHead, blockAt, chainIdentity, chainWitnesses, enterpriseMetadataHash, holdsCompanyPrefixAt,
+  jsonRpcClient, memoizedRpc, membershipAt, RpcError, SELECTORS, TOPICS,
+} from "./chain_reads.js";
+import { addressBytes, checksumAddress, domainSeparator, keccak256, recoverRecordSigner, SignatureError } from "./eip712.js";
+import { canonicalJson } from "./jcs.js";
+import {
+  ALG_COSIGNATURE_V1, ALG_ED25519, leafHash, openCheckpoint, parseVerifierKey, ProofError,
+  rootFromInclusionProof, verifiedCosigners,
+} from "./log_proofs.js";
+import { masterDataGtin, recordHash, RecordError, summaryMismatch } from "./record_hash.js";
+
+export { jsonRpcClient, leafHash, memoizedRpc, rootFromInclusionProof, SELECTORS, toHex, TOPICS };
+
+/** The step names, in order: one to one with `POST /v1/verify`. */
+export const STEPS = Object.freeze([
+  "event-hash", // 1. the hash ID recomputed from the body; the platform's summary agrees with it
+  "entry-matches", // 2. the log entry commits to that hash; the bundle names that record
+  "signature", // 3. EIP-712 signature in the pinned domain recovers to the entry's submitter
+  "submitter-active", // 4. pinned chain; MemberRegistry says the submitter was a member at receive time
+  "inclusion", // 5. SHA-256(0x00 || entry) and the proof lead to the root, RFC 9162 §2.1.3.2
+  "checkpoint", // 6. the pinned log key signed a checkpoint of that size and root, C2SP signed-note
+  "anchored-on-chain", // 7. TraceAnchor.rootAtSize(size) at the pinned address is that root
+  "witnesses", // 8. cosignatures by the pinned witness keys, C2SP tlog-cosignature
+]);
 
 export const PROOF_FORMAT = "traceledger.proof/v1";
 export const ENTRY_V1_SIZE = 158; // anchoring/core/entry.py: version, hash, submitter, sig, time, salt
-const HASH_SIZE = 32;
-const ALG_ED25519 = 0x01; // signed-note §Signature types
-const ALG_COSIGNATURE_V1 = 0x04; // tlog-cosignature
-const SIGNATURE_PREFIX = "\u2014 "; // em dash, space: signed-note §Format
 
-/** A check that did not hold; `step` is one of STEPS. */
-export class VerificationFailure extends Error {
-  constructor(step, message) {
-    super(message);
-    this.name = "VerificationFailure";
-    this.step = step;
-  }
+class StepFailed extends Error {}
+class StepPending extends Error {}
+
+function fail(message) {
+  throw new StepFailed(message);
 }
 
-function fail(step, message) {
-  throw new VerificationFailure(step, message);
-}
-
-// --- bytes, hex, base64 -------------------------------------------------------------
-
-const encoder = new TextEncoder();
-
-export function concatBytes(...parts) {
-  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-export function bytesEqual(left, right) {
-  if (left.length !== right.length) return false;
-  let difference = 0;
-  for (let i = 0; i < left.length; i += 1) difference |= left[i] ^ right[i];
-  return difference === 0;
-}
-
-export function toHex(bytes) {
-  return "0x" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Decode `0x` + lowercase hex of exactly `size` bytes (any size if omitted), or fail `step`. */
-export function parseHex(text, { size, step, what }) {
-  if (typeof text !== "string" || !/^0x([0-9a-f]{2})*$/.test(text)) {
-    fail(step, `${what} is not 0x-prefixed lowercase hex`);
-  }
-  const bytes = new Uint8Array((text.length - 2) / 2);
-  for (let i = 0; i < bytes.length; i += 1) bytes[i] = parseInt(text.slice(2 + 2 * i, 4 + 2 * i), 16);
-  if (size !== undefined && bytes.length !== size) fail(step, `${what} must be ${size} bytes, got ${bytes.length}`);
-  return bytes;
-}
-
-/** Decode canonical padded base64 (RFC 4648 §4), or fail `step`: one value, one spelling. */
-export function parseBase64(text, { step, what }) {
-  if (typeof text !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
-    fail(step, `${what} is not valid base64`);
-  }
-  const binary = atob(text);
-  const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-  if (btoa(binary) !== text) fail(step, `${what} is not canonical base64`);
-  return bytes;
-}
-
-export async function sha256(bytes) {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-}
-
-// --- RFC 9162 Merkle hashing ----------------------------------------------------------
-
-/** SHA-256(0x00 || entry), RFC 9162 §2.1.1. */
-export function leafHash(entry) {
-  return sha256(concatBytes(Uint8Array.of(0x00), entry));
-}
-
-function nodeHash(left, right) {
-  return sha256(concatBytes(Uint8Array.of(0x01), left, right)); // RFC 9162 §2.1.1
-}
-
-/**
- * The root `proof` leads to for `leaf` at `leafIndex` in a tree of `treeSize`, following
- * RFC 9162 §2.1.3.2 step by step. Requires 0 <= leafIndex < treeSize and exactly the path's
- * number of hashes; otherwise fails step "inclusion".
- */
-export async function rootFromInclusionProof(leafIndex, treeSize, leaf, proof) {
-  if (!(Number.isSafeInteger(leafIndex) && Number.isSafeInteger(treeSize) && leafIndex >= 0 && leafIndex < treeSize)) {
-    fail("inclusion", `leaf index ${leafIndex} is not inside a tree of size ${treeSize}`);
-  }
-  // Numbers, not BigInts: sizes below 2^53 and the halvings below stay exact.
-  let fn = leafIndex; // step 2
-  let sn = treeSize - 1;
-  let root = leaf; // step 3
-  for (const sibling of proof) {
-    if (sn === 0) fail("inclusion", "inclusion proof is longer than the path"); // step 4(a)
-    if (fn % 2 === 1 || fn === sn) {
-      root = await nodeHash(sibling, root); // step 4(b)i: HASH(0x01 || p || r)
-      if (fn % 2 === 0) {
-        // step 4(b)ii: shift until LSB(fn) is set or fn is 0
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      root = await nodeHash(root, sibling); // step 4(c): HASH(0x01 || r || p)
-    }
-    fn = Math.floor(fn / 2); // step 4(d)
-    sn = Math.floor(sn / 2);
-  }
-  if (sn !== 0) fail("inclusion", "inclusion proof is shorter than the path"); // step 5
-  return root;
-}
-
-// --- C2SP signed notes ----------------------------------------------------------------
-
-async function keyId(name, signatureType, publicKey) {
-  // SHA-256(name || 0x0A || type || public key)[:4], signed-note §Signatures
-  const digest = await sha256(concatBytes(encoder.encode(name), Uint8Array.of(0x0a, signatureType), publicKey));
-  return digest.slice(0, 4);
-}
-
-/** Parse `<name>+<hex key ID>+base64(type || key)` and check its key ID; fails `step`. */
-export async function parseVerifierKey(vkey, signatureType, step) {
-  const parts = typeof vkey === "string" ? vkey.split("+") : [];
-  if (parts.length < 3) fail(step, "verifier key must be <name>+<key ID>+<base64 key>");
-  const [name, idHex] = parts;
-  const material = parseBase64(parts.slice(2).join("+"), { step, what: "verifier key" });
-  if (!name || /\s/.test(name) || !/^[0-9a-f]{8}$/.test(idHex)) fail(step, "verifier key has an invalid name or key ID");
-  if (material.length !== 33 || material[0] !== signatureType) fail(step, `verifier key is not of type 0x0${signatureType}`);
-  const publicKey = material.slice(1);
-  const expectedId = await keyId(name, signatureType, publicKey);
-  if (toHex(expectedId) !== "0x" + idHex) fail(step, "verifier key ID does not match its name and key");
-  return { name, keyId: expectedId, publicKey };
-}
-
-/** Split a signed note into its text (with final newline) and signature lines. */
-export function splitNote(note, step) {
-  if (typeof note !== "string") fail(step, "checkpoint is not text");
-  const separator = note.lastIndexOf("\n\n");
-  if (separator < 0 || !note.endsWith("\n")) fail(step, "checkpoint is not a signed note");
-  const text = note.slice(0, separator + 1);
-  const signatures = note
-    .slice(separator + 2, -1)
-    .split("\n")
-    .map((line) => {
-      if (!line.startsWith(SIGNATURE_PREFIX)) fail(step, "malformed signature line in checkpoint");
-      const [name, blob, extra] = line.slice(SIGNATURE_PREFIX.length).split(" ");
-      if (!name || !blob || extra !== undefined) fail(step, "malformed signature line in checkpoint");
-      const bytes = parseBase64(blob, { step, what: "signature" });
-      if (bytes.length < 5) fail(step, "signature line too short");
-      return { name, keyId: bytes.slice(0, 4), signature: bytes.slice(4) };
-    });
-  return { text, signatures };
-}
-
-async function ed25519Verify(publicKey, signature, message) {
-  const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
-  return crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
-}
-
-function signaturesBy(note, key) {
-  return note.signatures.filter((sig) => sig.name === key.name && bytesEqual(sig.keyId, key.keyId));
-}
-
-/** Parse a checkpoint body strictly (tlog-checkpoint §Note text); fails "checkpointHead". */
-export function parseCheckpoint(text) {
-  const lines = text.slice(0, -1).split("\n");
-  if (lines.length < 3 || lines.some((line) => line === "")) fail("checkpointHead", "checkpoint body is malformed");
-  const [origin, sizeText, rootText] = lines;
-  if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) {
-    fail("checkpointHead", `checkpoint tree size ${JSON.stringify(sizeText)} is not canonical decimal`);
-  }
-  const rootHash = parseBase64(rootText, { step: "checkpointHead", what: "checkpoint root hash" });
-  if (rootHash.length !== HASH_SIZE) fail("checkpointHead", "checkpoint root hash is not 32 bytes");
-  return { origin, treeSize: Number(sizeText), rootHash };
-}
-
-// --- JSON-RPC and ABI ------------------------------------------------------------------
-
-/** A JSON-RPC 2.0 caller over HTTP POST; rejects with Error(message) on transport or RPC error. */
-export function jsonRpcClient(url, fetchImpl = globalThis.fetch.bind(globalThis)) {
-  let nextId = 1;
-  return async (method, params) => {
-    const response = await fetchImpl(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params }),
-    });
-    if (!response.ok) throw new Error(`${method}: HTTP ${response.status}`);
-    const body = await response.json();
-    if (body.error) throw new Error(`${method}: ${body.error.message || "error"}`);
-    return body.result;
-  };
-}
-
-function abiUint(value) {
-  // One 32-byte big-endian word, Solidity ABI §Formal specification of the encoding.
-  return BigInt(value).toString(16).padStart(64, "0");
-}
-
-function wordAt(hex, index) {
-  return hex.slice(2 + 64 * index, 2 + 64 * (index + 1));
-}
-
-async function callAnchor(rpc, contract, signature, argument) {
-  const data = TRACE_ANCHOR_SELECTORS[signature] + abiUint(argument);
-  const result = await rpc("eth_call", [{ to: contract, data }, "latest"]);
-  if (typeof result !== "string" || !/^0x([0-9a-f]{64})+$/i.test(result)) {
-    throw new Error(`${signature} returned no value`);
-  }
-  return result.toLowerCase();
-}
-
-// --- the verdict ---------------------------------------------------------------------
-
-function checkFormat(bundle) {
-  const step = "format";
-  if (!bundle || typeof bundle !== "object") fail(step, "proof bundle is not a JSON object");
-  if (bundle.format !== PROOF_FORMAT) fail(step, `proof bundle format is ${JSON.stringify(bundle.format)}, expected ${PROOF_FORMAT}`);
-  if (!["anchored", "pending"].includes(bundle.status)) fail(step, `unknown status ${JSON.stringify(bundle.status)}`);
-  for (const name of ["leafIndex", "treeSize"]) {
-    if (!Number.isSafeInteger(bundle[name]) || bundle[name] < 0) fail(step, `${name} is not a non-negative integer`);
-  }
-  if (!Array.isArray(bundle.inclusionProof)) fail(step, "inclusionProof is not a list");
-  const parsed = {
-    entry: parseBase64(bundle.entry, { step, what: "entry" }),
-    leafHash: parseHex(bundle.leafHash, { size: HASH_SIZE, step, what: "leafHash" }),
-    rootHash: parseHex(bundle.rootHash, { size: HASH_SIZE, step, what: "rootHash" }),
-    proof: bundle.inclusionProof.map((item, i) => parseHex(item, { size: HASH_SIZE, step, what: `inclusionProof[${i}]` })),
-  };
-  if (!bundle.log || typeof bundle.log.origin !== "string" || typeof bundle.log.verifierKey !== "string") {
-    fail(step, "log origin or verifier key missing");
-  }
-  if (bundle.status === "anchored") {
-    const anchor = bundle.anchor;
-    if (!anchor || typeof anchor !== "object") fail(step, "anchored bundle without anchor");
-    if (anchor.treeSize !== bundle.treeSize || anchor.rootHash !== bundle.rootHash) {
-      fail(step, "anchor names another head than the bundle");
-    }
-    if (!Number.isSafeInteger(anchor.blockNumber) || !Number.isSafeInteger(anchor.chainId)) {
-      fail(step, "anchor block number or chain id missing");
-    }
-    // Addresses may come EIP-55 checksummed (mixed case); their bytes are what counts.
-    parseHex(String(anchor.contract).toLowerCase(), { size: 20, step, what: "anchor contract" });
-  }
-  return parsed;
-}
-
-async function checkEntry(bundle, entry, expectedEventHashId) {
-  const step = "entry";
-  if (entry.length !== ENTRY_V1_SIZE || entry[0] !== 0x01) fail(step, `entry is not a ${ENTRY_V1_SIZE}-byte version 1 entry`);
-  const fields = bundle.entryFields || {};
-  // Offsets: anchoring/core/entry.py (version 1, event hash 32, submitter 20, signature 65, ms 8, salt 32).
-  const eventHash = toHex(entry.slice(1, 33));
-  if (fields.eventHash !== eventHash) fail(step, "entry's event hash differs from entryFields");
-  if ((fields.submitter || "").toLowerCase() !== toHex(entry.slice(33, 53))) fail(step, "entry's submitter differs from entryFields");
-  if (fields.signature !== toHex(entry.slice(53, 118))) fail(step, "entry's signature differs from entryFields");
-  if (fields.salt !== toHex(entry.slice(126, 158))) fail(step, "entry's salt differs from entryFields");
-  const receivedAtMs = Number(new DataView(entry.buffer, entry.byteOffset + 118, 8).getBigUint64(0));
-  if (Date.parse(fields.receivedAt) !== receivedAtMs) fail(step, "entry's receive time differs from entryFields");
-  const hashId = `ni:///sha-256;${eventHash.slice(2)}?ver=CBV2.0`; // CBV 2.0 §8.9
-  if (bundle.eventHashId !== hashId) fail(step, "entry commits to another event than the bundle names");
-  if (expectedEventHashId !== undefined && expectedEventHashId !== hashId) {
-    fail(step, "proof is for another event than the one shown");
-  }
-}
-
-async function checkCheckpoint(bundle, parsed, result) {
-  const logKey = await parseVerifierKey(bundle.log.verifierKey, ALG_ED25519, "checkpointSignature");
-  const note = splitNote(bundle.checkpoint, "checkpointSignature");
-  const message = encoder.encode(note.text);
-  const logSignatures = signaturesBy(note, logKey);
-  if (logSignatures.length === 0) fail("checkpointSignature", `checkpoint carries no signature by the log key ${logKey.name}`);
-  for (const sig of logSignatures) {
-    if (sig.signature.length !== 64 || !(await ed25519Verify(logKey.publicKey, sig.signature, message))) {
-      fail("checkpointSignature", "the log's Ed25519 signature on the checkpoint is invalid");
-    }
-  }
-  result.steps.push({ step: "checkpointSignature", ok: true, detail: logKey.name });
-
-  const head = parseCheckpoint(note.text);
-  if (head.origin !== bundle.log.origin) fail("checkpointHead", `checkpoint is of log ${head.origin}, not ${bundle.log.origin}`);
-  if (head.treeSize !== bundle.treeSize) fail("checkpointHead", `checkpoint size ${head.treeSize} differs from treeSize ${bundle.treeSize}`);
-  if (!bytesEqual(head.rootHash, parsed.rootHash)) fail("checkpointHead", "checkpoint root differs from rootHash");
-  result.steps.push({ step: "checkpointHead", ok: true, detail: `${head.origin} ${head.treeSize}` });
-
-  const cosigners = [];
-  for (const witness of bundle.witnesses || []) {
-    const key = await parseVerifierKey(witness.verifierKey, ALG_COSIGNATURE_V1, "witnessCosignatures");
-    for (const sig of signaturesBy(note, key)) {
-      // tlog-cosignature: 8-byte timestamp || signature over "cosignature/v1\ntime T\n" || body
-      if (sig.signature.length !== 72) fail("witnessCosignatures", `cosignature by ${key.name} is malformed`);
-      const timestamp = new DataView(sig.signature.buffer, sig.signature.byteOffset, 8).getBigUint64(0);
-      const signed = concatBytes(encoder.encode(`cosignature/v1\ntime ${timestamp}\n`), message);
-      if (!(await ed25519Verify(key.publicKey, sig.signature.slice(8), signed))) {
-        fail("witnessCosignatures", `cosignature by witness ${key.name} is invalid`);
-      }
-      cosigners.push(witness.name || key.name);
-    }
-  }
-  result.steps.push({ step: "witnessCosignatures", ok: true, detail: cosigners.join(", ") });
-  result.anchor.witnesses = cosigners;
-}
-
-async function checkChain(bundle, rpc, expectedChain, result) {
-  const anchor = bundle.anchor;
-  const contract = anchor.contract.toLowerCase();
-  if (expectedChain) {
-    if (expectedChain.chainId !== undefined && expectedChain.chainId !== anchor.chainId) {
-      fail("chainId", `anchor is on chain ${anchor.chainId}, the page expects ${expectedChain.chainId}`);
-    }
-    if (expectedChain.traceAnchor && expectedChain.traceAnchor.toLowerCase() !== contract) {
-      fail("chainId", "anchor names another TraceAnchor contract than the page expects");
-    }
-  }
-  // Independent queries go out together (one round trip); results are checked in step order.
-  const chainIdQuery = settle(() => rpc("eth_chainId", []));
-  const rootQuery = settle(() => callAnchor(rpc, contract, "rootAtSize(uint64)", bundle.treeSize));
-  const headIndexQuery = settle(() => callAnchor(rpc, contract, "headIndexBySize(uint64)", bundle.treeSize));
-
-  const chainId = await step("chainId", chainIdQuery);
-  if (Number(chainId) !== anchor.chainId) fail("chainId", `ledger is chain ${Number(chainId)}, the bundle names ${anchor.chainId}`);
-  result.steps.push({ step: "chainId", ok: true, detail: String(anchor.chainId) });
-
-  const root = await step("anchoredRoot", rootQuery, `no head of size ${bundle.treeSize} is anchored on chain`);
-  if ("0x" + wordAt(root, 0) !== bundle.rootHash) fail("anchoredRoot", `the root anchored for size ${bundle.treeSize} differs`);
-  result.steps.push({ step: "anchoredRoot", ok: true, detail: bundle.rootHash });
-
-  const headIndexHex = await step("anchorBlock", headIndexQuery);
-  const headIndex = Number(BigInt("0x" + wordAt(headIndexHex, 0)));
-  const headQuery = settle(() => callAnchor(rpc, contract, "headAt(uint256)", headIndex));
-  // Witnesses that co-signed this head on chain (informational: none is not a failure).
-  const witnessQuery = settle(() => rpc("eth_getLogs", [{
-    address: contract,
-    fromBlock: "0x" + anchor.blockNumber.toString(16),
-    toBlock: "latest",
-    topics: [TRACE_ANCHOR_TOPICS["TreeHeadWitnessed(uint256,address,uint64,bytes32)"], "0x" + abiUint(headIndex)],
-  }]));
-  const blockQuery = settle(() => rpc("eth_getBlockByNumber", ["0x" + anchor.blockNumber.toString(16), false]));
-  const head = await step("anchorBlock", headQuery);
-  // TreeHead(uint64 treeSize, uint64 blockNumber, uint64 timestamp, bytes32 rootHash)
-  const blockNumber = Number(BigInt("0x" + wordAt(head, 1)));
-  const headTime = Number(BigInt("0x" + wordAt(head, 2)));
-  if (blockNumber !== anchor.blockNumber) fail("anchorBlock", `head was anchored in block ${blockNumber}, the bundle says ${anchor.blockNumber}`);
-  const block = await step("anchorBlock", blockQuery);
-  if (!block || Number(block.timestamp) !== headTime) fail("anchorBlock", `block ${blockNumber} on chain is not the anchoring block`);
-  if (anchor.blockHash && block.hash.toLowerCase() !== anchor.blockHash.toLowerCase()) {
-    fail("anchorBlock", `block ${blockNumber} has another hash than the bundle names`);
-  }
-  result.steps.push({ step: "anchorBlock", ok: true, detail: String(blockNumber) });
-  Object.assign(result.anchor, { blockNumber, blockTime: headTime, blockHash: block.hash, headIndex });
-  const logs = await witnessQuery.then(unwrap).catch(() => []);
-  result.anchor.chainWitnesses = (Array.isArray(logs) ? logs : []).map((log) => "0x" + log.topics[2].slice(-40));
-}
-
-// A started query whose failure is held until awaited (no unhandled rejection meanwhile).
-function settle(action) {
-  let promise;
+/** The answer of a ledger query, or the step fails saying the ledger could not be asked. */
+async function ask(query) {
   try {
-    promise = Promise.resolve(action());
+    return await query;
   } catch (error) {
-    promise = Promise.reject(error);
+    if (error instanceof StepFailed) throw error;
+    fail(`ledger query failed: ${error.message}`);
   }
-  return promise.then((value) => ({ value }), (error) => ({ error }));
 }
 
-function unwrap(outcome) {
-  if (outcome.error) throw outcome.error;
-  return outcome.value;
+const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
+// --- 1. event-hash ------------------------------------------------------------------------
+
+async function checkRecordHash(run) {
+  const { kind, body, summary } = run.record;
+  try {
+    Object.assign(run, await recordHash(kind, body));
+  } catch (error) {
+    if (error instanceof RecordError) fail(error.message);
+    throw error;
+  }
+  // The columns the platform shows must be what the signed event says (issue 15).
+  const mismatch = kind === "event" ? summaryMismatch(summary, body) : null;
+  if (mismatch) fail(mismatch);
+  return run.hashId;
 }
 
-/**
- * `rpc` with answers shared within one page: every record anchored by the same head asks
- * the same questions, and an anchored head does not change. Failures are not kept.
- */
-export function memoizedRpc(rpc) {
-  const answers = new Map();
-  return (method, params) => {
-    const key = method + JSON.stringify(params);
-    if (!answers.has(key)) {
-      const answer = rpc(method, params);
-      answers.set(key, answer);
-      answer.catch(() => answers.delete(key));
-    }
-    return answers.get(key);
+// --- 2. entry-matches ----------------------------------------------------------------------
+
+/** The v1 entry's fields (offsets: anchoring/core/entry.py). */
+function decodeEntry(entry) {
+  if (entry.length !== ENTRY_V1_SIZE || entry[0] !== 0x01) fail(`entry is not a ${ENTRY_V1_SIZE}-byte version 1 entry`);
+  return {
+    eventHash: entry.slice(1, 33),
+    submitter: entry.slice(33, 53),
+    signature: entry.slice(53, 118),
+    receivedAtMs: Number(new DataView(entry.buffer, entry.byteOffset + 118, 8).getBigUint64(0)),
+    salt: entry.slice(126, 158),
   };
 }
 
-/** The value of a settled ledger query, or fail step `name` (with `message`, if given). */
-async function step(name, settled, message) {
-  const outcome = await settled;
-  if (!outcome.error) return outcome.value;
-  if (outcome.error instanceof VerificationFailure) throw outcome.error;
-  fail(name, message || `ledger query failed: ${outcome.error.message}`);
+function checkEntryFields(fields, entry) {
+  const actual = {
+    eventHash: toHex(entry.eventHash), submitter: toHex(entry.submitter),
+    signature: toHex(entry.signature), salt: toHex(entry.salt),
+  };
+  for (const [name, value] of Object.entries(actual)) {
+    if (name in fields && String(fields[name]).toLowerCase() !== value) fail(`entryFields.${name} disagrees with the entry bytes`);
+  }
+  if ("receivedAt" in fields && Date.parse(fields.receivedAt) !== entry.receivedAtMs) {
+    fail("entryFields.receivedAt disagrees with the entry bytes");
+  }
+}
+
+async function checkEntryMatches(run) {
+  const proof = run.record.proof;
+  if (!isObject(proof)) fail("no proof bundle");
+  if (proof.format !== PROOF_FORMAT) fail(`bundle format is ${JSON.stringify(proof.format)}, expected ${PROOF_FORMAT}`);
+  run.entryBytes = base64Bytes(proof.entry);
+  if (run.entryBytes === null) fail("bundle entry is not canonical base64");
+  run.entry = decodeEntry(run.entryBytes);
+  if (!bytesEqual(run.entry.eventHash, run.digest)) {
+    fail(`the entry commits to ${toHex(run.entry.eventHash)}, the record hashes to ${toHex(run.digest)}`);
+  }
+  if (proof.eventHashId !== run.hashId) fail(`bundle is for ${JSON.stringify(proof.eventHashId)}, the record is ${run.hashId}`);
+  if (isObject(proof.entryFields)) checkEntryFields(proof.entryFields, run.entry);
+  return `entry commits to ${toHex(run.entry.eventHash)}`;
+}
+
+// --- 3. signature ----------------------------------------------------------------------------
+
+function pinnedContract(anchors, name) {
+  const address = addressBytes(anchors?.contracts?.[name]);
+  if (!address) fail(`the page's trust anchors name no ${name} contract`);
+  return checksumAddress(address);
+}
+
+function checkSignature(run) {
+  const { anchors } = run;
+  if (!Number.isSafeInteger(anchors?.chainId)) fail("the page's trust anchors name no chain id");
+  const traceAnchor = pinnedContract(anchors, "traceAnchor");
+  const separator = domainSeparator(anchors.chainId, addressBytes(traceAnchor));
+  const named = checksumAddress(run.entry.submitter);
+  let recovered;
+  try {
+    recovered = recoverRecordSigner(run.entry.eventHash, run.entry.submitter, separator, run.entry.signature);
+  } catch (error) {
+    if (error instanceof SignatureError) fail(`signature unusable: ${error.message}`);
+    throw error;
+  }
+  if (recovered !== named) fail(`signature recovers to ${recovered}, the entry names ${named}`);
+  run.result.submitter = named;
+  return `signed by ${named} (chain ${anchors.chainId}, TraceAnchor ${traceAnchor})`;
+}
+
+// --- 4. submitter-active -------------------------------------------------------------------
+
+/** The RPC endpoint serves the pinned chain (asked once per page: memoizedRpc). */
+async function checkChainIdentity(run) {
+  const identity = await ask(chainIdentity(run.rpc));
+  if (identity.chainId !== run.anchors.chainId) {
+    fail(`the ledger endpoint serves chain ${identity.chainId}, the page trusts chain ${run.anchors.chainId}`);
+  }
+  const pinned = String(run.anchors.genesisHash || "").toLowerCase();
+  if (identity.genesisHash !== pinned) {
+    fail(`the ledger endpoint's genesis block is ${identity.genesisHash}, the page trusts ${pinned || "none"}`);
+  }
+}
+
+/** The server's hint is the last block at or before `receivedS`: the chain confirms it. */
+async function confirmReceiveBlock(rpc, hint, receivedS) {
+  if (!Number.isSafeInteger(hint) || hint < 0) fail("the server gave no receive-time block for this record");
+  const [block, next] = await ask(Promise.all([blockAt(rpc, hint), blockAt(rpc, hint + 1)]));
+  if (block === null || block.timestamp > receivedS || (next !== null && next.timestamp <= receivedS)) {
+    fail(`block ${hint} is not the last block at or before the receive time ${receivedS}`);
+  }
+  return block;
+}
+
+async function checkSubmitterActive(run) {
+  const rpc = run.rpc;
+  if (typeof rpc !== "function") fail("no ledger endpoint to ask");
+  await checkChainIdentity(run);
+  const registry = pinnedContract(run.anchors, "memberRegistry");
+  const submitter = run.result.submitter;
+  const receivedS = Math.floor(run.entry.receivedAtMs / 1000);
+  const block = await confirmReceiveBlock(rpc, run.record.memberBlock, receivedS);
+  const member = await ask(membershipAt(rpc, registry, submitter, block.number));
+  const where = `MemberRegistry.hasRole(${submitter}, Enterprise) at block ${block.number} (time ${block.timestamp}, receive time ${receivedS})`;
+  if (!member.active) fail(`${where} is false`);
+  run.result.enterpriseId = member.enterpriseId;
+  if (run.record.kind === "masterData") await checkCompanyPrefix(run, registry, block.number);
+  return `${where} is true; enterprise ${member.enterpriseId}`;
+}
+
+/** A product's master data is signed by the holder of the GTIN's company prefix. */
+async function checkCompanyPrefix(run, registry, blockNumber) {
+  const { companyPrefix } = run.record.body;
+  const submitter = run.result.submitter;
+  if (!(await ask(holdsCompanyPrefixAt(run.rpc, registry, submitter, companyPrefix, blockNumber)))) {
+    fail(`MemberRegistry.holdsCompanyPrefix(${submitter}, ${companyPrefix}) at block ${blockNumber} is false`);
+  }
+  const gtin = masterDataGtin(run.record.body);
+  if (!gtin.slice(1).startsWith(companyPrefix)) fail(`GTIN ${gtin} is not under company prefix ${companyPrefix}`);
+}
+
+// --- 5. inclusion ----------------------------------------------------------------------------
+
+async function checkInclusion(run) {
+  const proof = run.record.proof;
+  const leaf = hexBytes(proof.leafHash, 32);
+  run.rootHash = hexBytes(proof.rootHash, 32);
+  const path = Array.isArray(proof.inclusionProof) ? proof.inclusionProof.map((item) => hexBytes(item, 32)) : null;
+  if (leaf === null || run.rootHash === null || path === null || path.includes(null)) {
+    fail("leafHash, rootHash or inclusionProof is not 32-byte lowercase hex");
+  }
+  if (!bytesEqual(await leafHash(run.entryBytes), leaf)) fail("leafHash is not SHA-256(0x00 || entry)");
+  let root;
+  try {
+    root = await rootFromInclusionProof(proof.leafIndex, proof.treeSize, leaf, path);
+  } catch (error) {
+    if (error instanceof ProofError) fail(error.message);
+    throw error;
+  }
+  if (!bytesEqual(root, run.rootHash)) fail("the inclusion proof leads to another root");
+  return `leaf ${proof.leafIndex} in tree of ${proof.treeSize} leaves, root ${toHex(root)}`;
+}
+
+// --- 6. checkpoint ----------------------------------------------------------------------------
+
+async function parsePinnedKey(vkey, type, what) {
+  try {
+    return await parseVerifierKey(vkey, type);
+  } catch (error) {
+    if (error instanceof ProofError) fail(`the page's pinned ${what} is unusable: ${error.message}`);
+    throw error;
+  }
+}
+
+async function checkCheckpoint(run) {
+  const pinned = run.anchors.log || {};
+  const presented = run.record.proof.log;
+  if (isObject(presented) && presented.verifierKey !== pinned.verifierKey) {
+    fail(`the server presented log key ${presented.verifierKey}, the page trusts ${pinned.verifierKey}`);
+  }
+  if (isObject(presented) && presented.origin !== pinned.origin) {
+    fail(`the server presented log ${presented.origin}, the page trusts ${pinned.origin}`);
+  }
+  const logKey = await parsePinnedKey(pinned.verifierKey, ALG_ED25519, "log key");
+  let checkpoint;
+  try {
+    checkpoint = await openCheckpoint(run.record.proof.checkpoint, logKey);
+  } catch (error) {
+    if (error instanceof ProofError) fail(error.message);
+    throw error;
+  }
+  if (checkpoint.origin !== pinned.origin) fail(`checkpoint is of log ${checkpoint.origin}, the page trusts ${pinned.origin}`);
+  const treeSize = run.record.proof.treeSize;
+  if (checkpoint.treeSize !== treeSize) fail(`checkpoint is for size ${checkpoint.treeSize}, the bundle's tree has ${treeSize}`);
+  if (!bytesEqual(checkpoint.rootHash, run.rootHash)) fail("checkpoint root differs from the proof's root");
+  run.note = checkpoint.note;
+  return `signed by the pinned log key ${logKey.name}, size ${treeSize}`;
+}
+
+// --- 7. anchored-on-chain ---------------------------------------------------------------------
+
+function anchorMismatches(claimed, head, block, run) {
+  if (!isObject(claimed)) return [];
+  const traceAnchor = pinnedContract(run.anchors, "traceAnchor").toLowerCase();
+  const checks = [
+    ["chainId", claimed.chainId, run.anchors.chainId],
+    ["contract", claimed.contract && String(claimed.contract).toLowerCase(), traceAnchor],
+    ["headIndex", claimed.headIndex, head.headIndex],
+    ["blockNumber", claimed.blockNumber, head.blockNumber],
+    ["blockTime", claimed.blockTime, head.timestamp],
+    ["blockHash", claimed.blockHash && String(claimed.blockHash).toLowerCase(), block.hash],
+  ];
+  return checks.filter(([, said, value]) => said !== undefined && said !== null && said !== value).map(([name]) => name);
+}
+
+async function checkAnchored(run) {
+  const proof = run.record.proof;
+  const traceAnchor = pinnedContract(run.anchors, "traceAnchor");
+  const head = await ask(anchoredHead(run.rpc, traceAnchor, proof.treeSize));
+  if (head === null) {
+    if (proof.status === "anchored" || isObject(proof.anchor)) {
+      fail(`the bundle claims an anchor, but TraceAnchor has no head of size ${proof.treeSize}`);
+    }
+    throw new StepPending(`no head of size ${proof.treeSize} anchored yet`);
+  }
+  if (head.rootHash !== toHex(run.rootHash)) fail(`TraceAnchor.rootAtSize(${proof.treeSize}) = ${head.rootHash}, not the proof's root`);
+  const block = await ask(blockAt(run.rpc, head.blockNumber));
+  if (block === null || block.timestamp !== head.timestamp) fail(`block ${head.blockNumber} on chain is not the anchoring block`);
+  const mismatches = anchorMismatches(proof.anchor, head, block, run);
+  if (mismatches.length) fail(`bundle anchor disagrees with the chain on ${mismatches.join(", ")}`);
+  run.head = head;
+  Object.assign(run.result.anchor, {
+    blockNumber: head.blockNumber, blockTime: head.timestamp, blockHash: block.hash, headIndex: head.headIndex,
+  });
+  return `TraceAnchor.rootAtSize(${proof.treeSize}) matches; head ${head.headIndex}, block ${head.blockNumber}, time ${head.timestamp}`;
+}
+
+// --- 8. witnesses ------------------------------------------------------------------------------
+
+async function checkWitnesses(run) {
+  const pinned = Array.isArray(run.anchors.witnesses) ? run.anchors.witnesses : [];
+  const presented = Array.isArray(run.record.proof.witnesses) ? run.record.proof.witnesses : [];
+  for (const witness of presented) {
+    const trusted = pinned.find((candidate) => candidate.name === witness?.name);
+    if (trusted && trusted.verifierKey !== witness.verifierKey) {
+      fail(`the server presented witness key ${witness.verifierKey} for ${witness.name}, the page trusts ${trusted.verifierKey}`);
+    }
+  }
+  const keys = [];
+  for (const witness of pinned) keys.push(await parsePinnedKey(witness.verifierKey, ALG_COSIGNATURE_V1, "witness key"));
+  let cosigners;
+  try {
+    cosigners = await verifiedCosigners(run.note, keys);
+  } catch (error) {
+    if (error instanceof ProofError) fail(error.message);
+    throw error;
+  }
+  run.result.anchor.witnesses = cosigners;
+  if (run.head) {
+    // Informational: none is not a failure, and an unreachable log index is not either.
+    const traceAnchor = pinnedContract(run.anchors, "traceAnchor");
+    run.result.anchor.chainWitnesses = await chainWitnesses(run.rpc, traceAnchor, run.head.headIndex, run.head.blockNumber)
+      .catch(() => []);
+  }
+  const names = cosigners.length ? ` (${cosigners.join(", ")})` : "";
+  return `${cosigners.length} cosignature(s) by pinned witnesses verified${names}; ${run.result.anchor.chainWitnesses.length} on chain`;
+}
+
+// --- the verdict -------------------------------------------------------------------------------
+
+const CHECKS = [
+  checkRecordHash, checkEntryMatches, checkSignature, checkSubmitterActive,
+  checkInclusion, checkCheckpoint, checkAnchored, checkWitnesses,
+];
+
+const pageRpcs = new WeakMap();
+
+/** One memoized caller per `rpc` for the page's lifetime (memoizedRpc). */
+function pageRpc(rpc) {
+  if (typeof rpc !== "function") return null;
+  if (!pageRpcs.has(rpc)) pageRpcs.set(rpc, memoizedRpc(rpc));
+  return pageRpcs.get(rpc);
 }
 
 /**
- * Check `bundle` step by step (see STEPS). Options: `rpc(method, params)` (see
- * jsonRpcClient), `expectedEventHashId` (the event the page shows), `expectedChain`
- * ({chainId, traceAnchor} from the lookup). Never throws for a bad bundle or ledger.
+ * Verify one record step by step (STEPS). `record`: {kind: "event" | "masterData", body,
+ * proof (traceledger.proof/v1), memberBlock (the server's receive-time block hint),
+ * summary (the lookup's columns for an event: time, eventType, bizStep, location)}.
+ * `rpc(method, params)`: JSON-RPC to a node of the pinned chain (jsonRpcClient);
+ * `anchors`: TRUST_ANCHORS. Resolves to {status: "verified" | "pending" | "failed",
+ * failedStep, message, steps: [{step, ok, status, detail}], anchor, submitter,
+ * enterpriseId, body}; never rejects. "pending": every step holds but no head of the
+ * record's tree size is on chain yet.
  */
-export async function verifyBundle(bundle, { rpc, expectedEventHashId, expectedChain } = {}) {
-  const result = { status: "failed", steps: [], failedStep: null, message: "", anchor: { witnesses: [], chainWitnesses: [] } };
-  try {
-    const parsed = checkFormat(bundle);
-    result.steps.push({ step: "format", ok: true, detail: PROOF_FORMAT });
-    await checkEntry(bundle, parsed.entry, expectedEventHashId);
-    result.steps.push({ step: "entry", ok: true, detail: bundle.eventHashId });
-    if (!bytesEqual(await leafHash(parsed.entry), parsed.leafHash)) fail("leafHash", "SHA-256(0x00 || entry) differs from leafHash");
-    result.steps.push({ step: "leafHash", ok: true, detail: bundle.leafHash });
-    const root = await rootFromInclusionProof(bundle.leafIndex, bundle.treeSize, parsed.leafHash, parsed.proof);
-    if (!bytesEqual(root, parsed.rootHash)) fail("inclusion", "the inclusion proof leads to another root");
-    result.steps.push({ step: "inclusion", ok: true, detail: `${bundle.leafIndex} / ${bundle.treeSize}` });
-    await checkCheckpoint(bundle, parsed, result);
-    if (bundle.status === "pending") {
-      result.status = "pending";
+export async function verifyRecord(record, { rpc, anchors } = {}) {
+  const result = {
+    status: "failed", failedStep: null, message: "", steps: [], submitter: null, enterpriseId: null,
+    body: record?.body ?? null,
+    anchor: { blockNumber: null, blockTime: null, blockHash: null, headIndex: null, witnesses: [], chainWitnesses: [] },
+  };
+  const run = { record: isObject(record) ? record : {}, anchors: isObject(anchors) ? anchors : {}, rpc: pageRpc(rpc), result };
+  let pending = false;
+  for (const [index, check] of CHECKS.entries()) {
+    const step = STEPS[index];
+    try {
+      result.steps.push({ step, ok: true, status: "ok", detail: await check(run) });
+    } catch (error) {
+      if (error instanceof StepPending) {
+        pending = true;
+        result.steps.push({ step, ok: false, status: "pending", detail: error.message });
+        continue;
+      }
+      result.failedStep = step;
+      result.message = error instanceof StepFailed ? error.message : `unexpected: ${error?.message}`;
+      result.steps.push({ step, ok: false, status: "failed", detail: result.message });
       return result;
     }
-    if (typeof rpc !== "function") fail("chainId", "no ledger endpoint to check the anchor against");
-    await checkChain(bundle, rpc, expectedChain, result);
-    result.status = "verified";
-  } catch (error) {
-    result.status = "failed";
-    result.failedStep = error instanceof VerificationFailure ? error.step : "format";
-    result.message = error instanceof VerificationFailure ? error.message : `unexpected: ${error && error.message}`;
-    result.steps.push({ step: result.failedStep, ok: false, detail: result.message });
   }
+  result.status = pending ? "pending" : "verified";
   return result;
 }
+
+/**
+ * Check an enterprise's off-chain record (name, USCC, sectors, company prefixes, GLNs)
+ * against the chain: keccak256(JCS(record)) must be `MemberRegistry.enterprise(id)
+ * .metadataHash` at `blockTag` (default latest; trace_api/enterprises/ids.py), and the id
+ * keccak256 of its USCC. Resolves to {ok, detail}; never rejects.
+ */
+export async function verifyEnterpriseRecord(enterpriseId, record, { rpc, anchors, blockTag = "latest" } = {}) {
+  const run = { anchors: isObject(anchors) ? anchors : {}, rpc: pageRpc(rpc) };
+  try {
+    if (typeof enterpriseId !== "string" || !/^0x[0-9a-f]{64}$/.test(enterpriseId)) fail("the enterprise id is not 0x + 64 hex");
+    if (!isObject(record) || typeof record.uscc !== "string") fail("the enterprise record is not an object with a USCC");
+    if (toHex(keccak256(utf8(record.uscc))) !== enterpriseId) fail(`the record's USCC is not that of enterprise ${enterpriseId}`);
+    if (typeof run.rpc !== "function") fail("no ledger endpoint to ask");
+    await checkChainIdentity(run);
+    const registry = pinnedContract(run.anchors, "memberRegistry");
+    let computed;
+    try {
+      computed = toHex(keccak256(utf8(canonicalJson(record))));
+    } catch (error) {
+      fail(`the enterprise record is not canonical JSON: ${error.message}`);
+    }
+    const onChain = await ask(enterpriseMetadataHash(run.rpc, registry, enterpriseId, blockTag));
+    if (onChain === null) fail(`MemberRegistry does not know enterprise ${enterpriseId}`);
+    if (onChain !== computed) fail(`the record hashes to ${computed}, MemberRegistry.enterprise(${enterpriseId}).metadataHash is ${onChain}`);
+    return { ok: true, detail: `MemberRegistry.enterprise(${enterpriseId}).metadataHash is ${onChain}` };
+  } catch (error) {
+    return { ok: false, detail: error instanceof StepFailed ? error.message : `unexpected: ${error?.message}` };
+  }
+}
+
+export { RpcError };

@@ -22,7 +22,14 @@ from contracts.abi import MemberRole
 from contracts.artifacts import load_artifact
 from testing.processes import REPO, Launched, free_port
 
-__all__ = ["ANVIL_BINARY", "Anvil", "anvil_command", "deploy_contracts"]
+__all__ = [
+    "ANVIL_BINARY",
+    "Anvil",
+    "anvil_command",
+    "deploy_contract",
+    "deploy_contracts",
+    "register_enterprise",
+]
 
 ANVIL_BINARY = REPO / "contracts" / "node_modules" / ".bin" / "anvil"
 ANVIL_HARDFORK = "london"
@@ -105,21 +112,24 @@ class Anvil:
         """Mine `blocks` empty blocks."""
         self.rpc("anvil_mine", hex(blocks))
 
+    def set_next_block_time(self, unix_s: int) -> None:
+        """The next block's timestamp; later blocks continue from it (never before it)."""
+        self.rpc("evm_setNextBlockTimestamp", hex(unix_s))
+
+
+def deploy_contract(w3: Web3, admin: str, name: str, *args: Any) -> Any:
+    """Deploy contract artifact `name` with constructor `args` from unlocked `admin`."""
+    artifact = load_artifact(name)
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(*args).transact({"from": admin}))
+    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
 
 def deploy_contracts(w3: Web3, admin: str, anchorer: str, witnesses: list[str]) -> tuple[Any, Any]:
     """Deploy MemberRegistry + TraceAnchor from unlocked `admin`, grant the anchorer and
     witness roles (funding those accounts); return (registry, anchor)."""
-
-    def deploy(name: str, *args: Any) -> Any:
-        artifact = load_artifact(name)
-        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        receipt = w3.eth.wait_for_transaction_receipt(
-            factory.constructor(*args).transact({"from": admin})
-        )
-        return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
-
-    registry = deploy("MemberRegistry", [admin], 1)
-    anchor = deploy("TraceAnchor", registry.address)
+    registry = deploy_contract(w3, admin, "MemberRegistry", [admin], 1)
+    anchor = deploy_contract(w3, admin, "TraceAnchor", registry.address)
     for account, role in [(anchorer, MemberRole.ANCHORER), *((w, MemberRole.WITNESS) for w in witnesses)]:
         tx = registry.functions.proposeRoleChange(account, role).transact({"from": admin})
         if w3.eth.wait_for_transaction_receipt(tx)["status"] != 1:
@@ -129,3 +139,17 @@ def deploy_contracts(w3: Web3, admin: str, anchorer: str, witnesses: list[str]) 
                 w3.eth.send_transaction({"from": admin, "to": account, "value": Wei(10**19)})
             )
     return registry, anchor
+
+
+def register_enterprise(w3: Web3, registry: Any, admin: str, *, enterprise_id: bytes, signing_key: str,
+                        sectors: int, prefixes: Sequence[str], metadata_hash: bytes) -> int:
+    """`MemberRegistry.registerEnterprise` from unlocked `admin` (threshold 1); fund the
+    signing key so it can send transactions. Returns the registration's block number."""
+    tx = registry.functions.registerEnterprise(
+        enterprise_id, signing_key, sectors, list(prefixes), metadata_hash).transact({"from": admin})
+    receipt = w3.eth.wait_for_transaction_receipt(tx)
+    if receipt["status"] != 1:
+        raise RuntimeError(f"registering enterprise 0x{enterprise_id.hex()} failed")
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": admin, "to": signing_key, "value": Wei(10**19)}))
+    return int(receipt["blockNumber"])

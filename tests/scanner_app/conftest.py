@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmallLedger]:
-    """anvil with TraceAnchor and eight log entries: sizes 4 and 7 anchored, leaf 7 pending."""
+    """anvil with MemberRegistry, TraceAnchor and RecallRegistry, and eight signed records
+    (testing/scan_records.py) in the log: sizes 4 and 7 anchored, leaf 7 pending."""
     if not ANVIL_BINARY.exists():
         pytest.fail("anvil missing: run ./dev install (npm ci --prefix contracts)")
     small = SmallLedger(tmp_path_factory.mktemp("scan-ledger"))
@@ -48,8 +49,7 @@ def api(standin: tuple[StandinApi, str]) -> Iterator[StandinApi]:
     """The stand-in with its knobs reset after each test."""
     standin_api, _ = standin
     yield standin_api
-    standin_api.tampered_entries.clear()
-    standin_api.lookup_status = None
+    standin_api.reset()
 
 
 @pytest.fixture
