@@ -13,12 +13,17 @@
 // sensor readings (trace_api/consumer/sources._readings_of) and the equipment life cycle
 // (trace_api/audit/equipment_life_cycle, epcis_view, config defaults).
 
+import {
+  CANONICAL_STEM, DigitalLinkError, escapePathComponent, gtinKey, identify as identifyDigitalLink,
+  parseDigitalLink, unescapePathComponent,
+} from "./digital_link.js";
+
 export const SENSOR_MAX_READINGS = 2_000; // as consumer/sources.SENSOR_MAX_READINGS: the chart needs no more
 export const LINK_MAX_ROUNDS = 16; // the server traces 10 hops (TIMELINE_DEPTH); a fixpoint rarely needs half
 export const LINK_MAX_KEYS = 2_000; // as TIMELINE_MAX_NODES: a page needs the chain, not every sibling
 export const TL_NAMESPACE = "https://traceledger.dev/ns/";
 const DAY_MS = 86_400_000;
-const STEM = "https://id.gs1.org";
+const STEM = CANONICAL_STEM;
 
 // --- time (trace_api/records/columns.py) --------------------------------------------------
 
@@ -162,123 +167,33 @@ export function cbvWord(value) {
   return prefix ? value.slice(prefix.length) : value;
 }
 
-// --- identifiers (gs1/keys.py, the part the page needs) ---------------------------------------
+// --- identifiers (gs1/keys.py: EPC URIs here, Digital Links in digital_link.js) ---------------
 
-const CSET_82 = /^[A-Za-z0-9!"%&'()*+,\-./:;<=>?_]+$/;
-const UNRESERVED = /^[A-Za-z0-9._~-]*$/;
-const URI_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/;
-const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
-const PRIMARY_KEYS = new Set(["00", "01", "253", "255", "401", "402", "414", "417", "8003", "8004",
-  "8006", "8010", "8013", "8017", "8018"]);
-const QUALIFIER_SEQUENCES = { "01": [["22", "10", "21"], ["235"]], "414": [["254"]], "00": [[]], "8003": [[]], "8004": [[]], "417": [[]] };
 const TRANSFORMATION_PREFIX = "urn:traceledger:transformation:";
 const LOT_NUMBER_KEYS = ["cbvmda:lotNumber", "lotNumber", "https://ref.gs1.org/cbv/cbvmda#lotNumber"];
 
 /** GS1 mod-10 check digit of the digits before it. */
-export function checkDigit(body) {
+function checkDigit(body) {
   let sum = 0;
   for (let i = 0; i < body.length; i += 1) sum += Number(body[body.length - 1 - i]) * (i % 2 === 0 ? 3 : 1);
   return String((10 - (sum % 10)) % 10);
 }
 
-const isDigits = (text, length) => new RegExp(`^[0-9]{${length}}$`).test(text);
-const withCheckDigit = (text, length) => isDigits(text, length) && checkDigit(text.slice(0, -1)) === text.slice(-1);
-
-/** Is `value` a valid value of AI `ai`? (only the AIs keys and labels here use) */
-function validAiValue(ai, value) {
-  switch (ai) {
-    case "01": return withCheckDigit(value, 14);
-    case "00": return withCheckDigit(value, 18);
-    case "414": case "417": return withCheckDigit(value, 13);
-    case "8003": return value.length >= 14 && value.length <= 30 && value[0] === "0"
-      && withCheckDigit(value.slice(1, 14), 13) && (value.length === 14 || CSET_82.test(value.slice(14)));
-    case "8004": return value.length <= 30 && CSET_82.test(value) && isDigits(value.slice(0, 4), 4);
-    case "10": case "21": case "22": case "254": return value.length <= 20 && CSET_82.test(value);
-    case "235": return value.length <= 28 && CSET_82.test(value);
-    case "11": case "15": case "17": return isDigits(value, 6) && gs1Date(value) !== null;
-    default: return false;
+/** identify() of a Digital Link (digital_link.js validates it as gs1.digital_link does), or null. */
+function identifyLink(uri) {
+  try {
+    const { key, kind, lotKey } = identifyDigitalLink(uri);
+    return { key, kind, lotKey };
+  } catch (error) {
+    if (error instanceof DigitalLinkError) return null;
+    throw error;
   }
 }
 
-function escapePathComponent(value) {
-  let out = "";
-  for (const char of value) {
-    if (/^[A-Za-z0-9._~-]$/.test(char)) out += char;
-    else for (const byte of new TextEncoder().encode(char)) out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
-  }
-  return out;
-}
-
-/** `%XX` decoded to bytes read as latin-1 (gs1.percent.unescape_path_component). */
-function unescapePathComponent(value) {
-  return value.replace(/%([0-9A-Fa-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-}
-
-function linkText(pairs) {
-  return STEM + pairs.map(([ai, value]) => `/${ai}/${UNRESERVED.test(value) ? value : escapePathComponent(value)}`).join("");
-}
-
-function qualifiersInOrder(keyAi, ais) {
-  return (QUALIFIER_SEQUENCES[keyAi] || []).some((sequence) => {
-    let position = 0;
-    for (const ai of ais) {
-      const found = sequence.indexOf(ai, position);
-      if (found < 0) return false;
-      position = found + 1;
-    }
-    return true;
-  });
-}
-
-/**
- * A GS1 Digital Link read leniently for display and keys: {primaryKey: [ai, value], qualifiers,
- * attributes (query AIs), extras}, or null. Keys other than GTIN, SSCC, GLN/PGLN, GRAI, GIAI
- * and qualifier 7040 are not read here (null): gs1/digital_link.py is the full parser.
- */
-export function parseDigitalLink(uri) {
-  if (typeof uri !== "string" || !URI_CHARS.test(uri)) return null;
-  const match = /^(https?|HTTPS?):\/\/([^/?#]+)\/([^?#]*)(?:\?([^#]*))?(?:#.*)?$/.exec(uri);
-  if (!match) return null;
-  const host = match[2].replace(/:\d{1,5}$/, "");
-  const labels = (host.endsWith(".") ? host.slice(0, -1) : host).split(".");
-  if (!labels.every((label) => HOST_LABEL.test(label))) return null;
-  const segments = match[3].split("/");
-  if (segments.includes("")) return null;
-  let keyIndex = -1;
-  for (let index = segments.length - 2; index >= 0; index -= 2) {
-    if (PRIMARY_KEYS.has(segments[index])) {
-      keyIndex = index;
-      break;
-    }
-  }
-  if (keyIndex < 0 || !QUALIFIER_SEQUENCES[segments[keyIndex]]) return null;
-  const pairs = [];
-  for (let index = keyIndex; index < segments.length; index += 2) pairs.push([segments[index], unescapePathComponent(segments[index + 1])]);
-  const [primaryKey, ...qualifiers] = pairs;
-  if (!qualifiersInOrder(primaryKey[0], qualifiers.map(([ai]) => ai))) return null;
-  if (!pairs.every(([ai, value]) => value && validAiValue(ai, value))) return null;
-  const attributes = [];
-  const extras = [];
-  for (const part of (match[4] || "").split("&")) {
-    if (!part.includes("=")) continue;
-    const [key, value] = [part.slice(0, part.indexOf("=")), part.slice(part.indexOf("=") + 1)]
-      .map((text) => unescapePathComponent(text.replaceAll("+", " ")));
-    (/^[0-9]+$/.test(key) ? attributes : extras).push([key, value]);
-  }
-  // Only the label dates are checked among data attributes (the server's parser checks them all).
-  if (!attributes.every(([ai, value]) => !["11", "15", "17"].includes(ai) || validAiValue(ai, value))) return null;
-  return { primaryKey, qualifiers, attributes, extras };
-}
-
-function identifierOfLink(link) {
-  const qualifiers = link.qualifiers.filter(([ai]) => ai !== "22");
-  const serial = qualifiers.find(([ai]) => ai === "21" || ai === "235");
-  const lot = qualifiers.find(([ai]) => ai === "10");
-  const kept = qualifiers.filter(([ai]) => !serial || ai !== "10");
-  const keyAi = link.primaryKey[0];
-  const kind = keyAi === "01" ? (serial ? "item" : lot ? "lot" : "product")
-    : ({ "00": "logistic_unit", "8004": "asset", "8003": "returnable_asset", "414": "location", "417": "party" })[keyAi] || "other";
-  return { key: linkText([link.primaryKey, ...kept]), kind, lotKey: lot && serial ? linkText([link.primaryKey, lot]) : null };
+/** The key of AI pairs as a canonical link, each value checked by the Digital Link parser. */
+function identifyPairs(pairs) {
+  if (!pairs.every(([, value]) => value)) return null;
+  return identifyLink(STEM + pairs.map(([ai, value]) => `/${ai}/${escapePathComponent(value)}`).join(""));
 }
 
 function gs1Digits(prefix, reference, total, indicatorFirst) {
@@ -288,50 +203,44 @@ function gs1Digits(prefix, reference, total, indicatorFirst) {
   return body + checkDigit(body);
 }
 
-function epcValue(escaped, ai) {
-  const value = escaped.includes("%") ? unescapePathComponent(escaped) : escaped;
-  return value && validAiValue(ai, value) ? value : null;
-}
+const urnValue = (escaped) => (escaped.includes("%") ? unescapePathComponent(escaped) : escaped); // TDS 2.1 §6.3
 
+/** gs1.keys._from_epc_urn: the schemes that name trade items, logistic units, places, assets. */
 function identifierOfEpcUrn(uri) {
   const match = /^urn:epc:(id|class|idpat):([a-z]+):(.+)$/.exec(uri);
   if (!match) return null;
   const [, family, scheme, body] = match;
   const parts = body.split(".");
-  const sgtin = () => gs1Digits(parts[0], parts[1], 13, true);
-  const build = (kind, pairs) => (pairs.every(([, value]) => value) ? { key: linkText(pairs), kind, lotKey: null } : null);
-  if (family === "id" && scheme === "sgtin" && parts.length === 3) return build("item", [["01", sgtin()], ["21", epcValue(parts[2], "21")]]);
-  if (family === "class" && scheme === "lgtin" && parts.length === 3) return build("lot", [["01", sgtin()], ["10", epcValue(parts[2], "10")]]);
-  if (family === "idpat" && scheme === "sgtin" && parts.length === 3 && parts[2] === "*") return build("product", [["01", sgtin()]]);
-  if (family === "id" && scheme === "sscc" && parts.length === 2) return build("logistic_unit", [["00", gs1Digits(parts[0], parts[1], 17, true)]]);
+  const gtin = () => gs1Digits(parts[0], parts[1], 13, true);
+  if (family === "id" && scheme === "sgtin" && parts.length === 3) return identifyPairs([["01", gtin()], ["21", urnValue(parts[2])]]);
+  if (family === "class" && scheme === "lgtin" && parts.length === 3) return identifyPairs([["01", gtin()], ["10", urnValue(parts[2])]]);
+  if (family === "idpat" && scheme === "sgtin" && parts.length === 3 && parts[2] === "*") return identifyPairs([["01", gtin()]]);
+  if (family === "id" && scheme === "sscc" && parts.length === 2) return identifyPairs([["00", gs1Digits(parts[0], parts[1], 17, true)]]);
   if (family === "id" && scheme === "sgln" && parts.length === 3) {
-    const gln = gs1Digits(parts[0], parts[1], 12, false);
-    const extension = parts[2] === "0" || parts[2] === "" ? [] : [["254", epcValue(parts[2], "254")]];
-    return build("location", [["414", gln], ...extension]);
+    const extension = parts[2] === "0" || parts[2] === "" ? [] : [["254", urnValue(parts[2])]];
+    return identifyPairs([["414", gs1Digits(parts[0], parts[1], 12, false)], ...extension]);
   }
-  if (family === "id" && scheme === "pgln" && parts.length === 2) return build("party", [["417", gs1Digits(parts[0], parts[1], 12, false)]]);
+  if (family === "id" && scheme === "pgln" && parts.length === 2) return identifyPairs([["417", gs1Digits(parts[0], parts[1], 12, false)]]);
   if (family === "id" && scheme === "grai" && parts.length === 3) {
     const grai = gs1Digits(parts[0], parts[1], 12, false);
-    return build("returnable_asset", [["8003", grai && epcValue("0" + grai + parts[2], "8003")]]);
+    return identifyPairs([["8003", grai && urnValue("0" + grai + parts[2])]]);
   }
   if (family === "id" && scheme === "giai" && parts.length === 2) {
-    if (!/^[0-9]{6,12}$/.test(parts[0])) return null;
-    return build("asset", [["8004", epcValue(parts[0] + parts[1], "8004")]]);
+    return /^[0-9]{6,12}$/.test(parts[0]) ? identifyPairs([["8004", urnValue(parts[0] + parts[1])]]) : null;
   }
   // Other shapes (a serial or lot with dots): the event hash's URN converter, then the link.
   const converted = digitalLinkFromEpcUrn(uri);
-  const link = converted && parseDigitalLink(converted);
-  return link && identifierOfLink(link);
+  return converted && identifyLink(converted);
 }
 
 // EPC TDS 2.0 §6 URN -> Digital Link (anchoring/core/event_hash/digital_link.py), for the
-// schemes that name trade items, logistic units, places and assets; other schemes (GDTI, GSRN,
-// CPI, ...) stay opaque keys here, which only means the page links them by exact text.
+// schemes above; other schemes (GDTI, GSRN, CPI, ...) stay opaque keys here, which only means
+// the page links them by their exact text.
 const URN_CHAR = "(?:%2[125-9A-Fa-f]|%3[0-9A-Fa-f]|%4[1-9A-Fa-f]|%5[0-9AaFf]|%6[1-9A-Fa-f]|%7[0-9Aa]|[!')(*+,.0-9:;=A-Za-z_-])";
 const CP = "(\\d{6,12})";
 const urnEncode = (text) => text.replace(/[!()*+,:]/g, (char) => "%" + char.charCodeAt(0).toString(16).toUpperCase());
 const urnUnits = (text) => text.length - 2 * (text.split("%").length - 1);
-const gtinOf = (prefix, reference) => { const body = reference[0] + prefix + reference.slice(1); return body + checkDigit(body); };
+const gtinOf = (prefix, reference) => withCheck(reference[0] + prefix + reference.slice(1));
 const withCheck = (body) => body + checkDigit(body);
 const URN_RULES = {
   "urn:epc:id:sgtin:": [`${CP}\\.(\\d+)\\.(${URN_CHAR}{1,20})`, (m) => (m[1].length + m[2].length === 13 ? `/01/${gtinOf(m[1], m[2])}/21/${urnEncode(m[3])}` : null)],
@@ -354,19 +263,15 @@ function digitalLinkFromEpcUrn(urn) {
 }
 
 /**
- * {key, kind, lotKey} of an EPC URI, EPC class URI or Digital Link (gs1.keys.identify):
- * the canonical id.gs1.org Digital Link; anything not read here is its own opaque key.
+ * {key, kind, lotKey} of an EPC URI, EPC class URI or Digital Link (gs1.keys.identify): the
+ * canonical id.gs1.org Digital Link; anything not read here is its own opaque key (lenient).
  */
 export function identify(uri) {
   const opaque = (key) => ({ key, kind: "other", lotKey: null });
   const text = typeof uri === "string" ? uri.trim() : "";
   if (!text) return opaque(uri);
   if (text.startsWith("urn:epc:")) return identifierOfEpcUrn(text) || opaque(uri);
-  if (/^https?:\/\//.test(text)) {
-    const link = parseDigitalLink(text);
-    if (link) return identifierOfLink(link);
-    return looksLikeDigitalLink(text) ? opaque(uri) : opaque(text);
-  }
+  if (/^https?:\/\//.test(text)) return identifyLink(text) || (looksLikeDigitalLink(text) ? opaque(uri) : opaque(text));
   if (text.startsWith(TRANSFORMATION_PREFIX)) return { key: text, kind: "transformation", lotKey: null };
   return /^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$/.test(text) ? opaque(text) : opaque(uri);
 }
@@ -391,10 +296,7 @@ export function glnOf(key) {
   return null;
 }
 
-function gtinKeyOf(key) {
-  const prefix = `${STEM}/01/`;
-  return typeof key === "string" && key.startsWith(prefix) ? prefix + key.slice(prefix.length).split("/")[0].split("?")[0] : null;
-}
+const gtinKeyOf = (key) => (typeof key === "string" ? gtinKey(key) : null);
 
 /** A YYMMDD label date as ISO (gs1.linters.parse_gs1_date: sliding century, DD 00 = last day). */
 export function gs1Date(value, today = new Date()) {
@@ -715,10 +617,16 @@ function isLinked(refs, modes, own) {
 // --- the view -----------------------------------------------------------------------------------------
 
 function scannedIdentifier(uri) {
-  const link = parseDigitalLink(uri);
-  if (!link) return null;
+  let link;
+  try {
+    link = parseDigitalLink(uri);
+  } catch (error) {
+    if (error instanceof DigitalLinkError) return null;
+    throw error;
+  }
+  const id = identifyLink(uri);
+  if (!id) return null;
   const all = new Map([link.primaryKey, ...link.qualifiers, ...link.attributes]);
-  const id = identifierOfLink(link);
   const dateOf = (ai) => (all.has(ai) ? gs1Date(all.get(ai)) : null);
   return {
     ...id, gtinKey: gtinKeyOf(id.key), gtin: all.get("01") ?? null, lot: all.get("10") ?? null, serial: all.get("21") ?? null,
