@@ -6,7 +6,8 @@
 // holds it to them, on generated links and on GS1's own examples. Scope, stated: primary keys
 // GTIN (01), SSCC (00), GLN (414), party GLN (417), GRAI (8003) and GIAI (8004) with every key
 // qualifier GS1 allows them, and the data attributes a label carries (batch 10 where it is
-// an attribute, dates 11/13/15/16/17, net weight 3100-3105). A link Python accepts that uses
+// an attribute, dates 11/13/15/16/17, net weight 3100-3105, price 3920-3929, content 02 with
+// count 37, internal 90-99). A link Python accepts that uses
 // anything else throws `UnsupportedDigitalLinkError`: the page then says it cannot read the
 // code rather than guess its keys. Everything Python rejects throws `DigitalLinkError`.
 
@@ -36,6 +37,8 @@ const N = (min, max = min, linters = [], optional = false) => ["N", min, max, op
 const X = (min, max, linters = [], optional = false) => ["X", min, max, optional, linters];
 const DATE = { components: [N(6, 6, ["yymmd0"])], attribute: true, req: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], ex: [] };
 const WEIGHT = { components: [N(6)], attribute: true, req: [[["01"], ["02"]]], ex: ["310n"] };
+const PRICE = { components: [N(1, 15)], attribute: true, req: [[["01"]], [["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], ex: ["392n", "393n"] };
+const INTERNAL = { components: [X(1, 90)], attribute: true, req: [], ex: [] };
 
 export const AI_RULES = Object.freeze({
   "00": { components: [N(18, 18, ["csum", "gcppos2"])], attribute: true, req: [], ex: [], seq: [[]] },
@@ -53,6 +56,13 @@ export const AI_RULES = Object.freeze({
   "11": DATE, "13": DATE, "15": DATE, "16": DATE,
   "17": { ...DATE, req: [[["01"], ["02"], ["03"], ["255"], ["8006"], ["8026"]]] },
   "3100": WEIGHT, "3101": WEIGHT, "3102": WEIGHT, "3103": WEIGHT, "3104": WEIGHT, "3105": WEIGHT,
+  "02": { components: [N(14, 14, ["csum", "gcppos2"])], attribute: true, req: [[["37"]]], ex: ["01", "03"] },
+  "37": { components: [N(1, 8)], attribute: true, req: [[["00"]], [["02"], ["8026"]]], ex: [] },
+  "3920": PRICE, "3921": PRICE, "3922": PRICE, "3923": PRICE, "3924": PRICE,
+  "3925": PRICE, "3926": PRICE, "3927": PRICE, "3928": PRICE, "3929": PRICE,
+  "90": { components: [X(1, 30)], attribute: true, req: [], ex: [] },
+  "91": INTERNAL, "92": INTERNAL, "93": INTERNAL, "94": INTERNAL, "95": INTERNAL,
+  "96": INTERNAL, "97": INTERNAL, "98": INTERNAL, "99": INTERNAL,
 });
 
 /** Every GS1 Digital Link primary key (the path's key is found among all of them). */
@@ -232,8 +242,9 @@ function isQualifierOrder(keyRule, qualifierAis) {
   });
 }
 
+/** `ai` matches a dictionary pattern such as `310n` or `31nn` (n = any digit). */
 function matchesPattern(ai, pattern) {
-  return pattern.endsWith("n") ? ai.length === pattern.length && ai.startsWith(pattern.slice(0, -1)) && /[0-9]$/.test(ai) : ai === pattern;
+  return ai.length === pattern.length && [...pattern].every((p, i) => p === ai[i] || (p === "n" && /[0-9]/.test(ai[i])));
 }
 
 /**
