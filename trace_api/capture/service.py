@@ -113,7 +113,7 @@ def capture_document(ctx: ApiContext, enterprise_id: str, document: bytes | dict
             return _record(ctx, identity.signing_address, enterprise_id, capture_id, behaviour,
                            rejected, candidates, custodial=not self_custody)
         except StoreError as exc:
-            if attempt == RACE_RETRIES or not _is_unique_violation(exc):
+            if attempt == RACE_RETRIES or not is_unique_violation(exc):
                 raise
             log.info("capture %s raced a concurrent capture of the same event; retrying",
                      capture_id)
@@ -279,7 +279,9 @@ def _signatures_for(ctx: ApiContext, enterprise_id: str, fresh: list[_Accepted],
     return [candidate.signature for candidate in fresh]  # type: ignore[misc]
 
 
-def _is_unique_violation(error: BaseException) -> bool:
+def is_unique_violation(error: BaseException) -> bool:
+    """True when a `StoreError` was caused by a unique constraint (SQLite or PostgreSQL):
+    a concurrent writer recorded the same row first."""
     cause = error.__cause__
     if isinstance(cause, sqlite3.IntegrityError):
         return True

@@ -17,6 +17,7 @@ from trace_api.context import ContextDep
 from trace_api.enterprises.guard import active_writer, verify_enterprise_active
 from trace_api.problems import Problem
 from trace_api.products.classes import ProductClass
+from trace_api.products.master_data import SelfSignature, master_data_proof_url, record_product
 from trace_api.products.ownership import verify_owns_key
 from trace_api.products.service import (
     Certification,
@@ -24,7 +25,6 @@ from trace_api.products.service import (
     get_product,
     gtin14_or_problem,
     list_products,
-    save_product,
 )
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
@@ -66,6 +66,22 @@ class ProductCreate(BaseModel):
     origin: OriginModel | None = None
     certifications: list[CertificationModel] = Field(default_factory=list, max_length=50)
     enterprise_id: str | None = Field(default=None, alias="enterpriseId", pattern=ENTERPRISE_ID_PATTERN)
+    issued_at: str | None = Field(default=None, alias="issuedAt", max_length=24, description=(
+        "Self-custody enterprises only: the `issuedAt` of the master-data document signed "
+        "(from the 422 `master-data-needs-signature` answer)."))
+    signature: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{130}$", description=(
+        "Self-custody enterprises only: the EIP-712 TraceRecord signature over the record digest."))
+
+
+class MasterDataRef(BaseModel):
+    """The master-data record version this registration wrote (signed, in the log)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    record_hash_id: str = Field(serialization_alias="recordHashId")
+    version: int
+    previous: str | None
+    leaf_index: int = Field(serialization_alias="leafIndex")
+    proof_url: str = Field(serialization_alias="proofUrl")
 
 
 class ProductPublic(BaseModel):
@@ -94,23 +110,36 @@ class ProductPublic(BaseModel):
         )
 
 
+class ProductRegistered(ProductPublic):
+    """The registered product and the master-data record version it wrote."""
+
+    master_data: MasterDataRef = Field(serialization_alias="masterData")
+
+
 class ProductPage(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     products: list[ProductPublic]
     next_after: str | None = Field(serialization_alias="nextAfter")
 
 
-@router.post("", status_code=201, response_model=ProductPublic, response_model_by_alias=True,
-             responses={200: {"description": "Replaced an existing product of this enterprise"}})
+@router.post("", status_code=201, response_model=ProductRegistered, response_model_by_alias=True,
+             responses={200: {"description": "Replaced an existing product of this enterprise"},
+                        422: {"description": "Self-custody: sign the master-data record"}})
 def register_product(
     body: ProductCreate, ctx: ContextDep, response: Response,
     principal: Annotated[Principal, Depends(active_writer(Role.ENTERPRISE, Role.ADMIN))],
-) -> ProductPublic:
-    """Register (201) or replace (200) a GTIN's master data.
+) -> ProductRegistered:
+    """Register (201) or replace (200) a GTIN's master data, as a new signed version of its
+    `traceledger.masterdata/v1` record appended to the trace log (`masterData` in the answer).
 
     403 unless the GTIN is under one of the enterprise's GS1 Company Prefixes (admins may
     register for any enterprise by giving `enterpriseId`); 409 if another enterprise owns it;
     403 `enterprise-suspended` while the producing enterprise is suspended, whoever asks.
+    A custodial enterprise's record is signed by the server with its key. A self-custody
+    enterprise signs its own: without `issuedAt` + `signature` the answer is 422
+    `master-data-needs-signature` whose `masterData` member holds the document, its digest
+    and the EIP-712 domain; a signature that does not recover to the enterprise's signing
+    address is 422 `invalid-master-data-signature`.
     """
     if principal.role == Role.ENTERPRISE and principal.enterprise_id:
         if body.enterprise_id not in (None, principal.enterprise_id):
@@ -126,7 +155,12 @@ def register_product(
         raise Problem(403, "forbidden", "Not allowed", "only enterprises and admins register products")
     gtin = gtin14_or_problem(body.gtin)
     verify_owns_key(ctx, enterprise_id, "01", gtin)
-    product, created = save_product(ctx.engine, Product(
+    if (body.issued_at is None) != (body.signature is None):
+        raise Problem(400, "invalid-master-data", "Invalid master data",
+                      "issuedAt and signature come together (a self-custody enterprise's signature)")
+    self_signature = (SelfSignature(body.issued_at, bytes.fromhex(body.signature[2:]))
+                      if body.issued_at is not None and body.signature is not None else None)
+    product, created, record = record_product(ctx, Product(
         gtin=gtin,
         enterprise_id=enterprise_id,
         name=body.name.model_dump(),
@@ -136,10 +170,15 @@ def register_product(
         origin_name=body.origin.name if body.origin else None,
         origin_gln=body.origin.gln if body.origin else None,
         certifications=tuple(Certification(**c.model_dump()) for c in body.certifications),
-    ))
+    ), self_signature=self_signature)
     if not created:
         response.status_code = 200
-    return ProductPublic.of(product)
+    return ProductRegistered(
+        **ProductPublic.of(product).model_dump(),
+        master_data=MasterDataRef(
+            record_hash_id=record.record_hash_id, version=record.version,
+            previous=record.document["previous"], leaf_index=record.leaf_index,
+            proof_url=master_data_proof_url(record.record_hash_id)))
 
 
 @router.get("", response_model=ProductPage, response_model_by_alias=True)

@@ -1,5 +1,9 @@
 """Product master data: register or replace a GTIN's public description, read it back.
 
+`save_product` writes the `api_products` row alone; the API registers products through
+`trace_api.products.master_data.record_product`, which also appends the signed
+master-data record version to the log in the same transaction.
+
 Services take the SQL engine (or `ApiContext`) and return frozen `Product` values;
 routes do authorisation and HTTP shapes.
 """
@@ -55,6 +59,16 @@ def gtin14_or_problem(gtin: str) -> str:
         raise InvalidInput("invalid-gtin", "Invalid GTIN", exc.reason) from exc
 
 
+def verify_product_values(product: Product) -> Product:
+    """`product` if its origin GLN (if any) is valid, else InvalidInput (`invalid-gln`)."""
+    if product.origin_gln:
+        try:
+            verify_gln(product.origin_gln)
+        except GS1Error as exc:
+            raise InvalidInput("invalid-gln", "Invalid GLN", exc.reason) from exc
+    return product
+
+
 def _to_product(row: ProductRow) -> Product:
     return Product(
         gtin=row.gtin,
@@ -76,11 +90,7 @@ def save_product(engine: Engine, product: Product) -> tuple[Product, bool]:
     registered this GTIN (ownership is checked by the caller against the chain).
     """
     gtin = gtin14_or_problem(product.gtin)
-    if product.origin_gln:
-        try:
-            verify_gln(product.origin_gln)
-        except GS1Error as exc:
-            raise InvalidInput("invalid-gln", "Invalid GLN", exc.reason) from exc
+    verify_product_values(product)
     values: dict[str, Any] = {
         "enterprise_id": product.enterprise_id,
         "name_zh": product.name.get("zh", ""),

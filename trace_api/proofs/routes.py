@@ -7,6 +7,10 @@ its own, or one naming it as source or destination or at its places).
 
 The Event Hash ID goes in the path percent-encoded (`ni%3A%2F%2F%2Fsha-256%3B...`), or
 as its bare 64-digit hex digest.
+
+`GET /v1/master-data/{recordHashId}/proof`: the same bundle for a master-data record
+(`traceledger.masterdata/v1`, in the same log; `eventHashId` is the record hash ID), and
+`GET /v1/master-data/{recordHashId}` the record itself. Master data is public.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from trace_api.auth import OptionalPrincipal
 from trace_api.context import ContextDep
 from trace_api.problems import Problem
-from trace_api.proofs.service import build_bundle, load_record, select_leaf
+from trace_api.products.master_data import canonical_record_hash_id, record_by_hash_id
+from trace_api.proofs.service import build_bundle, bundle_for_entry, load_record, select_leaf
 from trace_api.provenance.access import may_read_record
 from trace_api.records.event_hash_id_path import canonical_event_hash_id
 
@@ -120,3 +125,62 @@ def get_proof(
                       f"no record of {hash_id}" + (f" at leaf {leafIndex}" if leafIndex is not None else ""))
     record = load_record(ctx, leaf)
     return build_bundle(ctx, leaf, include_event=may_read_record(ctx.engine, principal, leaf, record.enterprise_id)).to_json()
+
+
+class MasterDataJson(BaseModel):
+    """A stored master-data record version and who signed it."""
+
+    kind: str
+    recordHashId: str
+    version: int
+    enterpriseId: str
+    submitter: str
+    leafIndex: int
+    record: dict[str, Any] = Field(description="The signed traceledger.masterdata/v1 document.")
+
+
+def _master_data(ctx: ContextDep, value: str) -> Any:
+    try:
+        record_hash_id = canonical_record_hash_id(value)
+    except ValueError:
+        raise Problem(400, "invalid-record-hash-id", "Invalid master-data record hash ID",
+                      "expected ni:///sha-256;<64 lowercase hex>?format=traceledger.masterdata/v1 "
+                      "(percent-encoded) or the 64-digit hex digest") from None
+    record = record_by_hash_id(ctx.log_store.db, record_hash_id)
+    if record is None:
+        raise Problem(404, "not-found", "No such record", f"no master-data record {record_hash_id}")
+    return record
+
+
+@router.get(
+    "/v1/master-data/{recordHashId:path}/proof",
+    response_model=ProofBundleJson,
+    response_model_exclude_unset=True,
+    summary="Proof bundle of a master-data record (traceledger.proof/v1)",
+    responses={400: {"description": "Malformed record hash ID"},
+               404: {"description": "No such master-data record"}},
+)
+def get_master_data_proof(
+    ctx: ContextDep,
+    recordHashId: Annotated[str, Path(description="Record hash ID, percent-encoded, or its hex digest.")],
+) -> dict[str, Any]:
+    record = _master_data(ctx, recordHashId)
+    return bundle_for_entry(ctx, record.leaf_index, record.record_hash_id, record.entry).to_json()
+
+
+@router.get(
+    "/v1/master-data/{recordHashId:path}",
+    response_model=MasterDataJson,
+    summary="A master-data record version (traceledger.masterdata/v1)",
+    responses={400: {"description": "Malformed record hash ID"},
+               404: {"description": "No such master-data record"}},
+)
+def get_master_data(
+    ctx: ContextDep,
+    recordHashId: Annotated[str, Path(description="Record hash ID, percent-encoded, or its hex digest.")],
+) -> MasterDataJson:
+    record = _master_data(ctx, recordHashId)
+    return MasterDataJson(kind=record.kind, recordHashId=record.record_hash_id,
+                          version=record.version, enterpriseId=record.enterprise_id,
+                          submitter=record.submitter, leafIndex=record.leaf_index,
+                          record=record.document)

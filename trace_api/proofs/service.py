@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from anchoring.core.eip712 import format_address
 from anchoring.core.entry import decode_entry
@@ -37,7 +38,7 @@ from trace_api.records.models import StoredRecord
 from trace_api.records.repository import records_where
 from trace_api.records.status import anchor_json
 
-__all__ = ["build_bundle", "format_received_at", "load_record", "log_verifier_key", "select_leaf"]
+__all__ = ["build_bundle", "bundle_for_entry", "format_received_at", "load_record", "log_verifier_key", "select_leaf"]
 
 
 MAX_RECORDS_PER_EVENT = 1_000
@@ -132,7 +133,17 @@ def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> Pr
     unknown leaf, `Unavailable` when the log key is not configured.
     """
     record = load_record(ctx, leaf_index)
-    entry = decode_entry(record.entry)
+    return bundle_for_entry(ctx, leaf_index, record.event_hash_id, record.entry,
+                            event=json.loads(record.body) if include_event else None)
+
+
+def bundle_for_entry(ctx: ApiContext, leaf_index: int, hash_id: str, entry_bytes: bytes, *,
+                     event: dict[str, Any] | None = None) -> ProofBundle:
+    """The `traceledger.proof/v1` bundle of the log entry `entry_bytes` at `leaf_index`,
+    naming the record `hash_id` (an Event Hash ID, or a master-data record hash ID: both
+    kinds of record share the log and the bundle); `event` is the body to include, if any.
+    Same anchored / pending rules and errors as `build_bundle`."""
+    entry = decode_entry(entry_bytes)
     anchor = anchors_for(ctx, [leaf_index])[leaf_index]
     tree_size = anchor.tree_size if anchor is not None else _latest_checkpoint_size(ctx)
     checkpoint = _checkpoint_note(ctx, tree_size) if tree_size is not None else None
@@ -144,9 +155,9 @@ def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> Pr
         root_hash = proofs.root(tree_size)
     return ProofBundle(
         format=BUNDLE_FORMAT,
-        event_hash_id=record.event_hash_id,
+        event_hash_id=hash_id,
         status="anchored" if anchor is not None else "pending",
-        entry=record.entry,
+        entry=entry_bytes,
         entry_fields=EntryFields(
             event_hash="0x" + entry.event_hash.hex(),
             submitter=format_address(entry.submitter),
@@ -156,7 +167,7 @@ def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> Pr
         ),
         leaf_index=leaf_index,
         tree_size=tree_size,
-        leaf_hash=leaf_hash(record.entry),  # SHA-256(0x00 || entry), RFC 9162 §2.1.1
+        leaf_hash=leaf_hash(entry_bytes),  # SHA-256(0x00 || entry), RFC 9162 §2.1.1
         root_hash=root_hash,
         inclusion_proof=proof,
         checkpoint=checkpoint,
@@ -164,5 +175,5 @@ def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> Pr
         # The witnesses the operator configured; an embedded dev system has none.
         witnesses=tuple(WitnessInfo(key.split("+", 1)[0], key) for key in ctx.settings.witness_keys),
         anchor=parse_anchor_claim(anchor_json(ctx, anchor)),
-        event=json.loads(record.body) if include_event else None,
+        event=event,
     )
