@@ -1,5 +1,5 @@
-// What the scan page shows, built from verified inputs only (issue 15, /tmp DESIGN "renders
-// everything shown from verified bodies / verified master data").
+// What the scan page shows, built from verified inputs only (issue 15: everything shown comes
+// from event bodies whose hash the page recomputed, or from verified master data).
 //
 // Pure: no DOM, no network; the page and Node (tests/scanner_app/test_view_model_js.py) run
 // the same code. `buildView` takes the records verify.js checked (each with its body, status,
@@ -267,6 +267,19 @@ function digitalLinkFromEpcUrn(urn) {
  * canonical id.gs1.org Digital Link; anything not read here is its own opaque key (lenient).
  */
 export function identify(uri) {
+  let known = identified.get(uri);
+  if (known === undefined) {
+    if (identified.size >= IDENTIFIED_MAX) identified.clear(); // bounded, as gs1.keys.identify's cache
+    known = Object.freeze(identifyUncached(uri));
+    identified.set(uri, known);
+  }
+  return known;
+}
+
+const IDENTIFIED_MAX = 1 << 14; // a page names a few hundred identifiers; re-renders reuse them
+const identified = new Map();
+
+function identifyUncached(uri) {
   const opaque = (key) => ({ key, kind: "other", lotKey: null });
   const text = typeof uri === "string" ? uri.trim() : "";
   if (!text) return opaque(uri);
@@ -570,7 +583,7 @@ function lotNumberOf(body) {
  * provenance/graph.py walks backward: an event naming a key as child (or as an object next to a
  * parentID) adds its parent, reached going up; a parent reached "full" adds its children; an
  * output adds the transformation's inputs (lineage, "full"); an item commissioned with an ILMD
- * lot adds that lot. Nothing is added from an input (that is the way forward) or from other
+ * lot adds that lot; a GTIN reached "full" covers its lots and items. Nothing is added from an input (that is the way forward) or from other
  * objects of one ObjectEvent (siblings), so a pallet-mate's history stays out.
  * Returns {modes: Map key -> mode, truncated}.
  */
@@ -589,6 +602,8 @@ export function linkedKeys(start, events) {
   for (let round = 0; round < LINK_MAX_ROUNDS; round += 1) {
     let changed = false;
     for (const { body, refs } of events) {
+      // A GTIN reached "full" (a scanned GTIN-only code) covers its lots and items.
+      for (const ref of refs) if (!modes.has(ref.key) && modes.get(gtinKeyOf(ref.key)) === "full") changed = add(ref.key, "full") || changed;
       const named = refs.filter((ref) => modes.has(ref.key));
       if (named.length === 0) continue;
       const parents = refs.filter((ref) => ref.role === "parent");
@@ -598,7 +613,7 @@ export function linkedKeys(start, events) {
           for (const child of refs.filter((r) => r.role === "child" || r.role === "object")) changed = add(child.key, "full") || changed;
         }
         if (ref.role === "output") for (const input of refs.filter((r) => r.role === "input")) changed = add(input.key, "full") || changed;
-        const lot = ref.role === "object" && ref.kind === "item" ? lotNumberOf(body) : null;
+        const lot = (ref.role === "object" || ref.role === "output") && ref.kind === "item" ? lotNumberOf(body) : null;
         if (lot !== null) changed = add(identifierKey(`${gtinKeyOf(ref.key)}/10/${escapePathComponent(lot)}`), "up") || changed;
       }
     }
@@ -714,9 +729,10 @@ function ownersOf(identifier, masterData, enterprises) {
   const owners = [];
   for (const [id, record] of enterprises) {
     const holdsPrefix = digits && asList(record.companyPrefixes).some((p) => typeof p === "string" && p && digits.startsWith(p));
-    if (holdsPrefix || (enterpriseId && lower(enterpriseId) === id)) owners.push({ enterpriseId: id, record });
+    const signer = Boolean(enterpriseId) && lower(enterpriseId) === id;
+    if (holdsPrefix || signer) owners[signer ? "unshift" : "push"]({ enterpriseId: id, record });
   }
-  return owners;
+  return owners; // the master data's signer first: it is the producer shown
 }
 
 function thresholdsOf(product, platform) {

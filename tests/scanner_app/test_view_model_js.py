@@ -397,6 +397,23 @@ def test_linkage_shows_this_code_only() -> None:
     assert result["counts"]["notAboutThisCode"] == 3
 
 
+def test_linkage_from_a_pallet_goes_down_and_from_a_gtin_covers_its_lots() -> None:
+    pallet = view(uri="https://id.gs1.org/00/095060000000000015")
+    assert identifier_key(PALLET) == "https://id.gs1.org/00/095060000000000015"
+    assert shown(pallet) == ["harvest", "mate", "make", "commission", "pack", "ship"]
+    assert pallet["product"] is None
+    gtin = view(uri=f"https://id.gs1.org/01/{GTIN}")
+    assert shown(gtin) == ["harvest", "make", "commission", "pack", "ship"]
+
+
+def test_pending_records_are_shown_as_pending_and_count_for_nothing_derived() -> None:
+    records = chain()
+    records[2]["status"] = "pending"
+    entry = next(e for e in view(records)["timeline"] if "commission" in e["eventHashId"])
+    assert (entry["status"], entry["verified"], entry["bizStep"]) == ("pending", False, "commissioning")
+    assert [s["value"] for s in view(records)["sensors"]] == [6.5]
+
+
 def test_timeline_entry_from_the_body() -> None:
     entries = {entry["eventHashId"].split(";")[1].split("?")[0]: entry for entry in view()["timeline"]}
     harvest = entries["harvest"]
