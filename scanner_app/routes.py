@@ -67,6 +67,8 @@ PAGE_FILES = (
     "event_hash.js",
     "eip712.js",
     "log_proofs.js",
+    "record_hash.js",
+    "chain_reads.js",
     "view_model.js",
     "recall.js",
     "digital_link.js",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,14 @@ def test_the_page_gzips_to_a_small_first_load() -> None:
     page_bytes = sum(len(routes.ASSETS[name].gzipped) for name in served)
     assert page_bytes == sum(len(gzip.compress((APP_DIR / n).read_bytes(), 9, mtime=0)) for n in served)
     assert page_bytes < 80_000  # the page's own modules; README budget for the whole first load: 300 KB
+
+
+def test_every_module_a_page_file_imports_is_listed() -> None:
+    """A module imported by a page file but missing from PAGE_FILES would 404 in the page."""
+    listed = set(routes.PAGE_FILES) | {f"vendor/{name}" for name in routes.VENDOR_FILES}
+    for name in routes.PAGE_FILES:
+        path = APP_DIR / name
+        if not name.endswith(".js") or not path.exists():
+            continue
+        for specifier in re.findall(r"""(?:from|import)\s*\(?\s*["']\./([^"']+)["']""", path.read_text("utf-8")):
+            assert specifier in listed, f"{name} imports ./{specifier}, which routes.PAGE_FILES does not list"
