@@ -382,7 +382,8 @@ def chain() -> list[dict[str, Any]]:
 def view(records: list[dict[str, Any]] | None = None, **inputs: Any) -> dict[str, Any]:
     arguments = {"uri": ITEM_URI, "records": chain() if records is None else records, "masterData": MASTER,
                  "enterprises": ENTERPRISES, "recall": None, "platform": None, "now": NOW, **inputs}
-    return js("buildView", arguments)
+    result: dict[str, Any] = js("buildView", arguments)
+    return result
 
 
 def shown(result: dict[str, Any]) -> list[str]:
