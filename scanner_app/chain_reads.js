@@ -112,8 +112,9 @@ function stringTail(text) {
   return uintWord(hex.length / 2) + hex.padEnd(Math.ceil(hex.length / 64) * 64, "0");
 }
 
-function blockTag(blockNumber) {
-  return blockNumber === "latest" ? "latest" : "0x" + blockNumber.toString(16);
+/** A block number (integer), or a tag or hex quantity passed through ("latest", "0x1f"). */
+function blockTag(block) {
+  return typeof block === "string" ? block : "0x" + block.toString(16);
 }
 
 /** The words of `eth_call` of `signature` with ABI-encoded `data` at `block`, as hex strings. */

@@ -23,7 +23,8 @@ import {
 } from "./log_proofs.js";
 import { masterDataGtin, recordHash, RecordError, summaryMismatch } from "./record_hash.js";
 
-export { jsonRpcClient, leafHash, memoizedRpc, rootFromInclusionProof, SELECTORS, toHex, TOPICS };
+// What callers of this module (app.js, the tests) use from the modules it is made of.
+export { jsonRpcClient, leafHash, memoizedRpc, rootFromInclusionProof, RpcError, SELECTORS, toHex, TOPICS };
 
 /** The step names, in order: one to one with `POST /v1/verify`. */
 export const STEPS = Object.freeze([
@@ -174,8 +175,12 @@ async function checkSubmitterActive(run) {
   const registry = pinnedContract(run.anchors, "memberRegistry");
   const submitter = run.result.submitter;
   const receivedS = Math.floor(run.entry.receivedAtMs / 1000);
-  const block = await confirmReceiveBlock(rpc, run.record.memberBlock, receivedS);
-  const member = await ask(membershipAt(rpc, registry, submitter, block.number));
+  const hint = run.record.memberBlock;
+  // Asked while the hint is being confirmed (one round trip less); used only once it is.
+  const memberQuery = Number.isSafeInteger(hint) && hint >= 0 ? membershipAt(rpc, registry, submitter, hint) : null;
+  memberQuery?.catch(() => {});
+  const block = await confirmReceiveBlock(rpc, hint, receivedS);
+  const member = await ask(memberQuery);
   const where = `MemberRegistry.hasRole(${submitter}, Enterprise) at block ${block.number} (time ${block.timestamp}, receive time ${receivedS})`;
   if (!member.active) fail(`${where} is false`);
   run.result.enterpriseId = member.enterpriseId;
@@ -405,4 +410,3 @@ export async function verifyEnterpriseRecord(enterpriseId, record, { rpc, anchor
   }
 }
 
-export { RpcError };

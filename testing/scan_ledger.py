@@ -168,7 +168,7 @@ class SmallLedger:
     def start(self) -> None:
         self.anvil.start()
         self.w3 = Web3(Web3.HTTPProvider(self.anvil.url))
-        admin, anchorer, witness = self.w3.eth.accounts[:3]
+        admin, anchorer, witness = list(self.w3.eth.accounts)[:3]
         self.admin, self.anchorer, self.witness = admin, anchorer, witness
         self.registry, self.contract = deploy_contracts(self.w3, admin, anchorer, [witness])
         self.recall_registry = deploy_contract(self.w3, admin, "RecallRegistry", self.registry.address)
@@ -263,7 +263,7 @@ class SmallLedger:
     def member_block_at(self, received_at_ms: int) -> int | None:
         """The server's hint: the last block whose timestamp (s) <= received_at_ms // 1000."""
         received_s = received_at_ms // 1000
-        number = self.w3.eth.block_number
+        number = int(self.w3.eth.block_number)
         while number >= 0:
             if self.w3.eth.get_block(number)["timestamp"] <= received_s:
                 return number
