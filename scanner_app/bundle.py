@@ -15,6 +15,7 @@ world-readable (0644, directories 0755): the bundle is public by design.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,8 @@ __all__ = ["Bundle", "bundle_files", "write_bundle"]
 
 PUBLIC_FILE_MODE = 0o644
 PUBLIC_DIR_MODE = 0o755
-_ABSOLUTE_ASSET_URL = b"/scan/assets/"
-"""A module naming its siblings by this absolute path would break once relocated."""
+_ABSOLUTE_ASSET_URL = re.compile(rb"""["'`]/scan/assets/""")
+"""A string naming an asset by its absolute path on the platform would break once relocated."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,9 @@ def bundle_files(anchors: TrustAnchors) -> Bundle:
             missing.append(name)
             continue
         body = path.read_bytes()
-        if _ABSOLUTE_ASSET_URL in body:
+        if _ABSOLUTE_ASSET_URL.search(body):
             raise BundleError(f"scanner_app/{name} names an asset by an absolute URL "
-                              f"({_ABSOLUTE_ASSET_URL.decode()}...): it would break once relocated")
+                              "(/scan/assets/...): it would break once relocated")
         files[name if name == "index.html" else ASSETS_PREFIX + name] = body
     if "index.html" not in files:
         raise BundleError("scanner_app/index.html is missing")

@@ -2,7 +2,7 @@
 // (Android Chrome, recent Safari); otherwise the bundled jsQR (scanner_app/package.json),
 // loaded on first use so it is not part of the page's first load.
 
-// Next to this module, wherever the page is hosted (/scan/assets/ or a static bundle's assets/).
+// Next to this module, wherever the page is hosted (the platform or a static bundle).
 const DECODER_URL = new URL("./vendor/jsQR.js", import.meta.url).href;
 const MAX_SIDE = 1024; // larger frames only slow the JS decoder; labels fill the view anyway
 let decoderPromise = null;
