@@ -117,14 +117,22 @@ function blockTag(block) {
   return typeof block === "string" ? block : "0x" + block.toString(16);
 }
 
-/** The words of `eth_call` of `signature` with ABI-encoded `data` at `block`, as hex strings. */
-async function call(rpc, to, signature, data, block = "latest") {
+/**
+ * `eth_call` of `signature` (one of SELECTORS) on contract `to` with ABI-encoded argument
+ * hex `data` (see abiWords) at `block` (number or tag); resolves to the answer's 32-byte
+ * words as lowercase hex without `0x`. Other page modules (recall.js) call through this
+ * too, so the page has one JSON-RPC path.
+ */
+export async function call(rpc, to, signature, data, block = "latest") {
   const result = await rpc("eth_call", [{ to, data: SELECTORS[signature] + data }, blockTag(block)]);
   if (typeof result !== "string" || !/^0x([0-9a-fA-F]{64})+$/.test(result)) {
     throw new RpcError(`${signature} returned no value`);
   }
   return result.slice(2).toLowerCase().match(/.{64}/g);
 }
+
+/** Encoders of the static argument types used here, one 32-byte word each (hex, no `0x`). */
+export const abiWords = Object.freeze({ uint: uintWord, address: addressWord, bytes32: (hex) => word(hex.slice(2)) });
 
 const wordNumber = (hex) => Number(BigInt("0x" + hex));
 

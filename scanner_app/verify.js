@@ -110,6 +110,8 @@ async function checkEntryMatches(run) {
   run.entryBytes = base64Bytes(proof.entry);
   if (run.entryBytes === null) fail("bundle entry is not canonical base64");
   run.entry = decodeEntry(run.entryBytes);
+  // A body that is not the one the entry commits to (edited, or another event's) fails
+  // here, as in POST /v1/verify: any body has a hash, so event-hash held for it.
   if (!bytesEqual(run.entry.eventHash, run.digest)) {
     fail(`the entry commits to ${toHex(run.entry.eventHash)}, the record hashes to ${toHex(run.digest)}`);
   }
