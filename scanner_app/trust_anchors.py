@@ -34,8 +34,8 @@ from typing import Any
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from anchoring.core.note import ALG_COSIGNATURE_V1, ALG_ED25519, decode_verifier_key
 from anchoring.core.errors import KeyFormatError
+from anchoring.core.note import ALG_COSIGNATURE_V1, ALG_ED25519, decode_verifier_key
 from contracts.abi import Contract
 from contracts.artifacts import load_artifact
 from scanner_app.errors import NodeMismatchError, TrustAnchorsError
