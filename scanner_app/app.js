@@ -1,22 +1,39 @@
-// The scan page: read a code (camera, photo or typed), look it up, show it, and verify every
-// record of its timeline in this browser (verify.js) against the ledger's JSON-RPC proxy.
+// The scan page: read a code (camera, photo or typed), look it up, verify in this browser
+// everything the lookup offers against the trust anchors pinned into the page (anchors.js),
+// and show only what was verified: event bodies whose hash the page recomputed and whose
+// signer was a member, product master data signed the same way, enterprise names whose hash
+// is on chain, and the recall read from RecallRegistry (issue 15). The API is a courier.
 
+import { TRUST_ANCHORS } from "./anchors.js";
 import { chooseLanguage, rememberLanguage, translator } from "./i18n.js";
+import { readRecalls } from "./recall.js";
 import {
-  authenticityWarnings, certificationsSection, coldChainSection, equipmentSection, h,
-  productSection, recallBanner, timelineSection,
+  anchorsNote, authenticityWarnings, certificationsSection, coldChainSection, equipmentSection, h,
+  productSection, recallBanner, recallUnchecked, timelineSection,
 } from "./render.js";
 import { decodeImageFile, startCamera } from "./scan.js";
-import { jsonRpcClient, memoizedRpc, verifyBundle } from "./verify.js";
+import { jsonRpcClient, memoizedRpc, verifyEnterpriseRecord, verifyRecord } from "./verify.js";
+import { buildView } from "./view_model.js";
 
-const LOOKUP_URL = "/v1/public/lookup";
-const DEFAULT_RPC_URL = "/v1/chain/rpc";
+const LOOKUP_PATH = "/v1/public/lookup";
 // Records still pending are checked again: the anchorer puts a new head on chain every few
 // seconds, so a fresh record usually turns "verified" while the page is open.
 const PENDING_RECHECK_MS = 3_000;
 const PENDING_RECHECKS = 20;
 
-const state = { lang: chooseLanguage(), uri: null, view: null, camera: null, verification: new Map(), run: 0 };
+/** Where the page asks: the pinned API ("" = this page's origin) and the pinned node. */
+export function endpointsOf(anchors, pageOrigin) {
+  const given = (anchors && anchors.endpoints) || {};
+  const api = new URL(given.api || pageOrigin, pageOrigin).href.replace(/\/$/, "");
+  const rpc = new URL(given.rpc || "/v1/chain/rpc", api + "/").href;
+  return { api, rpc };
+}
+
+const ENDPOINTS = endpointsOf(TRUST_ANCHORS, location.origin);
+const state = {
+  lang: chooseLanguage(), uri: null, view: null, model: null, camera: null, run: 0,
+  verdicts: new Map(), masterData: null, enterprises: {}, recall: { state: "unchecked" },
+};
 let t = translator(state.lang);
 
 const $ = (id) => document.getElementById(id);
@@ -37,7 +54,7 @@ function switchLanguage() {
   state.lang = state.lang === "zh" ? "en" : "zh";
   rememberLanguage(state.lang);
   applyLanguage();
-  if (state.view) renderView(state.view); // re-render with the verdicts already computed
+  if (state.model) renderModel(); // re-render with the verdicts already computed
 }
 
 // --- messages ----------------------------------------------------------------------------
@@ -104,82 +121,136 @@ async function fetchJson(url) {
 
 async function lookup(uri) {
   const run = ++state.run;
-  state.uri = uri;
-  state.view = null;
-  state.verification = new Map();
+  Object.assign(state, { uri, view: null, model: null, verdicts: new Map(), masterData: null, enterprises: {}, recall: { state: "unchecked" } });
   clearError();
+  delete document.body.dataset.verification;
   $("result").hidden = true;
   $("result").replaceChildren();
   setStatus(t("loading"));
-  const { body, error } = await fetchJson(`${LOOKUP_URL}?uri=${encodeURIComponent(uri)}`);
+  const { body, error } = await fetchJson(`${ENDPOINTS.api}${LOOKUP_PATH}?uri=${encodeURIComponent(uri)}`);
   if (run !== state.run) return; // a newer scan replaced this one
   if (error) {
     showError(error);
     return;
   }
-  setStatus("");
   state.view = body;
-  renderView(body);
-  await verifyTimeline(body, run);
+  const count = (body.timeline || []).length;
+  setStatus(count ? t("summaryVerifying", { count }) : "");
+  await verifyAll(body, run);
 }
 
-async function verifyEntry(entry, rpc, expectedChain) {
-  if (!entry.proofUrl) return { status: "failed", failedStep: "format", message: "no proof URL", steps: [], anchor: {} };
-  let response;
-  try {
-    response = await fetch(entry.proofUrl, { headers: { accept: "application/json" }, cache: "no-store" });
-  } catch {
-    return { status: "failed", failedStep: "network", message: "proof bundle not reachable", steps: [], anchor: {} };
-  }
-  if (!response.ok) {
-    return { status: "failed", failedStep: "format", message: `proof bundle: HTTP ${response.status}`, steps: [], anchor: {} };
-  }
-  let bundle;
-  try {
-    bundle = await response.json();
-  } catch {
-    return { status: "failed", failedStep: "format", message: "proof bundle is not JSON", steps: [], anchor: {} };
-  }
-  return verifyBundle(bundle, { rpc, expectedEventHashId: entry.eventHashId, expectedChain });
+/** What the lookup claims about an entry, compared with the signed body at step event-hash. */
+function summaryOf(entry) {
+  return {
+    time: entry.time, eventType: entry.eventType, bizStep: entry.bizStep,
+    location: entry.location ? entry.location.id : null,
+  };
 }
 
-async function verifyTimeline(view, run, entries = view.timeline || [], recheck = 0) {
-  const chain = view.chain || {};
-  const rpc = memoizedRpc(jsonRpcClient(chain.rpcUrl || DEFAULT_RPC_URL));
-  const expectedChain = { chainId: chain.chainId, traceAnchor: chain.traceAnchor };
-  await Promise.all(entries.map(async (entry) => {
-    const verdict = await verifyEntry(entry, rpc, expectedChain);
-    if (run !== state.run) return;
-    state.verification.set(entry.eventHashId, verdict);
-    showVerdict(entry, verdict);
+function missingEvidence(eventHashId) {
+  const message = "the platform sent no signed event body for this record";
+  return { eventHashId, status: "failed", failedStep: "event-hash", message, steps: [{ step: "event-hash", ok: false, status: "failed", detail: message }], anchor: {} };
+}
+
+/** Verify the lookup's events (all, or `only` those ids), master data, enterprise names, recall. */
+async function verifyAll(view, run, only = null) {
+  const rpc = pageRpc();
+  const evidence = (view && view.evidence) || {};
+  const offered = new Map((Array.isArray(evidence.events) ? evidence.events : []).map((e) => [e && e.eventHashId, e]));
+  const entries = (view.timeline || []).filter((entry) => !only || only.has(entry.eventHashId));
+  const events = Promise.all(entries.map(async (entry) => {
+    const item = offered.get(entry.eventHashId);
+    if (!item) return missingEvidence(entry.eventHashId);
+    const verdict = await verifyRecord(
+      { kind: "event", body: item.event, proof: item.proof, memberBlock: item.memberBlock, summary: summaryOf(entry), eventHashId: entry.eventHashId },
+      { rpc, anchors: TRUST_ANCHORS });
+    return { ...verdict, eventHashId: entry.eventHashId };
   }));
+  const master = only ? Promise.resolve(state.masterData) : verifyMasterData(evidence, rpc);
+  const enterprises = only ? Promise.resolve(state.enterprises) : verifyEnterprises(evidence, rpc);
+  const recall = only ? Promise.resolve(state.recall) : readRecalls(state.uri, { rpc, anchors: TRUST_ANCHORS, reason: view.recall && view.recall.reason })
+    .then((found) => ({ state: "read", value: found }), (error) => ({ state: "failed", message: String(error && error.message) }));
+  const [eventVerdicts, masterData, enterpriseVerdicts, recallState] = await Promise.all([events, master, enterprises, recall]);
   if (run !== state.run) return;
-  showSummary();
+  for (const verdict of eventVerdicts) state.verdicts.set(verdict.eventHashId, verdict);
+  Object.assign(state, { masterData, enterprises: enterpriseVerdicts, recall: recallState });
+  state.model = modelOf(view);
+  setStatus("");
+  renderModel();
   // Milliseconds from navigation start (redirect included) to the verdict: bench/scan_bench.py.
   document.body.dataset.verdictMs = String(Math.round(performance.now()));
   document.body.dataset.verification = summaryStatus();
-  const pending = (view.timeline || []).filter((e) => state.verification.get(e.eventHashId)?.status === "pending");
+  const pending = [...state.verdicts.values()].filter((v) => v.status === "pending").map((v) => v.eventHashId);
+  const recheck = (only && only.recheck) || 0;
   if (pending.length && recheck < PENDING_RECHECKS) {
-    setTimeout(() => verifyTimeline(view, run, pending, recheck + 1), PENDING_RECHECK_MS);
+    const again = new Set(pending);
+    again.recheck = recheck + 1;
+    setTimeout(() => verifyAll(view, run, again), PENDING_RECHECK_MS);
   }
+}
+
+let rpcCaller = null;
+function pageRpc() {
+  rpcCaller = rpcCaller || memoizedRpc(jsonRpcClient(ENDPOINTS.rpc));
+  return rpcCaller;
+}
+
+async function verifyMasterData(evidence, rpc) {
+  const item = (Array.isArray(evidence.masterData) ? evidence.masterData : []).find((m) => m && m.kind === "product");
+  if (!item) return null;
+  const verdict = await verifyRecord({ kind: "masterData", body: item.record, proof: item.proof, memberBlock: item.memberBlock },
+    { rpc, anchors: TRUST_ANCHORS });
+  return { ...verdict, record: item.record };
+}
+
+async function verifyEnterprises(evidence, rpc) {
+  const offered = Array.isArray(evidence.enterprises) ? evidence.enterprises : [];
+  const checked = await Promise.all(offered.map(async (item) => {
+    const verdict = await verifyEnterpriseRecord(item && item.enterpriseId, item && item.record, { rpc, anchors: TRUST_ANCHORS });
+    return [String(item && item.enterpriseId).toLowerCase(), { record: item && item.record, verified: verdict.ok, detail: verdict.detail }];
+  }));
+  return Object.fromEntries(checked);
+}
+
+/** The view model (view_model.js) from verified inputs only. */
+function modelOf(view) {
+  const records = (view.timeline || []).map((entry) => {
+    const verdict = state.verdicts.get(entry.eventHashId) || missingEvidence(entry.eventHashId);
+    return {
+      eventHashId: entry.eventHashId, body: verdict.status === "failed" ? null : verdict.body, status: verdict.status,
+      submitter: verdict.submitter, enterpriseId: verdict.enterpriseId, anchor: verdict.anchor,
+    };
+  });
+  const master = state.masterData;
+  const trustedMaster = master && (master.status === "verified" || master.status === "pending")
+    ? { record: master.record, enterpriseId: master.enterpriseId } : null;
+  return buildView({
+    uri: state.uri, records, masterData: trustedMaster, enterprises: state.enterprises,
+    recall: state.recall.state === "read" ? state.recall.value : null,
+    platform: { authenticity: view.authenticity, thresholds: view.thresholds }, now: Date.now(),
+  });
 }
 
 // --- rendering -----------------------------------------------------------------------------
 
 let timelineView = null;
 
-function renderView(view) {
+function renderModel() {
+  const model = state.model;
+  if (!model) return;
   const result = $("result");
-  const timeline = timelineSection(view.timeline, t);
+  const timeline = timelineSection(model, t);
   timelineView = timeline;
   result.replaceChildren(...[
-    recallBanner(view.recall, t),
-    ...authenticityWarnings(view.authenticity, t),
-    productSection(view, t),
-    equipmentSection(view.equipment, t),
+    recallBanner(model.recall, t),
+    state.recall.state === "failed" ? recallUnchecked(state.recall.message, t) : null,
+    ...authenticityWarnings(model.platform.authenticity, t),
+    productSection(model, state.masterData, t),
+    equipmentSection(model.equipment, t),
     timeline.node,
-    coldChainSection(view.sensors, view.thresholds, t),
-    certificationsSection(view.certifications, t),
+    coldChainSection(model.sensors, model.thresholds, t),
+    certificationsSection(model.product, t),
+    anchorsNote(TRUST_ANCHORS, ENDPOINTS, t),
     h("p", { class: "again" }, h("button", { type: "button", class: "secondary", id: "scan-again" }, t("scanAnother"))),
   ].filter(Boolean));
   $("scan-again").addEventListener("click", () => {
@@ -187,11 +258,8 @@ function renderView(view) {
     $("code-input").focus();
   });
   result.hidden = false;
-  for (const entry of timeline.entries) {
-    const verdict = state.verification.get(entry.eventHashId);
-    if (verdict) showVerdict(entry, verdict);
-  }
-  if (state.verification.size === timeline.entries.length && timeline.entries.length) showSummary();
+  timeline.entries.forEach((entry) => showVerdict(entry, state.verdicts.get(entry.eventHashId) || missingEvidence(entry.eventHashId)));
+  showSummary();
 }
 
 function formatBlockTime(seconds) {
@@ -199,12 +267,9 @@ function formatBlockTime(seconds) {
 }
 
 function showVerdict(entry, verdict) {
-  const nodes = timelineView && timelineView.entries.includes(entry)
-    ? timelineView.statusNodes.get(entry)
-    : timelineView && [...timelineView.statusNodes.entries()].find(([e]) => e.eventHashId === entry.eventHashId)?.[1];
+  const nodes = timelineView && timelineView.statusNodes.get(entry);
   if (!nodes) return;
   const { status, checks } = nodes;
-  status.classList.remove("pending-check");
   status.dataset.status = verdict.status;
   if (verdict.status === "verified") {
     const anchor = verdict.anchor;
@@ -230,17 +295,20 @@ function showVerdict(entry, verdict) {
   checks.hidden = verdict.steps.length === 0;
 }
 
+/** failed if anything the platform offered failed; pending while a record waits for its anchor. */
 function summaryStatus() {
-  const verdicts = [...state.verification.values()];
-  if (verdicts.length === 0) return "none";
-  if (verdicts.some((v) => v.status === "failed")) return "failed";
+  const verdicts = [...state.verdicts.values()];
+  const enterprisesFailed = Object.values(state.enterprises).some((e) => !e.verified);
+  const masterFailed = state.masterData && state.masterData.status === "failed";
+  if (verdicts.some((v) => v.status === "failed") || masterFailed || enterprisesFailed) return "failed";
+  if (verdicts.length === 0) return state.masterData ? "verified" : "none";
   if (verdicts.some((v) => v.status === "pending")) return "pending";
   return "verified";
 }
 
 function showSummary() {
-  if (!timelineView || !timelineView.entries.length) return;
-  const verdicts = [...state.verification.values()];
+  if (!timelineView) return;
+  const verdicts = [...state.verdicts.values()];
   const count = verdicts.length;
   const failed = verdicts.filter((v) => v.status === "failed").length;
   const pending = verdicts.filter((v) => v.status === "pending").length;
@@ -249,8 +317,8 @@ function showSummary() {
   node.dataset.status = status;
   node.className = `summary ${status === "verified" ? "ok" : status === "failed" ? "bad" : "wait"}`;
   node.textContent = status === "verified" ? "✓ " + t("summaryVerified", { count })
-    : status === "failed" ? "✗ " + t("summaryFailed", { failed })
-      : t("summaryPending", { verified: count - pending - failed, pending });
+    : status === "failed" ? "✗ " + t("summaryFailed", { failed: Math.max(failed, 1) })
+      : status === "pending" ? t("summaryPending", { verified: count - pending - failed, pending }) : "";
 }
 
 // --- input ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// Building the result view from the consumer lookup (trace_api/README.md, "Consumer view").
+// Drawing the view model (view_model.js: built from verified records only). What the page
+// could not verify is either left out or labelled so, visibly (`unverifiedMark`).
 // Only DOM calls with textContent: nothing from the server is ever parsed as HTML.
 
 import { temperatureChart } from "./chart.js";
@@ -49,46 +50,74 @@ function section(id, title, ...content) {
   return h("section", { class: "panel", id, "aria-labelledby": `${id}-heading` }, h("h2", { id: `${id}-heading` }, title), ...content);
 }
 
-export function recallBanner(recall, t) {
-  if (!recall || recall.status !== "open") return null;
-  return h("div", { id: "recall-banner", class: "recall", role: "alert" },
-    h("strong", {}, t("recallTitle")), h("p", {}, t("recallText")),
-    facts([
-      [t("recallReason"), recall.reason],
-      [t("recallClass"), recall.class],
-      [t("recallOpened"), formatDate(recall.openedAt, t)],
-    ]));
+/** A visible "unverified" label with the reason in its title (what the page could not check). */
+export function unverifiedMark(t, reason = "unverified") {
+  return h("span", { class: "unverified", "data-unverified": reason }, ` (${t(reason)})`);
 }
 
+/** The recall read from RecallRegistry on chain (recall.js); its reason only if its hash is on chain. */
+export function recallBanner(recall, t) {
+  if (!recall || !["Open", "Updated"].includes(recall.status)) return null;
+  return h("div", { id: "recall-banner", class: "recall", role: "alert", "data-source": "chain" },
+    h("strong", {}, t("recallTitle")), h("p", {}, t("recallText")),
+    facts([
+      [t("recallReason"), recall.reasonVerified ? recall.reason : null],
+      [t("recallClass"), recall.recallClass || null],
+      [t("recallOpened"), recall.openedAt ? formatDate(new Date(recall.openedAt * 1000).toISOString(), t) : null],
+    ]),
+    h("p", { class: "source" }, t("recallFromChain")));
+}
+
+export function recallUnchecked(message, t) {
+  return h("div", { id: "recall-unchecked", class: "warning", role: "alert", title: message }, t("recallUnchecked"));
+}
+
+/** Platform-side counters (authenticator, clone alarm): shown, labelled as not verifiable. */
 export function authenticityWarnings(authenticity, t) {
   const warnings = [];
   if (!authenticity) return warnings;
   if (authenticity.authenticator === "invalid") {
-    warnings.push(h("div", { class: "warning", role: "alert", id: "auth-warning" }, t("authInvalid")));
+    warnings.push(h("div", { class: "warning", role: "alert", id: "auth-warning" }, t("authInvalid"),
+      unverifiedMark(t, "platformReported")));
   }
   if (authenticity.cloneAlarm) {
     warnings.push(h("div", { class: "warning", role: "alert", id: "clone-warning" },
-      t("cloneAlarm", { count: authenticity.scanCount, places: authenticity.distinctPlaces })));
+      t("cloneAlarm", { count: authenticity.scanCount, places: authenticity.distinctPlaces }), unverifiedMark(t, "platformReported")));
   }
   return warnings;
 }
 
-export function productSection(view, t) {
-  const product = view.product || {};
-  const id = view.identifier || {};
+const valueOf = (field) => (field && field.verified ? field.value : null);
+
+function dateField(field, t) {
+  if (!field || !field.value) return null;
+  return field.verified ? formatDate(field.value, t) : h("span", {}, formatDate(field.value, t), unverifiedMark(t, "fromCode"));
+}
+
+/** Product: names, origin and producer from verified master data and enterprise records only. */
+export function productSection(model, masterVerdict, t) {
+  const product = model.product || {};
+  const id = model.identifier || {};
   const dates = product.dates || {};
-  return section("product", localized(product.name, t.lang) || t("product"),
-    h("p", { class: "kind" }, view.kind === "equipment" ? t("kindEquipment") : t("kindFood")),
-    product.description ? h("p", { class: "description" }, localized(product.description, t.lang)) : null,
+  const name = localized(valueOf(product.name), t.lang);
+  const origin = valueOf(product.origin);
+  const failed = masterVerdict && masterVerdict.status === "failed";
+  return section("product", name || t("product"),
+    h("p", { class: "kind" }, model.kind === "equipment" ? t("kindEquipment") : t("kindFood")),
+    valueOf(product.description) ? h("p", { class: "description" }, localized(valueOf(product.description), t.lang)) : null,
+    failed ? h("p", { class: "warning", id: "master-data-failed", "data-failed-step": masterVerdict.failedStep, title: masterVerdict.message },
+      "✗ " + t("masterDataFailed", { step: t(`steps.${masterVerdict.failedStep}`) })) : null,
+    product.masterData === "verified" && product.masterDataVersion
+      ? h("p", { class: "source", id: "master-data-version" }, t("masterDataVersion", { version: product.masterDataVersion })) : null,
     facts([
-      [t("producer"), product.producer && product.producer.name],
-      [t("origin"), product.origin && product.origin.name],
+      [t("producer"), product.producer && product.producer.verified ? product.producer.name : null],
+      [t("origin"), origin && origin.name],
       [t("gtin"), id.gtin],
       [t("lot"), id.lot],
       [t("serial"), id.serial],
-      [t("productionDate"), formatDate(dates.production, t)],
-      [t("expiryDate"), formatDate(dates.expiry || id.expiry, t)],
-      [t("bestBefore"), formatDate(dates.bestBefore, t)],
+      [t("productionDate"), dateField(dates.production, t)],
+      [t("expiryDate"), dateField(dates.expiry, t)],
+      [t("bestBefore"), dateField(dates.bestBefore, t)],
     ]));
 }
 
@@ -126,9 +155,25 @@ function bizStepName(bizStep, t) {
   return name || key.replace(/_/g, " ");
 }
 
-/** The timeline, oldest first (farm to shelf); each entry gets a status line to fill later. */
-export function timelineSection(timeline, t) {
-  const entries = [...(timeline || [])].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+function placeText(place, t) {
+  if (!place) return null;
+  if (place.verified && place.name) return place.name;
+  return h("span", {}, place.gln || place.id, unverifiedMark(t, "placeUnnamed"));
+}
+
+function partyText(party, t) {
+  if (!party) return null;
+  if (party.verified && party.name) return party.name;
+  const who = party.submitter ? `${party.submitter.slice(0, 6)}…${party.submitter.slice(-4)}` : "";
+  return h("span", {}, who, unverifiedMark(t, "enterpriseUnverified"));
+}
+
+/**
+ * The timeline, oldest first, from the model's entries (signed bodies); each entry gets a status
+ * line filled by the page. Entries whose record failed show no content from their body.
+ */
+export function timelineSection(model, t) {
+  const entries = model.timeline || [];
   const summary = h("p", { id: "verify-summary", class: "summary", role: "status", "aria-live": "polite" },
     entries.length ? t("summaryVerifying", { count: entries.length }) : "");
   const list = h("ol", { class: "timeline" });
@@ -137,16 +182,20 @@ export function timelineSection(timeline, t) {
     const status = h("p", { class: "verify pending-check", id: `verify-${index}` }, t("verifying"));
     const checks = h("details", { class: "checks", hidden: true }, h("summary", {}, t("showChecks")), h("ol", {}));
     statusNodes.set(entry, { status, checks });
-    list.append(h("li", { class: "event" },
-      h("h3", {}, bizStepName(entry.bizStep, t) || entry.eventType),
-      h("p", { class: "when" }, h("time", { datetime: entry.time }, formatDate(entry.time, t))),
-      facts([
-        [t("at"), entry.location && (entry.location.name || entry.location.id)],
-        [t("by"), entry.enterprise && entry.enterprise.name],
-      ]),
+    const hasBody = entry.status === "verified" || entry.status === "pending";
+    list.append(h("li", { class: "event", "data-event": entry.eventHashId },
+      h("h3", {}, hasBody ? bizStepName(entry.bizStep, t) || entry.eventType : t("recordNotShown")),
+      hasBody && entry.time ? h("p", { class: "when" }, h("time", { datetime: entry.time }, formatDate(entry.time, t))) : null,
+      hasBody ? facts([
+        [t("at"), placeText(entry.place, t)],
+        [t("by"), partyText(entry.party, t)],
+        [t("quantity"), (entry.quantities || []).map((q) => `${q.quantity ?? ""}${q.uom ? " " + q.uom : ""}`.trim()).filter(Boolean).join(", ")],
+      ]) : null,
       status, checks));
   });
+  const hidden = (model.counts && model.counts.notAboutThisCode) || 0;
   const content = entries.length ? [summary, list] : [h("p", {}, t("noTimeline"))];
+  if (hidden) content.push(h("p", { class: "source", id: "not-linked" }, t("notLinked", { count: hidden })));
   return { node: section("timeline", t("timeline"), ...content), entries, statusNodes, summary };
 }
 
@@ -156,15 +205,24 @@ export function coldChainSection(sensors, thresholds, t) {
   if (!chart) return null;
   const { outOfRange } = chart.summary;
   const band = threshold ? h("p", { class: "legend" }, h("span", { class: "swatch", "aria-hidden": "true" }),
-    `${t("allowedRange")}: ${threshold.min ?? "–"} – ${threshold.max ?? "–"} ${threshold.uom === "FAR" ? "°F" : "°C"}`) : null;
+    `${t("allowedRange")}: ${threshold.min ?? "–"} – ${threshold.max ?? "–"} ${threshold.uom === "FAR" ? "°F" : "°C"}`,
+    threshold.verified ? "" : unverifiedMark(t, "platformReported")) : null;
   return section("cold-chain", t("coldChain"), chart, band,
     h("p", { class: outOfRange ? "overdue" : "ok", id: "cold-chain-verdict" },
       outOfRange ? t("outOfRange", { count: outOfRange }) : t("inRange")));
 }
 
-export function certificationsSection(certifications, t) {
+/** Certifications from the verified product master data only. */
+export function certificationsSection(product, t) {
+  const certifications = product && product.certifications && product.certifications.verified ? product.certifications.value : null;
   if (!certifications || certifications.length === 0) return null;
   return section("certifications", t("certifications"), h("ul", { class: "certs" }, certifications.map((cert) =>
     h("li", {}, h("strong", {}, cert.standard || ""), cert.agency ? ` · ${cert.agency}` : "",
       cert.value ? ` · ${cert.value}` : "", cert.identification ? h("span", { class: "cert-id" }, ` ${cert.identification}`) : ""))));
+}
+
+/** Whose trust anchors the page uses, and where it asks (the page's own origin is trusted). */
+export function anchorsNote(anchors, endpoints, t) {
+  return h("p", { class: "anchors", id: "trust-anchors" }, t("anchorsBy", { name: anchors.name }),
+    h("span", { class: "detail" }, ` · ${t("chainLabel")} ${anchors.chainId} · ${t("nodeLabel")} ${new URL(endpoints.rpc).host}`));
 }
