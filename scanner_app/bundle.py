@@ -10,6 +10,11 @@ Layout (the same names the platform serves under `/scan/`):
 Every URL between the files is relative, so DIR can be served at any path of any origin
 (`https://regulator.example/trace/` serves `DIR/index.html` at `/trace/`). Files are
 world-readable (0644, directories 0755): the bundle is public by design.
+
+index.html is scanner_app/index.html with one line added: the platform's
+Content-Security-Policy as a `<meta>` element (whatever headers the host sends), its
+`connect-src` widened to exactly the pinned API and RPC origins, so the page can talk to
+no one else.
 """
 
 from __future__ import annotations
@@ -19,16 +24,47 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from scanner_app.errors import BundleError
-from scanner_app.routes import APP_DIR, ASSETS_PREFIX, GENERATED_FILES, PAGE_FILES, VENDOR_FILES
+from scanner_app.routes import (
+    APP_DIR,
+    ASSETS_PREFIX,
+    GENERATED_FILES,
+    PAGE_FILES,
+    SECURITY_HEADERS,
+    VENDOR_FILES,
+)
 from scanner_app.trust_anchors import TrustAnchors, render_anchors_module
 
-__all__ = ["Bundle", "bundle_files", "write_bundle"]
+__all__ = ["Bundle", "bundle_files", "bundle_page", "content_security_policy", "write_bundle"]
 
 PUBLIC_FILE_MODE = 0o644
 PUBLIC_DIR_MODE = 0o755
 _ABSOLUTE_ASSET_URL = re.compile(rb"""["'`]/scan/assets/""")
 """A string naming an asset by its absolute path on the platform would break once relocated."""
+
+
+_CHARSET_LINE = b'<meta charset="utf-8">\n'
+
+
+def content_security_policy(anchors: TrustAnchors) -> str:
+    """The platform's policy for a page hosted elsewhere: `connect-src` also allows the
+    pinned endpoints' origins; `frame-ancestors` is left out (a `<meta>` policy ignores it)."""
+    origins = sorted({f"{parts.scheme}://{parts.netloc}" for parts in
+                      (urlsplit(url) for url in (anchors.endpoints.api, anchors.endpoints.rpc)) if parts.netloc})
+    directives = [d.strip() for d in SECURITY_HEADERS["Content-Security-Policy"].split(";")]
+    kept = [" ".join(["connect-src 'self'", *origins]) if d == "connect-src 'self'" else d
+            for d in directives if not d.startswith("frame-ancestors")]
+    return "; ".join(kept)
+
+
+def bundle_page(page: bytes, anchors: TrustAnchors) -> bytes:
+    """index.html with the bundle's Content-Security-Policy `<meta>` after its charset line."""
+    if page.count(_CHARSET_LINE) != 1:
+        raise BundleError('scanner_app/index.html has no single <meta charset="utf-8"> line')
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(anchors)}">\n'
+    return page.replace(_CHARSET_LINE, _CHARSET_LINE + meta.encode("ascii"))
 
 
 @dataclass(frozen=True)
@@ -59,6 +95,7 @@ def bundle_files(anchors: TrustAnchors) -> Bundle:
         files[name if name == "index.html" else ASSETS_PREFIX + name] = body
     if "index.html" not in files:
         raise BundleError("scanner_app/index.html is missing")
+    files["index.html"] = bundle_page(files["index.html"], anchors)
     files[ASSETS_PREFIX + "anchors.js"] = render_anchors_module(anchors)
     for name, source in VENDOR_FILES.items():
         if not source.exists():

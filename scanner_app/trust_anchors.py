@@ -57,7 +57,8 @@ MAX_CHAIN_ID = 2**53 - 1
 
 _HEX32 = re.compile(r"0x[0-9a-f]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
-_ABSOLUTE_URL = re.compile(r"https?://[^\s/?#@]+(?:/[^\s?#]*)?")
+# A host name, IPv4 or bracketed IPv6 and a port: nothing a CSP or HTML attribute would split on.
+_ABSOLUTE_URL = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:/[^\s?#\"<>\\]*)?")
 _PATH = re.compile(r"/(?!/)[^\s?#]*")
 _CONTRACT_MEMBERS = {"traceAnchor": Contract.TRACE_ANCHOR, "memberRegistry": Contract.MEMBER_REGISTRY,
                      "recallRegistry": Contract.RECALL_REGISTRY}

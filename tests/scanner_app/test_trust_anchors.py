@@ -126,6 +126,7 @@ BAD = [
     ("endpoints.api", "https://user@api.example", "endpoints.api"), ("endpoints.rpc", "", "endpoints.rpc"),
     ("endpoints.rpc", "//evil.example/rpc", "endpoints.rpc"), ("endpoints.rpc", "rpc", "endpoints.rpc"),
     ("endpoints.rpc", "https://rpc.example/a b", "endpoints.rpc"),
+    ("endpoints.rpc", 'https://rpc.example";x', "endpoints.rpc"), ("endpoints.api", "https://a.example;b", "endpoints.api"),
 ]
 
 
@@ -217,7 +218,14 @@ def test_the_bundle_holds_exactly_the_listed_files_with_relative_urls(tmp_path: 
     written = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()}
     assert written == set(bundle.files) == expected_bundle_files()
     assert (out / "assets" / "anchors.js").read_bytes() == render_anchors_module(anchors)
-    assert (out / "index.html").read_bytes() == (routes.APP_DIR / "index.html").read_bytes()
+    source = (routes.APP_DIR / "index.html").read_bytes()
+    page_bytes = (out / "index.html").read_bytes()
+    meta = page_bytes.splitlines(keepends=True)[4]  # after <meta charset="utf-8">
+    assert page_bytes == source.replace(b'<meta charset="utf-8">\n', b'<meta charset="utf-8">\n' + meta)
+    assert meta == (b'<meta http-equiv="Content-Security-Policy" content="default-src \'self\'; script-src \'self\'; '
+                    b"style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+                    b"connect-src 'self' https://api.example https://rpc.example; object-src 'none'; "
+                    b'base-uri \'none\'">\n')
     assert set(bundle.missing) == {n for n in routes.PAGE_FILES
                                    if n not in routes.GENERATED_FILES and not (routes.APP_DIR / n).exists()}
     # Every URL between the files is relative and lands on a file of the bundle.
