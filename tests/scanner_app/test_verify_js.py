@@ -52,6 +52,7 @@ from contracts.abi import Contract, event_topic, function_selector
 from testing.scan_ledger import LOG_ORIGIN, WITNESS_NAME, SmallLedger, address_of, entry_fields
 from testing.scan_records import CARRIER, FARM, RECEIVING_STORE, SHIPPING, STORE
 from testing.scan_standin_api import FOOD_PATH, PENDING_PATH, StandinApi
+from trace_api.verification.steps import STEP_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 JCS_DATA = REPO.parent / "shared" / "data" / "jcs-rfc8785"
@@ -531,6 +532,11 @@ def test_bad_input_is_a_failed_step_never_an_exception(verifier_page: Any) -> No
 
 
 # --- the pieces, against the Python core ---------------------------------------------------
+
+
+def test_step_names_are_those_of_post_v1_verify(verifier_page: Any) -> None:
+    steps = verifier_page.evaluate("async () => (await import('/scan/assets/verify.js')).STEPS")
+    assert steps == list(STEP_NAMES) == STEPS
 
 
 def test_selectors_and_topics_are_those_of_the_contract_abis(verifier_page: Any) -> None:
