@@ -116,6 +116,9 @@ async function checkEntryMatches(run) {
     fail(`the entry commits to ${toHex(run.entry.eventHash)}, the record hashes to ${toHex(run.digest)}`);
   }
   if (proof.eventHashId !== run.hashId) fail(`bundle is for ${JSON.stringify(proof.eventHashId)}, the record is ${run.hashId}`);
+  // The record the platform lists must be the one whose body and entry it sent.
+  const listed = run.record.eventHashId;
+  if (listed !== undefined && listed !== run.hashId) fail(`the platform lists ${listed}, but sent the record ${run.hashId}`);
   if (isObject(proof.entryFields)) checkEntryFields(proof.entryFields, run.entry);
   return `entry commits to ${toHex(run.entry.eventHash)}`;
 }
@@ -347,7 +350,8 @@ function pageRpc(rpc) {
 /**
  * Verify one record step by step (STEPS). `record`: {kind: "event" | "masterData", body,
  * proof (traceledger.proof/v1), memberBlock (the server's receive-time block hint),
- * summary (the lookup's columns for an event: time, eventType, bizStep, location)}.
+ * summary (the lookup's columns for an event: time, eventType, bizStep, location),
+ * eventHashId (the id the lookup lists it under, if any)}.
  * `rpc(method, params)`: JSON-RPC to a node of the pinned chain (jsonRpcClient);
  * `anchors`: TRUST_ANCHORS. Resolves to {status: "verified" | "pending" | "failed",
  * failedStep, message, steps: [{step, ok, status, detail}], anchor, submitter,
