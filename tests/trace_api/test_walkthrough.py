@@ -21,6 +21,7 @@ import zxingcpp
 from PIL import Image
 from typer.testing import CliRunner
 
+from anchoring.core import RecordDomain, TraceRecord, sign_record
 from gs1.keys import complete_gtin
 from testing.system import LiveSystem, random_company_prefix, random_uscc
 from traceledger_cli.main import app
@@ -147,8 +148,18 @@ def test_dev_enterprises_are_ready_to_use(live_system: LiveSystem) -> None:
     food = document["enterprise1"]
     assert (food["sectors"], food["companyPrefixes"], food["signingAddress"]) == (
         ["food"], ["0614141"], live_system.dev_keys["enterprise1"]["address"])
+    product = {"gtin": "00614141000012", "name": {"en": "Dev apples"}, "productClass": "chilled"}
     response = httpx.post(f"{live_system.api_url}/v1/products", headers=live_system.auth(food["apiKey"]),
-                          timeout=60, json={"gtin": "00614141000012", "name": {"en": "Dev apples"},
-                                            "productClass": "chilled"})
+                          timeout=60, json=product)
+    # A self-custody enterprise signs its master-data record itself (issue 15).
+    assert response.status_code == 422, response.text
+    to_sign = response.json()["masterData"]
+    signature = sign_record(
+        TraceRecord(bytes.fromhex(to_sign["eventHash"][2:]), to_sign["submitter"]),
+        RecordDomain(live_system.chain_id, live_system.contract_address("TraceAnchor")),
+        bytes.fromhex(live_system.dev_keys["enterprise1"]["privateKey"].removeprefix("0x")))
+    response = httpx.post(f"{live_system.api_url}/v1/products", headers=live_system.auth(food["apiKey"]),
+                          timeout=60, json={**product, "issuedAt": to_sign["record"]["issuedAt"],
+                                            "signature": "0x" + signature.hex()})
     assert response.status_code == 201, response.text
     assert response.json()["enterpriseId"] == food["enterpriseId"]

@@ -1,14 +1,19 @@
 """The consumer view's JSON shape (trace_api/README.md, "Consumer view"), as pydantic models.
 
 Every member here is public by design; adding one means asking "may a stranger with
-the code in hand see this?" (no prices, people, contracts or event bodies).
+the code in hand see this?" (no prices, people or contracts). Since issue 15 the view
+carries the full bodies of the events on its timeline (`evidence`): the scan page shows
+only what it verified itself, and it can only verify a body it re-hashes to the Event
+Hash ID the log entry commits to, so a redacted or summarised body would prove nothing.
+Only events of the product's custody chain (already on the timeline) are sent; whatever
+an enterprise writes into such an event is seen by anyone holding the code.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Model(BaseModel):
@@ -143,6 +148,51 @@ class ChainView(_Model):
     traceAnchor: str
 
 
+class EventEvidence(_Model):
+    """One timeline entry's proof material, in timeline order."""
+
+    eventHashId: str
+    event: dict[str, Any] = Field(description="The stored standalone JSON-LD event, with its @context.")
+    proof: dict[str, Any] = Field(description="traceledger.proof/v1 bundle, exactly as "
+                                              "GET /v1/events/{eventHashId}/proof answers.")
+    memberBlock: int | None = Field(description="Last block whose timestamp (s) <= the entry's "
+                                                "receive time (ms) // 1000; null if unknown.")
+
+
+class MasterDataEvidence(_Model):
+    """The product's current master-data record (traceledger.masterdata/v1), proven."""
+
+    kind: Literal["product"]
+    recordHashId: str
+    record: dict[str, Any]
+    proof: dict[str, Any] = Field(description="traceledger.proof/v1 bundle; its eventHashId is "
+                                              "the record hash ID.")
+    memberBlock: int | None
+
+
+class EnterpriseRecord(_Model):
+    """The registered fields whose keccak256(JCS) is `MemberRegistry.enterprise(id).metadataHash`."""
+
+    name: str
+    uscc: str
+    sectors: list[str]
+    companyPrefixes: list[str]
+    glns: list[str]
+
+
+class EnterpriseEvidence(_Model):
+    enterpriseId: str
+    record: EnterpriseRecord
+
+
+class Evidence(_Model):
+    """What the scan page verifies on its own: bodies, proofs, master data, enterprise records."""
+
+    events: list[EventEvidence]
+    masterData: list[MasterDataEvidence]
+    enterprises: list[EnterpriseEvidence]
+
+
 class ConsumerView(_Model):
     """`GET /v1/public/lookup`: what the scan page shows for one code."""
 
@@ -160,6 +210,7 @@ class ConsumerView(_Model):
     certifications: list[Certification]
     equipment: EquipmentView | None
     chain: ChainView
+    evidence: Evidence
 
 
 class RecallStatusView(_Model):

@@ -1,9 +1,12 @@
 """Reading what the consumer view shows, each source in one function, only public fields.
 
-Nothing here returns an event body, a price, a person's name or a contract: timeline
-entries carry the event's hash, type, step, time, place, enterprise name and anchor
-status; sensors carry readings; names come from product master data and enterprise
-registrations (companies), never from event payloads.
+Timeline entries carry the event's hash, type, step, time, place, enterprise name and
+anchor status; sensors carry readings; names come from product master data and enterprise
+registrations (companies), never from event payloads. Event bodies are read only for the
+events already on the product's public timeline (`timeline_events`): the scan page must
+re-hash each body it renders (issue 15), so `trace_api.consumer.evidence` sends them whole.
+Enterprise records (`enterprise_records`) are the registered fields whose hash is on
+chain; `member_blocks` finds the block at a record's receive time in the chain mirror.
 """
 
 from __future__ import annotations
@@ -54,19 +57,72 @@ def enterprise_names(engine: Engine, enterprise_ids: Iterable[str]) -> dict[str,
     return names
 
 
-def location_names(engine: Engine, glns: Iterable[str]) -> dict[str, str]:
-    """GLN -> name of the enterprise that registered it as one of its sites."""
+def location_holders(engine: Engine, glns: Iterable[str]) -> dict[str, EnterpriseRow]:
+    """GLN -> the enterprise that registered it as one of its sites (the first, by id)."""
     wanted = sorted(set(glns))
-    names: dict[str, str] = {}
+    holders: dict[str, EnterpriseRow] = {}
     with Session(engine) as session:
         for chunk in _chunks(wanted):
             # glns_json is a JSON list of 13-digit strings: '"<gln>"' matches exactly one entry.
             matches = or_(*(col(EnterpriseRow.glns_json).contains(f'"{gln}"') for gln in chunk))
-            for row in session.exec(select(EnterpriseRow).where(matches)):
+            statement = select(EnterpriseRow).where(matches).order_by(col(EnterpriseRow.enterprise_id))
+            for row in session.exec(statement):
                 for gln in row.glns:
                     if gln in chunk:
-                        names.setdefault(gln, row.name)
-    return names
+                        holders.setdefault(gln, row)
+    return holders
+
+
+def location_names(engine: Engine, glns: Iterable[str]) -> dict[str, str]:
+    """GLN -> name of the enterprise that registered it as one of its sites."""
+    return {gln: row.name for gln, row in location_holders(engine, glns).items()}
+
+
+def enterprise_records(engine: Engine, enterprise_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Enterprise id -> its registered record `{name, uscc, sectors (sorted), companyPrefixes,
+    glns}`: exactly the fields whose keccak256(JCS) is `MemberRegistry.enterprise(id)
+    .metadataHash` (`trace_api.enterprises.ids.metadata_hash`), so a reader checks it on chain."""
+    wanted = sorted(set(enterprise_ids))
+    records: dict[str, dict[str, Any]] = {}
+    with Session(engine) as session:
+        for chunk in _chunks(wanted):
+            for row in session.exec(select(EnterpriseRow).where(col(EnterpriseRow.enterprise_id).in_(chunk))):
+                records[row.enterprise_id] = {
+                    "name": row.name, "uscc": row.uscc, "sectors": sorted(row.sectors),
+                    "companyPrefixes": row.prefixes, "glns": row.glns}
+    return records
+
+
+# --- the chain at a record's receive time ----------------------------------------------
+
+
+def member_blocks(mirror_engine: Engine, received_at_ms: Iterable[int],
+                  known: dict[int, int]) -> dict[int, tuple[int | None, bool]]:
+    """Receive time (ms) -> (the last mirrored block whose timestamp (s) <= time // 1000,
+    whether that is settled). Settled: the mirror holds the next block (whose timestamp is
+    then later); unsettled: the block is the mirror's tip and the chain may hold a later one
+    at the same second (the caller asks the chain); (None, True) when the mirror has no
+    block that early. `known` remembers answers whose next block is final (they can no
+    longer change) across calls; the caller owns and bounds it."""
+    answers: dict[int, tuple[int | None, bool]] = {}
+    with Session(mirror_engine) as session:
+        for moment in sorted(set(received_at_ms)):
+            second = moment // 1000
+            if second in known:
+                answers[moment] = (known[second], True)
+                continue
+            # Timestamps never decrease with the number: scan down from the tip.
+            number = session.exec(
+                select(ChainBlock.number).where(ChainBlock.timestamp <= second)
+                .order_by(col(ChainBlock.number).desc()).limit(1)).first()
+            if number is None:
+                answers[moment] = (None, True)
+                continue
+            following = session.get(ChainBlock, number + 1)
+            answers[moment] = (int(number), following is not None)
+            if following is not None and following.final:
+                known[second] = int(number)
+    return answers
 
 
 # --- recalls ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Order of work: parse the code (400 with the reason), find the most specific level the
 platform knows (resolver walk-up; 404 when none), then product, authenticity and clone
 alarm, recall (mirror), timeline (provenance trace + anchor status), sensor readings,
-thresholds, certifications, equipment, chain coordinates.
+thresholds, certifications, equipment, chain coordinates, and the evidence the scan page
+verifies by itself (`evidence`: event bodies, proofs, master data, enterprise records).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from trace_api.audit.config import load_audit_config
 from trace_api.audit.equipment_life_cycle import equipment_status
 from trace_api.consumer import schemas as out
 from trace_api.consumer.clone import COUNTED_AUTHENTICATOR, coarse_place, hash_place
+from trace_api.consumer.evidence import lookup_evidence
 from trace_api.consumer.scans import record_scan
 from trace_api.consumer.sources import (
     RecallState,
@@ -188,6 +190,7 @@ def lookup(ctx: ApiContext, uri: str, client_host: str | None, *, now_ms: int | 
         equipment=equipment,
         chain=out.ChainView(rpcUrl=CHAIN_RPC_PATH, chainId=deployment.chain_id,
                             traceAnchor=deployment.trace_anchor),
+        evidence=lookup_evidence(ctx, events, product, [gln for gln in glns.values() if gln]),
     )
 
 

@@ -14,6 +14,7 @@ content or its neighbours (leaves are salted).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from anchoring.core.entry import decode_entry
 from anchoring.core.merkle import leaf_hash
 from anchoring.errors import KeyFileError
 from anchoring.keys import read_verifier_key
-from trace_api.anchors import anchors_for
+from trace_api.anchors import AnchorInfo, anchors_for
 from trace_api.context import ApiContext
 from trace_api.errors import NotFound, Unavailable
 from trace_api.proofs.bundle import (
@@ -38,7 +39,8 @@ from trace_api.records.models import StoredRecord
 from trace_api.records.repository import records_where
 from trace_api.records.status import anchor_json
 
-__all__ = ["build_bundle", "bundle_for_entry", "format_received_at", "load_record", "log_verifier_key", "select_leaf"]
+__all__ = ["build_bundle", "bundle_for_entry", "bundles_for_entries", "format_received_at",
+           "load_record", "log_verifier_key", "select_leaf"]
 
 
 MAX_RECORDS_PER_EVENT = 1_000
@@ -137,16 +139,47 @@ def build_bundle(ctx: ApiContext, leaf_index: int, *, include_event: bool) -> Pr
                             event=json.loads(record.body) if include_event else None)
 
 
+def bundles_for_entries(ctx: ApiContext,
+                        records: Sequence[tuple[int, str, bytes]]) -> list[ProofBundle]:
+    """Public bundles (no body) of many `(leaf_index, hash_id, entry)` records, as
+    `bundle_for_entry` makes them one by one, with the anchors read in one batch and each
+    tree size's checkpoint read once (the consumer view proves a whole timeline)."""
+    anchors = anchors_for(ctx, [leaf for leaf, _, _ in records])
+    latest: list[int | None] = []
+    notes: dict[int, str | None] = {}
+
+    def pending_size() -> int | None:
+        if not latest:
+            latest.append(_latest_checkpoint_size(ctx))
+        return latest[0]
+
+    def note(tree_size: int) -> str | None:
+        if tree_size not in notes:
+            notes[tree_size] = _checkpoint_note(ctx, tree_size)
+        return notes[tree_size]
+
+    return [_bundle(ctx, leaf, hash_id, entry, anchors[leaf], pending_size, note, event=None)
+            for leaf, hash_id, entry in records]
+
+
 def bundle_for_entry(ctx: ApiContext, leaf_index: int, hash_id: str, entry_bytes: bytes, *,
                      event: dict[str, Any] | None = None) -> ProofBundle:
     """The `traceledger.proof/v1` bundle of the log entry `entry_bytes` at `leaf_index`,
     naming the record `hash_id` (an Event Hash ID, or a master-data record hash ID: both
     kinds of record share the log and the bundle); `event` is the body to include, if any.
     Same anchored / pending rules and errors as `build_bundle`."""
-    entry = decode_entry(entry_bytes)
     anchor = anchors_for(ctx, [leaf_index])[leaf_index]
-    tree_size = anchor.tree_size if anchor is not None else _latest_checkpoint_size(ctx)
-    checkpoint = _checkpoint_note(ctx, tree_size) if tree_size is not None else None
+    return _bundle(ctx, leaf_index, hash_id, entry_bytes, anchor,
+                   lambda: _latest_checkpoint_size(ctx),
+                   lambda tree_size: _checkpoint_note(ctx, tree_size), event=event)
+
+
+def _bundle(ctx: ApiContext, leaf_index: int, hash_id: str, entry_bytes: bytes,
+            anchor: AnchorInfo | None, pending_size: Callable[[], int | None],
+            note: Callable[[int], str | None], *, event: dict[str, Any] | None) -> ProofBundle:
+    entry = decode_entry(entry_bytes)
+    tree_size = anchor.tree_size if anchor is not None else pending_size()
+    checkpoint = note(tree_size) if tree_size is not None else None
     proof: tuple[bytes, ...] | None = None
     root_hash: bytes | None = None
     if tree_size is not None and leaf_index < tree_size:

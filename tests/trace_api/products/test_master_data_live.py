@@ -190,8 +190,9 @@ def test_bad_signature_requests_are_problems(live_system: LiveSystem, self_custo
 
 def test_text_that_cannot_be_canonical_json_is_refused(live_system: LiveSystem,
                                                        custodial: RegisteredEnterprise) -> None:
-    content = ('{"gtin": "%s", "productClass": "chilled", "name": {"zh": "x", "en": "\\ud800"}}'
-               % _gtin(custodial, "009")).encode()
+    gtin = _gtin(custodial, "009")
+    content = ('{"gtin": "' + gtin + '", "productClass": "chilled", '
+               '"name": {"zh": "x", "en": "\\ud800"}}').encode()  # a lone surrogate
     response = httpx.post(f"{live_system.api_url}/v1/products", content=content, timeout=60,
                           headers={**live_system.auth(custodial.api_key),
                                    "content-type": "application/json"})
