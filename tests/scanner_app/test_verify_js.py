@@ -70,7 +70,8 @@ _VERIFY_LOOKUP = """async ([uri, pick, options]) => {
   const rpc = verify.jsonRpcClient(options.rpcUrl || TRUST_ANCHORS.endpoints.rpc);
   const records = [
     ...view.evidence.events.map((item, i) => ({kind: 'event', body: item.event, proof: item.proof,
-                                               memberBlock: item.memberBlock, summary: view.timeline[i]})),
+                                               memberBlock: item.memberBlock, summary: view.timeline[i],
+                                               eventHashId: (options.listedAs || {})[i] ?? view.timeline[i].eventHashId})),
     ...view.evidence.masterData.map((item) => ({kind: 'masterData', body: item.record, proof: item.proof,
                                                 memberBlock: item.memberBlock})),
   ];
@@ -466,6 +467,16 @@ def _unknown_master_data_kind(ledger: SmallLedger, api: StandinApi) -> Case:
         'unknown master-data version: format "traceledger.masterdata/v1", kind "service"')
 
 
+
+
+def test_a_valid_record_of_another_event_cannot_stand_in_for_the_listed_one(
+    verifier_page: Any, ledger: SmallLedger, api: StandinApi
+) -> None:
+    # The lookup lists leaf 5 but sends leaf 6's body, entry and proof, all genuine.
+    listed = ledger.records[5].hash_id
+    result = verify_lookup(verifier_page, FOOD_URI, _food(6), listedAs={_food(6): listed})["results"][0]
+    assert (result["status"], result["failedStep"]) == ("failed", "entry-matches")
+    assert result["message"] == f"the platform lists {listed}, but sent the record {ledger.records[6].hash_id}"
 
 
 @pytest.mark.parametrize("name", list(LIES))
