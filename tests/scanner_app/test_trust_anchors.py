@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -380,3 +381,28 @@ def test_cli_anchors_fetches_checks_and_writes(platform: Platform, tmp_path: Pat
         assert again.exit_code == 1 and "did not answer" in again.output
         exists = CliRunner().invoke(cli, ["scan-page", "anchors", "--out", str(out), "--api", api])
         assert exists.exit_code == 2 and "--force" in exists.output
+
+
+def test_the_bundle_runs_from_another_origin_at_any_path(tmp_path: Path, page: Any) -> None:
+    """The bundle served as plain files under /regulator/trace/ of another origin: every
+    module loads, the page starts, it pins the anchors it was built with, and its policy
+    lets it talk to the pinned endpoints only."""
+    anchors = parse_trust_anchors(document()).with_overrides(api="http://127.0.0.1:9", rpc="http://127.0.0.1:9/rpc")
+    write_bundle(tmp_path / "host" / "regulator" / "trace", anchors)
+    static = FastAPI()
+    static.mount("/", StaticFiles(directory=tmp_path / "host", html=True))
+    with serve(static) as origin:
+        failures: list[str] = []
+        page.on("response", lambda response: failures.append(f"{response.status} {response.url}")
+                if response.status >= 400 else None)
+        page.on("pageerror", lambda error: failures.append(str(error)))
+        page.goto(origin + "/regulator/trace/")
+        page.wait_for_function("document.body.dataset.ready === 'true'")
+        pinned = page.evaluate(f"import('{origin}/regulator/trace/assets/anchors.js').then((m) => m.TRUST_ANCHORS)")
+        violated = page.evaluate("""() => new Promise((resolve) => {
+            document.addEventListener('securitypolicyviolation', (event) => resolve(event.effectiveDirective));
+            fetch('http://127.0.0.1:1/elsewhere').catch(() => {});
+        })""")
+    assert failures == []
+    assert pinned == anchors.to_json()
+    assert violated == "connect-src"
