@@ -23,7 +23,6 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from scanner_app.errors import BundleError
