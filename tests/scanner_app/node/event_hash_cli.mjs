@@ -19,8 +19,9 @@ async function answer(line) {
   }
 }
 
-const answers = [];
+const pending = [];
 for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-  if (line.trim()) answers.push(JSON.stringify(await answer(line)));
+  if (line.trim()) pending.push(answer(line)); // digests overlap; answers keep input order
 }
-process.stdout.write(answers.map((text) => text + "\n").join(""));
+const answers = await Promise.all(pending);
+process.stdout.write(answers.map((result) => JSON.stringify(result) + "\n").join(""));
