@@ -9,8 +9,14 @@ refuse what it refuses. Checked here, all through one Node process per batch
    SOURCES.md calls them stale, `expected_equal/`) and every event of the GS1 EPCIS 2.0
    example documents (../shared/data/epcis), equal to the core on each;
 2. a differential run over thousands of seeded generated events (`EventGenerator` below):
-   all five event types and every part of the pre-hash, tricky values (numbers, Unicode digits and whitespace, astral characters, timestamps at the
-   calendar's edges, EPC URNs and Digital Links), and malformed events both sides refuse.
+   all five event types and every part of the pre-hash; tricky values (numbers, Unicode
+   digits and whitespace, astral characters, timestamps at the calendar's edges, EPC URNs
+   and Digital Links) in every field; malformed events, which both sides must refuse.
+
+The core refuses a few inputs with exceptions other than `EventError` (OverflowError for
+dates beyond year 9999, TypeError for an object as `action`, ValueError for EPC URNs in
+non-ASCII digits, UnicodeEncodeError for unpaired surrogates); here any exception of the
+core counts as a refusal, and the port must throw its EventHashError for each.
 """
 
 from __future__ import annotations
@@ -18,11 +24,10 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 import string
 import struct
-import shutil
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +54,9 @@ GENERATED_PROBES = 4000
 GENERATED_MALFORMED = 800
 
 Request = dict[str, Any]
+# What the core raises for events it refuses: EventError (a ValueError), and for a few inputs
+# plain ValueError, UnicodeEncodeError, TypeError or OverflowError (see the module docstring).
+CORE_REFUSALS = (ValueError, TypeError, OverflowError)
 
 
 def run_node(requests: list[Request]) -> list[dict[str, Any]]:
@@ -73,11 +81,11 @@ def python_answer(request: Request) -> dict[str, Any]:
     options = {"context": request.get("context"), "ignore_fields": request.get("ignoreFields", ())}
     try:
         prehash = event_prehash(request["event"], **options)
-    except Exception as exc:  # the core's refusal (see differential test for the types)
+    except CORE_REFUSALS as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
     try:
         return {"prehash": prehash, "hashId": event_hash_id(request["event"], **options)}
-    except Exception as exc:
+    except CORE_REFUSALS as exc:
         return {"error": f"{type(exc).__name__}: {exc}", "prehash": prehash}
 
 
@@ -190,6 +198,8 @@ CONTEXTS: list[Any] = [
     [CONTEXT_URL, {"example": EXAMPLE_NS, "other": {"@id": OTHER_NS, "@prefix": True}}],
     {"example": EXAMPLE_NS, "cbv": "https://example.org/not-cbv/", "ex2": "urn:example:"},
     [{"example": "https://v2.example.com/", "other": OTHER_NS}, "https://example.com/ctx.jsonld"],
+    {"__proto__": "https://proto.example.com/",
+     "proto": {"@id": "https://p.example.com/", "@prefix": True}},
 ]
 # Where Python's and JavaScript's defaults differ: whitespace (U+001C..U+001F and U+0085 are
 # Python whitespace, U+FEFF is JavaScript's), UTF-16 order above U+E000, other scripts' digits.
@@ -206,7 +216,8 @@ SHORT_NAMES = {"01": "gtin", "8006": "itip", "8010": "cpid", "414": "gln", "417"
 EXTENSION_KEYS = ["example:temperature", "example:readingList", "example:nested", "other:x",
                   "https://ns.example.org/voc#field", "http://ns.example.org/path/name",
                   "unknown:k", "plainName", "123", "example:😀", "example:ÄList",
-                  "ex2:thing", "cbv:odd", "gs1:netWeight", "rdfs:label", "example:List"]
+                  "ex2:thing", "cbv:odd", "gs1:netWeight", "rdfs:label", "example:List",
+                  "__proto__", "constructor", "proto:x", "#text", "rdfs:comment", "toString"]
 EVENT_TYPES = sorted(terms.EVENT_TYPES)
 
 
@@ -250,7 +261,7 @@ class EventGenerator:
     def epc_urn(self) -> str:
         prefix = self.digits(self.rng.randint(6, 12))
         off = self.pick([0] * 12 + [-1, 1])  # sometimes the wrong number of digits
-        ref = lambda total: self.digits(max(0, total - len(prefix) + off))  # noqa: E731
+        ref = lambda total: self.digits(max(0, total - len(prefix) + off))
         serial12 = self.digits(self.rng.randint(1, 12))
         chars39 = self.text(string.digits + string.ascii_uppercase + "-", 1, 8)
         urns = {
@@ -266,7 +277,8 @@ class EventGenerator:
             "sgcn": lambda: f"urn:epc:id:sgcn:{prefix}.{ref(12)}.{serial12}",
             "ginc": lambda: f"urn:epc:id:ginc:{prefix}.{self.urn_serial(30 - len(prefix))}",
             "gsin": lambda: f"urn:epc:id:gsin:{prefix}.{ref(16) or '0'}",
-            "itip": lambda: f"urn:epc:id:itip:{prefix}.{ref(13) or '0'}.{self.digits(2)}.{self.digits(2)}.{self.urn_serial()}",
+            "itip": lambda: f"urn:epc:id:itip:{prefix}.{ref(13) or '0'}.{self.digits(2)}"
+                            f".{self.digits(2)}.{self.urn_serial()}",
             "upui": lambda: f"urn:epc:id:upui:{prefix}.{ref(13) or '0'}.{self.urn_serial(28)}",
             "pgln": lambda: f"urn:epc:id:pgln:{prefix}.{ref(12)}",
             "lgtin": lambda: f"urn:epc:class:lgtin:{prefix}.{ref(13) or '0'}.{self.urn_serial()}",
@@ -275,7 +287,8 @@ class EventGenerator:
             "idpat-gdti": lambda: f"urn:epc:idpat:gdti:{prefix}.{ref(12)}.*",
             "idpat-sgcn": lambda: f"urn:epc:idpat:sgcn:{prefix}.{ref(12)}.*",
             "idpat-cpi": lambda: f"urn:epc:idpat:cpi:{prefix}.{chars39}.*",
-            "idpat-itip": lambda: f"urn:epc:idpat:itip:{prefix}.{ref(13) or '0'}.{self.digits(2)}.{self.digits(2)}.*",
+            "idpat-itip": lambda: f"urn:epc:idpat:itip:{prefix}.{ref(13) or '0'}"
+                                  f".{self.digits(2)}.{self.digits(2)}.*",
             "idpat-upui": lambda: f"urn:epc:idpat:upui:{prefix}.{ref(13) or '0'}.*",
         }
         return urns[self.pick(urns)]()
@@ -289,7 +302,8 @@ class EventGenerator:
             ("8003", lambda: "0" + self.with_check_digit(self.digits(12)) + self.text(DL_CHARS, 0, 16)),
             ("8004", lambda: self.digits(7) + self.text(DL_CHARS, 1, 20)),
             ("8006", lambda: self.with_check_digit(self.digits(13)) + self.digits(4)),
-            ("8010", lambda: self.digits(7) + self.text(string.digits + string.ascii_uppercase + "-#", 1, 20)),
+            ("8010", lambda: self.digits(7) + self.text(string.digits + string.ascii_uppercase + "-#",
+                                                        1, 20)),
             ("8017", lambda: self.with_check_digit(self.digits(17))),
             ("8018", lambda: self.with_check_digit(self.digits(17))),
             ("255", lambda: self.with_check_digit(self.digits(12)) + self.digits(self.rng.randint(0, 12))),
@@ -521,7 +535,7 @@ class EventGenerator:
         """A valid EPCIS 2.0 event of a random type with a random selection of members."""
         event_type = self.pick(EVENT_TYPES)
         event: dict[str, Any] = {"type": event_type, "eventTime": self.timestamp()}
-        maybe = lambda probability, name, maker: (  # noqa: E731
+        maybe = lambda probability, name, maker: (
             event.__setitem__(name, maker()) if self.chance(probability) else None)
         maybe(0.7, "eventTimeZoneOffset", self.offset)
         maybe(0.3, "recordTime", self.timestamp)
@@ -767,20 +781,53 @@ def test_generated_requests_equal_python_core(
     assert all(answer["error"] for answer in generated_answers[kind] if "error" in answer)
 
 
+def run_node_module(script: str) -> Any:
+    """JSON printed by an inline ES module that has imported event_hash.js as `eventHash`."""
+    node = shutil.which("node")
+    assert node is not None, "node (20+) must be on PATH: ./dev install"
+    source = f"import * as eventHash from {json.dumps(MODULE.as_uri())};\n{script}"
+    completed = subprocess.run([node, "--input-type=module", "-e", source],
+                               capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    return json.loads(completed.stdout)
+
+
+def test_public_api() -> None:
+    """Digest bytes, ID formatting and parsing, and the error type the page catches."""
+    event = {"type": "ObjectEvent", "eventTime": "2020-01-01T00:00:00+01:00", "action": "OBSERVE",
+             "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"]}
+    result = run_node_module(f"""
+        const event = {json.dumps(event)};
+        const digest = await eventHash.eventHashDigest(event);
+        const hashId = await eventHash.eventHashId(event, null);
+        let error = null;
+        try {{ eventHash.preHashString({{type: "ObjectEvent"}}); }} catch (e) {{
+          error = {{isEventHashError: e instanceof eventHash.EventHashError, isError: e instanceof Error,
+                   name: e.name, field: e.field, message: e.message}};
+        }}
+        const refusals = ["ni:///sha-256;" + "AB".repeat(32) + "?ver=CBV2.0", hashId + " ", "x", null]
+          .map((text) => {{ try {{ eventHash.digestOfEventHashId(text); return false; }}
+                           catch (e) {{ return e instanceof eventHash.EventHashError; }} }});
+        console.log(JSON.stringify({{
+          digest: Array.from(digest), isUint8Array: digest instanceof Uint8Array, hashId,
+          roundTrip: eventHash.formatEventHashId(eventHash.digestOfEventHashId(hashId)),
+          error, refusals }}));
+    """)
+    expected = event_hash_id(event)
+    assert result["hashId"] == expected == result["roundTrip"]
+    assert result["isUint8Array"] and bytes(result["digest"]).hex() == expected[14:78]
+    assert result["error"] == {"isEventHashError": True, "isError": True, "name": "EventHashError",
+                               "field": "eventTime", "message": "eventTime: missing"}
+    assert result["refusals"] == [True, True, True, True]
+
+
 def test_js_vocabularies_equal_the_core() -> None:
-    script = (
-        f"import {{ TERMS }} from {json.dumps(MODULE.as_uri())};"
+    tables = run_node_module(
         "const out = {};"
-        "for (const [name, table] of Object.entries(TERMS))"
+        "for (const [name, table] of Object.entries(eventHash.TERMS))"
         "  out[name] = table instanceof Map ? Object.fromEntries(table) : [...table].sort();"
         "console.log(JSON.stringify(out));"
     )
-    node = shutil.which("node")
-    assert node is not None
-    completed = subprocess.run(
-        [node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True
-    )
-    tables = json.loads(completed.stdout)
     assert tables["EVENT_TYPES"] == sorted(terms.EVENT_TYPES)
     assert tables["ACTIONS"] == sorted(terms.ACTIONS)
     for name in (
