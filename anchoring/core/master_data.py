@@ -156,7 +156,10 @@ def verify_master_data(document: Any) -> None:
     if version > 1:
         if not isinstance(previous, str):
             raise MasterDataError("a version after 1 names its previous record", pointer="/previous")
-        record_hash_digest(previous)
+        try:
+            record_hash_digest(previous)
+        except MasterDataError as exc:
+            raise MasterDataError(str(exc), pointer="/previous") from exc
     _string(document, "issuedAt", "", pattern=_ISSUED_AT)
     _product(document["product"])
     try:
