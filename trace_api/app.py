@@ -24,6 +24,7 @@ from trace_api.capture.service import too_large
 from trace_api.chain_proxy import MAX_BODY_BYTES
 from trace_api.consumer import routes as consumer_routes
 from trace_api.context import ApiContext
+from trace_api.cors import PublicCorsMiddleware
 from trace_api.enterprises import routes as enterprise_routes
 from trace_api.labels import routes as label_routes
 from trace_api.problems import Problem, document_problems, install_problem_handlers, problem_from
@@ -84,14 +85,15 @@ def create_app(settings: ApiSettings, *, context: ApiContext | None = None) -> F
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    # Added last = outermost: the rate limiter answers before any body is read, a URL with
-    # a control character is refused, then every body is bounded, typed and screened
-    # before FastAPI parses it.
+    # Added last = outermost: public reads get CORS on every answer (trace_api/cors.py),
+    # the rate limiter answers before any body is read, a URL with a control character is
+    # refused, then every body is bounded, typed and screened before FastAPI parses it.
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes,
                        policies=route_policies(app.routes, default_limit=settings.max_body_bytes,
                                                limits=route_body_limits(ctx)))
     app.add_middleware(ControlCharacterMiddleware)
     app.add_middleware(RateLimitMiddleware, buckets=ctx.shared(rate_limiter))
+    app.add_middleware(PublicCorsMiddleware)
     _document_problems(app)
     return app
 

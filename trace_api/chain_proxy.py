@@ -67,8 +67,10 @@ ALLOWED_CALLS: Mapping[Contract, tuple[str, ...]] = {
     Contract.TRACE_ANCHOR: ("rootAtSize", "headIndexBySize", "headAt", "headCount",
                             "latestHead", "hasWitnessed", "witnessCount", "registry"),
     # Membership and recall status, which a consumer's check reads on chain (DESIGN 11;
-    # chain_reader asks hasRole and enterpriseOf).
-    Contract.MEMBER_REGISTRY: ("hasRole", "isMember", "enterpriseOf", "enterprise"),
+    # chain_reader asks hasRole and enterpriseOf; the scan page also checks a master-data
+    # record's signer held its company prefix, issue 15).
+    Contract.MEMBER_REGISTRY: ("hasRole", "isMember", "enterpriseOf", "enterprise",
+                               "holdsCompanyPrefix"),
     Contract.RECALL_REGISTRY: ("isRecalled", "recallOf"),
 }
 """View functions `eth_call` may reach, by contract; each is checked against its ABI."""
@@ -76,7 +78,8 @@ CALL_GAS_CAP = 5_000_000
 """Every allowed view costs well under 100k gas; 5M bounds what a call can make the node
 compute (a BLAKE2F precompile loop, say) even if a contract were to change."""
 MAX_CALL_DATA_BYTES = 4 + 32 * 4
-"""A selector and four ABI words: the allowed functions take at most two static words."""
+"""A selector and four ABI words: the allowed functions take at most two static words, or
+(`holdsCompanyPrefix`) an address and a string of at most 32 bytes (offset, length, data)."""
 CALL_OBJECT_FIELDS = frozenset({"to", "data", "input", "from", "gas"})
 """Members a forwarded call object may have; fee and value fields mean nothing to a view."""
 
