@@ -4,6 +4,11 @@ Limits: a request body or WebSocket message of at most MAX_REQUEST_BYTES (geth: 
 nested at most MAX_JSON_DEPTH deep (checked before parsing: issue 13), at most
 MAX_BATCH_ITEMS calls per batch (geth: 1,000), MAX_WS_CONNECTIONS WebSockets at once.
 Host, Origin and Content-Type are checked first (`ledger_node/rpc/guards.py`).
+Browsers on any other origin may read (issue 15: a regulator's scan page checks records
+against its own node; anvil allows the same): `BrowserReads` answers their CORS preflight
+and lets through HTTP POSTs whose every call is in `BROWSER_READ_METHODS`, with
+`Access-Control-Allow-Origin: *` and no credentials; a write (`eth_sendRawTransaction`,
+filter installs) or a WebSocket from such an origin is still refused (403).
 Administrative methods (Clique votes) are not served here, only on the admin socket
 (`ledger_node/rpc/admin.py`): -32601 on this port. eth_call and eth_estimateGas run in
 worker threads under a deadline (`ledger_node/execution.py`), never on the event loop.
@@ -66,6 +71,20 @@ CALL_CONCURRENCY = 2
 # without bound behind slow calls.
 CALL_QUEUE_WAIT_S = 2.0
 WS_CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455 §7.4.1 / IANA registry
+
+
+BROWSER_READ_METHODS = frozenset({
+    "web3_clientVersion", "web3_sha3", "net_version", "net_listening", "net_peerCount",
+    "eth_chainId", "eth_syncing", "eth_blockNumber", "eth_gasPrice", "eth_maxPriorityFeePerGas",
+    "eth_feeHistory", "eth_accounts", "clique_getSigners", "clique_getSignersAtHash",
+    "clique_getProposals", "eth_getBalance", "eth_getTransactionCount", "eth_getCode",
+    "eth_getStorageAt", "eth_call", "eth_estimateGas", "eth_getTransactionByHash",
+    "eth_getTransactionReceipt", "eth_getBlockByNumber", "eth_getBlockByHash",
+    "eth_getBlockTransactionCountByNumber", "eth_getBlockTransactionCountByHash", "eth_getLogs",
+})
+"""What a page on an origin not configured with `--cors-origin` may call: reads that leave
+no state behind (no transactions, no filters kept for it)."""
+PREFLIGHT_MAX_AGE_S = 600
 
 
 def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -248,6 +267,114 @@ class Subscriptions:
             self.overflowed = True
 
 
+class BrowserReads:
+    """ASGI middleware: read-only JSON-RPC for browsers on origins not in `cors_origins`.
+
+    Requests without Origin, or from a configured origin, pass untouched (the guard and
+    `CORSMiddleware` handle them). From any other origin: a CORS preflight for POST with
+    at most the Content-Type header is answered 204; a POST to `/` whose body is a call or
+    batch of calls all in `BROWSER_READ_METHODS` is served as if it had no Origin (Host
+    and Content-Type are still checked) with `Access-Control-Allow-Origin: *`; anything
+    else goes on with its Origin, so the guard refuses it (403).
+    """
+
+    def __init__(self, app: Any, *, cors_origins: Sequence[str]) -> None:
+        self.app = app
+        self.cors_origins = frozenset(origin.rstrip("/") for origin in cors_origins)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        origin = _header(scope, b"origin") if scope["type"] == "http" else None
+        if (origin is None or "*" in self.cors_origins
+                or origin.rstrip("/") in self.cors_origins or scope["path"] != "/"):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await self._preflight(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body, more = await _read_body(receive, MAX_REQUEST_BYTES)
+        replay = _replay(body, more, receive)
+        if more or not _only_reads(body):
+            await self.app(scope, replay, send)  # the guard refuses the foreign Origin
+            return
+        headers = [(name, value) for name, value in scope["headers"] if name.lower() != b"origin"]
+
+        async def send_with_cors(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"access-control-allow-origin", b"*")]}
+            await send(message)
+
+        await self.app({**scope, "headers": headers}, replay, send_with_cors)
+
+    async def _preflight(self, scope: Any, receive: Any, send: Any) -> None:
+        method = (_header(scope, b"access-control-request-method") or "").upper()
+        asked = {name.strip().lower() for name in
+                 (_header(scope, b"access-control-request-headers") or "").split(",") if name.strip()}
+        if method != "POST" or not asked <= {"content-type"}:
+            await self.app(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 204, "headers": [
+            (b"access-control-allow-origin", b"*"),
+            (b"access-control-allow-methods", b"POST"),
+            (b"access-control-allow-headers", b"content-type"),
+            (b"access-control-max-age", str(PREFLIGHT_MAX_AGE_S).encode()),
+            (b"vary", b"Access-Control-Request-Headers")]})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _header(scope: Any, name: bytes) -> str | None:
+    for raw_name, raw_value in scope.get("headers", []):
+        if raw_name.lower() == name:
+            return bytes(raw_value).decode("latin-1")
+    return None
+
+
+async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:
+    """The request body up to `limit` bytes, and whether more was left unread."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(parts), False
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        parts.append(chunk)
+        if size > limit:
+            return b"".join(parts), True
+        if not message.get("more_body", False):
+            return b"".join(parts), False
+
+
+def _replay(body: bytes, more: bool, receive: Any) -> Any:
+    """A `receive` that hands the app `body` first, then the rest of the stream."""
+    sent = False
+
+    async def replay() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()
+
+    return replay
+
+
+def _only_reads(body: bytes) -> bool:
+    """True if `body` is a JSON-RPC call, or a non-empty batch, naming only browser reads."""
+    try:
+        check_json_depth(body, MAX_JSON_DEPTH)
+        payload = json.loads(body)
+    except (JsonTooDeepError, ValueError):
+        return False
+    calls = payload if isinstance(payload, list) else [payload]
+    return bool(calls) and all(isinstance(call, dict) and call.get("method") in BROWSER_READ_METHODS
+                               for call in calls)
+
+
 def create_app(
     node: LedgerNode, cors_origins: Sequence[str] = (), *, allowed_hosts: Sequence[str] = (),
 ) -> Starlette:
@@ -344,6 +471,7 @@ def create_app(
             node.close()
 
     middleware = [
+        Middleware(BrowserReads, cors_origins=list(cors_origins)),
         Middleware(RequestGuard, allowed_hosts=list(allowed_hosts), cors_origins=list(cors_origins)),
     ]
     if cors_origins:

@@ -216,7 +216,8 @@ def test_cors_only_for_configured_origins(tmp_path: Path) -> None:
         body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}
         allowed = httpx.post(backend.url, json=body, headers={"Origin": "http://127.0.0.1:8000"})
         assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:8000"
-        other = httpx.post(backend.url, json=body, headers={"Origin": "http://evil.example"})
+        write = {"jsonrpc": "2.0", "id": 1, "method": "eth_newBlockFilter"}  # reads: test_browser_reads.py
+        other = httpx.post(backend.url, json=write, headers={"Origin": "http://evil.example"})
         assert "access-control-allow-origin" not in other.headers
         assert other.status_code == 403
     finally:

@@ -99,7 +99,8 @@ def test_text_plain_refused(node: Backend) -> None:
 
 
 def test_foreign_origin_refused(node: Backend) -> None:
-    body = _call("eth_blockNumber", [])
+    # A write: reads from any origin are served (test_browser_reads.py, issue 15).
+    body = _call("eth_sendRawTransaction", ["0x00"])
     for origin in ("http://evil.example", "null", "http://127.0.0.1:9999"):
         response = httpx.post(node.url, json=body, headers={"origin": origin}, timeout=10)
         assert response.status_code == 403, origin
