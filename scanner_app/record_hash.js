@@ -6,6 +6,9 @@
 import { eventHashId } from "./event_hash.js";
 import { canonicalJson } from "./jcs.js";
 import { hexBytes, sha256, toHex, utf8 } from "./bytes.js";
+import { formatTimeMs, parseTimeMs } from "./epcis_time.js";
+import { cbvWord, locationOf } from "./event_body.js";
+import { identifierKey } from "./identifier_keys.js";
 
 export const MASTER_DATA_FORMAT = "traceledger.masterdata/v1";
 const MASTER_DATA_KINDS = ["product"];
@@ -85,53 +88,45 @@ export function masterDataGtin(document) {
 
 // --- the platform's summary of an event -------------------------------------------------
 
-// CBV 2.0 §6 / EPCIS 2.0 JSON: a standard value may be a bare word, a `cbv:` compact IRI,
-// the GS1 web URI or the EPCIS 1.x URN (trace_api/records/columns.py canonical_cbv).
-const BIZ_STEP_FORMS = ["cbv:BizStep-", "https://ref.gs1.org/cbv/BizStep-", "https://gs1.org/voc/BizStep-", "urn:epcglobal:cbv:bizstep:"];
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/i;
+const SUMMARY_COLUMNS = ["time", "eventType", "bizStep", "location"];
 
-function bareBizStep(value) {
-  if (typeof value !== "string") return value ?? null;
-  const form = BIZ_STEP_FORMS.find((prefix) => value.startsWith(prefix));
-  return form ? value.slice(form.length) : value;
-}
-
-/** Milliseconds since the epoch of an RFC 3339 time with offset (sub-ms floored); null if not one. */
-export function timeMs(text) {
-  const match = typeof text === "string" ? RFC3339.exec(text) : null;
-  if (!match) return null;
-  const [, year, month, day, hour, minute, second, fraction = "", zone] = match;
-  const local = Date.UTC(+year, +month - 1, +day, +hour, +minute, +second, +(fraction + "00").slice(0, 3));
-  if (zone.toUpperCase() === "Z") return local;
-  const sign = zone[0] === "-" ? -1 : 1;
-  return local - sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
-}
-
-function locationOf(event) {
-  for (const member of ["bizLocation", "readPoint"]) {
-    if (isObject(event[member]) && typeof event[member].id === "string") return event[member].id;
-  }
-  return null;
+/** What the signed body says for each summary column, in the form the API writes it. */
+function signedColumns(event) {
+  const instant = typeof event.eventTime === "string" ? parseTimeMs(event.eventTime, { bareIsUtc: true }) : null;
+  const place = locationOf(event);
+  return {
+    time: instant === null ? null : formatTimeMs(instant),
+    eventType: typeof event.type === "string" ? event.type : null,
+    bizStep: cbvWord(event.bizStep),
+    location: place === null ? null : identifierKey(place),
+    rawLocation: place,
+  };
 }
 
 /**
- * Why the platform's `summary` ({time, eventType, bizStep, location}) of an event differs
- * from what the signed `event` says, or null if every column it gives agrees. Columns
- * are compared as values (instants, bare CBV words), not spellings.
+ * The columns of the platform's `summary` of an event (a lookup `timeline[i]`: time,
+ * eventType, bizStep, location {id}) that differ from what the signed `event` says:
+ * [{field, claimed, signed}]. Only columns the summary carries are compared. Times are
+ * compared as records/columns.format_time_ms writes them, steps as bare CBV words, places as
+ * identifier keys (the API keys them; the raw id is accepted too).
  */
-export function summaryMismatch(summary, event) {
-  if (!isObject(summary)) return null;
-  const columns = [
-    ["time", summary.time, event.eventTime, (a, b) => timeMs(a) !== null && timeMs(a) === timeMs(b)],
-    ["eventType", summary.eventType, event.type, (a, b) => a === b],
-    ["bizStep", summary.bizStep, event.bizStep, (a, b) => bareBizStep(a) === bareBizStep(b)],
-    ["location", isObject(summary.location) ? summary.location.id : summary.location, locationOf(event), (a, b) => (a ?? null) === b],
-  ];
-  for (const [name, said, signed, same] of columns) {
-    if (!(name in summary)) continue;
-    if (!same(said, signed)) {
-      return `the platform's summary says ${name} ${JSON.stringify(said ?? null)}, the signed event says ${JSON.stringify(signed ?? null)}`;
-    }
+export function summaryMismatches(summary, event) {
+  if (!isObject(summary) || !isObject(event)) return [];
+  const signed = signedColumns(event);
+  const mismatches = [];
+  for (const field of SUMMARY_COLUMNS.filter((name) => name in summary)) {
+    let claimed = summary[field] ?? null;
+    if (field === "location" && isObject(claimed)) claimed = claimed.id ?? null;
+    const same = field === "bizStep" ? cbvWord(claimed) === signed.bizStep
+      : field === "location" ? claimed === signed.location || (claimed !== null && claimed === signed.rawLocation)
+        : claimed === signed[field];
+    if (!same) mismatches.push({ field, claimed, signed: signed[field] });
   }
-  return null;
+  return mismatches;
+}
+
+/** The first mismatch as the event-hash step says it, or null. */
+export function summaryMismatch(summary, event) {
+  const [first] = summaryMismatches(summary, event);
+  return first ? `the platform's summary says ${first.field} ${JSON.stringify(first.claimed)}, the signed event says ${JSON.stringify(first.signed)}` : null;
 }

@@ -254,7 +254,7 @@ def _member_block(ledger: SmallLedger, leaf: int) -> Any:
 def _summary_time_changed(ledger: SmallLedger, api: StandinApi) -> Case:
     api.summary_columns[0] = {"time": "2026-01-02T00:00:00.000Z"}
     return FOOD_URI, _food(0), "event-hash", ("the platform's summary says time \"2026-01-02T00:00:00.000Z\", "
-                                             "the signed event says \"2026-11-20T06:00:00.000+08:00\"")
+                                             "the signed event says \"2026-11-19T22:00:00.000Z\"")
 
 
 @lie("summary bizStep changed")
@@ -268,7 +268,7 @@ def _summary_bizstep_changed(ledger: SmallLedger, api: StandinApi) -> Case:
 def _summary_location_changed(ledger: SmallLedger, api: StandinApi) -> Case:
     api.summary_columns[3] = {"location": {"id": STORE, "name": "上海市徐汇区超市"}}
     return FOOD_URI, _food(3), "event-hash", (f"the platform's summary says location \"{STORE}\", "
-                                             "the signed event says \"urn:epc:id:sgln:9506001.00001.0\"")
+                                             "the signed event says \"https://id.gs1.org/414/9506001000014\"")
 
 
 @lie("summary eventType changed")
