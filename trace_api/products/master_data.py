@@ -63,7 +63,7 @@ MAX_ISSUED_AT_AGE_MS = 24 * 3600 * 1000
 """How old a self-custody signer's `issuedAt` may be: a day to get a signature approved."""
 MAX_ISSUED_AT_AHEAD_MS = 5 * 60 * 1000
 """Clock skew tolerated for an `issuedAt` in the future."""
-_ISSUED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+_ISSUED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 _COLUMNS = ("leaf_index", "record_hash_id", "kind", "subject", "version", "enterprise_id",
             "submitter", "entry", "received_at_ms", "document")
 _PRODUCT_COLUMNS = ("gtin", "enterprise_id", "name_zh", "name_en", "description_zh",
@@ -279,11 +279,14 @@ def _checked_self_signature(document: dict[str, Any], digest: bytes, submitter: 
 
 
 def _check_issued_at(issued_at: str) -> None:
-    if not _ISSUED_AT.fullmatch(issued_at):
+    try:
+        if not _ISSUED_AT.fullmatch(issued_at):
+            raise ValueError(issued_at)
+        moment = datetime.strptime(issued_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
         raise InvalidInput("invalid-master-data", "Invalid master data",
                            "issuedAt is YYYY-MM-DDTHH:MM:SS.sssZ (the signed document's)",
-                           extensions={"pointer": "/issuedAt"})
-    moment = datetime.strptime(issued_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+                           extensions={"pointer": "/issuedAt"}) from None
     at_ms = int(moment.timestamp() * 1000)
     now_ms = time.time_ns() // 1_000_000
     if not now_ms - MAX_ISSUED_AT_AGE_MS <= at_ms <= now_ms + MAX_ISSUED_AT_AHEAD_MS:
