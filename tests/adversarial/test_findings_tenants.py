@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from anchoring.core import RecordDomain, TraceRecord, sign_record
 from testing.system import RegisteredEnterprise, random_company_prefix, with_check_digit
 from tests.adversarial.system import PROBE_TIMEOUT_S, HostileSystem
 from tests.trace_api.capture.documents import CONTEXT
@@ -161,9 +162,19 @@ def test_clone_alarm_not_triggered_by_varying_place(system: HostileSystem) -> No
     enterprise1 = system.dev_enterprise("enterprise1")
     prefix = enterprise1["companyPrefixes"][0]
     gtin = with_check_digit(("0" + prefix + secrets.choice("123456789") + "0000")[:13])
+    product = {"gtin": gtin, "name": {"en": "Clone bait"}, "productClass": "chilled"}
     created = httpx.post(f"{system.live.api_url}/v1/products", timeout=PROBE_TIMEOUT_S,
-                         headers={"Authorization": f"Bearer {enterprise1['apiKey']}"},
-                         json={"gtin": gtin, "name": {"en": "Clone bait"}, "productClass": "chilled"})
+                         headers={"Authorization": f"Bearer {enterprise1['apiKey']}"}, json=product)
+    if created.status_code == 422:  # self-custody: it signs its master-data record (issue 15)
+        to_sign = created.json()["masterData"]
+        signature = sign_record(
+            TraceRecord(bytes.fromhex(to_sign["eventHash"][2:]), to_sign["submitter"]),
+            RecordDomain(system.live.chain_id, system.live.contract_address("TraceAnchor")),
+            bytes.fromhex(system.live.dev_keys["enterprise1"]["privateKey"].removeprefix("0x")))
+        created = httpx.post(f"{system.live.api_url}/v1/products", timeout=PROBE_TIMEOUT_S,
+                             headers={"Authorization": f"Bearer {enterprise1['apiKey']}"},
+                             json={**product, "issuedAt": to_sign["record"]["issuedAt"],
+                                   "signature": "0x" + signature.hex()})
     assert created.status_code in (200, 201, 409), created.text
     serial = secrets.token_hex(4)
     for auth in ("", "?auth=ZZZZZZZZ"):
