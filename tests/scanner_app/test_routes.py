@@ -110,7 +110,8 @@ def test_the_page_gzips_to_a_small_first_load() -> None:
     served = SERVED_PAGE_FILES
     page_bytes = sum(len(routes.ASSETS[name].gzipped) for name in served)
     assert page_bytes == sum(len(gzip.compress((APP_DIR / n).read_bytes(), 9, mtime=0)) for n in served)
-    assert page_bytes < 80_000  # the page's own modules; README budget for the whole first load: 300 KB
+    # The page's own modules, gzipped; scanner_app/README.md budgets 300 KB for the whole first load.
+    assert page_bytes < 150_000
 
 
 def test_every_module_a_page_file_imports_is_listed() -> None:
