@@ -6,7 +6,7 @@
  * §8.9.2) and so the same `ni:///sha-256;<hex>?ver=CBV2.0` (§8.9.1, §8.9.3); what the core
  * refuses it refuses with an `EventHashError`. The page recomputes each event's ID from the
  * body it shows, so this file follows the core rule for rule — sections below mirror its
- * modules (terms, namespaces, digital_link, canonical_values, prehash, __init__).
+ * modules (terms, namespaces, digital_link, canonical_values, prehash, __init__, document).
  *
  * Where Python and JavaScript defaults differ, Python's meaning is implemented here:
  *   - strings sort by code point (Python), not by UTF-16 code unit (Array.prototype.sort);
@@ -15,6 +15,11 @@
  *     Unicode 14.0 (Python 3.11), e.g. "١٢", so that table is built in;
  *   - numbers are written as the core writes the IEEE 754 double (`repr`, `str(int(...))`);
  *   - dates outside the years 0001..9999 (Python's datetime) are refused.
+ *
+ * Public: eventHashId, eventHashDigest, preHashString, documentEvents, EventHashError; also
+ * formatEventHashId / digestOfEventHashId (the ni URI <-> 32 bytes) and the identifier
+ * canonicalisation (canonicalIdentifier, digitalLinkFromEpcUrn, canonicalDigitalLink), so the
+ * page has one EPC-to-Digital-Link converter, the one its hashes use.
  *
  * Pure: no DOM, no I/O, no dependencies; SHA-256 is WebCrypto's (`globalThis.crypto.subtle`,
  * in browsers' secure contexts and Node 20). Changing a rule here changes event IDs: keep it in
@@ -26,7 +31,7 @@
 
 // --- errors ----------------------------------------------------------------------------------
 
-/** The one error this module throws: the event is malformed and has no Event Hash ID. */
+/** The error for an event (or document) that is malformed and so has no Event Hash ID. */
 export class EventHashError extends Error {
   /** `field` is the JSON path of the offending member (as the core's MalformedEventError). */
   constructor(message, field = null) {
@@ -337,7 +342,7 @@ const URN_RULES = new Map(Object.entries({
 }).map(([scheme, [pattern, build]]) => [scheme, [fullMatcher(pattern), build]]));
 
 /** Canonical Digital Link URI of an EPC URN (EPC TDS 2.0 §6 + Digital Link 1.2 §4), or null. */
-function digitalLinkFromEpcUrn(urn) {
+export function digitalLinkFromEpcUrn(urn) {
   const schemeEnd = urn.indexOf(":", urn.indexOf(":", 8) + 1) + 1; // after urn:epc:<kind>:<scheme>:
   const rule = URN_RULES.get(urn.slice(0, schemeEnd));
   if (rule === undefined) return null;
@@ -392,7 +397,7 @@ const VALID_CANONICAL = fullMatcher(`https://id\\.gs1\\.org/(?:00/${D}{18}`
  * Link 1.2 §4.11 (id.gs1.org, numeric AIs, GTIN-14) with the CBV 2.0 §8.9.2 constraints (no
  * query string, no CPV, serial over lot).
  */
-function canonicalDigitalLink(uri) {
+export function canonicalDigitalLink(uri) {
   if (!DL_SHAPE.test(uri)) return null;
   const query = uri.indexOf("?");
   if (query >= 0) uri = uri.slice(0, query);
@@ -425,7 +430,8 @@ function withoutCpv(uri) {
   return uri;
 }
 
-function canonicalIdentifier(text) {
+/** The canonical Digital Link the pre-hash uses for an EPC URN or Digital Link URI, else null. */
+export function canonicalIdentifier(text) {
   if (!text.includes(".")) return null;
   if (text.startsWith("urn:epc:")) return digitalLinkFromEpcUrn(text);
   if (text.startsWith("http")) return canonicalDigitalLink(text);
@@ -995,6 +1001,58 @@ export function digestOfEventHashId(hashId) {
   const match = typeof hashId === "string" && /^ni:\/\/\/sha-256;([0-9a-f]{64})\?ver=CBV2\.0$/.exec(hashId);
   if (!match) throw new EventHashError(`not a canonical Event Hash ID: ${String(hashId).slice(0, 100)}`);
   return Uint8Array.from(match[1].match(/../g), (pair) => parseInt(pair, 16));
+}
+
+// --- document: the events of an EPCIS document with what their hashes depend on (document.py) ----
+
+const DOCUMENT_TYPES = new Set(["EPCISDocument", "EPCISQueryDocument"]);
+
+/**
+ * The events of an EPCISDocument or EPCISQueryDocument in document order, each as
+ * `{event, context, ignoreFields}` ready for `eventHashId(event, context, {ignoreFields})`: the
+ * document's @context declares extension prefixes, and `ignoreFields` members (EPCIS 2.0 JSON
+ * binding: on the document, its body or its query results) name members to leave out. A bare
+ * event is the only event of an implicit document. Throws EventHashError without an event list.
+ */
+export function documentEvents(document) {
+  if (!isObject(document)) throw new EventHashError("an EPCIS document must be a JSON object");
+  if (!DOCUMENT_TYPES.has(member(document, "type")) && !hasMember(document, "epcisBody")) {
+    return [{ event: document, context: null, ignoreFields: [] }];
+  }
+  const body = member(document, "epcisBody");
+  if (!isObject(body)) throw new EventHashError("missing or not an object", "epcisBody");
+  const context = member(document, "@context") ?? null;
+  const ignoreFields = documentIgnoreFields(document, body);
+  return documentEventList(body).map((event) => ({ event, context, ignoreFields }));
+}
+
+function documentEventList(body) {
+  if (hasMember(body, "event")) return [body.event];
+  let events = member(body, "eventList");
+  let field = "epcisBody.eventList";
+  if (!hasMember(body, "eventList")) {
+    const results = member(body, "queryResults");
+    const resultsBody = isObject(results) ? member(results, "resultsBody") : undefined;
+    events = isObject(resultsBody) ? member(resultsBody, "eventList") : undefined;
+    field = "epcisBody.queryResults.resultsBody.eventList";
+  }
+  if (!Array.isArray(events)) throw new EventHashError("missing or not an array", field);
+  return events;
+}
+
+function documentIgnoreFields(document, body) {
+  const results = member(body, "queryResults");
+  const names = [];
+  for (const holder of [document, body, ...(isObject(results) ? [results] : [])]) {
+    for (const [key, value] of Object.entries(holder)) {
+      if (key.slice(key.lastIndexOf(":") + 1) !== "ignoreFields") continue; // any prefix
+      if (!Array.isArray(value) || !value.every((name) => typeof name === "string")) {
+        throw new EventHashError("must be an array of strings", key);
+      }
+      names.push(...value);
+    }
+  }
+  return names;
 }
 
 // Python's str.encode("utf-8") refuses lone surrogates; TextEncoder would write U+FFFD instead.

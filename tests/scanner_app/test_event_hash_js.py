@@ -35,6 +35,7 @@ import pytest
 
 from anchoring.core.check_digit import compute_check_digit
 from anchoring.core.event_hash import event_hash_id, event_prehash, terms
+from anchoring.core.event_hash.digital_link import canonical_identifier
 from anchoring.core.event_hash.document import document_events
 from tests.shared_data import SHARED_DATA, shared_data
 
@@ -726,6 +727,39 @@ TRICKY_VALUES: list[Any] = [
 PROBE_SLOTS = 10
 
 
+def test_js_document_events_equal_the_core(document_answers: dict[Path, Any]) -> None:
+    """documentEvents() splits each document as document_events() does (context, ignoreFields)."""
+    paths = [str(path) for path in document_answers]
+    result = run_node_module("""
+        const out = [];
+        for (const path of input) {
+          const items = eventHash.documentEvents(JSON.parse(readFileSync(path, "utf8")));
+          out.push(await Promise.all(items.map(({event, context, ignoreFields}) =>
+            eventHash.eventHashId(event, context, {ignoreFields}))));
+        }
+        console.log(JSON.stringify(out));
+    """, paths)
+    for path, hash_ids in zip(document_answers, result, strict=True):
+        expected = [answer["hashId"] for answer in document_answers[path][1]]
+        assert hash_ids == expected, path.name
+
+
+def test_js_document_events_refusals() -> None:
+    documents = [[], {"type": "EPCISDocument"}, {"epcisBody": {}}, {"epcisBody": {"eventList": {}}},
+                 {"epcisBody": {"queryResults": {"resultsBody": {}}}},
+                 {"epcisBody": {"eventList": []}, "ignoreFields": "x"},
+                 {"epcisBody": {"eventList": [], "epcis:ignoreFields": [1]}}]
+    for document in documents:
+        with pytest.raises(ValueError):
+            document_events(document)
+    refused = run_node_module(f"""
+        console.log(JSON.stringify({json.dumps(documents)}.map((document) => {{
+          try {{ eventHash.documentEvents(document); return false; }}
+          catch (error) {{ return error instanceof eventHash.EventHashError; }} }})));
+    """)
+    assert refused == [True] * len(documents)
+
+
 # --- 2. differential test over generated events -----------------------------------------------
 
 
@@ -781,12 +815,14 @@ def test_generated_requests_equal_python_core(
     assert all(answer["error"] for answer in generated_answers[kind] if "error" in answer)
 
 
-def run_node_module(script: str) -> Any:
-    """JSON printed by an inline ES module that has imported event_hash.js as `eventHash`."""
+def run_node_module(script: str, data: Any = None) -> Any:
+    """JSON printed by an inline ES module with event_hash.js as `eventHash`, `data` as `input`."""
     node = shutil.which("node")
     assert node is not None, "node (20+) must be on PATH: ./dev install"
-    source = f"import * as eventHash from {json.dumps(MODULE.as_uri())};\n{script}"
-    completed = subprocess.run([node, "--input-type=module", "-e", source],
+    source = (f"import * as eventHash from {json.dumps(MODULE.as_uri())};\n"
+              'import { readFileSync } from "node:fs";\n'
+              'const input = JSON.parse(readFileSync(0, "utf8"));\n' + script)
+    completed = subprocess.run([node, "--input-type=module", "-e", source], input=json.dumps(data),
                                capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 0, completed.stderr[-4000:]
     return json.loads(completed.stdout)
@@ -819,6 +855,29 @@ def test_public_api() -> None:
     assert result["error"] == {"isEventHashError": True, "isError": True, "name": "EventHashError",
                                "field": "eventTime", "message": "eventTime: missing"}
     assert result["refusals"] == [True, True, True, True]
+
+
+def test_js_identifier_canonicalisation_equals_the_core() -> None:
+    """canonicalIdentifier() (EPC URN / Digital Link to canonical Digital Link) on its own."""
+    generator = EventGenerator(SEED + 1)
+    texts = [generator.identifier() for _ in range(3000)]
+    texts += [generator.foreign_digits(generator.epc_urn()) for _ in range(300)]
+    texts += [value for value in TRICKY_VALUES if isinstance(value, str)]
+    expected = []
+    for text in texts:
+        try:
+            expected.append(canonical_identifier(text))
+        except ValueError:  # the core's check digit refuses non-ASCII digits
+            expected.append("<refused>")
+    answers = run_node_module("""
+        console.log(JSON.stringify(input.map((text) => {
+          try { return eventHash.canonicalIdentifier(text); }
+          catch (error) { return error instanceof eventHash.EventHashError ? "<refused>" : "<bug>"; }
+        })));
+    """, texts)
+    differ = [(t, e, a) for t, e, a in zip(texts, expected, answers, strict=True) if e != a]
+    assert not differ, differ[:10]
+    assert sum(value is not None for value in expected) > 1500
 
 
 def test_js_vocabularies_equal_the_core() -> None:
