@@ -26,10 +26,10 @@ from gs1.keys import recall_subject
 from testing.anvil import ANVIL_BINARY, Anvil
 
 REPO = Path(__file__).resolve().parents[2]
-NODE = shutil.which("node")
+NODE = shutil.which("node") or "node"
 HOOKS = REPO / "tests" / "scanner_app" / "node" / "recall_vendor_hooks.mjs"
 DRIVER = REPO / "tests" / "scanner_app" / "node" / "recall_read.mjs"
-pytestmark = pytest.mark.skipif(NODE is None or not ANVIL_BINARY.exists(), reason="needs node and anvil (./dev install)")
+pytestmark = pytest.mark.skipif(shutil.which("node") is None or not ANVIL_BINARY.exists(), reason="needs node and anvil (./dev install)")
 
 GTIN_A, GTIN_B, GTIN_C = "09506000134352", "09506000134376", "09506000164908"
 LOT_RECALL = f"https://id.gs1.org/01/{GTIN_A}/10/LOT1"
@@ -49,7 +49,8 @@ class Registry:
     def __init__(self, anvil: Anvil) -> None:
         self.w3 = anvil.w3
         self.url = anvil.url
-        self.admin, self.regulator = self.w3.eth.accounts[:2]
+        accounts: list[str] = list(self.w3.eth.accounts)
+        self.admin, self.regulator = accounts[0], accounts[1]
         members = self._deploy("MemberRegistry", [self.admin], 1)
         self._send(members.functions.proposeRoleChange(self.regulator, MemberRole.REGULATOR), self.admin)
         self.recalls = self._deploy("RecallRegistry", members.address)

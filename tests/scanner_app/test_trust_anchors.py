@@ -49,7 +49,7 @@ from trace_api.settings import ApiSettings
 from traceledger_cli.main import app as cli
 
 REPO = Path(__file__).resolve().parents[2]
-NODE = shutil.which("node")
+NODE = shutil.which("node") or "node"
 LOG_KEY = generate_signer_key("localhost/traceledger-log", bytes(range(32)), signature_type=ALG_ED25519)[1]
 WITNESS_KEY = generate_signer_key("samr.witness.test", bytes(range(1, 33)), signature_type=ALG_COSIGNATURE_V1)[1]
 OTHER_WITNESS_KEY = generate_signer_key("jiangsu.witness", bytes(range(2, 34)), signature_type=ALG_COSIGNATURE_V1)[1]
@@ -191,7 +191,7 @@ def test_anchors_js_is_deterministic_bytes() -> None:
     assert "\\u6c5f\\u82cf" in named.decode("ascii")  # ASCII only, whatever the name
 
 
-@pytest.mark.skipif(NODE is None, reason="node not installed")
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
 def test_anchors_js_is_a_deep_frozen_module_equal_to_the_document(tmp_path: Path) -> None:
     anchors = parse_trust_anchors(document())
     (tmp_path / "anchors.mjs").write_bytes(render_anchors_module(anchors))
@@ -266,7 +266,8 @@ class Platform:
     def __init__(self, work: Path) -> None:
         self.anvil = Anvil.started(accounts=4)
         w3 = self.anvil.w3
-        admin, anchorer, witness = w3.eth.accounts[:3]
+        accounts: list[str] = list(w3.eth.accounts)
+        admin, anchorer, witness = accounts[:3]
         registry, anchor = deploy_contracts(w3, admin, anchorer, [witness])
         artifact = load_artifact("RecallRegistry")
         receipt = w3.eth.wait_for_transaction_receipt(
