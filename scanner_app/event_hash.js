@@ -100,11 +100,7 @@ function compareCodePoints(left, right) {
 
 const sortedPython = (pieces) => pieces.sort(compareCodePoints);
 
-function codePointLength(text) {
-  let length = 0;
-  for (const _ of text) length += 1; // eslint-disable-line no-unused-vars
-  return length;
-}
+const codePointLength = (text) => Array.from(text).length; // Python's len()
 
 const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 const hasMember = (object, name) => Object.prototype.hasOwnProperty.call(object, name);

@@ -28,6 +28,7 @@ import shutil
 import string
 import struct
 import subprocess
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -878,6 +879,19 @@ def test_js_identifier_canonicalisation_equals_the_core() -> None:
     differ = [(t, e, a) for t, e, a in zip(texts, expected, answers, strict=True) if e != a]
     assert not differ, differ[:10]
     assert sum(value is not None for value in expected) > 1500
+
+
+def test_unicode_decimal_digits_equal_the_core() -> None:
+    """Every digit Python's `\\d` and float() accept (Unicode 14), and newer ones they do not."""
+    digits = [chr(code) for code in range(0x110000) if unicodedata.category(chr(code)) == "Nd"]
+    digits += [chr(code) for code in (*range(0x11F50, 0x11F5A), *range(0x1E4F0, 0x1E4FA))]
+    requests = []
+    for digit in digits:
+        event = {"type": "ObjectEvent", "eventTime": "2024-01-01T00:00:00Z", "action": "ADD",
+                 "epcList": [f"urn:epc:id:giai:{digit * 7}.A1"], "example:n": f"1{digit}.{digit}5"}
+        requests.append({"event": event, "context": CONTEXTS[2]})
+    problems = disagreements(requests, run_node(requests))
+    assert not problems, f"{len(problems)} differ:\n" + "\n".join(problems[:5])
 
 
 def test_js_vocabularies_equal_the_core() -> None:
