@@ -6,6 +6,7 @@ import {
   CANONICAL_STEM, DigitalLinkError, escapePathComponent, gtinKey, identify as identifyDigitalLink,
   unescapePathComponent,
 } from "./digital_link.js";
+import { digitalLinkFromEpcUrn } from "./event_hash.js";
 
 const STEM = CANONICAL_STEM;
 
@@ -67,38 +68,10 @@ function identifierOfEpcUrn(uri) {
   if (family === "id" && scheme === "giai" && parts.length === 2) {
     return /^[0-9]{6,12}$/.test(parts[0]) ? identifyPairs([["8004", urnValue(parts[0] + parts[1])]]) : null;
   }
-  // Other shapes (a serial or lot with dots): the event hash's URN converter, then the link.
+  // Other shapes (a serial or lot with dots): the event hash's URN converter (the one
+  // gs1.keys falls back to as well), then the link.
   const converted = digitalLinkFromEpcUrn(uri);
   return converted && identifyLink(converted);
-}
-
-// EPC TDS 2.0 §6 URN -> Digital Link (anchoring/core/event_hash/digital_link.py), for the
-// schemes above; other schemes (GDTI, GSRN, CPI, ...) stay opaque keys here, which only means
-// the page links them by their exact text.
-const URN_CHAR = "(?:%2[125-9A-Fa-f]|%3[0-9A-Fa-f]|%4[1-9A-Fa-f]|%5[0-9AaFf]|%6[1-9A-Fa-f]|%7[0-9Aa]|[!')(*+,.0-9:;=A-Za-z_-])";
-const CP = "(\\d{6,12})";
-const urnEncode = (text) => text.replace(/[!()*+,:]/g, (char) => "%" + char.charCodeAt(0).toString(16).toUpperCase());
-const urnUnits = (text) => text.length - 2 * (text.split("%").length - 1);
-const gtinOf = (prefix, reference) => withCheck(reference[0] + prefix + reference.slice(1));
-const withCheck = (body) => body + checkDigit(body);
-const URN_RULES = {
-  "urn:epc:id:sgtin:": [`${CP}\\.(\\d+)\\.(${URN_CHAR}{1,20})`, (m) => (m[1].length + m[2].length === 13 ? `/01/${gtinOf(m[1], m[2])}/21/${urnEncode(m[3])}` : null)],
-  "urn:epc:id:sscc:": [`${CP}\\.(\\d+)`, (m) => (m[1].length + m[2].length === 17 ? `/00/${withCheck(m[2][0] + m[1] + m[2].slice(1))}` : null)],
-  "urn:epc:id:sgln:": [`${CP}\\.(\\d*)\\.(${URN_CHAR}{1,20})`, (m) => (m[1].length + m[2].length === 12
-    ? `/414/${withCheck(m[1] + m[2])}${m[3] === "0" ? "" : "/254/" + urnEncode(m[3])}` : null)],
-  "urn:epc:id:grai:": [`${CP}\\.(\\d*)\\.(${URN_CHAR}{1,16})`, (m) => (m[1].length + m[2].length === 12 ? `/8003/${withCheck("0" + m[1] + m[2])}${urnEncode(m[3])}` : null)],
-  "urn:epc:id:giai:": [`${CP}\\.(${URN_CHAR}+)`, (m) => (m[1].length + urnUnits(m[2]) <= 30 ? `/8004/${m[1]}${urnEncode(m[2])}` : null)],
-  "urn:epc:id:pgln:": [`${CP}\\.(\\d*)`, (m) => (m[1].length + m[2].length === 12 ? `/417/${withCheck(m[1] + m[2])}` : null)],
-  "urn:epc:class:lgtin:": [`${CP}\\.(\\d+)\\.(${URN_CHAR}{1,20})`, (m) => (m[1].length + m[2].length === 13 ? `/01/${gtinOf(m[1], m[2])}/10/${urnEncode(m[3])}` : null)],
-  "urn:epc:idpat:sgtin:": [`${CP}\\.(\\d+)\\.\\*`, (m) => (m[1].length + m[2].length === 13 ? `/01/${gtinOf(m[1], m[2])}` : null)],
-};
-
-function digitalLinkFromEpcUrn(urn) {
-  const schemeEnd = urn.indexOf(":", urn.indexOf(":", 8) + 1) + 1;
-  const rule = URN_RULES[urn.slice(0, schemeEnd)];
-  const match = rule && new RegExp(`^${rule[0]}$`).exec(urn.slice(schemeEnd));
-  const path = match && rule[1](match);
-  return path ? STEM + path : null;
 }
 
 /**
