@@ -6,7 +6,9 @@ Link resolver's 303 to `/scan?uri=`, `GET /v1/public/lookup` (with `evidence`: e
 event's body, proof bundle and receive-time block, the product's master-data record, the
 enterprises' records), `GET /v1/events/{id}/proof` and the read-only JSON-RPC proxy
 `POST /v1/chain/rpc` (forwarding to anvil). The page's `anchors.js` pins the ledger's
-trust anchors.
+trust anchors. The public reads (lookup, proof bundles) answer GETs from any origin
+(CORS, `PublicReadsCors`), so a bundle built by `traceledger scan-page build` and hosted
+on another origin reads its records here and the chain from anvil directly.
 
 Tests make it lie as a compromised server or database would, with the knobs of
 `StandinApi` (all reset by `reset()`): any event body, proof member, summary column,
@@ -19,6 +21,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scanner_app import routes as scan_routes
 from testing.scan_ledger import SmallLedger, entry_fields
@@ -47,9 +52,11 @@ FOOD_PATH = f"/01/{GTIN}/10/LOT1"
 RECALLED_PATH = f"/01/{GTIN}/10/LOT2"
 EQUIPMENT_PATH = f"/8004/{LIFT_GIAI}"
 COPIED_PATH = f"/01/{GTIN}/10/LOT1/21/77?auth=WRONGAUT"
-PENDING_PATH = f"/01/{GTIN}/10/LOT3"
+PENDING_PATH = f"/01/{GTIN}/10/LOT1/21/88"  # an item of the lot, scanned before its last event was anchored
 INVALID_PATH = "/01/09506000134353"  # wrong check digit
 SCANNER_APP = Path(scan_routes.__file__).resolve().parent
+PUBLIC_READS = re.compile(r"^/v1/(public/.+|events/.+/proof)$")
+"""What a page on another origin reads from the API (GET, CORS): lookups and proof bundles."""
 
 RpcHook = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 """(call, anvil's answer) -> the answer served."""
@@ -72,6 +79,20 @@ def _gln_of_sgln(urn: str) -> str | None:
     return gln(parts[0], parts[1]) if urn.startswith("urn:epc:id:sgln:") and len(parts) == 3 else None
 
 
+class PublicReadsCors:
+    """CORS for the public reads only (`PUBLIC_READS`, GET from any origin), so a scan page
+    hosted on another origin reads lookups and proofs; the JSON-RPC proxy and the page's own
+    files stay same-origin (a page elsewhere asks its own node)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["GET"], allow_headers=["accept"])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        public = scope["type"] == "http" and PUBLIC_READS.match(scope["path"]) is not None
+        await (self.cors if public else self.app)(scope, receive, send)
+
+
 class StandinApi:
     """The app plus the knobs tests turn (see the module docstring)."""
 
@@ -79,7 +100,8 @@ class StandinApi:
         self.ledger = ledger
         self._rpc_client: httpx.AsyncClient | None = None
         self.reset()
-        self.app = self._build()
+        self.fastapi = self._build()
+        self.app: ASGIApp = PublicReadsCors(self.fastapi)
 
     def reset(self) -> None:
         """Serve the truth again."""
@@ -170,19 +192,22 @@ class StandinApi:
             RECALLED_PATH: lambda: self.food_view(uri, lot="LOT2"),
             EQUIPMENT_PATH: lambda: self.equipment_view(uri),
             COPIED_PATH: lambda: self.copied_view(uri),
-            PENDING_PATH: lambda: self.food_view(uri, lot="LOT3"),
+            PENDING_PATH: lambda: self.food_view(uri, with_pending=True),
         }
         maker = makers.get(key) or makers.get(parts.path)
         return maker() if maker else None
 
     # --- the lookup's views -----------------------------------------------------------------
 
-    def food_view(self, uri: str, *, lot: str = "LOT1") -> dict[str, Any]:
-        """The lettuce lot from farm to shelf (LOT3: as seen while its last event was pending)."""
+    def food_view(self, uri: str, *, lot: str = "LOT1", with_pending: bool = False) -> dict[str, Any]:
+        """The lettuce lot from farm to shelf (`with_pending`: as seen while its last event was
+        pending). LOT2 is served the same events, which are about LOT1, not LOT2. The product
+        columns are those of the master-data record served (a faked record fakes them too)."""
         anchored = tuple(leaf for leaf in FOOD_LEAVES if any(h.tree_size > leaf for h in self.ledger.heads))
-        leaves = FOOD_LEAVES if lot == "LOT3" else anchored
+        leaves = FOOD_LEAVES if with_pending else anchored
         recalled = lot == "LOT2" and not self.hide_recalls
-        product = self.ledger.records[MASTER_DATA_LEAF].body["product"]
+        served = self.master_data_records.get(MASTER_DATA_LEAF, self.ledger.records[MASTER_DATA_LEAF].body)
+        product = served["product"]
         return {
             "uri": uri, "canonicalUri": "https://id.gs1.org" + urlsplit(uri).path, "kind": "food",
             "identifier": {"gtin": GTIN, "lot": lot, "serial": None, "expiry": "2026-12-05", "sscc": None, "giai": None},

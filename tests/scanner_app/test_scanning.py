@@ -43,7 +43,7 @@ def test_label_shown_to_the_camera_is_read_by_the_js_decoder_and_verified(
         page.wait_for_selector("body[data-verification]", timeout=30_000)
         assert page.get_attribute("body", "data-decoder") == "jsQR"
         assert page.get_attribute("body", "data-verification") == "verified"
-        assert page.text_content("#verify-summary") == "✓ 全部 4 条记录已在账本上验证"
+        assert page.text_content("#verify-summary") == "✓ 全部 5 条记录已在账本上验证"
         assert page.url == f"{base_url}/scan?uri={quote(base_url + FOOD_PATH, safe='')}"
         assert page.is_hidden("#camera")  # the camera is released once a code is read
         assert page.evaluate("document.getElementById('camera-video').srcObject") is None
