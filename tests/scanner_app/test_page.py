@@ -257,9 +257,9 @@ def test_open_recall_is_read_from_the_chain_and_shown_first(page: Any, base_url:
         "召回警告", "此产品已被召回，请勿食用或使用。", "召回状态读取自链上召回登记合约"]
     recall_facts = dict(page.eval_on_selector_all(
         "#recall-banner dl > div", "rows => rows.map(r => [r.children[0].textContent, r.children[1].textContent])"))
-    # class and time from RecallRegistry (opened 2026-11-25T01:20Z); the API's reason text only
-    # if its SHA-256 is the recall's reasonHash
-    assert {k: v for k, v in recall_facts.items() if k != "原因"} == {"召回级别": "1", "发布时间": "2026年11月25日 09:20"}
+    # class and time from RecallRegistry (opened 2026-11-25T01:20Z); the API's reason text
+    # because its SHA-256 is the recall's reasonHash on chain
+    assert recall_facts == {"原因": "李斯特菌检测阳性 / Listeria detected", "召回级别": "1", "发布时间": "2026年11月25日 09:20"}
     assert page.eval_on_selector("#recall-banner", "n => getComputedStyle(n).backgroundColor") == RED
     # the server sent the records of LOT1: none of them is shown as this lot's history
     assert page.text_content("#not-linked") == "5 条记录与此代码无关，未显示"
@@ -409,6 +409,9 @@ def test_lie_7_a_recall_hidden_by_the_api_still_shows_red(page: Any, base_url: s
     assert page.eval_on_selector("#result", "n => n.firstElementChild.id") == "recall-banner"
     assert page.text_content("#recall-banner > strong") == "召回警告"
     assert page.eval_on_selector("#recall-banner", "n => getComputedStyle(n).backgroundColor") == RED
+    recall_facts = dict(page.eval_on_selector_all(
+        "#recall-banner dl > div", "rows => rows.map(r => [r.children[0].textContent, r.children[1].textContent])"))
+    assert recall_facts == {"召回级别": "1", "发布时间": "2026年11月25日 09:20"}  # no notice text offered, none shown
 
 
 def test_lie_8_a_different_log_key_fails_checkpoint(page: Any, base_url: str, api: StandinApi, ledger: SmallLedger) -> None:
