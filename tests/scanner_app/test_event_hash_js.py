@@ -13,10 +13,10 @@ refuse what it refuses. Checked here, all through one Node process per batch
    digits and whitespace, astral characters, timestamps at the calendar's edges, EPC URNs
    and Digital Links) in every field; malformed events, which both sides must refuse.
 
-The core refuses a few inputs with exceptions other than `EventError` (OverflowError for
-dates beyond year 9999, TypeError for an object as `action`, ValueError for EPC URNs in
-non-ASCII digits, UnicodeEncodeError for unpaired surrogates); here any exception of the
-core counts as a refusal, and the port must throw its EventHashError for each.
+The core refuses every malformed event with `EventError` (dates outside the years 0001-9999
+in UTC, an object as `action` and EPC URNs in other scripts' digits included), except unpaired
+surrogates, which UTF-8 cannot encode (capture's JSON decoder refuses them before); the port
+must throw its EventHashError for each.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 
 from anchoring.core.check_digit import compute_check_digit
+from anchoring.core.errors import EventError
 from anchoring.core.event_hash import event_hash_id, event_prehash, terms
 from anchoring.core.event_hash.digital_link import canonical_identifier
 from anchoring.core.event_hash.document import document_events
@@ -56,9 +57,8 @@ GENERATED_PROBES = 4000
 GENERATED_MALFORMED = 800
 
 Request = dict[str, Any]
-# What the core raises for events it refuses: EventError (a ValueError), and for a few inputs
-# plain ValueError, UnicodeEncodeError, TypeError or OverflowError (see the module docstring).
-CORE_REFUSALS = (ValueError, TypeError, OverflowError)
+# What the core raises for events it refuses (see the module docstring).
+CORE_REFUSALS = (EventError, UnicodeEncodeError)
 
 
 def run_node(requests: list[Request]) -> list[dict[str, Any]]:

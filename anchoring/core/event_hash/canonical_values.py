@@ -91,7 +91,10 @@ def canonical_timestamp(text: str) -> str:
     millis = int(fraction[:3].ljust(3, "0"))
     if len(fraction) > 3 and fraction[3] >= "5":
         millis += 1
-    instant = instant.astimezone(UTC) + timedelta(milliseconds=millis)
+    try:
+        instant = instant.astimezone(UTC) + timedelta(milliseconds=millis)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+00:01, 9999-12-31T23:59:59.9995Z
+        raise MalformedEventError(f"{text!r} lies outside the years 0001-9999 in UTC") from exc
     return (
         f"{instant.year:04d}-{instant.month:02d}-{instant.day:02d}T{instant.hour:02d}:"
         f"{instant.minute:02d}:{instant.second:02d}.{instant.microsecond // 1000:03d}Z"

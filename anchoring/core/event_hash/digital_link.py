@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Final
 
 from anchoring.core.check_digit import compute_check_digit
+from anchoring.core.errors import MalformedEventError
 
 CANONICAL_HOST: Final = "https://id.gs1.org"
 
@@ -47,6 +48,10 @@ def _encode(urn_text: str) -> str:
 
 
 def _with_check_digit(body: str) -> str:
+    # The patterns' \d also matches other scripts' digits, which have no check digit: a
+    # refusal, not a crash (the JavaScript twin, scanner_app/event_hash.js, refuses too).
+    if not body.isascii():
+        raise MalformedEventError(f"EPC digits {body!r} are not ASCII digits")
     return body + str(compute_check_digit(body))
 
 

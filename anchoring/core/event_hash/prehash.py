@@ -114,7 +114,7 @@ def _time_zone_offset(name: str, value: object, walk: _Walk, path: str) -> str:
 
 
 def _action(name: str, value: object, walk: _Walk, path: str) -> str:
-    if value not in ACTIONS:
+    if not isinstance(value, str) or value not in ACTIONS:
         raise MalformedEventError(f"must be one of {sorted(ACTIONS)}, got {value!r}", field=path)
     return f"{name}={value}"
 

@@ -116,3 +116,24 @@ def test_input_is_not_mutated() -> None:
     event = copy.deepcopy(GOOD)
     event_hash_id(event, context={"example": "https://ns.example.com/"})
     assert event == GOOD
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        # UTC falls outside the years 0001-9999 (datetime would overflow).
+        ({"eventTime": "9999-12-31T23:59:59.9995Z"}, "eventTime"),
+        ({"eventTime": "0001-01-01T00:00:00+00:01"}, "eventTime"),
+        # An object or array is not an action (and is not hashable: no TypeError either).
+        ({"action": {}}, "action"),
+        ({"action": []}, "action"),
+        # Arabic-Indic digits match \d but have no GS1 check digit.
+        ({"epcList": ["urn:epc:id:sscc:061414\u0661.1234567890"]}, None),
+    ],
+)
+def test_inputs_that_once_escaped_as_other_exceptions_are_event_errors(changes: dict[str, Any],
+                                                                       field: str | None) -> None:
+    with pytest.raises(MalformedEventError) as raised:
+        event_hash_id(_with(**changes))
+    if field is not None:
+        assert raised.value.field == field
