@@ -358,6 +358,26 @@ def test_lie_3_a_swapped_body_of_another_event_fails_entry_matches(
     assert texts(page, ".timeline time")[-1] == "2026年11月23日 07:30"
 
 
+def test_a_listed_record_without_its_signed_body_fails_and_shows_nothing(
+    page: Any, base_url: str, ledger: SmallLedger
+) -> None:
+    """The lookup lists the shipping event (its columns, a place name) but sends no body for it."""
+    shipping = ledger.event_hash_id(3)
+
+    def drop_its_evidence(route: Any) -> None:
+        response = route.fetch()
+        view = response.json()
+        view["evidence"]["events"] = [item for item in view["evidence"]["events"] if item["eventHashId"] != shipping]
+        route.fulfill(response=response, json=view)
+
+    page.route("**/v1/public/lookup*", drop_its_evidence)
+    assert open_verified(page, base_url + FOOD_PATH) == "failed"
+    assert_red(page)
+    assert_failed_at(page, shipping, "event-hash", "the platform sent no signed event body for this record")
+    assert "发货" not in texts(page, ".timeline h3")
+    assert page.locator("#cold-chain").count() == 0
+
+
 def test_lie_4_a_fake_master_data_name_fails_and_is_shown_nowhere(
     page: Any, base_url: str, api: StandinApi, ledger: SmallLedger
 ) -> None:
