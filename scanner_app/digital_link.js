@@ -3,13 +3,14 @@
 //
 // This is the page's port of gs1/digital_link.py (parse_digital_link) and gs1/keys.py
 // (identify, recall_keys_covering, recall_subject); tests/scanner_app/test_digital_link_js.py
-// holds it to them, on generated links and on GS1's own examples. Scope, stated: primary keys
-// GTIN (01), SSCC (00), GLN (414), party GLN (417), GRAI (8003) and GIAI (8004) with every key
-// qualifier GS1 allows them, and the data attributes a label carries (batch 10 where it is
-// an attribute, dates 11/13/15/16/17, net weight 3100-3105, price 3920-3929, content 02 with
-// count 37, internal 90-99). A link Python accepts that uses
-// anything else throws `UnsupportedDigitalLinkError`: the page then says it cannot read the
-// code rather than guess its keys. Everything Python rejects throws `DigitalLinkError`.
+// holds it to them, on generated links over every primary key and data attribute and on
+// GS1's own examples. It reads the whole GS1 Barcode Syntax Dictionary (gs1_ai_table.js,
+// generated from the table Python uses) and checks values with every linter the dictionary
+// names (gs1_linters.js): what Python accepts it accepts, with the same keys; everything
+// Python rejects, and anything that is no Digital Link at all, throws `DigitalLinkError`.
+
+import { AI_TABLE } from "./gs1_ai_table.js";
+import { aiValueReason } from "./gs1_linters.js";
 
 export const CANONICAL_STEM = "https://id.gs1.org";
 
@@ -22,68 +23,19 @@ export class DigitalLinkError extends Error {
   }
 }
 
-export class UnsupportedDigitalLinkError extends DigitalLinkError {
-  constructor(uri, reason) {
-    super(uri, reason);
-    this.name = "UnsupportedDigitalLinkError";
-  }
-}
-
-// --- the AI rules used here (GS1 Barcode Syntax Dictionary 2026-01-27, as gs1/ai_table.py) -----
-// components: [kind, min, max, optional, linters]; req: groups of alternatives; ex: patterns;
-// seq: key-qualifier sequences of a primary key. The test compares every entry with Python's.
-
-const N = (min, max = min, linters = [], optional = false) => ["N", min, max, optional, linters];
-const X = (min, max, linters = [], optional = false) => ["X", min, max, optional, linters];
-const DATE = { components: [N(6, 6, ["yymmd0"])], attribute: true, req: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], ex: [] };
-const WEIGHT = { components: [N(6)], attribute: true, req: [[["01"], ["02"]]], ex: ["310n"] };
-const PRICE = { components: [N(1, 15)], attribute: true, req: [[["01"]], [["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], ex: ["392n", "393n"] };
-const INTERNAL = { components: [X(1, 90)], attribute: true, req: [], ex: [] };
-
-export const AI_RULES = Object.freeze({
-  "00": { components: [N(18, 18, ["csum", "gcppos2"])], attribute: true, req: [], ex: [], seq: [[]] },
-  "01": { components: [N(14, 14, ["csum", "gcppos2"])], attribute: true, req: [], ex: ["255", "37"], seq: [["22", "10", "21"], ["235"]] },
-  "414": { components: [N(13, 13, ["csum", "gcppos1"])], attribute: true, req: [], ex: [], seq: [["254"], ["7040"]] },
-  "417": { components: [N(13, 13, ["csum", "gcppos1"])], attribute: true, req: [], ex: [], seq: [["7040"]] },
-  "8003": { components: [N(1, 1, ["zero"]), N(13, 13, ["csum", "gcppos1"]), X(1, 16, [], true)], attribute: true, req: [], ex: [], seq: [[]] },
-  "8004": { components: [X(1, 30, ["gcppos1"])], attribute: true, req: [], ex: [], seq: [["7040"]] },
-  "10": { components: [X(1, 20)], attribute: true, req: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], ex: [] },
-  "21": { components: [X(1, 20)], attribute: false, req: [[["01"], ["03"], ["8006"]]], ex: ["235"] },
-  "22": { components: [X(1, 20)], attribute: false, req: [[["01"]]], ex: [] },
-  "235": { components: [X(1, 28)], attribute: false, req: [[["01"]]], ex: [] },
-  "254": { components: [X(1, 20)], attribute: false, req: [[["414"]]], ex: [] },
-  "7040": { components: [N(1), X(1, 1), X(1, 1), X(1, 1, ["importeridx"])], attribute: false, req: [], ex: [] },
-  "11": DATE, "13": DATE, "15": DATE, "16": DATE,
-  "17": { ...DATE, req: [[["01"], ["02"], ["03"], ["255"], ["8006"], ["8026"]]] },
-  "3100": WEIGHT, "3101": WEIGHT, "3102": WEIGHT, "3103": WEIGHT, "3104": WEIGHT, "3105": WEIGHT,
-  "02": { components: [N(14, 14, ["csum", "gcppos2"])], attribute: true, req: [[["37"]]], ex: ["01", "03"] },
-  "37": { components: [N(1, 8)], attribute: true, req: [[["00"]], [["02"], ["8026"]]], ex: [] },
-  "3920": PRICE, "3921": PRICE, "3922": PRICE, "3923": PRICE, "3924": PRICE,
-  "3925": PRICE, "3926": PRICE, "3927": PRICE, "3928": PRICE, "3929": PRICE,
-  "90": { components: [X(1, 30)], attribute: true, req: [], ex: [] },
-  "91": INTERNAL, "92": INTERNAL, "93": INTERNAL, "94": INTERNAL, "95": INTERNAL,
-  "96": INTERNAL, "97": INTERNAL, "98": INTERNAL, "99": INTERNAL,
-});
-
-/** Every GS1 Digital Link primary key (the path's key is found among all of them). */
-export const PRIMARY_KEY_AIS = Object.freeze(["00", "01", "253", "255", "401", "402", "414", "415", "417",
-  "8003", "8004", "8006", "8010", "8013", "8017", "8018"]);
+/** Every GS1 Digital Link primary key (the AIs with Digital Link qualifier sequences). */
+export const PRIMARY_KEY_AIS = Object.freeze(Object.keys(AI_TABLE).filter((ai) => AI_TABLE[ai].seq !== null).sort());
 
 const KIND_BY_KEY_AI = { "00": "logistic_unit", "8004": "asset", "8003": "returnable_asset", "414": "location", "417": "party" };
 const SERIALS = ["21", "235"];
 const LOT = "10";
 const CPV = "22";
-
-// GS1 character set 82 (GS1 General Specifications Figure 7.11-1); importer index (AI 7040).
-const CSET_82 = /^[A-Za-z0-9!"%&'()*+,\-./:;<=>?_]*$/;
-const IMPORTER_INDEX = /^[-0-9A-Z_a-z]$/;
 const URI_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const UNRESERVED = /^[A-Za-z0-9._~-]*$/;
 // Python's str.strip() white space (identify strips the scanned text first).
 const PY_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "g");
-const MIN_COMPANY_PREFIX_LENGTH = 4;
 
 // --- percent-encoding (gs1/percent.py) ------------------------------------------------------
 
@@ -116,70 +68,20 @@ export function escapePathComponent(value) {
   return out;
 }
 
-// --- AI values (gs1/ai_values.py, gs1/linters.py) ---------------------------------------------
-
-function checkDigit(payload) {
-  let total = 0;
-  for (let i = payload.length - 1, weight = 3; i >= 0; i -= 1, weight = 4 - weight) total += weight * Number(payload[i]);
-  return (10 - (total % 10)) % 10;
-}
-
-function fullYear(twoDigitYear) {
-  // GS1 GS §7.12 sliding window: at most 49 years back and 50 ahead of the current year.
-  const current = new Date().getFullYear();
-  const difference = twoDigitYear - (current % 100);
-  if (difference >= 51) return current - (current % 100) - 100 + twoDigitYear;
-  if (difference <= -50) return current - (current % 100) + 100 + twoDigitYear;
-  return current - (current % 100) + twoDigitYear;
-}
-
-const LINTERS = {
-  csum: (part) => (checkDigit(part.slice(0, -1)) === Number(part.at(-1)) ? null : "wrong check digit"),
-  gcppos1: (part) => gcpAt(part, 0),
-  gcppos2: (part) => gcpAt(part, 1),
-  zero: (part) => (/^0+$/.test(part) ? null : "filler digits must be 0"),
-  importeridx: (part) => (IMPORTER_INDEX.test(part) ? null : "not an importer index"),
-  yymmd0: (part) => {
-    const year = fullYear(Number(part.slice(0, 2)));
-    const month = Number(part.slice(2, 4));
-    const day = Number(part.slice(4, 6));
-    if (month < 1 || month > 12) return "month out of range";
-    const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-    return day > lastDay ? "day out of range" : null;
-  },
-};
-
-function gcpAt(part, start) {
-  const prefix = part.slice(start, start + MIN_COMPANY_PREFIX_LENGTH);
-  if (prefix.length < MIN_COMPANY_PREFIX_LENGTH) return "too short to hold a GS1 Company Prefix";
-  return /^[0-9]+$/.test(prefix) ? null : "GS1 Company Prefix has digits only";
-}
+// --- AI values (gs1_linters.js) -----------------------------------------------------------------
 
 function rule(uri, ai) {
-  const found = AI_RULES[ai];
-  if (found) return found;
-  if (/^[0-9]+$/.test(ai)) throw new UnsupportedDigitalLinkError(uri, `AI (${ai}) is not read by this page`);
-  throw new DigitalLinkError(uri, `(${ai}) is not an AI`);
+  const found = Object.hasOwn(AI_TABLE, ai) ? AI_TABLE[ai] : null;
+  if (!found) throw new DigitalLinkError(uri, `(${ai}) is not a GS1 Application Identifier`);
+  return found;
 }
 
 function verifyValue(uri, ai, value) {
-  const { components } = rule(uri, ai);
-  if (!value) throw new DigitalLinkError(uri, `(${ai}) is empty`);
-  let position = 0;
-  for (const [kind, min, max, optional, linters] of components) {
-    const remaining = value.length - position;
-    if (remaining === 0 && optional) break;
-    if (remaining < min) throw new DigitalLinkError(uri, `(${ai}) is too short`);
-    const part = value.slice(position, position + Math.min(remaining, max));
-    if (!(kind === "N" ? /^[0-9]+$/ : CSET_82).test(part)) throw new DigitalLinkError(uri, `(${ai}) has a character it may not`);
-    for (const linter of linters) {
-      const reason = LINTERS[linter](part);
-      if (reason) throw new DigitalLinkError(uri, `(${ai}): ${reason}`);
-    }
-    position += part.length;
-  }
-  if (position !== value.length) throw new DigitalLinkError(uri, `(${ai}) is too long`);
+  rule(uri, ai);
+  const reason = aiValueReason(ai, value);
+  if (reason) throw new DigitalLinkError(uri, `(${ai}) ${JSON.stringify(value)}: ${reason}`);
 }
+
 
 // --- URI syntax (gs1/digital_link.py) ---------------------------------------------------------
 
@@ -250,7 +152,7 @@ function matchesPattern(ai, pattern) {
 /**
  * Parse and validate a GS1 Digital Link URI (uncompressed), as gs1.digital_link.parse_digital_link.
  * Returns {stem, primaryKey: [ai, value], qualifiers: [[ai, value]...], attributes: [[ai, value]...],
- * extras: [[name, value]...]}; throws DigitalLinkError (or UnsupportedDigitalLinkError, above).
+ * extras: [[name, value]...]}; throws DigitalLinkError.
  */
 export function parseDigitalLink(uri) {
   if (typeof uri !== "string" || !uri) throw new DigitalLinkError(String(uri), "empty URI");
@@ -281,8 +183,7 @@ export function parseDigitalLink(uri) {
   }
   if (keyIndex < 0) throw new DigitalLinkError(uri, "no GS1 primary key (e.g. /01/<GTIN>) in the path");
   const keyAi = segments[keyIndex];
-  const keyRule = AI_RULES[keyAi];
-  if (!keyRule || !keyRule.seq) throw new UnsupportedDigitalLinkError(uri, `primary key (${keyAi}) is not read by this page`);
+  const keyRule = AI_TABLE[keyAi];
   const stem = `${uri.slice(0, schemeEnd)}://${authority}` + segments.slice(0, keyIndex).map((s) => `/${s}`).join("");
   const pathPairs = [];
   for (let i = keyIndex; i < segments.length; i += 2) pathPairs.push([segments[i], unescapePathComponent(segments[i + 1])]);
@@ -343,8 +244,8 @@ function link(pairs) {
  */
 export function identify(text) {
   const uri = String(text ?? "").replace(PY_STRIP, "");
-  if (uri.startsWith("urn:epc:")) throw new UnsupportedDigitalLinkError(uri, "EPC URIs are not read by this page");
-  // As gs1.keys.parse_identifier: only lower-case http(s) text is taken for a Digital Link.
+  // As gs1.keys.parse_identifier: only lower-case http(s) text is taken for a Digital Link (an
+  // EPC URI is not one: parse_digital_link rejects it too; identifier_keys.js reads those).
   if (!uri.startsWith("http://") && !uri.startsWith("https://")) throw new DigitalLinkError(uri, "not a GS1 Digital Link");
   const parsed = parseDigitalLink(uri);
   const [keyAi] = parsed.primaryKey;

@@ -76,6 +76,8 @@ PAGE_FILES = (
     "equipment.js",
     "recall.js",
     "digital_link.js",
+    "gs1_ai_table.js",
+    "gs1_linters.js",
     "anchors.js",
 )
 """The page's own files, named one by one so nothing else in the folder is ever served.
