@@ -6,12 +6,13 @@ For each timeline entry (same order): the stored event body, its public proof bu
 `MemberRegistry` whether the signer was a member. The product's current master-data
 record (`trace_api.products.master_data`) with its bundle and member block. The
 registered records of every enterprise the events and the master data name (submitters,
-holders of the events' location GLNs), which the page checks against the metadata hash
+the producer, the holders of the GLNs the events name as places, sources or destinations),
+which the page checks against the metadata hash
 on chain. Nothing here is a verdict: every item is checked by the reader.
 
 Bounds: at most `TIMELINE_MAX_EVENTS` events (the timeline's own cap, each body within
 the capture limits), one master-data record, and at most one enterprise per event
-submitter and per location, plus the producer.
+submitter and per GLN those events name, plus the producer.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from web3.exceptions import BlockNotFound, Web3Exception
 
+from anchoring.core.event_hash.digital_link import canonical_identifier
+from gs1.keys import gln_of
 from trace_api.chain_gateway import gateway
 from trace_api.consumer import schemas as out
 from trace_api.consumer.sources import (
@@ -91,6 +95,23 @@ def _next_block_time(ctx: ApiContext, number: int) -> int | None:
     return int(block["timestamp"])
 
 
+def _named_glns(event: dict[str, Any]) -> set[str]:
+    """GLNs an event body names as its places or as a source or destination party."""
+    identifiers = [place.get("id") for place in (event.get("readPoint"), event.get("bizLocation"))
+                   if isinstance(place, dict)]
+    for member, value_name in (("sourceList", "source"), ("destinationList", "destination")):
+        entries = event.get(member)
+        identifiers += [entry.get(value_name) for entry in entries or () if isinstance(entry, dict)] \
+            if isinstance(entries, list) else []
+    glns = set()
+    for identifier in identifiers:
+        if isinstance(identifier, str):
+            gln = gln_of(canonical_identifier(identifier))
+            if gln is not None:
+                glns.add(gln)
+    return glns
+
+
 def lookup_evidence(ctx: ApiContext, events: Sequence[TimelineEvent], product: Product | None,
                     glns: Iterable[str]) -> out.Evidence:
     """The evidence of a consumer view whose timeline is `events`, for `product` (if known),
@@ -108,15 +129,17 @@ def lookup_evidence(ctx: ApiContext, events: Sequence[TimelineEvent], product: P
     times = [record.received_at_ms for record in shown]
     blocks = _settled(ctx, member_blocks(
         ctx.mirror_engine, times + ([master.received_at_ms] if master else []), memo))
+    bodies = [json.loads(record.body) for record in shown]
+    places = set(glns).union(*(_named_glns(body) for body in bodies))
     named = [record.enterprise_id for record in shown]
-    named += [row.enterprise_id for row in location_holders(ctx.engine, glns).values()]
+    named += [row.enterprise_id for row in location_holders(ctx.engine, places).values()]
     if master is not None:
         named.append(master.enterprise_id)
     registered = enterprise_records(ctx.engine, named)
     return out.Evidence(
-        events=[out.EventEvidence(eventHashId=record.event_hash_id, event=json.loads(record.body),
+        events=[out.EventEvidence(eventHashId=record.event_hash_id, event=body,
                                   proof=bundle, memberBlock=blocks[record.received_at_ms])
-                for record, bundle in zip(shown, bundles, strict=False)],
+                for record, body, bundle in zip(shown, bodies, bundles, strict=False)],
         masterData=[] if master is None else [out.MasterDataEvidence(
             kind="product", recordHashId=master.record_hash_id, record=master.document,
             proof=bundles[-1], memberBlock=blocks[master.received_at_ms])],

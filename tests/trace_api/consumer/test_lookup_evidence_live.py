@@ -47,6 +47,7 @@ ANCHOR_TIMEOUT_S = 120
 class Shop:
     system: LiveSystem
     farm: RegisteredEnterprise
+    retailer: RegisteredEnterprise
     gtin: str
     gln: str
 
@@ -76,6 +77,10 @@ def shop(live_system: LiveSystem) -> Shop:
     gln = with_check_digit(prefix + "100")
     farm = live_system.enterprise(name="闽侯苹果农场", custody="custodial", prefixes=[prefix], glns=[gln])
     gtin = "0" + with_check_digit(prefix + "001")
+    retailer_prefix = random_company_prefix()
+    retailer_gln = with_check_digit(retailer_prefix + "200")
+    retailer = live_system.enterprise(name="Fuzhou Fresh Mart", custody="custodial",
+                                      prefixes=[retailer_prefix], glns=[retailer_gln])
     response = httpx.post(f"{live_system.api_url}/v1/products", headers=live_system.auth(farm.api_key),
                           timeout=60, json={"gtin": gtin, "productClass": "chilled",
                                             "name": {"zh": "有机苹果", "en": "Organic apples"},
@@ -91,9 +96,11 @@ def shop(live_system: LiveSystem) -> Shop:
          "action": "ADD", "bizStep": "commissioning", "bizLocation": place},
         {"type": "ObjectEvent", "eventTime": (now - dt.timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
          "eventTimeZoneOffset": "+08:00", "quantityList": [{"epcClass": lot, "quantity": 40, "uom": "KGM"}],
-         "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit", "bizLocation": place},
+         "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit", "bizLocation": place,
+         "destinationList": [{"type": "owning_party",
+                              "destination": f"https://id.gs1.org/417/{retailer_gln}"}]},
     ])
-    return Shop(live_system, farm, gtin, gln)
+    return Shop(live_system, farm, retailer, gtin, gln)
 
 
 def _evidence_when_settled(shop: Shop, uri: str) -> dict[str, Any]:
@@ -168,14 +175,17 @@ def test_evidence_lets_a_reader_verify_every_record_alone(shop: Shop) -> None:
 
     registry = w3.eth.contract(address=system.contract_address("MemberRegistry"),
                                abi=list(load_artifact("MemberRegistry").abi))
+    # The producer and submitter, and the party the shipping names as its destination.
     enterprises = {item["enterpriseId"]: item["record"] for item in evidence["enterprises"]}
-    assert set(enterprises) == {shop.farm.id}
-    record = enterprises[shop.farm.id]
-    assert record == {"name": "闽侯苹果农场", "uscc": shop.farm.uscc, "sectors": ["food"],
-                      "companyPrefixes": shop.farm.company_prefixes, "glns": [shop.gln]}
-    _status, _sectors, metadata_hash, _key = registry.functions.enterprise(
-        bytes.fromhex(shop.farm.id[2:])).call()
-    assert keccak256(canonical_json(record)) == bytes(metadata_hash)
+    assert set(enterprises) == {shop.farm.id, shop.retailer.id}
+    assert enterprises[shop.farm.id] == {
+        "name": "闽侯苹果农场", "uscc": shop.farm.uscc, "sectors": ["food"],
+        "companyPrefixes": shop.farm.company_prefixes, "glns": [shop.gln]}
+    assert enterprises[shop.retailer.id]["name"] == "Fuzhou Fresh Mart"
+    for enterprise_id, record in enterprises.items():
+        _status, _sectors, metadata_hash, _key = registry.functions.enterprise(
+            bytes.fromhex(enterprise_id[2:])).call()
+        assert keccak256(canonical_json(record)) == bytes(metadata_hash), record
 
 
 def test_updated_master_data_is_the_one_shown(shop: Shop) -> None:
