@@ -155,21 +155,6 @@ def record_by_hash_id(database: Database, record_hash_id: str) -> MasterDataReco
     return _select(database, "record_hash_id = ?", (record_hash_id,))
 
 
-def record_at_leaf(database: Database, leaf_index: int) -> MasterDataRecord | None:
-    """The record at log leaf `leaf_index`, or None."""
-    return _select(database, "leaf_index = ?", (leaf_index,))
-
-
-def current_product_records(database: Database, gtins: Sequence[str]) -> dict[str, MasterDataRecord]:
-    """GTIN-14 -> its current record, for those of `gtins` that have one."""
-    found: dict[str, MasterDataRecord] = {}
-    for gtin in dict.fromkeys(gtins):
-        record = current_record(database, product_subject(gtin))
-        if record is not None:
-            found[gtin] = record
-    return found
-
-
 # ------------------------------------------------------------------ writing
 
 
