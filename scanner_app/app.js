@@ -310,14 +310,17 @@ function showSummary() {
   if (!timelineView) return;
   const verdicts = [...state.verdicts.values()];
   const count = verdicts.length;
-  const failed = verdicts.filter((v) => v.status === "failed").length;
+  // Product data and enterprise records are records too: a failed one counts.
+  const failed = verdicts.filter((v) => v.status === "failed").length
+    + (state.masterData && state.masterData.status === "failed" ? 1 : 0)
+    + Object.values(state.enterprises).filter((e) => !e.verified).length;
   const pending = verdicts.filter((v) => v.status === "pending").length;
   const status = summaryStatus();
   const node = timelineView.summary;
   node.dataset.status = status;
   node.className = `summary ${status === "verified" ? "ok" : status === "failed" ? "bad" : "wait"}`;
   node.textContent = status === "verified" ? "✓ " + t("summaryVerified", { count })
-    : status === "failed" ? "✗ " + t("summaryFailed", { failed: Math.max(failed, 1) })
+    : status === "failed" ? "✗ " + t("summaryFailed", { failed })
       : status === "pending" ? t("summaryPending", { verified: count - pending - failed, pending }) : "";
 }
 

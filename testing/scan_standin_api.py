@@ -311,15 +311,21 @@ class StandinApi:
 
         @app.post("/v1/chain/rpc")
         async def rpc(request: Request) -> Any:
-            call = await request.json()
-            if call.get("method") not in RPC_METHODS:
-                return {"jsonrpc": "2.0", "id": call.get("id"), "error": {"code": -32601, "message": "method not allowed"}}
+            payload = await request.json()
+            calls = payload if isinstance(payload, list) else [payload]  # JSON-RPC 2.0 batches too
             if self._rpc_client is None:  # one client: building one per call costs ~100 ms here
                 self._rpc_client = httpx.AsyncClient(timeout=10)
-            answer = (await self._rpc_client.post(ledger.anvil.url, json=call)).json()
-            if self.rpc_hook is not None:
-                answer = self.rpc_hook(call, answer)
-            return JSONResponse(answer)
+            allowed = [call for call in calls if call.get("method") in RPC_METHODS]
+            answers = (await self._rpc_client.post(ledger.anvil.url, json=allowed)).json() if allowed else []
+            by_id = {answer.get("id"): answer for answer in answers}
+            replies = []
+            for call in calls:
+                answer = by_id.get(call.get("id")) if call in allowed else {
+                    "jsonrpc": "2.0", "id": call.get("id"), "error": {"code": -32601, "message": "method not allowed"}}
+                if self.rpc_hook is not None and call in allowed:
+                    answer = self.rpc_hook(call, answer)
+                replies.append(answer)
+            return JSONResponse(replies if isinstance(payload, list) else replies[0])
 
         def resolve(request: Request) -> RedirectResponse:
             return RedirectResponse(f"/scan?uri={quote(str(request.url), safe='')}", status_code=303)

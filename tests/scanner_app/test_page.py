@@ -441,7 +441,7 @@ def test_lie_8_a_different_log_key_fails_checkpoint(page: Any, base_url: str, ap
     for leaf in (*FOOD_EVENT_LEAVES, 1):
         api.proof_members[leaf] = {"checkpoint": ledger.signed_checkpoint(ledger.bundle(leaf)["treeSize"], signer=impostor)}
     assert open_verified(page, base_url + FOOD_PATH) == "failed"
-    assert_red(page, failed=5)
+    assert_red(page, failed=6)  # five events and the product master data
     detail = (f"the server presented log key {impostor.verifier().verifier_key}, "
               f"the page trusts {ledger.trust_anchors['log']['verifierKey']}")
     for leaf in FOOD_EVENT_LEAVES:
@@ -459,7 +459,7 @@ def test_lie_9_a_different_witness_key_fails_witnesses(page: Any, base_url: str,
         checkpoint = Checkpoint(LOG_ORIGIN, bundle["treeSize"], bytes.fromhex(bundle["rootHash"][2:]))
         api.proof_members[leaf] = {"checkpoint": sign_checkpoint(checkpoint, [ledger.log_signer, impostor])}
     assert open_verified(page, base_url + FOOD_PATH) == "failed"
-    assert_red(page, failed=5)
+    assert_red(page, failed=6)  # five events and the product master data
     detail = (f"the server presented witness key {impostor.verifier().verifier_key} for {WITNESS_NAME}, "
               f"the page trusts {ledger.trust_anchors['witnesses'][0]['verifierKey']}")
     for leaf in FOOD_EVENT_LEAVES:

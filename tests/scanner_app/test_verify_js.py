@@ -704,6 +704,30 @@ def test_memoized_rpc_shares_answers_and_forgets_failures(verifier_page: Any) ->
     assert calls == ['eth_chainId[]', 'eth_call[{"to":"0x1"},"latest"]', "eth_blockNumber[]", "eth_blockNumber[]"]
 
 
+def test_calls_made_together_go_out_as_one_batch_and_each_gets_its_own_answer(verifier_page: Any) -> None:
+    posts = verifier_page.evaluate("""async () => {
+      const { jsonRpcClient, MAX_BATCH_CALLS } = await import('/scan/assets/chain_reads.js');
+      const posts = [];
+      const fakeFetch = async (url, init) => {
+        const body = JSON.parse(init.body);
+        posts.push(Array.isArray(body) ? body.length : 'single');
+        const answer = (call) => call.method === 'bad' ? {jsonrpc: '2.0', id: call.id, error: {code: 3, message: 'reverted'}}
+                                                      : {jsonrpc: '2.0', id: call.id, result: call.params[0]};
+        const replies = Array.isArray(body) ? body.map(answer).reverse() : answer(body);  // any order
+        return {ok: true, json: async () => replies};
+      };
+      const rpc = jsonRpcClient('/nowhere', fakeFetch);
+      const many = Array.from({length: MAX_BATCH_CALLS + 3}, (_, i) => rpc('echo', [i]));
+      const bad = rpc('bad', []).then(() => 'resolved', (e) => `${e.name} ${e.code} ${e.reverted}`);
+      const answers = await Promise.all(many);
+      const alone = await rpc('echo', ['alone']);
+      return {posts, answers, bad: await bad, alone};
+    }""")
+    assert posts["posts"] == [20, 4, "single"]
+    assert posts["answers"] == list(range(23)) and posts["alone"] == "alone"
+    assert posts["bad"] == "RpcError 3 true"
+
+
 def test_one_page_asks_the_chain_identity_and_each_block_once(verifier_page: Any, api: StandinApi) -> None:
     """All records of a lookup, verified with one rpc: shared questions are asked once."""
     asked: list[str] = []
