@@ -101,8 +101,8 @@ def _named_glns(event: dict[str, Any]) -> set[str]:
                    if isinstance(place, dict)]
     for member, value_name in (("sourceList", "source"), ("destinationList", "destination")):
         entries = event.get(member)
-        identifiers += [entry.get(value_name) for entry in entries or () if isinstance(entry, dict)] \
-            if isinstance(entries, list) else []
+        if isinstance(entries, list):
+            identifiers += [entry.get(value_name) for entry in entries if isinstance(entry, dict)]
     glns = set()
     for identifier in identifiers:
         if isinstance(identifier, str):
@@ -115,7 +115,8 @@ def _named_glns(event: dict[str, Any]) -> set[str]:
 def lookup_evidence(ctx: ApiContext, events: Sequence[TimelineEvent], product: Product | None,
                     glns: Iterable[str]) -> out.Evidence:
     """The evidence of a consumer view whose timeline is `events`, for `product` (if known),
-    naming the holders of `glns` (the timeline's location GLNs)."""
+    naming the holders of `glns` (the timeline's location GLNs) and of the GLNs the event
+    bodies name."""
     stored = _records(ctx, [event.leaf_index for event in events])
     shown = [stored[event.leaf_index] for event in events if event.leaf_index in stored]
     master = current_record(ctx.log_store.db, product_subject(product.gtin)) if product else None
