@@ -6,7 +6,7 @@ import {
   CANONICAL_STEM, DigitalLinkError, escapePathComponent, gtinKey, identify as identifyDigitalLink,
   unescapePathComponent,
 } from "./digital_link.js";
-import { digitalLinkFromEpcUrn } from "./event_hash.js";
+import { digitalLinkFromEpcUrn } from "./event_hash/digital_link.js";
 
 const STEM = CANONICAL_STEM;
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import posixpath
 import re
 from pathlib import Path
 
@@ -114,12 +115,42 @@ def test_the_page_gzips_to_a_small_first_load() -> None:
     assert page_bytes < 150_000
 
 
+def _imports(name: str) -> list[str]:
+    """The page files `name` imports, as PAGE_FILES / vendor names (relative to assets/)."""
+    text = (APP_DIR / name).read_text("utf-8")
+    specifiers = re.findall(r"""(?:from|import)\s*\(?\s*["'](\.{1,2}/[^"']+)["']""", text)
+    return [posixpath.normpath(posixpath.join(posixpath.dirname(name), spec)) for spec in specifiers]
+
+
+def _page_modules() -> list[str]:
+    return [name for name in routes.PAGE_FILES if name.endswith(".js") and (APP_DIR / name).exists()]
+
+
 def test_every_module_a_page_file_imports_is_listed() -> None:
     """A module imported by a page file but missing from PAGE_FILES would 404 in the page."""
     listed = set(routes.PAGE_FILES) | {f"vendor/{name}" for name in routes.VENDOR_FILES}
-    for name in routes.PAGE_FILES:
-        path = APP_DIR / name
-        if not name.endswith(".js") or not path.exists():
+    for name in _page_modules():
+        for imported in _imports(name):
+            assert imported in listed, f"{name} imports {imported}, which routes.PAGE_FILES does not list"
+
+
+def test_index_html_preloads_exactly_the_modules_app_js_imports_statically() -> None:
+    """Every module of app.js's static import graph is preloaded, so the browser fetches them
+    in one round instead of one per import level; nothing else is (jsQR loads on demand)."""
+    seen: set[str] = set()
+    todo = ["app.js"]
+    while todo:
+        name = todo.pop()
+        # The generated anchors.js imports nothing; vendor modules may import their siblings.
+        vendor = routes.VENDOR_FILES.get(name.removeprefix("vendor/")) if name.startswith("vendor/") else None
+        path = None if name in routes.GENERATED_FILES else vendor or APP_DIR / name
+        if name in seen or path is None:
+            seen.add(name)
             continue
-        for specifier in re.findall(r"""(?:from|import)\s*\(?\s*["']\./([^"']+)["']""", path.read_text("utf-8")):
-            assert specifier in listed, f"{name} imports ./{specifier}, which routes.PAGE_FILES does not list"
+        seen.add(name)
+        static = re.findall(r"""^(?:import|export)\s[^;]*?from\s*["'](\.{1,2}/[^"']+)["']""",
+                            path.read_text("utf-8"), re.M | re.S)
+        todo += [posixpath.normpath(posixpath.join(posixpath.dirname(name), spec)) for spec in static]
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="assets/([^"]+)">',
+                               (APP_DIR / "index.html").read_text("utf-8")))
+    assert preloaded == seen - {"app.js"}
