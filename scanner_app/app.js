@@ -149,7 +149,7 @@ function summaryOf(entry) {
 
 function missingEvidence(eventHashId) {
   const message = "the platform sent no signed event body for this record";
-  return { eventHashId, status: "failed", failedStep: "event-hash", message, steps: [{ step: "event-hash", ok: false, status: "failed", detail: message }], anchor: {} };
+  return { eventHashId, status: "failed", failedStep: "event-hash", message, reason: "missing-body", steps: [{ step: "event-hash", ok: false, status: "failed", detail: message }], anchor: {} };
 }
 
 /** Verify the lookup's events (all, or `only` those ids), master data, enterprise names, recall. */
@@ -269,8 +269,12 @@ function formatBlockTime(seconds) {
 function showVerdict(entry, verdict) {
   const nodes = timelineView && timelineView.statusNodes.get(entry);
   if (!nodes) return;
-  const { status, checks } = nodes;
+  const { status, checks, reason } = nodes;
   status.dataset.status = verdict.status;
+  // Why, in the user's language (the technical detail is in the list of checks below).
+  reason.hidden = verdict.status !== "failed" || !verdict.reason;
+  reason.textContent = reason.hidden ? "" : t(`reasons.${verdict.reason}`);
+  if (!reason.hidden) reason.dataset.reason = verdict.reason;
   if (verdict.status === "verified") {
     const anchor = verdict.anchor;
     const witnesses = [...anchor.witnesses, ...anchor.chainWitnesses.map((a) => `${a.slice(0, 6)}…${a.slice(-4)}`)];

@@ -18,14 +18,15 @@ const GTIN_SUBJECT = /^https:\/\/id\.gs1\.org\/01\/([0-9]{14})$/;
 
 /** The body does not name a record; the message says why. */
 export class RecordError extends Error {
-  constructor(message) {
+  constructor(message, reason = null) {
     super(message);
     this.name = "RecordError";
+    this.reason = reason; // verify.js REASONS
   }
 }
 
-function fail(message) {
-  throw new RecordError(message);
+function fail(message, reason = null) {
+  throw new RecordError(message, reason);
 }
 
 const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
@@ -46,7 +47,7 @@ async function eventRecordHash(event) {
   try {
     hashId = await eventHashId(event); // a stored event carries its own @context
   } catch (error) {
-    fail(`cannot compute the Event Hash ID: ${error.message}`);
+    fail(`cannot compute the Event Hash ID: ${error.message}`, "body-mismatch");
   }
   const match = EVENT_HASH_ID.exec(hashId);
   if (!match) fail(`the Event Hash ID ${JSON.stringify(hashId)} is not canonical`);
@@ -69,7 +70,7 @@ async function masterDataHash(document) {
 function checkMasterData(document) {
   if (!isObject(document)) fail("a master-data record is a JSON object");
   if (document.format !== MASTER_DATA_FORMAT || !MASTER_DATA_KINDS.includes(document.kind)) {
-    fail(`unknown master-data version: format ${JSON.stringify(document.format)}, kind ${JSON.stringify(document.kind)}`);
+    fail(`unknown master-data version: format ${JSON.stringify(document.format)}, kind ${JSON.stringify(document.kind)}`, "unknown-master-data-version");
   }
   const members = Object.keys(document).sort();
   if (members.join() !== MASTER_DATA_MEMBERS.join()) fail(`master-data members differ from ${MASTER_DATA_FORMAT}`);

@@ -107,6 +107,8 @@ export function productSection(model, masterVerdict, t) {
     valueOf(product.description) ? h("p", { class: "description" }, localized(valueOf(product.description), t.lang)) : null,
     failed ? h("p", { class: "warning", id: "master-data-failed", "data-failed-step": masterVerdict.failedStep, title: masterVerdict.message },
       "✗ " + t("masterDataFailed", { step: t(`steps.${masterVerdict.failedStep}`) })) : null,
+    failed && masterVerdict.reason ? h("p", { class: "reason", id: "master-data-reason", "data-reason": masterVerdict.reason },
+      t(`reasons.${masterVerdict.reason}`)) : null,
     product.masterData === "verified" && product.masterDataVersion
       ? h("p", { class: "source", id: "master-data-version" }, t("masterDataVersion", { version: product.masterDataVersion })) : null,
     facts([
@@ -180,8 +182,9 @@ export function timelineSection(model, t) {
   const statusNodes = new Map();
   entries.forEach((entry, index) => {
     const status = h("p", { class: "verify pending-check", id: `verify-${index}` }, t("verifying"));
+    const reason = h("p", { class: "reason", id: `reason-${index}`, hidden: true });
     const checks = h("details", { class: "checks", hidden: true }, h("summary", {}, t("showChecks")), h("ol", {}));
-    statusNodes.set(entry, { status, checks });
+    statusNodes.set(entry, { status, reason, checks });
     const hasBody = entry.status === "verified" || entry.status === "pending";
     list.append(h("li", { class: "event", "data-event": entry.eventHashId },
       h("h3", {}, hasBody ? bizStepName(entry.bizStep, t) || entry.eventType : t("recordNotShown")),
@@ -191,7 +194,7 @@ export function timelineSection(model, t) {
         [t("by"), partyText(entry.party, t)],
         [t("quantity"), (entry.quantities || []).map((q) => `${q.quantity ?? ""}${q.uom ? " " + q.uom : ""}`.trim()).filter(Boolean).join(", ")],
       ]) : null,
-      status, checks));
+      status, reason, checks));
   });
   const hidden = (model.counts && model.counts.notAboutThisCode) || 0;
   const content = entries.length ? [summary, list] : [h("p", {}, t("noTimeline"))];

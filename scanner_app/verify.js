@@ -41,11 +41,25 @@ export const STEPS = Object.freeze([
 export const PROOF_FORMAT = "traceledger.proof/v1";
 export const ENTRY_V1_SIZE = 158; // anchoring/core/entry.py: version, hash, submitter, sig, time, salt
 
-class StepFailed extends Error {}
+/** A step that does not hold: `message` is the technical detail, `reason` (a REASONS key)
+ * what the page tells the user in their language. */
+class StepFailed extends Error {
+  constructor(message, reason = null) {
+    super(message);
+    this.reason = reason;
+  }
+}
 class StepPending extends Error {}
 
-function fail(message) {
-  throw new StepFailed(message);
+/** Why a record fails, as the page words it for people (i18n.js `reasons.*`). */
+export const REASONS = Object.freeze([
+  "summary-mismatch", "body-mismatch", "other-record", "bad-signature", "wrong-chain", "not-a-member",
+  "prefix-not-held", "not-in-log", "log-key", "not-anchored", "witness-key", "unknown-master-data-version",
+  "ledger-unreachable",
+]);
+
+function fail(message, reason = null) {
+  throw new StepFailed(message, reason);
 }
 
 /** The answer of a ledger query, or the step fails saying the ledger could not be asked. */
@@ -54,7 +68,7 @@ async function ask(query) {
     return await query;
   } catch (error) {
     if (error instanceof StepFailed) throw error;
-    fail(`ledger query failed: ${error.message}`);
+    fail(`ledger query failed: ${error.message}`, "ledger-unreachable");
   }
 }
 
@@ -67,12 +81,12 @@ async function checkRecordHash(run) {
   try {
     Object.assign(run, await recordHash(kind, body));
   } catch (error) {
-    if (error instanceof RecordError) fail(error.message);
+    if (error instanceof RecordError) fail(error.message, error.reason);
     throw error;
   }
   // The columns the platform shows must be what the signed event says (issue 15).
   const mismatch = kind === "event" ? summaryMismatch(summary, body) : null;
-  if (mismatch) fail(mismatch);
+  if (mismatch) fail(mismatch, "summary-mismatch");
   return run.hashId;
 }
 
@@ -113,12 +127,12 @@ async function checkEntryMatches(run) {
   // A body that is not the one the entry commits to (edited, or another event's) fails
   // here, as in POST /v1/verify: any body has a hash, so event-hash held for it.
   if (!bytesEqual(run.entry.eventHash, run.digest)) {
-    fail(`the entry commits to ${toHex(run.entry.eventHash)}, the record hashes to ${toHex(run.digest)}`);
+    fail(`the entry commits to ${toHex(run.entry.eventHash)}, the record hashes to ${toHex(run.digest)}`, "body-mismatch");
   }
-  if (proof.eventHashId !== run.hashId) fail(`bundle is for ${JSON.stringify(proof.eventHashId)}, the record is ${run.hashId}`);
+  if (proof.eventHashId !== run.hashId) fail(`bundle is for ${JSON.stringify(proof.eventHashId)}, the record is ${run.hashId}`, "other-record");
   // The record the platform lists must be the one whose body and entry it sent.
   const listed = run.record.eventHashId;
-  if (listed !== undefined && listed !== run.hashId) fail(`the platform lists ${listed}, but sent the record ${run.hashId}`);
+  if (listed !== undefined && listed !== run.hashId) fail(`the platform lists ${listed}, but sent the record ${run.hashId}`, "other-record");
   if (isObject(proof.entryFields)) checkEntryFields(proof.entryFields, run.entry);
   return `entry commits to ${toHex(run.entry.eventHash)}`;
 }
@@ -141,10 +155,10 @@ function checkSignature(run) {
   try {
     recovered = recoverRecordSigner(run.entry.eventHash, run.entry.submitter, separator, run.entry.signature);
   } catch (error) {
-    if (error instanceof SignatureError) fail(`signature unusable: ${error.message}`);
+    if (error instanceof SignatureError) fail(`signature unusable: ${error.message}`, "bad-signature");
     throw error;
   }
-  if (recovered !== named) fail(`signature recovers to ${recovered}, the entry names ${named}`);
+  if (recovered !== named) fail(`signature recovers to ${recovered}, the entry names ${named}`, "bad-signature");
   run.result.submitter = named;
   return `signed by ${named} (chain ${anchors.chainId}, TraceAnchor ${traceAnchor})`;
 }
@@ -155,11 +169,11 @@ function checkSignature(run) {
 async function checkChainIdentity(run) {
   const identity = await ask(chainIdentity(run.rpc));
   if (identity.chainId !== run.anchors.chainId) {
-    fail(`the ledger endpoint serves chain ${identity.chainId}, the page trusts chain ${run.anchors.chainId}`);
+    fail(`the ledger endpoint serves chain ${identity.chainId}, the page trusts chain ${run.anchors.chainId}`, "wrong-chain");
   }
   const pinned = String(run.anchors.genesisHash || "").toLowerCase();
   if (identity.genesisHash !== pinned) {
-    fail(`the ledger endpoint's genesis block is ${identity.genesisHash}, the page trusts ${pinned || "none"}`);
+    fail(`the ledger endpoint's genesis block is ${identity.genesisHash}, the page trusts ${pinned || "none"}`, "wrong-chain");
   }
 }
 
@@ -187,7 +201,7 @@ async function checkSubmitterActive(run) {
   const block = await confirmReceiveBlock(rpc, hint, receivedS);
   const member = await ask(memberQuery);
   const where = `MemberRegistry.hasRole(${submitter}, Enterprise) at block ${block.number} (time ${block.timestamp}, receive time ${receivedS})`;
-  if (!member.active) fail(`${where} is false`);
+  if (!member.active) fail(`${where} is false`, "not-a-member");
   run.result.enterpriseId = member.enterpriseId;
   if (run.record.kind === "masterData") await checkCompanyPrefix(run, registry, block.number);
   return `${where} is true; enterprise ${member.enterpriseId}`;
@@ -198,10 +212,10 @@ async function checkCompanyPrefix(run, registry, blockNumber) {
   const { companyPrefix } = run.record.body;
   const submitter = run.result.submitter;
   if (!(await ask(holdsCompanyPrefixAt(run.rpc, registry, submitter, companyPrefix, blockNumber)))) {
-    fail(`MemberRegistry.holdsCompanyPrefix(${submitter}, ${companyPrefix}) at block ${blockNumber} is false`);
+    fail(`MemberRegistry.holdsCompanyPrefix(${submitter}, ${companyPrefix}) at block ${blockNumber} is false`, "prefix-not-held");
   }
   const gtin = masterDataGtin(run.record.body);
-  if (!gtin.slice(1).startsWith(companyPrefix)) fail(`GTIN ${gtin} is not under company prefix ${companyPrefix}`);
+  if (!gtin.slice(1).startsWith(companyPrefix)) fail(`GTIN ${gtin} is not under company prefix ${companyPrefix}`, "prefix-not-held");
 }
 
 // --- 5. inclusion ----------------------------------------------------------------------------
@@ -214,7 +228,7 @@ async function checkInclusion(run) {
   if (leaf === null || run.rootHash === null || path === null || path.includes(null)) {
     fail("leafHash, rootHash or inclusionProof is not 32-byte lowercase hex");
   }
-  if (!bytesEqual(await leafHash(run.entryBytes), leaf)) fail("leafHash is not SHA-256(0x00 || entry)");
+  if (!bytesEqual(await leafHash(run.entryBytes), leaf)) fail("leafHash is not SHA-256(0x00 || entry)", "not-in-log");
   let root;
   try {
     root = await rootFromInclusionProof(proof.leafIndex, proof.treeSize, leaf, path);
@@ -222,7 +236,7 @@ async function checkInclusion(run) {
     if (error instanceof ProofError) fail(error.message);
     throw error;
   }
-  if (!bytesEqual(root, run.rootHash)) fail("the inclusion proof leads to another root");
+  if (!bytesEqual(root, run.rootHash)) fail("the inclusion proof leads to another root", "not-in-log");
   return `leaf ${proof.leafIndex} in tree of ${proof.treeSize} leaves, root ${toHex(root)}`;
 }
 
@@ -241,10 +255,10 @@ async function checkCheckpoint(run) {
   const pinned = run.anchors.log || {};
   const presented = run.record.proof.log;
   if (isObject(presented) && presented.verifierKey !== pinned.verifierKey) {
-    fail(`the server presented log key ${presented.verifierKey}, the page trusts ${pinned.verifierKey}`);
+    fail(`the server presented log key ${presented.verifierKey}, the page trusts ${pinned.verifierKey}`, "log-key");
   }
   if (isObject(presented) && presented.origin !== pinned.origin) {
-    fail(`the server presented log ${presented.origin}, the page trusts ${pinned.origin}`);
+    fail(`the server presented log ${presented.origin}, the page trusts ${pinned.origin}`, "log-key");
   }
   const logKey = await parsePinnedKey(pinned.verifierKey, ALG_ED25519, "log key");
   let checkpoint;
@@ -284,11 +298,11 @@ async function checkAnchored(run) {
   const head = await ask(anchoredHead(run.rpc, traceAnchor, proof.treeSize));
   if (head === null) {
     if (proof.status === "anchored" || isObject(proof.anchor)) {
-      fail(`the bundle claims an anchor, but TraceAnchor has no head of size ${proof.treeSize}`);
+      fail(`the bundle claims an anchor, but TraceAnchor has no head of size ${proof.treeSize}`, "not-anchored");
     }
     throw new StepPending(`no head of size ${proof.treeSize} anchored yet`);
   }
-  if (head.rootHash !== toHex(run.rootHash)) fail(`TraceAnchor.rootAtSize(${proof.treeSize}) = ${head.rootHash}, not the proof's root`);
+  if (head.rootHash !== toHex(run.rootHash)) fail(`TraceAnchor.rootAtSize(${proof.treeSize}) = ${head.rootHash}, not the proof's root`, "not-anchored");
   const block = await ask(blockAt(run.rpc, head.blockNumber));
   if (block === null || block.timestamp !== head.timestamp) fail(`block ${head.blockNumber} on chain is not the anchoring block`);
   const mismatches = anchorMismatches(proof.anchor, head, block, run);
@@ -308,7 +322,7 @@ async function checkWitnesses(run) {
   for (const witness of presented) {
     const trusted = pinned.find((candidate) => candidate.name === witness?.name);
     if (trusted && trusted.verifierKey !== witness.verifierKey) {
-      fail(`the server presented witness key ${witness.verifierKey} for ${witness.name}, the page trusts ${trusted.verifierKey}`);
+      fail(`the server presented witness key ${witness.verifierKey} for ${witness.name}, the page trusts ${trusted.verifierKey}`, "witness-key");
     }
   }
   const keys = [];
@@ -360,7 +374,7 @@ function pageRpc(rpc) {
  */
 export async function verifyRecord(record, { rpc, anchors } = {}) {
   const result = {
-    status: "failed", failedStep: null, message: "", steps: [], submitter: null, enterpriseId: null,
+    status: "failed", failedStep: null, message: "", reason: null, steps: [], submitter: null, enterpriseId: null,
     body: record?.body ?? null,
     anchor: { blockNumber: null, blockTime: null, blockHash: null, headIndex: null, witnesses: [], chainWitnesses: [] },
   };
@@ -378,6 +392,7 @@ export async function verifyRecord(record, { rpc, anchors } = {}) {
       }
       result.failedStep = step;
       result.message = error instanceof StepFailed ? error.message : `unexpected: ${error?.message}`;
+      result.reason = error instanceof StepFailed ? error.reason : null;
       result.steps.push({ step, ok: false, status: "failed", detail: result.message });
       return result;
     }

@@ -12,6 +12,7 @@ not shown. Then errors, languages, keyboard, contrast and the 360 px layout.
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -113,6 +114,8 @@ _RECORD = """(id) => {
     status: status.dataset.status, failedStep: status.dataset.failedStep ?? null, text: status.textContent,
     heading: item.querySelector('h3').textContent, color: getComputedStyle(status).color,
     steps: [...item.querySelectorAll('details.checks li')].map((li) => [li.dataset.step, li.textContent]),
+    reason: item.querySelector('.reason').hidden ? null
+      : {code: item.querySelector('.reason').dataset.reason, text: item.querySelector('.reason').textContent},
   };
 }"""
 
@@ -146,6 +149,8 @@ def assert_failed_at(page: Any, hash_id: str, step: str, detail: str) -> None:
     assert all(text.startswith("✓ ") for _, text in found["steps"][:at])
     assert found["steps"][at][1].startswith(f"✗ {STEP_ZH[step]} — ")
     assert detail in found["steps"][at][1]
+    # Why, for people, in Chinese (the technical detail above stays as the checks list it).
+    assert found["reason"] is not None and re.search(r"[\u4e00-\u9fff]", found["reason"]["text"]), found["reason"]
 
 
 def page_text(page: Any) -> str:
@@ -214,7 +219,7 @@ def test_food_lot_every_record_verifies_and_everything_shown_comes_from_verified
         *[f"✓ 已在账本上验证：区块 {second.block_number}，时间 {zh_time(second.block_time)}，见证方 {WITNESS_NAME}"] * 2,
     ]
     for index in range(5):
-        steps = page.eval_on_selector_all(f"#verify-{index} + details li", "ns => ns.map(n => [n.dataset.step, n.className])")
+        steps = page.eval_on_selector_all(f"#verify-{index} ~ details li", "ns => ns.map(n => [n.dataset.step, n.className])")
         assert steps == [[step, "ok"] for step in STEPS]
     # cold chain: the shipping body's own sensor readings, one above the 0..5 °C band
     assert page.get_attribute("#cold-chain svg", "aria-label") == "温度曲线，允许范围 0 至 5 °C；最低 3.1，最高 5.8"
@@ -562,6 +567,8 @@ def test_a_failed_step_is_named_in_the_users_language(browser: Any, base_url: st
         found = record(page, ledger.event_hash_id(0))
         assert found["text"] == "✗ Verification failed: Event Hash ID recomputed on this device from the event"
         assert found["heading"] == "Record that failed verification (content not shown)"
+        assert found["reason"] == {"code": "summary-mismatch",
+                                   "text": "What the platform shows differs from the event the enterprise signed."}
     finally:
         context.close()
 

@@ -479,6 +479,22 @@ def test_a_valid_record_of_another_event_cannot_stand_in_for_the_listed_one(
     assert result["message"] == f"the platform lists {listed}, but sent the record {ledger.records[6].hash_id}"
 
 
+# What the page tells a person (i18n.js `reasons.*`), for the lies the issue names and their kin.
+REASON_OF_LIE = {
+    "summary time changed": "summary-mismatch", "summary location changed": "summary-mismatch",
+    "body changed": "body-mismatch", "body of another event swapped in": "body-mismatch",
+    "forged signature": "bad-signature", "signature for another chain": "bad-signature",
+    "signature by a non-member key": "not-a-member",
+    "RPC serves another chain id": "wrong-chain", "RPC serves another genesis block": "wrong-chain",
+    "ledger unreachable": "ledger-unreachable", "database row changed": "not-in-log",
+    "another log key served": "log-key", "another witness key served": "witness-key",
+    "another tree of an anchored size": "not-anchored", "fake master-data name": "body-mismatch",
+    "master data signed by a member not holding the prefix": "prefix-not-held",
+    "unknown master-data version": "unknown-master-data-version",
+    "unknown master-data kind": "unknown-master-data-version",
+}
+
+
 @pytest.mark.parametrize("name", list(LIES))
 def test_each_lie_fails_at_its_own_step(verifier_page: Any, ledger: SmallLedger, api: StandinApi, name: str) -> None:
     uri, pick, step, message = LIES[name](ledger, api)
@@ -493,6 +509,8 @@ def test_each_lie_fails_at_its_own_step(verifier_page: Any, ledger: SmallLedger,
     assert [(s["step"], s["ok"]) for s in result["steps"]] == [
         *((earlier, True) for earlier in STEPS[: STEPS.index(step)]), (step, False)]
     assert result["steps"][-1]["detail"] == result["message"]
+    if name in REASON_OF_LIE:
+        assert result["reason"] == REASON_OF_LIE[name]
 
 
 def test_an_enterprise_record_must_hash_to_the_metadata_hash_on_chain(
