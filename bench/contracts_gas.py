@@ -15,7 +15,7 @@ RFC 9162 arithmetic the contract runs:
   as a transaction), next to the backend's `eth_estimateGas` for the same call.
 
 Figures include the 21,000 base cost and calldata. They come from py-evm (eth-tester) on
-the London rules the contracts are compiled for; gas does not depend on the machine.
+the Cancun rules the contracts are compiled for; gas does not depend on the machine.
 Run: `python -m bench.contracts_gas` (needs the dev extra `eth-tester[py-evm]`).
 """
 
@@ -29,6 +29,7 @@ from typing import Any
 from anchoring.core.merkle import inclusion_proof_size, root_from_inclusion_proof
 from contracts.abi import MemberRole
 from contracts.artifacts import load_artifact
+from contracts.build import EVM_VERSION
 
 LOG2_SIZES = tuple(range(10, 33, 2))
 #: Steps `anchor` is measured for: name -> old size as a function of the new size.
@@ -126,7 +127,7 @@ def gas_report() -> dict[str, Any]:
             "estimate_gas": call.estimate_gas({"from": anchorer}),
         }
         rows.append(row)
-    return {"backend": "py-evm (eth-tester)", "evm_version": "london", "rows": rows}
+    return {"backend": "py-evm (eth-tester)", "evm_version": EVM_VERSION, "rows": rows}
 
 
 def format_table(report: dict[str, Any]) -> str:
@@ -171,7 +172,7 @@ def _node(left: bytes, right: bytes) -> bytes:
 
 
 def _pyevm_web3() -> Any:
-    from eth.vm.forks.london import LondonVM
+    from eth.vm.forks.cancun import CancunVM
     from eth_tester import EthereumTester, PyEVMBackend  # type: ignore[import-untyped]
     from web3 import EthereumTesterProvider, Web3
 
@@ -179,7 +180,7 @@ def _pyevm_web3() -> Any:
         genesis_parameters=PyEVMBackend.generate_genesis_params(
             overrides={"gas_limit": 30_000_000}
         ),
-        vm_configuration=((0, LondonVM),),
+        vm_configuration=((0, CancunVM),),
     )
     return Web3(EthereumTesterProvider(EthereumTester(backend)))
 

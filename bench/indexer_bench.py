@@ -1,6 +1,6 @@
 """Indexer backfill throughput: events/s and blocks/s from a node into SQLite and PostgreSQL.
 
-On each node (a fresh anvil: London, 300M gas blocks, mined on demand; and our own
+On each node (a fresh anvil: Cancun, 300M gas blocks, mined on demand; and our own
 `ledger_node init --dev`: Clique, 1 s blocks, transactions signed with its dev keys) it
 builds a chain holding at least `target_events` events of the three TraceLedger contracts,
 in a mix: enterprise registrations with 20 GS1 company prefixes each, M-of-N role changes,

@@ -14,7 +14,7 @@ counts the drain at the end; steady included tx/s = inclusions seen between 2 s 
 first send and the last send, per second of that window.
 
 Both nodes get a 1 s block period and a 1,000,000,000 block gas limit (anvil:
-`--block-time 1 --gas-limit 1000000000`, London, base fee 0), and are run one after the
+`--block-time 1 --gas-limit 1000000000`, Cancun, base fee 0), and are run one after the
 other so they do not compete for the CPU. The signing happens before the clock starts.
 """
 
@@ -201,7 +201,7 @@ def record_node_bench(result: dict[str, Any], note: str = "") -> None:
     rows = []
     for backend in ("ledger", "anvil"):
         figures = result[backend]
-        label = "ledger node" if backend == "ledger" else "anvil (London, 1 s blocks, 1e9 gas)"
+        label = "ledger node" if backend == "ledger" else "anvil (Cancun, 1 s blocks, 1e9 gas)"
         offered = (f"offered {workload['rate']:,}/s, {workload['seconds']:g} s, "
                    f"{workload['senders']} senders")
         rows.append((f"{label}: sustained included tx/s ({offered})",

@@ -29,8 +29,10 @@ NODE_MODULES = CONTRACTS_DIR / "node_modules"
 
 #: Exact solc release; must equal the version pinned in contracts/package.json.
 SOLC_VERSION = "0.8.37"
-#: London: what both py-evm's Clique-capable VMs and anvil (`--hardfork london`) run; no PUSH0.
-EVM_VERSION = "london"
+#: The fork the ledger chain executes (ledger_node/vm.py: Cancun under Clique), and anvil
+#: with `--hardfork cancun` beside it. Named rather than solc's default (osaka in 0.8.37),
+#: so the bytecode never uses an opcode the chain does not have yet (CLZ).
+EVM_VERSION = "cancun"
 #: Optimizer runs: anchor() and verifyInclusion() are called often, deployed once.
 OPTIMIZER_RUNS = 200
 #: The contracts that get an artifact (Roles.sol only holds shared types).

@@ -1,7 +1,7 @@
 """The permissioned py-evm chain: genesis, Clique sealing, member-only admission, JSON-RPC.
 
 Knows nothing about trace records (DESIGN.md). Modules, one idea each:
-  vm          chain rules: London + zero base fee + py-evm's Clique
+  vm          chain rules: Cancun execution + Clique headers + zero base fee
   chain       genesis, building and sealing blocks, state at a block
   store       the durable SQLite store (py-evm key-value data + RPC indexes, one txn/block)
   transactions  decoding and signature recovery

@@ -33,7 +33,7 @@ from eth.vm.forks.byzantium.constants import (
     EIP658_TRANSACTION_STATUS_CODE_FAILURE,
     EIP658_TRANSACTION_STATUS_CODE_SUCCESS,
 )
-from eth.vm.forks.london.blocks import LondonBlockHeader
+from eth.vm.forks.cancun.blocks import CancunBlockHeader
 from eth_keys import keys
 from eth_utils import ValidationError, to_canonical_address
 
@@ -46,11 +46,11 @@ from ledger_node.clique_votes import (
     choose_vote,
 )
 from ledger_node.deadline import ExecutionTimeout, execution_deadline
-from ledger_node.errors import StoreError
+from ledger_node.errors import GenesisError, StoreError
 from ledger_node.ordered_trie import compute_ordered_trie, rlp_bytes, rlp_list
 from ledger_node.store import BlockRow, LedgerStore, LogRow, TxRow
 from ledger_node.transactions import SignedTx
-from ledger_node.vm import chain_class, sealer_vm_class
+from ledger_node.vm import EVM_FORK, chain_class, sealer_vm_class
 
 logger = logging.getLogger(__name__)
 
@@ -71,21 +71,35 @@ BLOCK_TIME_BUDGET_S = 2.0
 
 @dataclass(frozen=True)
 class ChainConfig:
-    """What `init` fixed and `run` reads back: chain id, Clique period/epoch, authorities."""
+    """What `init` fixed and `run` reads back: chain id, Clique period/epoch, authorities,
+    and the EVM fork the chain executes with."""
 
     chain_id: int
     period: int
     epoch: int = DEFAULT_EPOCH
     gas_limit: int = DEFAULT_GAS_LIMIT
     signers: tuple[str, ...] = field(default_factory=tuple)  # 0x addresses, sorted
+    evm: str = EVM_FORK
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> ChainConfig:
+        """Read a config `init` wrote; raise GenesisError for a chain this version cannot run."""
         data = json.loads(text)
         data["signers"] = tuple(data["signers"])
+        # Configs written before the chain ran Cancun have no "evm": those chains executed
+        # London's rules (DIFFICULTY where PREVRANDAO is, a cold coinbase, unmetered
+        # initcode), which this node no longer implements,
+        # so re-executing them would give other state roots. Say so rather than fork.
+        evm = data.setdefault("evm", "london")
+        if evm != EVM_FORK:
+            raise GenesisError(
+                f"this chain was made for the {evm!r} EVM; this TraceLedger runs "
+                f"{EVM_FORK!r} from genesis. Start a new chain (`traceledger node init`) "
+                "and re-anchor, or run the TraceLedger release that made it"
+            )
         return cls(**data)
 
     @property
@@ -466,15 +480,16 @@ class LedgerChain:
 
 
 def _block_size(header_rlp: bytes, included: Sequence[SignedTx]) -> int:
-    """len(rlp([header, [txs], []])) from the parts, without re-encoding the block. In a
-    block body a legacy tx is its RLP list, a typed tx the byte string of its envelope."""
+    """len(rlp([header, [txs], [], []])) (header, transactions, no uncles, no withdrawals)
+    from the parts, without re-encoding the block. In a block body a legacy tx is its RLP
+    list, a typed tx the byte string of its envelope."""
     tx_items = [s.raw if s.type_id == 0 else rlp_bytes(s.raw) for s in included]
-    return len(rlp_list([header_rlp, rlp_list(tx_items), rlp_list([])]))
+    return len(rlp_list([header_rlp, rlp_list(tx_items), rlp_list([]), rlp_list([])]))
 
 
 def decode_header(header_rlp: bytes) -> BlockHeaderAPI:
-    """Decode a stored London header."""
-    return rlp.decode(header_rlp, sedes=LondonBlockHeader)  # type: ignore[no-any-return]
+    """Decode a stored (Cancun) header."""
+    return rlp.decode(header_rlp, sedes=CancunBlockHeader)  # type: ignore[no-any-return]
 
 
 def _now() -> int:

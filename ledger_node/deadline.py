@@ -9,7 +9,7 @@ and raises `ExecutionTimeout`. That is not a py-evm `VMError` on purpose: py-evm
 turn a VMError into a failed (gas-consuming) computation, a consensus result; a timeout
 must instead abandon the execution, and the caller reverts the state it touched.
 
-Without a deadline set, `DeadlineComputation` behaves exactly as `LondonComputation`
+Without a deadline set, `DeadlineComputation` behaves exactly as `CancunComputation`
 (the follower test re-executes every block with py-evm's unmodified classes).
 """
 
@@ -27,7 +27,7 @@ from eth.abc import ComputationAPI
 from eth.exceptions import VMError
 from eth.precompiles.blake2 import GAS_COST_PER_ROUND
 from eth.vm.code_stream import CodeStream
-from eth.vm.forks.london.computation import LondonComputation
+from eth.vm.forks.cancun.computation import CancunComputation
 from eth_utils import ValidationError
 
 from ledger_node import blake2f
@@ -104,11 +104,11 @@ def blake2f_with_deadline(computation: ComputationAPI) -> ComputationAPI:
     return computation
 
 
-class DeadlineComputation(LondonComputation):
-    """London computation that honours this thread's execution deadline (see module doc)."""
+class DeadlineComputation(CancunComputation):
+    """Cancun computation that honours this thread's execution deadline (see module doc)."""
 
     _precompiles = {  # noqa: RUF012 - py-evm reads the class attribute
-        **LondonComputation._precompiles, BLAKE2F_ADDRESS: blake2f_with_deadline}
+        **CancunComputation._precompiles, BLAKE2F_ADDRESS: blake2f_with_deadline}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

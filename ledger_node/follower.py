@@ -1,6 +1,7 @@
 """Follower verification: rebuild block 0 from genesis.json, then fetch every block from a
 node over standard JSON-RPC and import it into a py-evm chain with py-evm's *unmodified*
-Clique and London rules (plus our zero base fee): seal and signer, difficulty, gas,
+Clique and Cancun execution rules (plus the header rules of ledger_node/vm.py): seal and
+signer, difficulty, gas,
 transactions root, re-executed state root and receipts root must all match. Trusts
 nothing the node says except the bytes it serves.
 
@@ -20,13 +21,13 @@ from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.chains.base import Chain
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
-from eth.vm.forks.london.blocks import LondonBlock, LondonBlockHeader
-from eth.vm.forks.london.transactions import LondonTransactionBuilder
+from eth.vm.forks.cancun.blocks import CancunBlock, CancunBlockHeader
 from eth_utils import to_canonical_address
 
 from contracts.rpc_client import JsonRpcClient, RpcClientError
 from ledger_node.chain import ChainConfig, genesis_header_params, genesis_state
 from ledger_node.errors import LedgerNodeError
+from ledger_node.transactions import TRANSACTION_BUILDER
 from ledger_node.vm import chain_class, clique_vm_class
 
 logger = logging.getLogger(__name__)
@@ -65,8 +66,8 @@ def _bytes(value: str) -> bytes:
 
 
 def header_from_json(block: dict[str, Any]) -> BlockHeaderAPI:
-    """The London header of an eth_getBlockBy* result (its hash is recomputed, not trusted)."""
-    return LondonBlockHeader(
+    """The header of an eth_getBlockBy* result (its hash is recomputed, not trusted)."""
+    return CancunBlockHeader(
         parent_hash=_bytes(block["parentHash"]),
         uncles_hash=_bytes(block["sha3Uncles"]),
         coinbase=to_canonical_address(block["miner"]),
@@ -83,12 +84,16 @@ def header_from_json(block: dict[str, Any]) -> BlockHeaderAPI:
         mix_hash=_bytes(block["mixHash"]),
         nonce=_bytes(block["nonce"]),
         base_fee_per_gas=_int(block["baseFeePerGas"]),
+        withdrawals_root=_bytes(block["withdrawalsRoot"]),
+        blob_gas_used=_int(block["blobGasUsed"]),
+        excess_blob_gas=_int(block["excessBlobGas"]),
+        parent_beacon_block_root=_bytes(block["parentBeaconBlockRoot"]),
     )
 
 
 def transaction_from_json(tx: dict[str, Any]) -> SignedTransactionAPI:
     """A signed py-evm transaction from an eth_getTransactionBy* result (types 0, 1, 2)."""
-    builder = LondonTransactionBuilder
+    builder = TRANSACTION_BUILDER
     to = to_canonical_address(tx["to"]) if tx.get("to") else b""
     common = {"nonce": _int(tx["nonce"]), "gas": _int(tx["gas"]), "to": to,
               "value": _int(tx["value"]), "data": _bytes(tx["input"])}
@@ -137,7 +142,9 @@ class Follower:
             if "0x" + header.hash.hex() != block["hash"]:
                 raise BlockRejectedError(number, "header fields do not hash to the block hash")
             txs = [transaction_from_json(tx) for tx in block["transactions"]]
-            self.chain.import_block(LondonBlock(header, txs, []))
+            if block.get("withdrawals"):
+                raise BlockRejectedError(number, "this chain has no withdrawals")
+            self.chain.import_block(CancunBlock(header, txs, [], []))
         except BlockRejectedError:
             raise
         except Exception as exc:  # py-evm raises ValidationError and others

@@ -23,14 +23,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from eth.abc import BlockHeaderAPI
-from eth.vm.forks.london.transactions import LondonTransactionBuilder
 from eth_keys import keys as eth_keys
 from eth_utils import keccak
 
 from ledger_node.chain import BuiltBlock, LedgerChain, decode_header, load_config
 from ledger_node.errors import LedgerNodeError
 from ledger_node.store import LedgerStore, LogRow
-from ledger_node.transactions import SignedTx
+from ledger_node.transactions import TRANSACTION_BUILDER, SignedTx
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class SealerError(LedgerNodeError):
 
 
 def _trusted_tx(raw: bytes, sender: bytes) -> SignedTx:
-    tx = LondonTransactionBuilder.decode(raw)
+    tx = TRANSACTION_BUILDER.decode(raw)
     tx.__dict__["sender"] = sender  # recovered and checked by admission in the node process
     return SignedTx(tx=tx, hash=keccak(raw), sender=sender, raw=raw)
 

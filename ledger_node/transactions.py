@@ -7,13 +7,19 @@ from typing import Any
 
 from coincurve import PublicKey
 from eth.abc import SignedTransactionAPI, TransactionBuilderAPI
-from eth.vm.forks.london.transactions import LondonTransactionBuilder
+from eth.vm.forks.cancun.constants import BLOB_TX_TYPE
+from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
 from eth_utils import keccak
 
 from ledger_node.errors import TxRejected, invalid_params
 
 # geth's txpool limit: a transaction bigger than 128 KiB is refused outright.
 MAX_TX_SIZE = 128 * 1024
+
+#: Decodes the transactions of this chain's fork (ledger_node/vm.py runs Cancun). Types 0,
+#: 1 and 2 are admitted; type 3 (blobs) decodes only to be refused: without a consensus
+#: layer there is nowhere to keep blobs.
+TRANSACTION_BUILDER = CancunTransactionBuilder
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ def tx_type(tx: SignedTransactionAPI) -> int:
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 UINT256_LIMIT = 2**256
 NONCE_LIMIT = 2**64 - 1  # EIP-2681
+MAX_INITCODE_SIZE = 2 * 24_576  # EIP-3860 (Shanghai): twice EIP-170's code size limit
 
 
 def _validate_fields(tx: Any) -> None:
@@ -75,6 +82,10 @@ def _validate_fields(tx: Any) -> None:
         raise TxRejected("nonce has max value")
     if tx.to and len(tx.to) != 20:
         raise TxRejected("invalid transaction: bad recipient")
+    if not tx.to and len(tx.data) > MAX_INITCODE_SIZE:
+        raise TxRejected(
+            f"max initcode size exceeded: code size {len(tx.data)} limit {MAX_INITCODE_SIZE}"
+        )
     intrinsic = tx.intrinsic_gas
     if tx.gas < intrinsic:
         raise TxRejected(f"intrinsic gas too low: gas {tx.gas}, minimum needed {intrinsic}")
@@ -98,7 +109,7 @@ def _recover_sender(tx: Any) -> bytes:
 
 
 def decode_signed_transaction(
-    raw: bytes, builder: type[TransactionBuilderAPI] = LondonTransactionBuilder
+    raw: bytes, builder: type[TransactionBuilderAPI] = TRANSACTION_BUILDER
 ) -> SignedTx:
     """Decode `raw` (RLP or typed envelope), check the fields and signature, recover the sender.
 
@@ -112,6 +123,8 @@ def decode_signed_transaction(
         tx = builder.decode(raw)
     except Exception as exc:  # rlp raises many types; all mean "not a transaction"
         raise invalid_params(f"rlp: invalid transaction: {exc.__class__.__name__}") from exc
+    if tx_type(tx) == BLOB_TX_TYPE:
+        raise TxRejected("transaction type not supported")
     try:
         _validate_fields(tx)
         sender = _recover_sender(tx)

@@ -1,12 +1,25 @@
-"""The chain's rules: py-evm's London VM with Clique (EIP-225) headers and a zero base fee.
+"""The chain's rules: py-evm's Cancun VM under Clique (EIP-225) headers, zero base fee.
 
-Configured, not forked: `ZeroFeeLondonVM` changes two class attributes of `LondonVM` (header
-creation and gas validation) so the base fee stays 0 ("zeroBaseFee", as Besu's free-gas
-networks), and py-evm's own `CliqueApplier` adds the Clique seal rules (`clique_vm_class`, what
-followers validate with). The sealer's VM (`sealer_vm_class`) also swaps in `SealerState`,
-which is faster and ends in the same state roots. London is pinned because its header
-rules still allow Clique's difficulty 1/2 and vote nonces (Paris and later reject them); the
-contracts are compiled for EVM target `london` to match.
+Configured, not forked. py-evm's Paris and later VMs are written for proof of stake: their
+header creation and validation insist on difficulty 0, nonce 0 and no Clique votes. A
+Clique network on a post-merge fork keeps Clique's header rules and takes the fork's
+execution rules, as Besu does for Clique networks with `shanghaiTime`/`cancunTime` in
+genesis. So `CliqueCancunVM`:
+
+- creates headers as London did (difficulty 2 in turn / 1 out of turn, vote nonces,
+  coinbase votes), with the base fee pinned to 0 ("zeroBaseFee", as Besu's free-gas
+  networks), and Cancun's extra fields fixed: no withdrawals (empty withdrawals root), no
+  blobs (blob gas used and excess blob gas 0), no beacon chain (parent beacon block root 0);
+- validates headers with the pre-merge rules (skipping `ParisVM.validate_header`) plus
+  those fixed fields;
+- executes with Cancun's EVM: PUSH0 (Shanghai), MCOPY and transient storage (Cancun),
+  BLOBHASH/BLOBBASEFEE answering for a chain without blobs, PREVRANDAO = mixHash = 0.
+  No block reward (as Paris+ and py-evm's Clique both say).
+
+py-evm's own `CliqueApplier` adds the Clique seal rules (`clique_vm_class`, what followers
+validate with). The sealer's VM (`sealer_vm_class`) also swaps in `SealerState`, which is
+faster and ends in the same state roots. Blob transactions (type 3) are refused at
+admission: a permissioned chain without a consensus layer has nowhere to keep blobs.
 """
 
 from __future__ import annotations
@@ -18,22 +31,34 @@ from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.chains.base import Chain
 from eth.consensus.clique import CliqueApplier, CliqueConsensus, CliqueConsensusContext
 from eth.consensus.clique.constants import SIGNATURE_LENGTH
+from eth.constants import BLANK_ROOT_HASH, ZERO_HASH32
 from eth.validation import validate_gas_limit
-from eth.vm.forks.london import LondonVM
-from eth.vm.forks.london.blocks import LondonBlockHeader
-from eth.vm.forks.london.state import LondonState, LondonTransactionExecutor
+from eth.vm.forks.cancun import CancunVM
+from eth.vm.forks.cancun.blocks import CancunBlockHeader
+from eth.vm.forks.cancun.state import CancunState, CancunTransactionExecutor
+from eth.vm.forks.paris import ParisVM
 from eth_typing import Address
 from eth_utils import ValidationError
 
 from ledger_node.deadline import DeadlineComputation
 
 ZERO_BASE_FEE = 0
+#: The fork whose execution rules the chain runs; stored in the chain config at `init`.
+EVM_FORK = "cancun"
+
+#: Cancun's header fields a chain without withdrawals, blobs or a beacon chain fixes.
+FIXED_POST_LONDON_FIELDS: dict[str, Any] = {
+    "withdrawals_root": BLANK_ROOT_HASH,
+    "blob_gas_used": 0,
+    "excess_blob_gas": 0,
+    "parent_beacon_block_root": ZERO_HASH32,
+}
 
 
-def create_zero_fee_header_from_parent(
+def create_clique_header_from_parent(
     parent_header: BlockHeaderAPI | None, **header_params: Any
 ) -> BlockHeaderAPI:
-    """Return a London header on `parent_header` whose base fee is 0.
+    """Return a Cancun header on `parent_header` with Clique's header rules and base fee 0.
 
     Requires `gas_limit` (or a parent to copy it from), `timestamp` (or a parent) and
     `difficulty` in `header_params` for a child block; Clique sets difficulty, not a formula.
@@ -43,16 +68,33 @@ def create_zero_fee_header_from_parent(
         header_params.setdefault("timestamp", parent_header.timestamp + 1)
         header_params.setdefault("difficulty", 2)
     header_params.pop("base_fee_per_gas", None)
+    for name in FIXED_POST_LONDON_FIELDS:
+        header_params.pop(name, None)
     all_fields = fill_header_params_from_parent(parent_header, **header_params)
     all_fields["base_fee_per_gas"] = ZERO_BASE_FEE
-    return LondonBlockHeader(**all_fields)  # type: ignore[arg-type]
+    all_fields.update(FIXED_POST_LONDON_FIELDS)
+    return CancunBlockHeader(**all_fields)  # type: ignore[arg-type]
 
 
-class ZeroFeeLondonVM(LondonVM):
-    """London with the base fee pinned to 0 and a constant-or-slowly-moving gas limit."""
+class CliqueCancunVM(CancunVM):
+    """Cancun's EVM with Clique's header rules, a zero base fee and a constant-or-slowly-
+    moving gas limit."""
 
-    fork = "london-zero-base-fee"
-    create_header_from_parent = staticmethod(create_zero_fee_header_from_parent)  # type: ignore
+    fork = "cancun-clique-zero-base-fee"
+    create_header_from_parent = staticmethod(create_clique_header_from_parent)  # type: ignore
+
+    @classmethod
+    def validate_header(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
+        """Pre-merge header rules (number, timestamp, extraData size, gas), not Paris's
+        proof-of-stake ones; Clique's difficulty and seal are the consensus class's. Then
+        the fields this chain fixes."""
+        super(ParisVM, cls).validate_header(header, parent_header)
+        for name, expected in FIXED_POST_LONDON_FIELDS.items():
+            actual = getattr(header, name)
+            if actual != expected:
+                raise ValidationError(
+                    f"{name} must be {expected!r} on this chain, header has {actual!r}"
+                )
 
     @classmethod
     def validate_gas(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
@@ -66,7 +108,7 @@ class ZeroFeeLondonVM(LondonVM):
             )
 
 
-class AdmittedTransactionExecutor(LondonTransactionExecutor):
+class AdmittedTransactionExecutor(CancunTransactionExecutor):
     """Skips `transaction.validate()` (fields and signature): admission already ran it on
     every transaction the sealer executes, and it is a third of the execution time. The
     state checks (nonce, balance, gas) still run. Followers use the unmodified executor."""
@@ -83,22 +125,22 @@ class AdmittedTransactionExecutor(LondonTransactionExecutor):
             state.skip_zero_deltas = False  # type: ignore[attr-defined]
 
 
-class SealerState(LondonState):
-    """London state whose executor trusts admission's signature check, which skips zero
+class SealerState(CancunState):
+    """Cancun state whose executor trusts admission's signature check, which skips zero
     balance changes inside transactions, and whose computations honour an execution
     deadline when one is set (eth_call, the sealer's per-transaction budget).
 
     At gas price 0 every transaction makes three zero balance changes (buy gas, refund,
     miner tip), each re-encoding an account. Skipping them leaves the same state: inside a
     transaction a zero change only "touches" an account (EIP-161), which deletes it at the
-    end of the transaction if it is empty, and a chain that starts at London has no empty
+    end of the transaction if it is empty, and a chain that starts after Spurious Dragon has no empty
     accounts to delete. (The zero block reward to the header coinbase, outside any
     transaction, is left as py-evm does it.) The follower test checks state roots against
-    py-evm's unmodified London state.
+    py-evm's unmodified Cancun state.
     """
 
     transaction_executor_class = AdmittedTransactionExecutor
-    # Identical to LondonComputation unless an execution deadline is set (ledger_node/deadline.py).
+    # Identical to CancunComputation unless an execution deadline is set (ledger_node/deadline.py).
     computation_class = DeadlineComputation
     skip_zero_deltas = False
 
@@ -107,13 +149,13 @@ class SealerState(LondonState):
             super().delta_balance(address, delta)
 
 
-def clique_vm_class() -> type[LondonVM]:
-    """The VM followers validate with: ZeroFeeLondonVM amended by py-evm's CliqueApplier."""
-    ((_, vm_class),) = CliqueApplier().amend_vm_configuration(((0, ZeroFeeLondonVM),))
+def clique_vm_class() -> type[CliqueCancunVM]:
+    """The VM followers validate with: CliqueCancunVM amended by py-evm's CliqueApplier."""
+    ((_, vm_class),) = CliqueApplier().amend_vm_configuration(((0, CliqueCancunVM),))
     return vm_class  # type: ignore[no-any-return]
 
 
-def sealer_vm_class(signer: Address) -> type[LondonVM]:
+def sealer_vm_class(signer: Address) -> type[CliqueCancunVM]:
     """The VM a sealer builds with: as `clique_vm_class()`, except that while a header is
     not sealed yet (zero signature) its fee recipient (the COINBASE opcode) is `signer`,
     which is what the sealed block will report, so building and re-executing agree."""
@@ -133,7 +175,7 @@ def sealer_vm_class(signer: Address) -> type[LondonVM]:
     )
 
 
-def chain_class(chain_id: int, epoch: int, vm_class: type[LondonVM]) -> type[Chain]:
+def chain_class(chain_id: int, epoch: int, vm_class: type[CliqueCancunVM]) -> type[Chain]:
     """A py-evm Chain class for `chain_id` running `vm_class` from block 0 under Clique with
     checkpoints every `epoch` blocks."""
     context_class = type(

@@ -3,7 +3,8 @@ loopback port.
 
 anvil is the independent EVM every chain-facing test suite and benchmark also runs
 against. One command line for all of them (`anvil_command`), so they all compare against
-the same rules: London (the EVM version the contracts are compiled for), loopback only,
+the same rules: Cancun (the fork the ledger chain runs and the contracts are compiled
+for), loopback only,
 quiet. An `Anvil` may be stopped and started again on
 the same port; with a `state_dir` it keeps its chain across the restart (anvil dumps its
 state on SIGTERM and loads it on start).
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 ANVIL_BINARY = REPO / "contracts" / "node_modules" / ".bin" / "anvil"
-ANVIL_HARDFORK = "london"
+ANVIL_HARDFORK = "cancun"
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 15.0
@@ -40,7 +41,7 @@ STOP_TIMEOUT_S = 15.0
 
 
 def anvil_command(port: int, *, accounts: int = 10, extra_args: Sequence[str] = ()) -> list[str]:
-    """The anvil command line: London rules on 127.0.0.1:port with `accounts` funded accounts."""
+    """The anvil command line: Cancun rules on 127.0.0.1:port with `accounts` funded accounts."""
     return [
         str(ANVIL_BINARY),
         "--host", "127.0.0.1",

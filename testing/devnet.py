@@ -124,7 +124,7 @@ def start_ledger_node(
 
 
 def start_anvil(accounts: dict[str, dict[str, str]], extra_args: list[str] | None = None) -> Backend:
-    """Run anvil (London, base fee 0, like our chain's rules) and fund `accounts` on it."""
+    """Run anvil (Cancun, base fee 0, like our chain's rules) and fund `accounts` on it."""
     anvil = Anvil.started(extra_args=["--base-fee", "0", "--gas-price", "0", "--chain-id",
                                       str(ANVIL_CHAIN_ID), *(extra_args or [])])
     for entry in accounts.values():

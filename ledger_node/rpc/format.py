@@ -53,6 +53,11 @@ def header_json(header: BlockHeaderAPI, row: BlockRow) -> dict[str, Any]:
         "gasUsed": quantity(header.gas_used),
         "timestamp": quantity(header.timestamp),
         "baseFeePerGas": quantity(header.base_fee_per_gas),
+        "withdrawalsRoot": data(header.withdrawals_root),
+        "withdrawals": [],
+        "blobGasUsed": quantity(header.blob_gas_used),
+        "excessBlobGas": quantity(header.excess_blob_gas),
+        "parentBeaconBlockRoot": data(header.parent_beacon_block_root),
         "uncles": [],
     }
 

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from eth.abc import BlockHeaderAPI
-from eth.vm.forks.london.transactions import LondonTransactionBuilder
 from eth_utils import keccak
 
 from ledger_node.chain import decode_header
@@ -26,7 +25,7 @@ from ledger_node.node import LedgerNode
 from ledger_node.rpc import format as fmt
 from ledger_node.rpc.filters import FilterManager, LogFilter, parse_log_filter
 from ledger_node.store import BlockRow
-from ledger_node.transactions import decode_signed_transaction
+from ledger_node.transactions import TRANSACTION_BUILDER, decode_signed_transaction
 
 CLIENT_VERSION = "TraceLedger/v0.1.0/py-evm-0.12.1b1/python3.11"
 # eth_getLogs limits (documented in ledger_node/README.md): a query may span at most
@@ -106,7 +105,7 @@ class EthApi:
         txs = self.store.txs_in_block(row.number)
         if full:
             result["transactions"] = [
-                fmt.tx_json(t, LondonTransactionBuilder.decode(t.raw), row.hash) for t in txs
+                fmt.tx_json(t, TRANSACTION_BUILDER.decode(t.raw), row.hash) for t in txs
             ]
         else:
             result["transactions"] = [fmt.data(t.hash) for t in txs]
@@ -269,7 +268,7 @@ class EthApi:
         if row is not None:
             block = self.store.block_by_number(row.block_number)
             assert block is not None
-            return fmt.tx_json(row, LondonTransactionBuilder.decode(row.raw), block.hash)
+            return fmt.tx_json(row, TRANSACTION_BUILDER.decode(row.raw), block.hash)
         pending = self.node.pool.get(hash_bytes)
         if pending is None:
             return None
@@ -286,7 +285,7 @@ class EthApi:
         block = self.store.block_by_number(row.block_number)
         assert block is not None
         logs = self.store.logs_of_tx(row.block_number, row.tx_index)
-        return fmt.receipt_json(row, LondonTransactionBuilder.decode(row.raw), block.hash, logs)
+        return fmt.receipt_json(row, TRANSACTION_BUILDER.decode(row.raw), block.hash, logs)
 
     # ------------------------------------------------------------------ blocks
     def eth_getBlockByNumber(self, params: list[Any]) -> dict[str, Any] | None:

@@ -75,7 +75,7 @@ def store(db_url: str, table_prefix: str) -> Iterator[LogStore]:
 
 @pytest.fixture
 def chain(tmp_path: Path) -> Iterator[Any]:
-    """anvil (automine, London) with fresh contracts, a funded anchorer and witness key."""
+    """anvil (automine, Cancun) with fresh contracts, a funded anchorer and witness key."""
     if not ANVIL_BINARY.exists():
         pytest.skip("anvil not installed (npm ci --prefix contracts)")
     anvil = Anvil.started(state_dir=tmp_path)

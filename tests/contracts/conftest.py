@@ -1,7 +1,7 @@
 """One contract test suite, two independent EVMs: py-evm (eth-tester) and anvil.
 
 The `chain` fixture is parametrized over both backends; every test that takes it runs on
-each. Both run the London rules the contracts are compiled for. The anvil binary comes from
+each. Both run the Cancun rules the contracts are compiled for. The anvil binary comes from
 `npm ci --prefix contracts`; tests on anvil are skipped only if it is absent. What the
 tests use of a chain and a deployment is in kit.py.
 """
@@ -18,7 +18,7 @@ from tests.contracts.kit import ACCOUNT_COUNT, Chain, Deployment, deploy_system
 
 
 def _pyevm_chain() -> Web3:
-    from eth.vm.forks import LondonVM
+    from eth.vm.forks import CancunVM
     from eth_tester import EthereumTester, PyEVMBackend
     from web3 import EthereumTesterProvider
 
@@ -27,14 +27,14 @@ def _pyevm_chain() -> Web3:
             overrides={"gas_limit": 30_000_000}
         ),
         genesis_state=PyEVMBackend.generate_genesis_state(num_accounts=ACCOUNT_COUNT),
-        vm_configuration=((0, LondonVM),),
+        vm_configuration=((0, CancunVM),),
     )
     return Web3(EthereumTesterProvider(EthereumTester(backend)))
 
 
 @pytest.fixture(scope="session")
 def anvil_url() -> Iterator[str]:
-    """Start anvil (London, 20 funded unlocked accounts) on a free port; stop it after."""
+    """Start anvil (Cancun, 20 funded unlocked accounts) on a free port; stop it after."""
     if not ANVIL_BINARY.exists():
         pytest.skip(f"anvil not installed at {ANVIL_BINARY}: run `npm ci --prefix contracts`")
     anvil = Anvil.started(accounts=ACCOUNT_COUNT)

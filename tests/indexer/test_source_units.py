@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from eth.abc import BlockHeaderAPI
 from eth.consensus.clique._utils import get_block_signer, sign_block_header
-from eth.vm.forks.london.blocks import LondonBlockHeader
+from eth.vm.forks.cancun.blocks import CancunBlockHeader
 from eth_keys import keys
 from eth_utils import to_checksum_address
 from hypothesis import given, settings
@@ -27,9 +27,9 @@ ADDRESS = "0x" + "11" * 20
 def _clique_block(
     private_key: bytes, signers: bytes = b""
 ) -> tuple[BlockHeaderAPI, dict[str, Any]]:
-    """A London header sealed by py-evm's own Clique code (`sign_block_header`), as our node
+    """A Cancun header sealed by py-evm's own Clique code (`sign_block_header`), as our node
     serves it over JSON-RPC: the oracle encodes, hashes and signs, not this test."""
-    header = LondonBlockHeader(
+    header = CancunBlockHeader(
         difficulty=2,
         block_number=42,
         gas_limit=30_000_000,

@@ -63,7 +63,7 @@ def transfer(sender: Account, nonce: int, value: int = 1, to: str | None = None,
 
 
 def pyevm_follower(test: TestChain) -> Chain:
-    """A py-evm chain with py-evm's unmodified Clique (CliqueApplier) and London rules, at
+    """A py-evm chain with py-evm's unmodified Clique (CliqueApplier) and Cancun execution, at
     `test`'s genesis: `import_block` raises on any invalid seal, signer, vote or root."""
     follower_class = chain_class(test.config.chain_id, test.config.epoch, clique_vm_class())
     follower = follower_class.from_genesis(

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 import rlp
 from eth._utils.address import generate_contract_address
 from eth.consensus.clique import CliqueConsensus, CliqueConsensusContext
-from eth.consensus.clique._utils import get_block_signer
-from eth_utils import to_checksum_address
+from eth.consensus.clique._utils import get_block_signer, sign_block_header
+from eth.consensus.clique.constants import SIGNATURE_LENGTH
+from eth_account import Account
+from eth_keys import keys as eth_keys
+from eth_utils import ValidationError, to_checksum_address
 
 from bench.node_bench import COUNTER_INIT
 from ledger_node.chain import (
+    VANITY,
+    ChainConfig,
     LedgerChain,
     parse_extra_data_signers,
 )
+from ledger_node.errors import GenesisError, TxRejected
 from ledger_node.store import LedgerStore
 from ledger_node.transactions import decode_signed_transaction
 from tests.ledger_node.chain_helpers import CHAIN_ID, make_chain, pyevm_follower, transfer
@@ -105,3 +113,48 @@ def test_gas_limit_defers_the_rest(tmp_path: Path) -> None:
     txs = [transfer(alice, i) for i in range(4)]
     built = test.chain.build_block(txs, test.genesis_timestamp + 1)
     assert len(built.included) == 2 and len(built.deferred) == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("blob_gas_used", 131_072), ("excess_blob_gas", 1), ("withdrawals_root", b"\x01" * 32),
+     ("parent_beacon_block_root", b"\x02" * 32), ("base_fee_per_gas", 7)],
+)
+def test_followers_refuse_a_resealed_block_with_a_fixed_cancun_field_changed(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    """The header fields a chain without blobs, withdrawals or a beacon chain fixes are
+    checked by the follower's VM even when the block is sealed by a real authority."""
+    test = make_chain(tmp_path)
+    alice, bob = test.users
+    test.chain.build_block([transfer(alice, 0, to=bob.address)], test.genesis_timestamp + 1)
+    block = test.chain.chain.get_canonical_block_by_number(1)
+    unsealed = block.header.copy(**{field: value}, extra_data=VANITY + bytes(SIGNATURE_LENGTH))
+    forged = block.copy(header=sign_block_header(unsealed, eth_keys.PrivateKey(
+        bytes(test.sealer.key))))
+    follower = pyevm_follower(test)
+    with pytest.raises(ValidationError, match=field.replace("_per_gas", "")
+                       .replace("base_fee", "base fee")):
+        follower.import_block(forged)
+    follower.import_block(block)  # the honest block still imports
+
+
+def test_a_chain_config_made_for_london_is_refused_with_a_reason() -> None:
+    config = ChainConfig(chain_id=CHAIN_ID, period=1, signers=("0x" + "11" * 20,))
+    old = json.loads(config.to_json())
+    del old["evm"]  # written before the chain ran Cancun
+    with pytest.raises(GenesisError, match="made for the 'london' EVM"):
+        ChainConfig.from_json(json.dumps(old))
+    assert ChainConfig.from_json(config.to_json()) == config
+
+
+def test_blob_transactions_are_refused_at_admission() -> None:
+    sender = Account.create()
+    blob_tx = {
+        "type": 3, "chainId": CHAIN_ID, "nonce": 0, "to": sender.address, "value": 0,
+        "gas": 21_000, "maxFeePerGas": 0, "maxPriorityFeePerGas": 0, "maxFeePerBlobGas": 1,
+        "blobVersionedHashes": ["0x01" + "00" * 31], "accessList": [], "data": b"",
+    }
+    raw = bytes(sender.sign_transaction(blob_tx).raw_transaction)
+    with pytest.raises(TxRejected, match="transaction type not supported"):
+        decode_signed_transaction(raw)

@@ -11,7 +11,7 @@ from eth.consensus.clique import CliqueConsensus
 from eth.consensus.clique._utils import get_block_signer, sign_block_header
 from eth.consensus.clique.constants import NONCE_AUTH, NONCE_DROP
 from eth.constants import ZERO_ADDRESS
-from eth.vm.forks.london.blocks import LondonBlockHeader
+from eth.vm.forks.cancun.blocks import CancunBlockHeader
 from eth_keys import keys
 
 from ledger_node.chain import VANITY, checkpoint_extra_data, parse_extra_data_signers
@@ -34,8 +34,8 @@ EPOCH = 100
 
 
 def _header(number: int, signer: bytes, vote: tuple[bytes, bool] | None = None,
-            checkpoint: tuple[bytes, ...] | None = None) -> LondonBlockHeader:
-    header = LondonBlockHeader(
+            checkpoint: tuple[bytes, ...] | None = None) -> CancunBlockHeader:
+    header = CancunBlockHeader(
         difficulty=1, block_number=number, gas_limit=1_000_000, timestamp=number,
         coinbase=vote[0] if vote else ZERO_ADDRESS,
         nonce=NONCE_AUTH if vote and vote[1] else NONCE_DROP,
@@ -111,7 +111,7 @@ class _Builder:
         self.timestamp = self.test.genesis_timestamp
         self.keys = [bytes.fromhex(a.address[2:]) for a in [self.test.sealer, *self.test.standby]]
 
-    def block(self, proposals: dict[bytes, bool]) -> LondonBlockHeader:
+    def block(self, proposals: dict[bytes, bool]) -> CancunBlockHeader:
         self.timestamp += 1
         return self.chain.build_block([], self.timestamp, proposals).block.header
 
@@ -122,10 +122,10 @@ class _Builder:
         self,
         proposals: dict[bytes, bool] | Callable[[int, bytes], dict[bytes, bool]],
         signers: tuple[bytes, ...],
-    ) -> list[LondonBlockHeader]:
+    ) -> list[CancunBlockHeader]:
         """Seal blocks with `proposals` (or a function of block number and in-turn signer
         giving them) until the signer set is `signers`; at most 12 blocks."""
-        headers: list[LondonBlockHeader] = []
+        headers: list[CancunBlockHeader] = []
         while self.signers() != signers:
             assert len(headers) < 12, "the vote did not pass"
             number = self.chain.head_header.block_number + 1

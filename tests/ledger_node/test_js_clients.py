@@ -1,5 +1,6 @@
 """The same conformance checks with ethers v6 and viem (tests/ledger_node/js, `npm ci` there),
-against our node and against anvil."""
+against our node and against anvil; contracts compiled with solc's default settings,
+including TodaysEvm.sol (PUSH0, transient storage, MCOPY)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from testing.devnet import Backend
-from tests.ledger_node.probe import probe_artifact
+from tests.ledger_node.probe import probe_artifact, todays_evm_artifact
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 CHECKS = ("deploy", "call", "send_and_logs", "revert_reason", "custom_error",
-          "get_logs_filter", "subscribe_logs")
+          "get_logs_filter", "subscribe_logs", "todays_evm")
 
 
 @pytest.mark.parametrize("role", ["enterprise1"])
@@ -25,6 +26,7 @@ def test_ethers_and_viem(backend: Backend, role: str, tmp_path: Path) -> None:
         "url": backend.url, "wsUrl": backend.ws_url, "chainId": backend.chain_id,
         "privateKey": backend.accounts[role]["privateKey"],
         "abi": artifact["abi"], "bytecode": artifact["bytecode"],
+        "todaysEvm": {key: todays_evm_artifact()[key] for key in ("abi", "bytecode")},
     }
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))

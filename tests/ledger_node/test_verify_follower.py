@@ -1,4 +1,4 @@
-"""A follower with py-evm's unmodified Clique/London rules re-executes every block the node
+"""A follower with py-evm's unmodified Clique and Cancun execution rules re-executes every block the node
 served during the whole session (web3.py, ethers and viem traffic: legacy and EIP-1559
 transactions, deployments, reverts) and rejects tampered blocks."""
 

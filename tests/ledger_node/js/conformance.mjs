@@ -1,5 +1,7 @@
 // Conformance checks with ethers v6 and viem against one JSON-RPC node.
-// Usage: node conformance.mjs CONFIG.json   (CONFIG: url, wsUrl, chainId, privateKey, abi, bytecode)
+// Usage: node conformance.mjs CONFIG.json
+//   (CONFIG: url, wsUrl, chainId, privateKey, abi, bytecode; todaysEvm: {abi, bytecode} of
+//   TodaysEvm.sol compiled with solc's default settings: PUSH0, transient storage, MCOPY)
 // Prints one JSON object: {"ethers": {...checks}, "viem": {...checks}}; a check is true or an
 // error string. Exits 0 even when checks fail: the pytest side asserts on the JSON.
 import { readFileSync } from "node:fs";
@@ -90,6 +92,16 @@ async function runEthers() {
       await wsProvider.destroy();
     }
   });
+  await check(results, "todays_evm", async () => {
+    const { abi, bytecode } = config.todaysEvm;
+    const modern = await new ethers.ContractFactory(abi, bytecode, wallet).deploy();
+    await modern.deploymentTransaction().wait();
+    const payload = ethers.hexlify(ethers.randomBytes(300));
+    const roundTrip = await modern.roundTrip.staticCall(7n);
+    const copied = await modern.copy(payload);
+    const receipt = await (await modern.guarded()).wait();
+    return roundTrip === 7n && copied === payload && receipt.status === 1 && (await modern.entered()) === 1n && (await modern.readTransient()) === 0n;
+  });
   provider.destroy();
   return results;
 }
@@ -161,6 +173,19 @@ async function runViem() {
       const transport = await wsClient.transport.getRpcClient?.();
       if (transport) transport.close();
     }
+  });
+  await check(results, "todays_evm", async () => {
+    const { abi: modernAbi, bytecode } = config.todaysEvm;
+    const hash = await walletClient.deployContract({ abi: modernAbi, bytecode });
+    const deployed = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 200 });
+    const modern = { address: deployed.contractAddress, abi: modernAbi };
+    const payload = `0x${"c0ffee".repeat(100)}`;
+    const { result: roundTrip } = await publicClient.simulateContract({ ...modern, functionName: "roundTrip", args: [7n], account });
+    const copied = await publicClient.readContract({ ...modern, functionName: "copy", args: [payload] });
+    const sent = await walletClient.writeContract({ ...modern, functionName: "guarded" });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: sent, pollingInterval: 200 });
+    const entered = await publicClient.readContract({ ...modern, functionName: "entered" });
+    return deployed.status === "success" && roundTrip === 7n && copied === payload && receipt.status === "success" && entered === 1n;
   });
   return results;
 }
