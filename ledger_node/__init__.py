@@ -13,6 +13,8 @@ Knows nothing about trace records (DESIGN.md). Modules, one idea each:
   node        the running node: admission, the open block's streaming, sealing cadence
   sealer      where blocks are built: a child process (default) or a thread
   follower    `node verify`: re-execute a node's chain under py-evm's own Clique rules
+  block_file  `node export` / `node import`: RLP block files, verified block by block
+  backup      `node backup` / `node restore`: consistent online copy of a data dir
   clique_votes  Clique (EIP-225) signer snapshots, votes and seal turns
   vote_policy which Clique proposals this node accepts
   hashing     keccak backend choice (speed only)
@@ -20,7 +22,7 @@ Knows nothing about trace records (DESIGN.md). Modules, one idea each:
   genesis     `node init`: keys, genesis, bootstrap block with the contracts
   keys        keystores (scrypt) and development keys
   rpc/        JSON-RPC methods, filters, HTTP + WebSocket server
-  cli         `traceledger node init|run`
+  cli         `traceledger node init|run|vote|verify|export|import|backup|restore`
   errors      `LedgerNodeError` and the JSON-RPC errors
 See ledger_node/README.md.
 """

@@ -40,17 +40,19 @@ from eth_utils import ValidationError, to_canonical_address
 from ledger_node.clique_votes import (
     DIFF_IN_TURN,
     DIFF_NO_TURN,
+    CliqueError,
     SnapshotCache,
+    apply_header,
     checkpoint_signers,
     choose_seal,
     choose_vote,
 )
 from ledger_node.deadline import ExecutionTimeout, execution_deadline
-from ledger_node.errors import GenesisError, StoreError
+from ledger_node.errors import BlockRejectedError, GenesisError, StoreError
 from ledger_node.ordered_trie import compute_ordered_trie, rlp_bytes, rlp_list
 from ledger_node.store import BlockRow, LedgerStore, LogRow, TxRow
 from ledger_node.transactions import SignedTx
-from ledger_node.vm import EVM_FORK, chain_class, sealer_vm_class
+from ledger_node.vm import EVM_FORK, chain_class, clique_vm_class, sealer_vm_class
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +200,7 @@ class LedgerChain:
         self.head_header: BlockHeaderAPI = decode_header(head.header_rlp)
         self.snapshots = SnapshotCache(self.header_by_number, config.epoch)
         self._open: _OpenBlock | None = None
+        self._verifying_chain: Chain | None = None
 
     # ------------------------------------------------------------------ genesis
     @classmethod
@@ -429,54 +432,114 @@ class LedgerChain:
     def _commit(
         self, block: BlockAPI, included: Sequence[SignedTx], receipts: Sequence[ReceiptAPI]
     ) -> tuple[LogRow, ...]:
-        header = block.header
-        tx_rows: list[TxRow] = []
-        log_rows: list[LogRow] = []
-        previous_cumulative = 0
-        for index, (signed, receipt) in enumerate(zip(included, receipts, strict=True)):
-            contract = None
-            if not signed.tx.to:
-                contract = generate_contract_address(signed.sender, signed.tx.nonce)
-            first_log_index = len(log_rows)
-            for log in receipt.logs:
-                log_rows.append(
-                    LogRow(
-                        block_number=header.block_number,
-                        log_index=len(log_rows),
-                        tx_index=index,
-                        tx_hash=signed.hash,
-                        address=bytes(log.address),
-                        topics=tuple(t.to_bytes(32, "big") for t in log.topics),
-                        data=bytes(log.data),
-                    )
-                )
-            tx_rows.append(
-                TxRow(
-                    hash=signed.hash,
-                    block_number=header.block_number,
-                    tx_index=index,
-                    sender=signed.sender,
-                    raw=signed.raw,
-                    status=1 if receipt.state_root == b"\x01" else 0,
-                    gas_used=receipt.gas_used - previous_cumulative,
-                    cumulative_gas_used=receipt.gas_used,
-                    contract_address=contract,
-                    effective_gas_price=min(signed.gas_fee_cap, signed.gas_tip_cap),
-                    logs_bloom=receipt.bloom.to_bytes(256, "big"),
-                    first_log_index=first_log_index,
-                )
-            )
-            previous_cumulative = receipt.gas_used
-        header_rlp = rlp.encode(header)
-        row = BlockRow(
-            number=header.block_number,
-            hash=header.hash,
-            header_rlp=header_rlp,
-            size=_block_size(header_rlp, included),
-            tx_count=len(included),
-        )
+        row, tx_rows, log_rows = index_rows(block.header, included, receipts)
         self.store.commit_block(row, tx_rows, log_rows)
         return tuple(log_rows)
+
+    # ------------------------------------------------------------------ importing
+    def import_block(self, block: BlockAPI) -> tuple[LogRow, ...]:
+        """Verify `block` as a follower does and commit it as the new head.
+
+        The block must extend the head. Our EIP-225 snapshot checks the signer (authorized,
+        not among the recent signers: py-evm's Clique does not check that), the checkpoint
+        signer list and the votes; py-evm's Clique rules check the seal and the difficulty
+        (in turn or not); the block is re-executed with
+        py-evm's unmodified Cancun executor (signatures checked, unlike the sealer's) and
+        its state, transactions and receipts roots must match. Raises BlockRejectedError
+        (nothing is written) otherwise."""
+        number = block.header.block_number
+        if self._open is not None:
+            raise StoreError("a block is being built; import into a node that is not sealing")
+        if block.header.parent_hash != self.head_header.hash:
+            raise BlockRejectedError(
+                number, f"does not extend the head (block {self.head_header.block_number} "
+                f"0x{self.head_header.hash.hex()})")
+        try:
+            apply_header(self.snapshots.at(number - 1), block.header, self.config.epoch)
+        except (CliqueError, ValueError) as exc:  # ValueError: no readable seal
+            reason = str(exc).removeprefix(f"block {number}: ")  # the error says the block
+            raise BlockRejectedError(number, f"Clique: {reason}") from exc
+        try:
+            self.verifying_chain.import_block(block)
+            receipts = self.verifying_chain.chaindb.get_receipts(
+                block.header, self.verifying_chain.get_vm_class(block.header).get_receipt_builder()
+            )
+            included = [
+                SignedTx(tx=tx, hash=tx.hash, sender=tx.sender, raw=tx.encode())
+                for tx in block.transactions
+            ]
+            row, tx_rows, log_rows = index_rows(block.header, included, receipts)
+            self.store.commit_block(row, tx_rows, log_rows)
+        except BaseException as exc:
+            self.store.discard_pending()
+            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+                # py-evm raises ValidationError and others for a bad block
+                raise BlockRejectedError(number, f"{exc.__class__.__name__}: {exc}") from exc
+            raise
+        self.head_header = block.header
+        return tuple(log_rows)
+
+    @property
+    def verifying_chain(self) -> Chain:
+        """A py-evm chain over the same store with the VM followers use (no trusted shortcuts)."""
+        if self._verifying_chain is None:
+            self._verifying_chain = chain_class(
+                self.config.chain_id, self.config.epoch, clique_vm_class()
+            )(AtomicDB(self.store.kv))
+        return self._verifying_chain
+
+
+def index_rows(
+    header: BlockHeaderAPI, included: Sequence[SignedTx], receipts: Sequence[ReceiptAPI]
+) -> tuple[BlockRow, list[TxRow], list[LogRow]]:
+    """The RPC index rows of a block: its `blocks` row, one `txs` row per transaction with
+    its receipt fields, one `logs` row per event log."""
+    tx_rows: list[TxRow] = []
+    log_rows: list[LogRow] = []
+    previous_cumulative = 0
+    for index, (signed, receipt) in enumerate(zip(included, receipts, strict=True)):
+        contract = None
+        if not signed.tx.to:
+            contract = generate_contract_address(signed.sender, signed.tx.nonce)
+        first_log_index = len(log_rows)
+        for log in receipt.logs:
+            log_rows.append(
+                LogRow(
+                    block_number=header.block_number,
+                    log_index=len(log_rows),
+                    tx_index=index,
+                    tx_hash=signed.hash,
+                    address=bytes(log.address),
+                    topics=tuple(t.to_bytes(32, "big") for t in log.topics),
+                    data=bytes(log.data),
+                )
+            )
+        tx_rows.append(
+            TxRow(
+                hash=signed.hash,
+                block_number=header.block_number,
+                tx_index=index,
+                sender=signed.sender,
+                raw=signed.raw,
+                status=1 if receipt.state_root == b"\x01" else 0,
+                gas_used=receipt.gas_used - previous_cumulative,
+                cumulative_gas_used=receipt.gas_used,
+                contract_address=contract,
+                effective_gas_price=min(signed.gas_fee_cap, signed.gas_tip_cap),
+                logs_bloom=receipt.bloom.to_bytes(256, "big"),
+                first_log_index=first_log_index,
+            )
+        )
+        previous_cumulative = receipt.gas_used
+    header_rlp = rlp.encode(header)
+    row = BlockRow(
+        number=header.block_number,
+        hash=header.hash,
+        header_rlp=header_rlp,
+        size=_block_size(header_rlp, included),
+        tx_count=len(included),
+    )
+    return row, tx_rows, log_rows
 
 
 def _block_size(header_rlp: bytes, included: Sequence[SignedTx]) -> int:

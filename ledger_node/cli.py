@@ -214,3 +214,109 @@ def verify(
         raise typer.Exit(1) from exc
     typer.echo(json.dumps({"verified": [result.first, result.last], "head": result.head_hash,
                            "stateRoot": result.state_root}))
+
+
+# ---------------------------------------------------------------------- block files, backups
+
+
+def _progress() -> Any:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    # On stderr: stdout carries the command's JSON result.
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), transient=True, console=Console(stderr=True))
+
+
+@app.command("export")
+def export_blocks(
+    data_dir: DataDir,
+    output: Annotated[Path, typer.Option("--output", help="Block file (.gz: gzip).")],
+    first: Annotated[int, typer.Option("--first", min=0)] = 1,
+    last: Annotated[int | None, typer.Option("--last", help="Default: the head.")] = None,
+) -> None:
+    """Write blocks FIRST..LAST as consecutive RLP blocks (geth's export format); safe while
+    the node runs."""
+    from ledger_node.block_file import export_block_file
+
+    with _progress() as progress:
+        task = progress.add_task("exporting blocks", total=None)
+
+        def advance(number: int, last_number: int) -> None:
+            progress.update(task, completed=number - first + 1, total=last_number - first + 1)
+
+        try:
+            done = export_block_file(data_dir, output, first, last, advance)
+        except LedgerNodeError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"exported": list(done), "file": str(output)}))
+
+
+@app.command("import")
+def import_blocks(
+    data_dir: DataDir,
+    block_file: Annotated[Path, typer.Argument(help="Block file written by `node export`.")],
+    genesis: Annotated[
+        Path | None,
+        typer.Option("--genesis", help="The network's genesis.json (needed for a new data dir)."),
+    ] = None,
+) -> None:
+    """Verify every block of BLOCK_FILE (seal, signer rules, re-execution, roots) and add it
+    to the chain in DATA_DIR; stops at the first block that fails, saying why."""
+    from ledger_node.block_file import import_block_file
+
+    logging.basicConfig(level=logging.WARNING)
+    with _progress() as progress:
+        task = progress.add_task("verifying and importing blocks", total=None)
+        try:
+            result = import_block_file(
+                data_dir, block_file, genesis, lambda number: progress.update(task, advance=1))
+        except LedgerNodeError as exc:
+            typer.echo(f"REFUSED: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"read": result.read, "alreadyPresent": result.already_present,
+                           "imported": result.imported, "head": result.head_number,
+                           "headHash": result.head_hash}))
+
+
+@app.command("backup")
+def backup(
+    data_dir: DataDir,
+    output: Annotated[Path, typer.Option("--output", help="Backup archive (.tar.gz) to write.")],
+) -> None:
+    """Copy the node's store (consistently, while it runs), genesis, deployment and
+    encrypted keystores into one archive with a SHA-256 manifest."""
+    from ledger_node.backup import backup_node
+
+    try:
+        manifest = backup_node(data_dir, output)
+    except LedgerNodeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"file": str(output), "head": manifest.head_number,
+                           "headHash": manifest.head_hash, "files": sorted(manifest.files)}))
+
+
+@app.command("restore")
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="Archive written by `node backup`.")],
+    data_dir: DataDir,
+) -> None:
+    """Restore a backup into an empty DATA_DIR after checking every file's SHA-256, the
+    store's integrity and its head."""
+    from ledger_node.backup import restore_node
+
+    try:
+        manifest = restore_node(backup_file, data_dir)
+    except LedgerNodeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"restored": str(data_dir), "head": manifest.head_number,
+                           "headHash": manifest.head_hash}))

@@ -54,6 +54,17 @@ def invalid_params(message: str) -> RpcError:
     return RpcError(INVALID_PARAMS, message)
 
 
+class BlockRejectedError(LedgerNodeError):
+    """A block from elsewhere (a node's RPC, a block file) does not verify, so it is not
+    adopted; says which block and why. (Not `anchoring.core.errors.VerificationError`,
+    which is about records.)"""
+
+    def __init__(self, block_number: int, reason: str) -> None:
+        super().__init__(f"block {block_number}: {reason}")
+        self.block_number = block_number
+        self.reason = reason
+
+
 class TxRejected(RpcError):
     """A transaction refused by admission (geth's -32000 family, geth's message text)."""
 

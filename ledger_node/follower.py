@@ -21,12 +21,14 @@ from eth.abc import BlockHeaderAPI, SignedTransactionAPI
 from eth.chains.base import Chain
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
+from eth.exceptions import HeaderNotFound
 from eth.vm.forks.cancun.blocks import CancunBlock, CancunBlockHeader
 from eth_utils import to_canonical_address
 
 from contracts.rpc_client import JsonRpcClient, RpcClientError
 from ledger_node.chain import ChainConfig, genesis_header_params, genesis_state
-from ledger_node.errors import LedgerNodeError
+from ledger_node.clique_votes import CliqueError, SnapshotCache, apply_header
+from ledger_node.errors import BlockRejectedError, LedgerNodeError
 from ledger_node.transactions import TRANSACTION_BUILDER
 from ledger_node.vm import chain_class, clique_vm_class
 
@@ -35,16 +37,6 @@ logger = logging.getLogger(__name__)
 
 UPSTREAM_TIMEOUT_S = 60.0
 """Per request to the upstream node: a block with full transactions can be large."""
-
-
-class BlockRejectedError(LedgerNodeError):
-    """A block served by the node does not verify, so the follower rejects it; says which
-    block and why. (Not `anchoring.core.errors.VerificationError`, which is about records.)"""
-
-    def __init__(self, block_number: int, reason: str) -> None:
-        super().__init__(f"block {block_number}: {reason}")
-        self.block_number = block_number
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -132,6 +124,15 @@ class Follower:
             genesis_state(alloc),
         )
         self.genesis_hash = "0x" + self.chain.get_canonical_head().hash.hex()
+        self.epoch = config.epoch
+        # Our EIP-225 snapshot: py-evm's Clique does not enforce the recent-signers rule.
+        self.snapshots = SnapshotCache(self._header_by_number, config.epoch)
+
+    def _header_by_number(self, number: int) -> BlockHeaderAPI | None:
+        try:
+            return self.chain.get_canonical_block_header_by_number(number)
+        except HeaderNotFound:
+            return None
 
     def verify_block(self, block: dict[str, Any]) -> None:
         """Import `block` (JSON with full transactions); raise BlockRejectedError if its
@@ -141,6 +142,11 @@ class Follower:
             header = header_from_json(block)
             if "0x" + header.hash.hex() != block["hash"]:
                 raise BlockRejectedError(number, "header fields do not hash to the block hash")
+            try:
+                apply_header(self.snapshots.at(number - 1), header, self.epoch)
+            except (CliqueError, ValueError) as exc:
+                reason = str(exc).removeprefix(f"block {number}: ")  # the error says the block
+                raise BlockRejectedError(number, f"Clique: {reason}") from exc
             txs = [transaction_from_json(tx) for tx in block["transactions"]]
             if block.get("withdrawals"):
                 raise BlockRejectedError(number, "this chain has no withdrawals")

@@ -4,7 +4,8 @@ Deterministic addresses: block 0 holds only balances and the Clique signer list;
 (the bootstrap block, sealed by `init`) holds transactions from the admin account at nonces
 0, 1, 2 deploying MemberRegistry([admin], 1), TraceAnchor(registry) and
 RecallRegistry(registry), so their addresses are CREATE(admin, 0..2), then grants the
-anchorer and regulator roles and, with `--dev`, registers the two development enterprises.
+anchorer and regulator roles and, with `--dev`, the witness role to the dev witness key and
+registers the two development enterprises.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ledger_node.keys import (
     ENTERPRISE_2,
     NETWORK_ROLES,
     REGULATOR,
+    WITNESS,
     NodeKey,
     new_key,
     read_keystore,
@@ -112,6 +114,9 @@ def bootstrap_transactions(
         (registry, _call_data(Contract.MEMBER_REGISTRY, "proposeRoleChange",
                               [keys[REGULATOR].address, MemberRole.REGULATOR])),
     ]
+    if WITNESS in keys:  # dev chains only (ledger_node.keys.DEV_ROLES)
+        payloads.append((registry, _call_data(Contract.MEMBER_REGISTRY, "proposeRoleChange",
+                                              [keys[WITNESS].address, MemberRole.WITNESS])))
     for role, (label, sectors, prefixes) in DEV_ENTERPRISES.items():
         if role in keys:
             payloads.append((registry, _call_data(

@@ -28,10 +28,13 @@ SEALER = "sealer"
 ADMIN = "admin"
 ANCHORER = "anchorer"
 REGULATOR = "regulator"
+WITNESS = "witness"
 ENTERPRISE_1 = "enterprise1"
 ENTERPRISE_2 = "enterprise2"
 NETWORK_ROLES = (SEALER, ADMIN, ANCHORER, REGULATOR)
-DEV_ROLES = (*NETWORK_ROLES, ENTERPRISE_1, ENTERPRISE_2)
+# A dev chain also has a witness key (`traceledger up --dev` runs the witness); on a real
+# network the witness is a regulator's, with its own key, granted the role by the admins.
+DEV_ROLES = (*NETWORK_ROLES, WITNESS, ENTERPRISE_1, ENTERPRISE_2)
 
 DEV_WARNING = (
     "DEVELOPMENT KEYS in plain text, written by `traceledger node init --dev`. "

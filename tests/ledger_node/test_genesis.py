@@ -42,7 +42,8 @@ def test_dev_deployment_document_and_roles(ledger_backend: Backend) -> None:
         code = rpc(ledger_backend.url, "eth_getCode", [entry["address"], "latest"])
         assert code == load_artifact(name).deployed_bytecode.lower() or len(code) > 1_000
     registry = deployment["contracts"]["MemberRegistry"]["address"]
-    expected_roles = {"admin": 1, "regulator": 2, "anchorer": 3, "enterprise1": 5, "enterprise2": 5}
+    expected_roles = {"admin": 1, "regulator": 2, "anchorer": 3, "witness": 4, "enterprise1": 5,
+                      "enterprise2": 5}  # the witness key only on dev chains (`up --dev` runs it)
     for role, number in expected_roles.items():
         account = deployment["accounts"][role]
         assert _call_uint(ledger_backend, registry, ROLE_OF, account) == number, role
