@@ -13,6 +13,7 @@ Knows nothing about trace records (DESIGN.md). Modules, one idea each:
   node        the running node: admission, the open block's streaming, sealing cadence
   sealer      where blocks are built: a child process (default) or a thread
   follower    `node verify`: re-execute a node's chain under py-evm's own Clique rules
+  replica     `node run --follow`: a durable, verifying, read-only follower of other nodes
   block_file  `node export` / `node import`: RLP block files, verified block by block
   backup      `node backup` / `node restore`: consistent online copy of a data dir
   clique_votes  Clique (EIP-225) signer snapshots, votes and seal turns

@@ -91,9 +91,21 @@ def run(
         bool,
         typer.Option("--in-process-sealer", help="Build blocks in a thread, not a child process."),
     ] = False,
+    follow: Annotated[
+        list[str] | None,
+        typer.Option("--follow", help="Run as a read-only follower of this node's JSON-RPC URL "
+                     "(repeatable: the first that answers and serves valid blocks is used). "
+                     "Every block is re-executed and checked before it is stored."),
+    ] = None,
+    genesis: Annotated[
+        Path | None,
+        typer.Option("--genesis", help="With --follow and a new DATA_DIR: the network's "
+                     "genesis.json (block 0 is built from it and checked against its hash)."),
+    ] = None,
 ) -> None:
     """Serve JSON-RPC (HTTP + WebSocket) on HOST:RPC_PORT, the admin socket
-    DATA_DIR/admin.sock, and seal blocks."""
+    DATA_DIR/admin.sock, and seal blocks (or, with --follow, verify and store another
+    node's)."""
     import asyncio
 
     import uvicorn
@@ -113,11 +125,18 @@ def run(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a follower polls every 0.25 s
     bad = [a for a in known_authority or () if not is_address(a)]
     if bad:
         typer.echo(f"error: --known-authority {bad[0]!r} is not an address", err=True)
         raise typer.Exit(2)
     try:
+        if follow and not (data_dir / "chain.sqlite").exists():
+            from ledger_node.block_file import create_chain_from_genesis
+
+            if genesis is None:
+                raise LedgerNodeError(f"{data_dir} holds no chain: give --genesis genesis.json")
+            create_chain_from_genesis(data_dir, genesis)
         node = LedgerNode(
             NodeSettings(
                 data_dir=data_dir,
@@ -126,6 +145,7 @@ def run(
                 sealer_process=not in_process_sealer,
                 known_authorities=frozenset(
                     to_canonical_address(a) for a in known_authority or ()),
+                follow=tuple(follow or ()),
             )
         )
         admin_socket = bind_admin_socket(admin_socket_path(data_dir))

@@ -11,6 +11,7 @@ regardless with `empty_blocks`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import time
@@ -23,10 +24,12 @@ from eth_keys import keys as eth_keys
 from eth_utils import to_canonical_address
 
 from ledger_node.chain import LedgerChain, load_config
+from ledger_node.errors import TxRejected
 from ledger_node.execution import is_member
 from ledger_node.genesis import STORE_FILE
 from ledger_node.hashing import use_fast_keccak
 from ledger_node.keys import load_sealer_keys
+from ledger_node.replica import Replica
 from ledger_node.sealer import SealedBlock, SealerProcess, SealerThread
 from ledger_node.store import LedgerStore
 from ledger_node.transactions import SignedTx
@@ -39,6 +42,7 @@ logger = logging.getLogger(__name__)
 MAX_TXS_PER_BLOCK = 3_000
 
 SWITCH_INTERVAL_S = 0.00005
+FOLLOW_POLL_S = 0.25  # a follower asks its upstream for new blocks this often when idle
 
 BlockListener = Callable[[SealedBlock], None]
 
@@ -55,6 +59,9 @@ class NodeSettings:
     # Authority addresses other nodes seal with (`run --known-authority`): votes may add
     # them (ledger_node/vote_policy.py).
     known_authorities: frozenset[bytes] = frozenset()
+    # Upstream JSON-RPC URLs: run as a read-only follower replica (`run --follow`) that
+    # verifies and stores their blocks and seals nothing (ledger_node/replica.py).
+    follow: tuple[str, ...] = ()
 
 
 class LedgerNode:
@@ -65,16 +72,19 @@ class LedgerNode:
         logger.info("keccak backend: %s", use_fast_keccak())
         self.store = LedgerStore(settings.data_dir / STORE_FILE)
         self.config = load_config(self.store)
-        sealers = load_sealer_keys(settings.data_dir, settings.passphrase_file)
+        # A follower holds no key: it verifies blocks others seal.
+        sealers = [] if settings.follow else load_sealer_keys(
+            settings.data_dir, settings.passphrase_file)
         self._sealer_keys = [k.private_key for k in sealers]
         self.held_signers = frozenset(to_canonical_address(k.address) for k in sealers)
         self.chain = LedgerChain(
             self.store,
             self.config,
-            None if settings.sealer_process
+            None if settings.sealer_process or settings.follow
             else [eth_keys.PrivateKey(k) for k in self._sealer_keys],
-            signer=to_canonical_address(sealers[0].address),
+            signer=to_canonical_address(sealers[0].address) if sealers else None,
         )
+        self.replica = Replica.over(self.chain, settings.follow) if settings.follow else None
         # Clique votes this node's signers cast (EIP-225), as geth's `clique.proposals`:
         # candidate -> authorize; kept until discarded, in memory only.
         self.proposals: dict[bytes, bool] = {}
@@ -145,12 +155,19 @@ class LedgerNode:
 
     def submit(self, signed: SignedTx) -> None:
         """Admit a transaction (raises TxRejected) and wake the block producer."""
+        if self.replica is not None:
+            raise TxRejected("this node is a read-only follower: send transactions to an "
+                             "authority node")
         self.pool.add(signed)
         self._work.set()
 
     # ------------------------------------------------------------------ production
     async def run_producer(self) -> None:
-        """Produce blocks until `stop()`; returns after the block in progress is committed."""
+        """Produce blocks until `stop()`; returns after the block in progress is committed.
+        A follower instead pulls and verifies its upstreams' blocks."""
+        if self.replica is not None:
+            await self._run_replica(self.replica)
+            return
         loop = asyncio.get_running_loop()
         period = self.config.period
         # With the in-process sealer, its thread holds the GIL while the event loop admits
@@ -215,9 +232,26 @@ class LedgerNode:
             except TimeoutError:
                 pass
 
+    async def _run_replica(self, replica: Replica) -> None:
+        """Follow the upstreams until `stop()`: each round's verified blocks go to the
+        listeners (subscriptions, filters) as if sealed here."""
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            try:
+                committed = await loop.run_in_executor(self._executor, replica.step)
+            except Exception:
+                logger.exception("follower round failed; retrying")
+                committed = []
+            for sealed in committed:
+                self._publish(sealed)
+            if not committed:
+                self._work.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._work.wait(), timeout=FOLLOW_POLL_S)
+
     def _settle(self, batch: list[SignedTx], sealed: SealedBlock) -> None:
         header = sealed.header
-        self.chain.head_header = header
+        self.chain.head_header = header  # first: the pool re-reads nonces at the new head
         by_hash = {s.hash: s for s in batch}
         self.pool.settle(
             [by_hash[h] for h in sealed.included],
@@ -226,6 +260,12 @@ class LedgerNode:
         )
         for tx_hash, reason in sealed.dropped:
             logger.warning("block %d dropped tx 0x%s: %s", header.block_number, tx_hash.hex(), reason)
+        self._publish(sealed)
+
+    def _publish(self, sealed: SealedBlock) -> None:
+        """Make `sealed` the head and tell the listeners (subscriptions, filters)."""
+        header = sealed.header
+        self.chain.head_header = header
         for listener in list(self.listeners):
             try:
                 listener(sealed)
@@ -241,5 +281,7 @@ class LedgerNode:
         """Stop the sealer, release the worker thread and the store."""
         if self._sealer is not None:
             self._sealer.close()
+        if self.replica is not None:
+            self.replica.close()
         self._executor.shutdown(wait=True)
         self.store.close()

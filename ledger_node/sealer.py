@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from eth.abc import BlockHeaderAPI
+from eth.abc import BlockAPI, BlockHeaderAPI
 from eth_keys import keys as eth_keys
 from eth_utils import keccak
 
@@ -62,6 +62,14 @@ class SealedBlock:
             dropped=tuple((s.hash, reason) for s, reason in built.dropped),
             logs=built.logs,
         )
+
+    @classmethod
+    def imported(cls, block: BlockAPI, logs: tuple[LogRow, ...]) -> SealedBlock:
+        """A block another node sealed and this one verified and committed."""
+        import rlp
+
+        return cls(rlp.encode(block.header), tuple(tx.hash for tx in block.transactions),
+                   (), (), logs)
 
 
 class SealerError(LedgerNodeError):

@@ -457,7 +457,10 @@ def create_app(
                 node.listeners.remove(subscriptions.on_block)
 
     async def health(_request: Request) -> Response:
-        return _json_response({"ok": True, "head": api.store.head().number})  # type: ignore[union-attr]
+        report: dict[str, Any] = {"ok": True, "head": api.store.head().number}  # type: ignore[union-attr]
+        if node.replica is not None:
+            report["follower"] = node.replica.status()
+        return _json_response(report)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
