@@ -69,6 +69,9 @@ TX_TIME_BUDGET_S = 2.0
 # the remaining transactions wait for the next block, so sealing is never postponed by
 # more than this plus one transaction's budget, whatever members send.
 BLOCK_TIME_BUDGET_S = 2.0
+# A block from another node may be this far ahead of our clock (geth's allowed future block
+# time); later than that, a sealer is lying about time or its clock is wrong.
+ALLOWED_FUTURE_S = 15
 
 
 @dataclass(frozen=True)
@@ -454,6 +457,10 @@ class LedgerChain:
             raise BlockRejectedError(
                 number, f"does not extend the head (block {self.head_header.block_number} "
                 f"0x{self.head_header.hash.hex()})")
+        if block.header.timestamp > _now() + ALLOWED_FUTURE_S:
+            raise BlockRejectedError(
+                number, f"timestamp {block.header.timestamp} is more than "
+                f"{ALLOWED_FUTURE_S} s in the future")
         try:
             apply_header(self.snapshots.at(number - 1), block.header, self.config.epoch)
         except (CliqueError, ValueError) as exc:  # ValueError: no readable seal

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -136,10 +137,14 @@ def _tampered_cases(test: Chain) -> dict[str, tuple[list[CancunBlock], str]]:
         "forged seal": ([*blocks[:2], _resealed(third, stranger)], "is not authorized"),
         "removed transaction": (
             [*blocks[:2], _resealed(without_tx, sealer_key)], "transaction_root"),
+        "timestamp an hour ahead": (
+            [*blocks[:2], _resealed(third, sealer_key, timestamp=int(time.time()) + 3600)],
+            "in the future"),
     }
 
 
-@pytest.mark.parametrize("case", ["changed state root", "forged seal", "removed transaction"])
+@pytest.mark.parametrize("case", ["changed state root", "forged seal", "removed transaction",
+                                  "timestamp an hour ahead"])
 def test_import_refuses_a_bad_block_and_keeps_what_came_before(
     source: Chain, tmp_path: Path, case: str
 ) -> None:
