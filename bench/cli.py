@@ -248,3 +248,32 @@ app.command("api")(api_command)
 from bench.export_bench import export_command
 
 app.command("export")(export_command)
+
+
+@app.command("follower")
+def follower_bench(
+    blocks: Annotated[int, typer.Option(help="Length of the chain the follower syncs.")] = 100_000,
+    txs_per_block: Annotated[int, typer.Option(help="Value transfers per block.")] = 1,
+    record: Annotated[bool, typer.Option(help="Append the figures to bench/README.md.")] = True,
+) -> None:
+    """A follower from genesis to the head of a BLOCKS-block chain over loopback JSON-RPC
+    (every block re-executed and checked), and `node import` of the same chain: blocks/s
+    and tx/s."""
+    from bench.follower_bench import run_follower_bench
+
+    machine = describe_machine()
+    result = run_follower_bench(blocks, txs_per_block)  # shows its own progress bars
+    result["machine"] = machine
+    typer.echo(json.dumps(result, indent=2))
+    if record:
+        rows = [
+            ("chain", (f"{result['blocks']:,} blocks, {result['transactions']:,} transfers "
+                      f"({txs_per_block}/block)"), ""),
+            ("follower sync from genesis (RPC, loopback)", f"{result['sync_s']:,} s",
+             f"{result['sync_blocks_per_s']:,} blocks/s, {result['sync_txs_per_s']:,} tx/s"),
+            ("`node import` of the block file", f"{result['import_s']:,} s",
+             f"{result['import_blocks_per_s']:,} blocks/s, {result['import_txs_per_s']:,} tx/s"),
+            ("blocks refused", str(result["rejections"]), "0 expected"),
+        ]
+        _append("follower sync", machine, rows,
+                f"traceledger bench follower --blocks {blocks} --txs-per-block {txs_per_block}")
