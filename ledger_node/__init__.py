@@ -14,6 +14,7 @@ Knows nothing about trace records (DESIGN.md). Modules, one idea each:
   sealer      where blocks are built: a child process (default) or a thread
   follower    `node verify`: re-execute a node's chain under py-evm's own Clique rules
   replica     `node run --follow`: a durable, verifying, read-only follower of other nodes
+  peer_messages  signed, addressed, replay-proof envelopes between consortium nodes
   block_file  `node export` / `node import`: RLP block files, verified block by block
   backup      `node backup` / `node restore`: consistent online copy of a data dir
   clique_votes  Clique (EIP-225) signer snapshots, votes and seal turns
