@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,9 @@ from anchoring.keys import (
 
 KEYSTORE_SCRYPT_N = 2**15
 """scrypt N of Ethereum keystores written here (~0.1 s to open; geth's "light" setting is 2**12)."""
+ROUND_JOIN_TIMEOUT_S = 10.0
+"""How long `witness serve` waits for a pull round under way when it stops (a round waits
+at most `anchoring.witness.RECEIPT_TIMEOUT_S` for a receipt; the state is safe either way)."""
 
 log_app = typer.Typer(no_args_is_help=True, help="The trace log: keys, serving, verification.")
 anchorer_app = typer.Typer(no_args_is_help=True, help="Anchor the log's tree heads on chain.")
@@ -287,17 +291,73 @@ def witness_serve(
     passphrase_file: PassphraseFile = None,
     host: str = "127.0.0.1",
     port: int = 8081,
+    log_url: Annotated[
+        str | None,
+        typer.Option(help="Also pull: the log prefix, e.g. http://host/log (as `witness run`)."),
+    ] = None,
+    rpc_url: Annotated[
+        str | None, typer.Option(help="JSON-RPC URL (with --log-url: witness heads on chain).")
+    ] = None,
+    anchor_address: Annotated[
+        str | None, typer.Option(help="TraceAnchor contract address.")
+    ] = None,
+    keystore: Annotated[Path | None, typer.Option(help="The witness's Ethereum keystore.")] = None,
 ) -> None:
-    """Serve c2sp.org/tlog-witness `POST /add-checkpoint` (push mode) for one log."""
+    """Serve c2sp.org/tlog-witness `POST /add-checkpoint` (push mode) for one log; with
+    --log-url, also run `witness run`'s rounds (pull, cosign, witness on chain) in this
+    process, on the same state. Exits 2 (after logging at ERROR) on rollback or fork."""
     import uvicorn
 
+    from anchoring.errors import WitnessAlarm
     from anchoring.witness import Witness, WitnessConfig
     from anchoring.witness_http import create_witness_app
 
+    if (rpc_url or anchor_address or keystore) and not (
+        log_url and rpc_url and anchor_address and keystore
+    ):
+        typer.echo(
+            "error: witnessing on chain needs --log-url, --rpc-url, --anchor-address and "
+            "--keystore together",
+            err=True,
+        )
+        raise typer.Exit(1)
     _logging()
     cosigner = load_witness_cosigner(key_file, read_passphrase(passphrase_file))
-    witness = Witness(WitnessConfig(log_verifier_key=log_key, state_path=state), cosigner)
+    account = _load_account(keystore, passphrase_file) if keystore else None
+    config = WitnessConfig(
+        log_url=log_url or "",
+        log_verifier_key=log_key,
+        state_path=state,
+        rpc_url=rpc_url,
+        anchor_address=anchor_address,
+    )
+    witness = Witness(config, cosigner, account)
+    server = uvicorn.Server(
+        uvicorn.Config(create_witness_app(witness), host=host, port=port, log_level="info")
+    )
+    alarms: list[WitnessAlarm] = []
+
+    def pull_rounds() -> None:
+        try:
+            witness.run()
+        except WitnessAlarm as exc:  # logged at ERROR by the witness; stop serving too
+            alarms.append(exc)
+            server.should_exit = True
+
+    rounds = threading.Thread(target=pull_rounds, name="witness-rounds", daemon=True)
+    if log_url:
+        rounds.start()
     try:
-        uvicorn.run(create_witness_app(witness), host=host, port=port, log_level="info")
+        # Returns once an alarm set should_exit. On SIGTERM uvicorn shuts down, then
+        # re-raises the signal, which ends the process: every state write is atomic.
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
+        witness.stop()
+        if rounds.is_alive():
+            rounds.join(ROUND_JOIN_TIMEOUT_S)
         witness.close()
+    if alarms:
+        typer.echo(f"ALARM: {alarms[0]}", err=True)
+        raise typer.Exit(2) from alarms[0]

@@ -4,7 +4,8 @@ Each round (`step`):
 
 1. Fetch `<log>/checkpoint` and verify the log's signature.
 2. Compare with the last checkpoint it accepted (its state file):
-   - smaller tree size: rollback -> `WitnessAlarm`;
+   - smaller tree size: rollback -> `WitnessAlarm` (unless a pushed checkpoint was
+     accepted while the fetch was in flight: then it must be a prefix of that one);
    - same size, other root: fork -> `WitnessAlarm`;
    - larger: fetch tiles, compute PROOF(old, new) (RFC 9162 §2.1.4.1) and verify it
      against both roots (§2.1.4.2); failure -> `WitnessAlarm`.
@@ -16,7 +17,12 @@ Each round (`step`):
    accepted checkpoint (same proof check), then call `TraceAnchor.witness(size, root)`.
    An anchored head that contradicts the log is an alarm, never witnessed.
 
-An alarm is logged at ERROR and raised; `traceledger witness run` exits non-zero.
+Pull rounds and pushed checkpoints (`add_checkpoint`, tlog-witness) may run in two
+threads of one process (`traceledger witness serve --log-url ...`): one lock makes each
+check-and-persist atomic, over one state file.
+
+An alarm is logged at ERROR and raised; `traceledger witness run` (and `witness serve`
+with pull rounds) exits 2.
 """
 
 from __future__ import annotations
@@ -34,7 +40,14 @@ import httpx
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from anchoring.anchor_contract import AnchoredHead, connect, fee_params, head_at, head_count, trace_anchor
+from anchoring.anchor_contract import (
+    AnchoredHead,
+    connect,
+    fee_params,
+    head_at,
+    head_count,
+    trace_anchor,
+)
 from anchoring.core.checkpoint import Checkpoint, open_checkpoint
 from anchoring.core.cosignature import WitnessCosigner
 from anchoring.core.errors import NoteFormatError, VerificationError
@@ -170,12 +183,23 @@ class Witness:
 
     def check_checkpoint(self) -> WitnessState:
         """Steps 1-3: fetch, verify and (if new and consistent) cosign the checkpoint."""
+        known = self.state()
+        known_size = known.tree_size if known is not None else 0
         response = self._http.get(f"{self._url}/checkpoint")
         response.raise_for_status()
         signed = response.text
         checkpoint: Checkpoint = open_checkpoint(signed, self._log_verifier)
         with self._lock:
             state = self.state()
+            if state is not None and known_size <= checkpoint.tree_size < state.tree_size:
+                # A pushed checkpoint (add_checkpoint) was accepted while this one was in
+                # flight: not a rollback from what was known when asking, but it must
+                # still be a prefix of what was accepted.
+                self._check_consistent(
+                    checkpoint.tree_size, checkpoint.root_hash, state.tree_size, state.root_hash,
+                    "checkpoint",
+                )  # fmt: skip
+                return state
             if state is not None:
                 self._check_consistent(
                     state.tree_size, state.root_hash, checkpoint.tree_size, checkpoint.root_hash,

@@ -40,6 +40,7 @@ from eth_account.signers.local import LocalAccount
 
 from anchoring.anchor_contract import connect, fee_params
 from anchoring.core.check_digit import compute_check_digit
+from anchoring.keys import read_verifier_key
 from contracts.artifacts import load_artifact
 from testing.processes import Launched, ProcessNotReady, free_port, python_command
 from trace_api.identity import uscc_check_character
@@ -52,10 +53,12 @@ STOP_TIMEOUT_S = 60
 
 @contextlib.contextmanager
 def traceledger_up(data_dir: Path, *, rpc_port: int, log_port: int, api_port: int,
-                   extra_args: Sequence[str] = (), env: Mapping[str, str] | None = None,
+                   witness_port: int | None = None, extra_args: Sequence[str] = (),
+                   env: Mapping[str, str] | None = None,
                    ready_timeout_s: float) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
-    """`traceledger up --dev` on the given ports, yielded once it printed `ready`, as the
-    process and the list its console lines keep arriving in (stdout and stderr merged).
+    """`traceledger up --dev` on the given ports (the dev witness's on a free one unless
+    `witness_port` is given), yielded once it printed `ready`, as the process and the list
+    its console lines keep arriving in (stdout and stderr merged).
 
     Raises ProcessNotReady with the console so far if it exits or is not ready in time.
     A caller may stop the process itself (e.g. to check a clean exit); otherwise it gets
@@ -65,7 +68,8 @@ def traceledger_up(data_dir: Path, *, rpc_port: int, log_port: int, api_port: in
     launched = Launched(
         python_command("traceledger_cli.main", "up", "--dev", "--data-dir", str(data_dir),
                        "--rpc-port", str(rpc_port), "--log-port", str(log_port),
-                       "--api-port", str(api_port), *extra_args),
+                       "--api-port", str(api_port),
+                       "--witness-port", str(witness_port or free_port()), *extra_args),
         cwd=data_dir.parent, env=env, read_lines=True)
     try:
         try:
@@ -206,6 +210,12 @@ class LiveSystem:
         return self.oidc.token(roles=["regulator"], subject=subject)
 
     @property
+    def witness_key(self) -> str:
+        """The dev witness's cosignature verifier key (the API lists it, the log serves its
+        cosignatures)."""
+        return read_verifier_key(self.data_dir / "secrets" / "witness-key.json")
+
+    @property
     def chain_id(self) -> int:
         return int(self.deployment["chainId"])
 
@@ -257,6 +267,7 @@ class LiveSystem:
             "passphrase_file": self.data_dir / "secrets" / "passphrase",
             "master_key_file": self.data_dir / "secrets" / "master.key",
             "log_key_file": self.data_dir / "secrets" / "log-key.json",
+            "witness_keys": [self.witness_key],
             "oidc_issuer": self.oidc.issuer, "oidc_audience": self.oidc.audience,
             "oidc_jwks_file": self.oidc.jwks_file,
         }

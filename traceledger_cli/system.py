@@ -2,11 +2,12 @@
 
 Initialises what is missing on first start (chain, keys, log key, the custodial-key
 master key, a bootstrap admin API key), then starts every service as its own process —
-ledger node, trace log (tile serving + sequencer), anchorer, indexer, trace API — waits
-until each answers, prints the URLs and `ready`, and keeps them running: a service that
-crashes is restarted with backoff (`supervisor.py`, policy in `restart_policy.py`); one
-that keeps failing stops the system with a non-zero exit, so a half-running system is
-never mistaken for a working one. Ctrl-C or SIGTERM stops everything, newest first.
+ledger node, trace log (tile serving + sequencer), with `--dev` a witness, anchorer,
+indexer, trace API — waits until each answers, prints the URLs and `ready`, and keeps them
+running: a service that crashes is restarted with backoff (`supervisor.py`, policy in
+`restart_policy.py`); one that keeps failing stops the system with a non-zero exit, so a
+half-running system is never mistaken for a working one. Ctrl-C or SIGTERM stops
+everything, newest first.
 
 The data directory is owner-only: the process umask is 0077 (so every file the services
 create is 0600, every directory 0700), and a data directory left group- or
@@ -16,6 +17,13 @@ The bootstrap admin key is written once to DATA_DIR/admin.key (mode 0600); only 
 scrypt hash is in the database and it is never printed or logged. With `--dev`, the dev
 chain's genesis enterprises (enterprise1, enterprise2 of node/dev-keys.json) are added to
 the API once, with an API key each in DATA_DIR/dev-api-keys.json (0600).
+
+With `--dev` a witness runs as a regulator's would (`traceledger witness serve`): the log
+pushes each checkpoint to it (c2sp.org/tlog-witness) and serves its cosignature on
+`/log/checkpoint`; it also pulls the log and witnesses each anchored head on TraceAnchor
+with the dev chain's witness key; the API lists its verifier key (proof bundles, the scan
+page's trust anchors). Its cosignature key is encrypted with the system passphrase like
+the log's. Without `--dev` no witness runs: on a real network it is a regulator's, elsewhere.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from anchoring.keys import read_verifier_key
 from traceledger_cli.private_files import (
     PRIVATE_FILE_MODE,
     make_private_dir,
@@ -49,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path(".traceledger")
 LOG_ORIGIN = "localhost/traceledger-log"
+WITNESS_NAME = "localhost/traceledger-witness"
+"""The dev witness's cosignature key name (what proof bundles and the scan page show)."""
 START_TIMEOUT_S = 120.0
 ADMIN_KEY_FILE = "admin.key"
 DEV_API_KEYS_FILE = "dev-api-keys.json"  # trace_api.enterprises.dev_import.DEV_API_KEYS_FILE
@@ -62,6 +73,7 @@ class Ports:
     rpc: int
     log: int
     api: int
+    witness: int
 
 
 class StopRequested(Exception):
@@ -102,6 +114,9 @@ def _initialise(data_dir: Path, dev: bool) -> dict[str, Path]:
         "node": data_dir / "node",
         "log_key": data_dir / "secrets" / "log-key.json",
         "anchorer_keystore": data_dir / "secrets" / "anchorer-keystore.json",
+        "witness_key": data_dir / "secrets" / "witness-key.json",
+        "witness_keystore": data_dir / "secrets" / "witness-keystore.json",
+        "witness_state": data_dir / "witness" / "state.json",
         "master_key": data_dir / "secrets" / "master.key",
         "admin_key": data_dir / ADMIN_KEY_FILE,
         "dev_api_keys": data_dir / DEV_API_KEYS_FILE,
@@ -129,7 +144,9 @@ def _initialise(data_dir: Path, dev: bool) -> dict[str, Path]:
             init_log,
         )
     if not paths["anchorer_keystore"].exists():
-        _create_anchorer_keystore(paths)
+        _create_keystore(paths, "anchorer", paths["anchorer_keystore"])
+    if dev:
+        _initialise_dev_witness(paths, passphrase_args, init_log)
     if not paths["master_key"].exists():
         # AES-256-GCM key for custodial enterprise keys (trace_api.enterprises.custody).
         _write_secret(paths["master_key"], secrets.token_hex(32) + "\n")
@@ -167,23 +184,47 @@ def _import_dev_enterprises(paths: dict[str, Path], log_db: str) -> None:
     )
 
 
-def _create_anchorer_keystore(paths: dict[str, Path]) -> None:
-    """The anchorer's keystore: the node's anchorer key, in the anchorer's own file."""
+def _initialise_dev_witness(paths: dict[str, Path], passphrase_args: list[str],
+                            init_log: Path) -> None:
+    """The dev witness's cosignature key and, if the dev chain has a witness account (chains
+    initialised before it had one do not), its Ethereum keystore."""
+    if not paths["witness_key"].exists():
+        _run_step(
+            "creating the dev witness's cosignature key",
+            _traceledger("log", "keygen", "--witness", "--name", WITNESS_NAME, "--key-file",
+                         str(paths["witness_key"]), *passphrase_args),
+            init_log,
+        )
+    if not paths["witness_keystore"].exists() and _dev_accounts(paths).get("witness"):
+        _create_keystore(paths, "witness", paths["witness_keystore"])
+
+
+def _dev_accounts(paths: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """The dev chain's accounts by role (node/dev-keys.json); empty for a non-dev chain."""
+    dev_keys = paths["node"] / "dev-keys.json"
+    if not dev_keys.exists():
+        return {}
+    document = json.loads(dev_keys.read_text(encoding="utf-8"))
+    accounts: dict[str, dict[str, str]] = document["accounts"]
+    return accounts
+
+
+def _create_keystore(paths: dict[str, Path], role: str, keystore: Path) -> None:
+    """A service's keystore: the node's `role` key (keystore or dev key), in its own file."""
     from eth_account import Account
 
     passphrase = paths["passphrase"].read_text(encoding="utf-8").splitlines()[0]
-    node_keystore = paths["node"] / "keystore" / "anchorer.json"
+    node_keystore = paths["node"] / "keystore" / f"{role}.json"
     if node_keystore.exists():
-        _write_secret(paths["anchorer_keystore"], node_keystore.read_text(encoding="utf-8"))
+        _write_secret(keystore, node_keystore.read_text(encoding="utf-8"))
         return
-    dev_keys = json.loads((paths["node"] / "dev-keys.json").read_text(encoding="utf-8"))
-    private_key = dev_keys["accounts"]["anchorer"]["privateKey"]
+    private_key = bytes.fromhex(_dev_accounts(paths)[role]["privateKey"].removeprefix("0x"))
     document = Account.encrypt(private_key, passphrase, kdf="scrypt")
-    _write_secret(paths["anchorer_keystore"], json.dumps(document))
+    _write_secret(keystore, json.dumps(document))
 
 
-def _services(paths: dict[str, Path], ports: Ports, db: str | None,
-              data_dir: Path) -> list[Service]:
+def _services(paths: dict[str, Path], ports: Ports, db: str | None, data_dir: Path,
+              dev: bool) -> list[Service]:
     deployment = json.loads((paths["node"] / "deployment.json").read_text(encoding="utf-8"))
     contracts = {name: entry["address"] for name, entry in deployment["contracts"].items()}
     rpc_port, log_port = ports.rpc, ports.log
@@ -191,6 +232,15 @@ def _services(paths: dict[str, Path], ports: Ports, db: str | None,
     log_db, mirror_db = _database_urls(data_dir, db)
     passphrase_args = ["--passphrase-file", str(paths["passphrase"])]
     logs = paths["logs"]
+    witness_key = read_verifier_key(paths["witness_key"]) if dev else None
+    # The log pushes each checkpoint to the witness and serves its cosignatures.
+    log_witness_args = (["--witness", f"http://127.0.0.1:{ports.witness} {witness_key}"]
+                        if witness_key else [])
+    api_env = {"TRACELEDGER_API_LOG_URL": f"http://127.0.0.1:{log_port}/log"}
+    if witness_key:
+        api_env["TRACELEDGER_API_WITNESS_KEYS"] = json.dumps([witness_key])
+    # After the log (its pull rounds need it), before the others.
+    witness = [_witness_service(paths, ports, contracts["TraceAnchor"])] if witness_key else []
     return [
         Service(
             "ledger node",
@@ -203,10 +253,12 @@ def _services(paths: dict[str, Path], ports: Ports, db: str | None,
         Service(
             "trace log",
             _traceledger("log", "serve", "--database-url", log_db, "--key-file",
-                         str(paths["log_key"]), "--port", str(log_port), *passphrase_args),
+                         str(paths["log_key"]), "--port", str(log_port), *log_witness_args,
+                         *passphrase_args),
             logs / "log.log",
             ready_url=f"http://127.0.0.1:{log_port}/log/checkpoint",
         ),
+        *witness,
         Service(
             "anchorer",
             _traceledger("anchorer", "run", "--database-url", log_db, "--rpc-url", rpc_url,
@@ -234,10 +286,28 @@ def _services(paths: dict[str, Path], ports: Ports, db: str | None,
             logs / "api.log",
             # 200 while the API and its database answer; the body reports the others.
             ready_url=f"http://127.0.0.1:{ports.api}/healthz",
-            # The log's URL has no `api serve` option; settings read it from the environment.
-            env={"TRACELEDGER_API_LOG_URL": f"http://127.0.0.1:{log_port}/log"},
+            # The log's URL and the witness keys have no `api serve` option; settings read
+            # them from the environment.
+            env=api_env,
         ),
     ]
+
+
+def _witness_service(paths: dict[str, Path], ports: Ports, trace_anchor: str) -> Service:
+    """The dev witness: tlog-witness push endpoint, pull rounds and, if the dev chain has a
+    witness account, on-chain witnessing, in one `witness serve` process."""
+    chain_args = (["--rpc-url", f"http://127.0.0.1:{ports.rpc}", "--anchor-address",
+                   trace_anchor, "--keystore", str(paths["witness_keystore"])]
+                  if paths["witness_keystore"].exists() else [])
+    return Service(
+        "witness",
+        _traceledger("witness", "serve", "--log-key", read_verifier_key(paths["log_key"]),
+                     "--key-file", str(paths["witness_key"]), "--state",
+                     str(paths["witness_state"]), "--port", str(ports.witness), "--log-url",
+                     f"http://127.0.0.1:{ports.log}/log", *chain_args,
+                     "--passphrase-file", str(paths["passphrase"])),
+        paths["logs"] / "witness.log",
+    )
 
 
 def _print_urls(services: list[Service], ports: Ports, data_dir: Path) -> None:
@@ -248,6 +318,11 @@ def _print_urls(services: list[Service], ports: Ports, data_dir: Path) -> None:
     where = {
         "ledger node": f"JSON-RPC http://127.0.0.1:{ports.rpc} (WebSocket on the same port)",
         "trace log": f"tlog-tiles http://127.0.0.1:{ports.log}/log/checkpoint",
+        "witness": f"tlog-witness http://127.0.0.1:{ports.witness} (add-checkpoint); "
+                   "cosigns each checkpoint"
+                   + (", witnesses each anchored head on TraceAnchor"
+                      if (data_dir / "secrets" / "witness-keystore.json").exists()
+                      else " (this dev chain has no witness account: nothing on chain)"),
         "anchorer": "anchors each new checkpoint on TraceAnchor",
         "indexer": "mirrors the chain into SQL",
         "trace API": f"http://127.0.0.1:{ports.api} (docs /docs; admin key in "
@@ -270,13 +345,17 @@ def up(
     rpc_port: Annotated[int, typer.Option(help="Ledger node JSON-RPC port.")] = 8545,
     log_port: Annotated[int, typer.Option(help="Trace log (tlog-tiles) HTTP port.")] = 8080,
     api_port: Annotated[int, typer.Option(help="Trace API HTTP port.")] = 8000,
+    witness_port: Annotated[
+        int, typer.Option(help="With --dev: the witness's tlog-witness HTTP port.")
+    ] = 8081,
     db: Annotated[
         str | None,
         typer.Option(help="postgresql://... for the log and the mirror (default: SQLite)."),
     ] = None,
 ) -> None:
-    """Start the embedded system (node, log, anchorer, indexer, API) and keep it running:
-    restart what crashes, stop everything when a service keeps failing or on Ctrl-C/SIGTERM."""
+    """Start the embedded system (node, log, with --dev a witness, anchorer, indexer, API)
+    and keep it running: restart what crashes, stop everything when a service keeps failing
+    or on Ctrl-C/SIGTERM."""
     restrict_new_files()
     _make_data_dir_private(data_dir)
     _log_to_file(data_dir / "logs" / SUPERVISOR_LOG)
@@ -289,8 +368,8 @@ def up(
         _bootstrap_admin_key(paths, _database_urls(data_dir, db)[0])
         if dev:
             _import_dev_enterprises(paths, _database_urls(data_dir, db)[0])
-        ports = Ports(rpc=rpc_port, log=log_port, api=api_port)
-        services = _services(paths, ports, db, data_dir)
+        ports = Ports(rpc=rpc_port, log=log_port, api=api_port, witness=witness_port)
+        services = _services(paths, ports, db, data_dir, dev)
         supervisor = Supervisor(services, console=console)
         supervisor.start_all(START_TIMEOUT_S)
         _print_urls(services, ports, data_dir)

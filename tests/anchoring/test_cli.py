@@ -143,3 +143,101 @@ def test_the_log_services_from_the_command_line(
             output += process.output()
     assert PASSPHRASE not in output and "PRIVATE+KEY" not in output  # no secret in any log
     assert "tree_size=777" in output  # logs carry tree size and root context
+
+
+def test_witness_serve_also_pulls_and_witnesses_on_chain_and_exits_2_on_a_fork(
+    tmp_path: Path, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`witness serve --log-url --rpc-url --anchor-address --keystore`: one process, one state
+    file, cosigns what the log pushes (the log serves the cosignature) and, in its own rounds,
+    witnesses every anchored head on chain; pulling from a fork of what it accepted, it logs
+    the alarm at ERROR, stops serving and exits 2 with its state untouched."""
+    monkeypatch.setenv("TRACELEDGER_KEY_PASSPHRASE", PASSPHRASE)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    log_key = run("log", "keygen", "--name", ORIGIN, "--key-file", str(tmp_path / "log.key"))
+    witness_key = run("log", "keygen", "--name", "regulator.test", "--witness",
+                      "--key-file", str(tmp_path / "w.key"))  # fmt: skip
+    anchorer_address = run("anchorer", "keygen", "--keystore", str(tmp_path / "anchorer.json"))
+    witness_address = run("anchorer", "keygen", "--keystore", str(tmp_path / "witness.json"))
+    _, anchor = deploy_contracts(chain.w3, chain.w3.eth.accounts[0], anchorer_address,
+                                 [witness_address])  # fmt: skip
+    state = tmp_path / "witness-state.json"
+
+    # The chain options come together, and only with --log-url (the rounds check heads
+    # against the log's tiles).
+    partial = runner.invoke(app, ["witness", "serve", "--log-key", log_key, "--key-file",
+                                  str(tmp_path / "w.key"), "--state", str(state),
+                                  "--rpc-url", chain.anvil.url])  # fmt: skip
+    assert partial.exit_code == 1 and "--keystore" in partial.output
+
+    database_url = f"sqlite:///{tmp_path / 'log.db'}"
+    log_port, witness_port = free_port(), free_port()
+    url = f"http://127.0.0.1:{log_port}/log"
+
+    def witness_serve(log_url: str) -> Launched:
+        return _start("witness", "serve", "--log-key", log_key, "--key-file",
+                      str(tmp_path / "w.key"), "--state", str(state), "--port", str(witness_port),
+                      "--log-url", log_url, "--rpc-url", chain.anvil.url,
+                      "--anchor-address", anchor.address, "--keystore",
+                      str(tmp_path / "witness.json"))  # fmt: skip
+
+    witness = witness_serve(url)
+    processes = [
+        witness,
+        _start("log", "serve", "--database-url", database_url, "--key-file",
+               str(tmp_path / "log.key"), "--port", str(log_port),
+               "--witness", f"http://127.0.0.1:{witness_port} {witness_key}"),
+        _start("anchorer", "run", "--database-url", database_url, "--rpc-url", chain.anvil.url,
+               "--anchor-address", anchor.address, "--keystore", str(tmp_path / "anchorer.json")),
+    ]  # fmt: skip
+    store = LogStore.open(database_url)
+    log_verifier = NoteVerifier.from_verifier_key(log_key)
+    verifiers = [WitnessVerifier.from_verifier_key(witness_key)]
+
+    def grow_to(size: int) -> None:
+        """Entries up to `size`; wait until its head is anchored and witnessed on chain and
+        the log serves its checkpoint with the witness's cosignature (pushed)."""
+        start = store.head().tree_size + store.pending_count()
+        store.submit_encoded([encode_entry(make_entry(n)) for n in range(start, size)])
+        _wait(lambda: [h.tree_size for h in read_heads(anchor)][-1:] == [size], f"head {size}", 60)
+        last = read_heads(anchor)[-1].head_index
+        _wait(lambda: anchor.functions.hasWitnessed(last, witness_address).call(),
+              f"head {last} witnessed on chain", 60)  # fmt: skip
+        _wait(lambda: open_checkpoint(httpx.get(f"{url}/checkpoint").text, log_verifier,
+                                      verifiers, witness_quorum=1).tree_size == size,
+              f"checkpoint {size} cosigned", 60)  # fmt: skip
+
+    try:
+        grow_to(300)
+        grow_to(500)
+        assert witness.process.poll() is None
+        accepted = json.loads(state.read_text())
+        assert (accepted["tree_size"], accepted["next_head_index"]) == (500, len(read_heads(anchor)))
+        assert accepted["root_hash"] == store.head().root_hash.hex()
+        witness.stop(timeout_s=15)
+
+        # A fork (other entries, the log's own key), larger than what was accepted.
+        forked = LogStore.open(f"sqlite:///{tmp_path / 'fork.db'}")
+        forked.submit([make_entry(n) for n in range(600)])
+        signer = load_log_signer(tmp_path / "log.key", PASSPHRASE)
+        Sequencer(forked, signer, SequencerConfig(origin=ORIGIN)).integrate_all()
+        state_before = state.read_text()
+        with serve(create_app(LogServeSettings(database_url="-"), store=forked)) as fork_url:
+            alarmed = witness_serve(f"{fork_url}/log")
+            processes.append(alarmed)
+            assert alarmed.process.wait(timeout=60) == 2
+        output = alarmed.output()
+        assert "ERROR anchoring.witness: WITNESS ALARM: checkpoint: tree size 600" in output
+        assert "ALARM: checkpoint: tree size 600" in output
+        assert state.read_text() == state_before
+        forked.close()
+    finally:
+        store.close()
+        for process in processes:
+            process.stop(timeout_s=15)

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import Response
 
 from anchoring.core.checkpoint import open_checkpoint
 from anchoring.core.cosignature import WitnessCosigner
@@ -135,3 +137,47 @@ def test_witnesses_anchored_heads_on_chain_and_refuses_a_forked_head(
         with pytest.raises(WitnessAlarm):
             witness.step()
         assert not other_contract.functions.hasWitnessed(0, chain.witness_account.address).call()
+
+
+def test_a_checkpoint_pushed_while_a_pull_is_in_flight_is_no_rollback(
+    store: LogStore,
+    forked_store: LogStore,
+    log_signer: NoteSigner,
+    cosigner: WitnessCosigner,
+    tmp_path: Path,
+) -> None:
+    """Push and pull in one process (`witness serve --log-url`): the log pushes a checkpoint
+    while the witness's own fetch of `/log/checkpoint` is under way, so the fetch brings back
+    an older one. That is no rollback if it is a prefix of what was accepted; if it is not
+    (the puller is shown a fork), it is an alarm."""
+    grow(store, log_signer, 300)
+    older = store.head().checkpoint
+    grow(store, log_signer, 100)
+    newer = store.head().checkpoint
+    grow(forked_store, log_signer, 300)
+    forked = forked_store.head().checkpoint
+    assert older is not None and newer is not None and forked is not None
+
+    served: list[str] = []  # what the next fetch of the checkpoint answers
+    witnesses: list[Witness] = []  # the witness whose fetch is in flight
+    app = FastAPI()
+
+    @app.get("/log/checkpoint")
+    def checkpoint_in_flight() -> Response:
+        witnesses[-1].add_checkpoint(newer, 0, [])  # the log's push lands first
+        return Response(served.pop(), media_type="text/plain; charset=utf-8")
+
+    app.mount("/", create_app(LogServeSettings(database_url="-"), store=store))
+    with serve(app) as url:
+        witnesses.append(_witness(url, log_signer, cosigner, tmp_path / "w1.json"))
+        served.append(older)
+        state = witnesses[-1].step()  # checks the older one against the pushed one
+        assert (state.tree_size, state.root_hash) == (400, store.head().root_hash)
+        assert witnesses[-1].state() == state
+
+        witnesses.append(_witness(url, log_signer, cosigner, tmp_path / "w2.json"))
+        served.append(forked)
+        with pytest.raises(WitnessAlarm, match="not consistent"):
+            witnesses[-1].step()
+        after = witnesses[-1].state()
+        assert after is not None and after.tree_size == 400  # the push's, nothing of the fork

@@ -1,9 +1,12 @@
 """`traceledger up` end to end: one command brings up node, log, anchorer, indexer and the
 trace API (with a bootstrap admin key in admin.key, mode 0600, never logged; with --dev the
-genesis enterprises are usable through the API, keys in dev-api-keys.json); /healthz
-reports every service up; an entry put into the log gets anchored on chain and mirrored
-into SQL; SIGTERM stops it all; nothing in the data directory is readable by group or
-others, even when an older version had left it so. (Healing: test_up_heals.py.)"""
+genesis enterprises are usable through the API, keys in dev-api-keys.json, and a witness
+runs); /healthz reports every service up; an entry put into the log gets anchored on chain
+and mirrored into SQL; after a capture the log's checkpoint carries the dev witness's valid
+cosignature, the anchored head is witnessed on TraceAnchor, and the proof bundle and the
+scan page's trust anchors list the witness key; SIGTERM stops it all; nothing in the data
+directory is readable by group or others, even when an older version had left it so.
+(Healing: test_up_heals.py.)"""
 
 from __future__ import annotations
 
@@ -13,23 +16,28 @@ import socket
 import sqlite3
 import stat
 import time
+import urllib.parse
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from web3 import Web3
 
+from anchoring.core.checkpoint import open_checkpoint
+from anchoring.core.cosignature import WitnessVerifier
 from anchoring.core.entry import LogEntry
+from anchoring.core.errors import VerificationError
+from anchoring.core.note import NoteVerifier
+from anchoring.keys import read_verifier_key
 from anchoring.store import LogStore
 from contracts.artifacts import load_artifact
 from testing.processes import free_port
-from testing.system import traceledger_up
-from traceledger_cli.system import LOG_ORIGIN
+from testing.system import random_company_prefix, random_uscc, traceledger_up, with_check_digit
+from traceledger_cli.system import LOG_ORIGIN, WITNESS_NAME
 
 READY_TIMEOUT_S = 180
 ANCHOR_TIMEOUT_S = 60
-
-
 
 
 def _port_open(port: int) -> bool:
@@ -57,10 +65,10 @@ def running_system(tmp_path: Path):  # type: ignore[no-untyped-def]
     (data_dir / "logs").chmod(0o755)
     (data_dir / "logs" / "old.log").write_text("from an older version\n")
     (data_dir / "logs" / "old.log").chmod(0o644)
-    rpc_port, log_port, api_port = free_port(), free_port(), free_port()
+    rpc_port, log_port, api_port, witness_port = free_port(), free_port(), free_port(), free_port()
     with traceledger_up(data_dir, rpc_port=rpc_port, log_port=log_port, api_port=api_port,
-                        ready_timeout_s=READY_TIMEOUT_S) as (process, lines):
-        yield process, data_dir, rpc_port, log_port, api_port, lines
+                        witness_port=witness_port, ready_timeout_s=READY_TIMEOUT_S) as (process, lines):
+        yield process, data_dir, rpc_port, log_port, api_port, witness_port, lines
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +104,7 @@ def _check_dev_enterprises(data_dir: Path, api_port: int) -> list[str]:
 
 
 def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  # type: ignore[no-untyped-def]
-    process, data_dir, rpc_port, log_port, api_port, lines = running_system
+    process, data_dir, rpc_port, log_port, api_port, witness_port, lines = running_system
     deployment = json.loads((data_dir / "node" / "deployment.json").read_text())
 
     chain_id = httpx.post(
@@ -139,6 +147,7 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
         ("enterprise", "Dev Special Equipment Enterprise 2 (dev key)")]
     dev_keys = _check_dev_enterprises(data_dir, api_port)
     assert any(f"http://127.0.0.1:{api_port}" in line for line in lines)  # the URLs table
+    assert any(f"http://127.0.0.1:{witness_port}" in line for line in lines)  # the witness's row
 
     # The test submits entries itself (the API would, for captured records), on the same
     # store the running sequencer integrates, so the log and anchorer are tested alone.
@@ -176,18 +185,19 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
         return (3,) in rows
 
     _wait_for(mirrored, ANCHOR_TIMEOUT_S, "the indexer to mirror the anchored head")
+    _check_the_dev_witness(data_dir, anchor, log_port, api_port, admin_key)
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
     assert "stopped" in "".join(lines)
-    assert not _port_open(rpc_port) and not _port_open(log_port) and not _port_open(api_port)
+    assert not any(_port_open(port) for port in (rpc_port, log_port, api_port, witness_port))
     secret = admin_key.split("_", 2)[2]
     assert len(secret) == 43
     assert secret not in "".join(lines)
     log_files = list((data_dir / "logs").glob("*.log"))
     for dev_key in dev_keys:
         assert dev_key not in "".join(lines) and dev_key not in "".join(p.read_text() for p in log_files)
-    assert {path.name for path in log_files} >= {"init.log", "node.log", "log.log",
+    assert {path.name for path in log_files} >= {"init.log", "node.log", "log.log", "witness.log",
                                                  "anchorer.log", "indexer.log", "api.log"}
     for log_file in log_files:
         text = log_file.read_text()
@@ -197,5 +207,72 @@ def test_up_runs_the_system_anchors_and_stops_cleanly(running_system) -> None:  
     # owner-only, and so is every directory.
     names = {path.name for path in data_dir.rglob("*")}
     assert {"log.sqlite", "mirror.sqlite", "deployment.json", "master.key", "passphrase",
-            "supervisor.log", "anchorer-keystore.json", "log-key.json"} <= names
+            "supervisor.log", "anchorer-keystore.json", "log-key.json", "witness-key.json",
+            "witness-keystore.json", "state.json"} <= names
     assert _group_or_other_accessible(data_dir) == []
+
+
+def _check_the_dev_witness(data_dir: Path, anchor, log_port: int, api_port: int,  # type: ignore[no-untyped-def]
+                           admin_key: str) -> None:
+    """A custodial enterprise captures one event; once it is anchored, `/log/checkpoint` carries
+    a cosignature by the dev witness's key that verifies (C2SP tlog-cosignature), the anchoring
+    head is witnessed on TraceAnchor by the dev witness account, and the API lists the witness
+    key in the record's proof bundle and in the scan page's trust anchors."""
+    witness_key = read_verifier_key(data_dir / "secrets" / "witness-key.json")
+    assert witness_key.startswith(WITNESS_NAME + "+")
+    log_verifier = NoteVerifier.from_verifier_key(read_verifier_key(data_dir / "secrets" / "log-key.json"))
+    witness_verifier = WitnessVerifier.from_verifier_key(witness_key)  # refuses a non-cosignature key
+    dev_accounts = json.loads((data_dir / "node" / "dev-keys.json").read_text())["accounts"]
+    api = f"http://127.0.0.1:{api_port}"
+
+    prefix = random_company_prefix()
+    gln = with_check_digit(prefix + "100")
+    registered = httpx.post(f"{api}/v1/enterprises", headers={"Authorization": f"Bearer {admin_key}"},
+                            timeout=60, json={"name": "Witnessed Farm", "uscc": random_uscc(), "sectors": ["food"],
+                                              "companyPrefixes": [prefix], "glns": [gln], "custody": "custodial"})
+    assert registered.status_code == 201, registered.text
+    farm = {"Authorization": f"Bearer {registered.json()['apiKey']['key']}"}
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    gtin = "0" + with_check_digit(prefix + "001")
+    captured = httpx.post(f"{api}/v1/capture", headers=farm, timeout=120, json={
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": now,
+        "epcisBody": {"eventList": [{
+            "type": "ObjectEvent", "eventTime": now, "eventTimeZoneOffset": "+08:00",
+            "epcList": [f"https://id.gs1.org/01/{gtin}/21/1"], "action": "ADD",
+            "bizStep": "commissioning", "disposition": "active",
+            "bizLocation": {"id": f"https://id.gs1.org/414/{gln}"}}]}})
+    assert captured.status_code == 202, captured.text
+    [result] = captured.json()["events"]
+    assert result["status"] == "accepted", result
+    proof_url = f"{api}/v1/events/{urllib.parse.quote(result['eventHashId'], safe='')}/proof"
+
+    bundles: list[dict[str, object]] = []
+
+    def anchored() -> bool:
+        response = httpx.get(proof_url, headers=farm, timeout=30)
+        assert response.status_code == 200, response.text
+        bundles.append(response.json())
+        return bundles[-1]["status"] == "anchored"
+
+    _wait_for(anchored, ANCHOR_TIMEOUT_S, "the captured record to be anchored")
+    bundle = bundles[-1]
+    assert bundle["witnesses"] == [{"name": WITNESS_NAME, "verifierKey": witness_key}]
+    trust_anchors = httpx.get(f"{api}/scan/trust-anchors.json", timeout=60)
+    assert trust_anchors.status_code == 200, trust_anchors.text
+    assert trust_anchors.json()["witnesses"] == [{"name": WITNESS_NAME, "verifierKey": witness_key}]
+
+    def cosigned_size() -> int:
+        note = httpx.get(f"http://127.0.0.1:{log_port}/log/checkpoint", timeout=30).text
+        try:  # quorum 1: the witness's cosignature line must be there and verify
+            return open_checkpoint(note, log_verifier, [witness_verifier], witness_quorum=1).tree_size
+        except VerificationError:
+            return -1
+
+    tree_size = int(bundle["treeSize"])  # type: ignore[call-overload]
+    _wait_for(lambda: cosigned_size() >= tree_size, ANCHOR_TIMEOUT_S,
+              "the dev witness's cosignature on /log/checkpoint")
+    head_index = bundle["anchor"]["headIndex"]  # type: ignore[index]
+    _wait_for(lambda: anchor.functions.witnessCount(head_index).call() >= 1, ANCHOR_TIMEOUT_S,
+              "the anchored head to be witnessed on TraceAnchor")
+    assert anchor.functions.hasWitnessed(head_index, dev_accounts["witness"]["address"]).call()

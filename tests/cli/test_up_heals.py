@@ -1,9 +1,9 @@
 """`traceledger up` heals, end to end with real processes: a service killed with SIGKILL is
 restarted with backoff and said so; the API answers /healthz again; after the node itself
 is killed and restarted, the anchorer still anchors and the indexer still mirrors (they
-reconnect, nobody else restarts); a service that keeps failing stops the whole system
-with a clear message and a non-zero exit. (The policy alone: test_restart_policy.py; the
-loop with fakes: test_supervisor.py.)"""
+reconnect; nobody else restarts, the dev witness included); a service that keeps failing
+stops the whole system with a clear message and a non-zero exit. (The policy alone:
+test_restart_policy.py; the loop with fakes: test_supervisor.py.)"""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ GIVE_UP_TIMEOUT_S = 300
 """1 + 2 + 4 + 8 + 16 s of backoff plus six failed API starts."""
 
 SERVICE_COMMANDS = {  # `traceledger <group> <command>` of each supervised service
-    "ledger node": ("node", "run"), "trace log": ("log", "serve"),
+    "ledger node": ("node", "run"), "trace log": ("log", "serve"), "witness": ("witness", "serve"),
     "anchorer": ("anchorer", "run"), "indexer": ("indexer", "run"), "trace API": ("api", "serve"),
 }
 
@@ -126,7 +126,7 @@ def test_up_restarts_killed_services_and_stops_when_one_keeps_failing(tmp_path: 
 
         # 2. The node restarts alone: the others reconnect; anchoring and mirroring resume.
         others = {name: _service_pid(data_dir, name)
-                  for name in ("trace log", "anchorer", "indexer", "trace API")}
+                  for name in ("trace log", "witness", "anchorer", "indexer", "trace API")}
         _kill_and_see_it_return(data_dir, "ledger node", output)
         assert {name: _service_pid(data_dir, name) for name in others} == others
         _check_anchoring_and_mirroring(data_dir, rpc_port, output)

@@ -205,7 +205,7 @@ def _bundle(ctx: ApiContext, leaf_index: int, hash_id: str, entry_bytes: bytes,
         inclusion_proof=proof,
         checkpoint=checkpoint,
         log=LogInfo(ctx.settings.log_origin, log_verifier_key(ctx)),
-        # The witnesses the operator configured; an embedded dev system has none.
+        # The witnesses the operator configured (`up --dev`: its dev witness).
         witnesses=tuple(WitnessInfo(key.split("+", 1)[0], key) for key in ctx.settings.witness_keys),
         anchor=parse_anchor_claim(anchor_json(ctx, anchor)),
         event=event,
