@@ -149,7 +149,7 @@ def test_index_html_preloads_exactly_the_modules_app_js_imports_statically() -> 
             continue
         seen.add(name)
         static = re.findall(r"""^(?:import|export)\s[^;]*?from\s*["'](\.{1,2}/[^"']+)["']""",
-                            path.read_text("utf-8"), re.M | re.S)
+                            path.read_text("utf-8"), re.MULTILINE | re.DOTALL)
         todo += [posixpath.normpath(posixpath.join(posixpath.dirname(name), spec)) for spec in static]
     preloaded = set(re.findall(r'<link rel="modulepreload" href="assets/([^"]+)">',
                                (APP_DIR / "index.html").read_text("utf-8")))
