@@ -64,8 +64,16 @@ class AnchorerConfig:
 
     rpc_url: str
     anchor_address: str
+    # Other nodes of the same chain, tried in turn when the current one cannot be reached
+    # (a consortium's authorities): the in-flight transaction is persisted, so the next
+    # node is simply asked about it (and sent it again if it does not know it).
+    fallback_rpc_urls: tuple[str, ...] = ()
     poll_interval_s: float = DEFAULT_POLL_S
     stuck_after_s: float = STUCK_AFTER_S
+
+    @property
+    def rpc_urls(self) -> tuple[str, ...]:
+        return (self.rpc_url, *self.fallback_rpc_urls)
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class Anchorer:
         self.config = config
         self._account = account
         self.address = account.address
+        self._url_index = 0
         self.w3: Web3 = connect(config.rpc_url)
         self.contract = trace_anchor(self.w3, config.anchor_address)
         self._records = store.db.table("anchor_heads")
@@ -176,10 +185,30 @@ class Anchorer:
             raise
         except Exception as exc:
             if _is_connection_error(exc):
+                unreachable = self.rpc_url
+                if self._fail_over():
+                    raise ChainError(f"chain unreachable at {unreachable}: {type(exc).__name__}; "
+                                     f"next round asks {self.rpc_url}") from exc
                 raise ChainError(
-                    f"chain unreachable at {self.config.rpc_url}: {type(exc).__name__}"
+                    f"chain unreachable at {unreachable}: {type(exc).__name__}"
                 ) from exc
             raise
+
+    @property
+    def rpc_url(self) -> str:
+        """The node this anchorer talks to now."""
+        return self.config.rpc_urls[self._url_index]
+
+    def _fail_over(self) -> bool:
+        """Move to the next configured node, if there is another; True if it moved."""
+        urls = self.config.rpc_urls
+        if len(urls) == 1:
+            return False
+        self._url_index = (self._url_index + 1) % len(urls)
+        self.w3 = connect(urls[self._url_index])
+        self.contract = trace_anchor(self.w3, self.config.anchor_address)
+        log.warning("anchorer fails over to %s", urls[self._url_index])
+        return True
 
     def _step(self) -> str:
         latest = self._reconcile()

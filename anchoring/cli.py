@@ -203,7 +203,9 @@ def anchorer_keygen(
 @anchorer_app.command("run")
 def anchorer_run(
     database_url: DatabaseUrl,
-    rpc_url: Annotated[str, typer.Option(help="JSON-RPC URL of the chain.")],
+    rpc_url: Annotated[list[str], typer.Option(
+        help="JSON-RPC URL of a node of the chain; repeat it for the other nodes, tried in "
+             "turn when the current one cannot be reached.")],
     anchor_address: Annotated[str, typer.Option(help="TraceAnchor contract address.")],
     keystore: Annotated[Path, typer.Option(help="The anchorer's Ethereum keystore.")],
     table_prefix: TablePrefix = "tl_",
@@ -219,7 +221,8 @@ def anchorer_run(
     anchorer = Anchorer(
         store,
         _load_account(keystore, passphrase_file),
-        AnchorerConfig(rpc_url=rpc_url, anchor_address=anchor_address),
+        AnchorerConfig(rpc_url=rpc_url[0], fallback_rpc_urls=tuple(rpc_url[1:]),
+                       anchor_address=anchor_address),
     )
     try:
         anchorer.run()

@@ -12,13 +12,13 @@ import pytest
 from anchoring.anchor_contract import read_heads
 from anchoring.anchorer import Anchorer, AnchorerConfig
 from anchoring.core.note import NoteSigner
-from anchoring.errors import AnchorConflictError
+from anchoring.errors import AnchorConflictError, ChainError
 from anchoring.http import LogServeSettings, create_app
 from anchoring.store import LogStore
 from anchoring.verify_log import verify_log
 from testing.anvil import ANVIL_BINARY
 from testing.loopback_http import serve
-from testing.processes import Launched, python_command, repo_env
+from testing.processes import Launched, free_port, python_command, repo_env
 from tests.anchoring.helpers import Chain, grow, make_anchorer, run_until_idle
 
 pytestmark = pytest.mark.skipif(
@@ -192,3 +192,32 @@ def test_an_account_without_the_anchorer_role_sends_nothing(
     assert impostor.in_flight() is None
     assert chain.w3.eth.get_transaction_count(chain.witness_account.address) == 0
     assert read_heads(chain.anchor) == []
+
+
+def test_fails_over_to_the_next_node_when_the_current_cannot_be_reached(
+    store: LogStore, log_signer: NoteSigner, chain: Chain
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    anchorer = Anchorer(store, chain.anchorer_account, AnchorerConfig(
+        rpc_url=dead, fallback_rpc_urls=(chain.anvil.url,), anchor_address=chain.anchor.address))
+    grow(store, log_signer, 120)
+    with pytest.raises(ChainError, match=f"unreachable at {dead}.*next round asks"):
+        anchorer.step()
+    assert anchorer.rpc_url == chain.anvil.url
+    run_until_idle(anchorer)
+    heads = _check_chain(store, chain)
+    assert [h.tree_size for h in heads] == [120]
+    # The other way round: the node it uses dies, the next (here: the dead one) is tried,
+    # and it comes back to the live node after that.
+    chain.anvil.stop()
+    grow(store, log_signer, 30)
+    try:
+        with pytest.raises(ChainError, match="next round asks"):
+            anchorer.step()
+        assert anchorer.rpc_url == dead
+    finally:
+        chain.anvil.start()
+    with pytest.raises(ChainError, match="next round asks"):
+        anchorer.step()  # the dead node again; back to the live one
+    run_until_idle(anchorer)
+    assert [h.tree_size for h in _check_chain(store, chain)] == [120, 150]
