@@ -50,16 +50,23 @@ def _start(*args: str) -> Launched:
                     env=repo_env({"TRACELEDGER_KEY_PASSPHRASE": PASSPHRASE}), read_lines=True)
 
 
-def test_the_log_services_from_the_command_line(
-    tmp_path: Path, chain: Chain, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TRACELEDGER_KEY_PASSPHRASE", PASSPHRASE)
-    runner = CliRunner()
+def _succeeding(runner: CliRunner) -> Callable[..., str]:
+    """`run(*args)`: invoke the CLI in-process, require exit code 0, return its output."""
 
     def run(*args: str) -> str:
         result = runner.invoke(app, list(args))
         assert result.exit_code == 0, result.output
         return result.output.strip()
+
+    return run
+
+
+def test_the_log_services_from_the_command_line(
+    tmp_path: Path, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACELEDGER_KEY_PASSPHRASE", PASSPHRASE)
+    runner = CliRunner()
+    run = _succeeding(runner)
 
     log_key = run("log", "keygen", "--name", ORIGIN, "--key-file", str(tmp_path / "log.key"))
     assert log_key.startswith(ORIGIN + "+")
@@ -154,11 +161,7 @@ def test_witness_serve_also_pulls_and_witnesses_on_chain_and_exits_2_on_a_fork(
     the alarm at ERROR, stops serving and exits 2 with its state untouched."""
     monkeypatch.setenv("TRACELEDGER_KEY_PASSPHRASE", PASSPHRASE)
     runner = CliRunner()
-
-    def run(*args: str) -> str:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == 0, result.output
-        return result.output.strip()
+    run = _succeeding(runner)
 
     log_key = run("log", "keygen", "--name", ORIGIN, "--key-file", str(tmp_path / "log.key"))
     witness_key = run("log", "keygen", "--name", "regulator.test", "--witness",
