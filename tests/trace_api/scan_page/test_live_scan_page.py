@@ -10,7 +10,8 @@ own scenario (an event's time changed in the API's columns, body and entry left 
 `event-hash`), a proof altered in transit, a record row changed in the database, an
 enterprise name changed in the database; a recall the API hides is still read from
 RecallRegistry. The same page built with `traceledger scan-page build` and hosted on a
-second origin, reading chain state from the ledger node's own JSON-RPC, verifies too.
+second origin, reading chain state from the ledger node's own JSON-RPC, verifies too, and
+so does one reading it from a regulator's own follower (`node run --follow`, issue 16).
 
 The page itself is tested in depth in tests/scanner_app (against a stand-in API); here it
 meets the real lookup, evidence, CORS and JSON-RPC.
@@ -46,6 +47,7 @@ from PIL import Image
 from anchoring.anchor_contract import connect
 from testing.chromium import fake_camera_args, launch_chromium, new_phone_context
 from testing.loopback_http import serve
+from testing.processes import Launched, free_port, python_command, repo_env
 from testing.system import (
     LiveSystem,
     RegisteredEnterprise,
@@ -469,6 +471,41 @@ def test_page_hosted_on_a_second_origin_with_its_own_rpc_endpoint_verifies_the_h
     """A regulator's copy: anchors fetched from the platform and reviewed, the bundle built
     to read records from the platform's API (CORS) and chain state from the ledger node's own
     JSON-RPC (not the API's /v1/chain/rpc proxy), served as plain files from another port."""
+    _verifies_on_a_second_origin(shop, chromium, tmp_path, shop.system.rpc_url)
+
+
+def test_page_reading_chain_state_from_a_regulators_own_follower_verifies_the_honest_record(
+    shop: Shop, chromium: Any, tmp_path: Path
+) -> None:
+    """The regulator runs its own follower (`node run --follow`, keyless, every block
+    re-executed and checked) and its copy of the page reads chain state from it alone."""
+    system = shop.system
+    port = free_port()
+    follower_url = f"http://127.0.0.1:{port}"
+    follower = Launched(
+        python_command("ledger_node", "run", "--data-dir", str(tmp_path / "follower"),
+                       "--rpc-port", str(port), "--follow", system.rpc_url,
+                       "--genesis", str(system.data_dir / "node" / "genesis.json")),
+        env=repo_env(), log_path=tmp_path / "follower.log")
+    try:
+        head = int(httpx.post(system.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber",
+                                                    "params": []}, timeout=10).json()["result"], 16)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                health = httpx.get(f"{follower_url}/health", timeout=5).json()
+                if health["head"] >= head:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError((tmp_path / "follower.log").read_text()[-3000:])
+        assert health["follower"]["rejections"] == []
+        _verifies_on_a_second_origin(shop, chromium, tmp_path, follower_url)
+    finally:
+        follower.stop()
+
+
+def _verifies_on_a_second_origin(shop: Shop, chromium: Any, tmp_path: Path, rpc_url: str) -> None:
     system = shop.system
     anchors_file, site = tmp_path / "anchors.json", tmp_path / "site"
     _cli("scan-page", "anchors", "--api", system.api_url, "--out", str(anchors_file))
@@ -476,14 +513,14 @@ def test_page_hosted_on_a_second_origin_with_its_own_rpc_endpoint_verifies_the_h
     assert anchors["chainId"] == system.chain_id
     assert anchors["contracts"]["traceAnchor"].lower() == system.contract_address("TraceAnchor").lower()
     _cli("scan-page", "build", "--anchors", str(anchors_file), "--out", str(site),
-         "--api", system.api_url, "--rpc", system.rpc_url)
+         "--api", system.api_url, "--rpc", rpc_url)
     static = FastAPI()
     static.mount("/", StaticFiles(directory=site, html=True))  # plain files, none of the platform's headers
     context = new_phone_context(chromium[1])
     asked: set[str] = set()
     try:
         with serve(static) as origin:
-            assert urlsplit(origin).netloc not in {urlsplit(system.api_url).netloc, urlsplit(system.rpc_url).netloc}
+            assert urlsplit(origin).netloc not in {urlsplit(system.api_url).netloc, urlsplit(rpc_url).netloc}
             page = context.new_page()
             page.on("request", lambda request: asked.add(f"{urlsplit(request.url).scheme}://{urlsplit(request.url).netloc}"))
             failures: list[str] = []
@@ -494,8 +531,8 @@ def test_page_hosted_on_a_second_origin_with_its_own_rpc_endpoint_verifies_the_h
             assert _facts(page, "product")["生产企业"] == FARM_NAME
             for verdict in _verdicts(page).values():
                 assert verdict.steps == [(step, True) for step in STEP_NAMES]
-            assert f"节点 {urlsplit(system.rpc_url).netloc}" in page.text_content("#trust-anchors")
+            assert f"节点 {urlsplit(rpc_url).netloc}" in page.text_content("#trust-anchors")
     finally:
         context.close()
-    # Records from the platform's API, chain state from the node itself, nothing else.
-    assert asked == {origin, system.api_url, system.rpc_url}
+    # Records from the platform's API, chain state from the given node, nothing else.
+    assert asked == {origin, system.api_url, rpc_url}
