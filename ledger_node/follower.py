@@ -111,6 +111,28 @@ def transaction_from_json(tx: dict[str, Any]) -> SignedTransactionAPI:
     raise ValueError(f"unsupported transaction type {type_id}")
 
 
+def block_from_json(number: int, answer: Any) -> CancunBlock:
+    """The block in an eth_getBlockByNumber(number, true) answer, its header hash recomputed
+    from its fields; BlockRejectedError if it is missing, malformed, another block, does not
+    hash to its claimed hash, or carries withdrawals."""
+    if not isinstance(answer, dict):
+        raise BlockRejectedError(number, "the upstream has no such block")
+    try:
+        header = header_from_json(answer)
+        if header.block_number != number:
+            raise BlockRejectedError(number, f"answer is block {header.block_number}")
+        if "0x" + header.hash.hex() != answer.get("hash"):
+            raise BlockRejectedError(number, "header fields do not hash to the block hash")
+        if answer.get("withdrawals"):
+            raise BlockRejectedError(number, "this chain has no withdrawals")
+        txs = [transaction_from_json(tx) for tx in answer["transactions"]]
+    except BlockRejectedError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:  # a field missing or malformed
+        raise BlockRejectedError(number, f"malformed block: {exc!r}") from exc
+    return CancunBlock(header, txs, [], [])
+
+
 class Follower:
     """A py-evm chain (in memory) that imports and re-executes blocks from their JSON."""
 
@@ -138,21 +160,14 @@ class Follower:
         """Import `block` (JSON with full transactions); raise BlockRejectedError if its
         hash, seal, transactions or re-executed roots do not match."""
         number = _int(block["number"])
+        parsed = block_from_json(number, block)
         try:
-            header = header_from_json(block)
-            if "0x" + header.hash.hex() != block["hash"]:
-                raise BlockRejectedError(number, "header fields do not hash to the block hash")
-            try:
-                apply_header(self.snapshots.at(number - 1), header, self.epoch)
-            except (CliqueError, ValueError) as exc:
-                reason = str(exc).removeprefix(f"block {number}: ")  # the error says the block
-                raise BlockRejectedError(number, f"Clique: {reason}") from exc
-            txs = [transaction_from_json(tx) for tx in block["transactions"]]
-            if block.get("withdrawals"):
-                raise BlockRejectedError(number, "this chain has no withdrawals")
-            self.chain.import_block(CancunBlock(header, txs, [], []))
-        except BlockRejectedError:
-            raise
+            apply_header(self.snapshots.at(number - 1), parsed.header, self.epoch)
+        except (CliqueError, ValueError) as exc:
+            reason = str(exc).removeprefix(f"block {number}: ")  # the error says the block
+            raise BlockRejectedError(number, f"Clique: {reason}") from exc
+        try:
+            self.chain.import_block(parsed)
         except Exception as exc:  # py-evm raises ValidationError and others
             raise BlockRejectedError(number, f"{exc.__class__.__name__}: {exc}") from exc
 

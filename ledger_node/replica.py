@@ -24,12 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth.vm.forks.cancun.blocks import CancunBlock
-
 from contracts.rpc_client import JsonRpcClient, RpcClientError
 from ledger_node.chain import LedgerChain
 from ledger_node.errors import BlockRejectedError
-from ledger_node.follower import header_from_json, transaction_from_json
+from ledger_node.follower import block_from_json
 from ledger_node.sealer import SealedBlock
 
 logger = logging.getLogger(__name__)
@@ -138,22 +136,7 @@ class Replica:
 
     def _adopt(self, number: int, answer: Any) -> SealedBlock:
         """Verify the block JSON `answer` (number `number`) and commit it."""
-        if not isinstance(answer, dict):
-            raise BlockRejectedError(number, "the upstream has no such block")
-        try:
-            header = header_from_json(answer)
-            if header.block_number != number:
-                raise BlockRejectedError(number, f"answer is block {header.block_number}")
-            if "0x" + header.hash.hex() != answer.get("hash"):
-                raise BlockRejectedError(number, "header fields do not hash to the block hash")
-            if answer.get("withdrawals"):
-                raise BlockRejectedError(number, "this chain has no withdrawals")
-            txs = [transaction_from_json(tx) for tx in answer["transactions"]]
-        except BlockRejectedError:
-            raise
-        except (KeyError, TypeError, ValueError) as exc:  # a field missing or malformed
-            raise BlockRejectedError(number, f"malformed block: {exc!r}") from exc
-        block = CancunBlock(header, txs, [], [])
+        block = block_from_json(number, answer)
         logs = self.chain.import_block(block)
         return SealedBlock.imported(block, logs)
 
