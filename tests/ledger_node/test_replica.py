@@ -3,32 +3,54 @@ authority's head and serves the same blocks read-only; given a lying upstream fi
 honest one second, it refuses the liar's block at the named check (a state root changed
 and re-sealed with the real authority key, a forged seal, a removed transaction, a field
 changed without re-hashing), reports it on /health and in its log, and follows the honest
-node to the head."""
+node to the head.
+
+Reorganisations, in process: three authorities' forks of one chain served by a JSON-RPC
+upstream the test switches from one fork to another. The replica moves to a heavier fork
+(longer than one fetch group, or shorter than its own chain), the transactions only its old
+blocks held are gone from its store, and it stays put for a longer but lighter fork, for a
+fork whose first block does not verify (refused with the reason) and for one deeper than
+MAX_REORG_DEPTH.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 import rlp
+from eth.abc import BlockAPI
 from eth.consensus.clique._utils import sign_block_header
 from eth.consensus.clique.constants import SIGNATURE_LENGTH
 from eth_account import Account
 from eth_keys import keys as eth_keys
 
-from ledger_node.chain import VANITY
+from ledger_node import replica as replica_module
+from ledger_node.chain import VANITY, ChainConfig, LedgerChain
+from ledger_node.errors import RpcError
 from ledger_node.follower import header_from_json
 from ledger_node.ordered_trie import compute_ordered_trie
+from ledger_node.replica import Replica
+from ledger_node.rpc.methods import EthApi
+from ledger_node.sealer import SealedBlock
+from ledger_node.store import LedgerStore
+from ledger_node.transactions import SignedTx
 from testing.devnet import Backend, init_dev_dir, rpc, start_ledger_node, wait_receipt
+from testing.loopback_http import PeerRequest, serve_json
 from testing.processes import Launched, free_port, python_command, repo_env
+from tests.ledger_node.chain_helpers import CHAIN_ID, transfer
 
 CATCH_UP_S = 60.0
 
@@ -143,7 +165,8 @@ def _reseal(block: dict[str, Any], key: bytes, **changes: Any) -> None:
     block["extraData"] = "0x" + sealed.extra_data.hex()
     block["hash"] = "0x" + sealed.hash.hex()
     for name, value in changes.items():
-        json_name = {"state_root": "stateRoot", "transaction_root": "transactionsRoot"}[name]
+        json_name = {"state_root": "stateRoot", "transaction_root": "transactionsRoot",
+                     "parent_hash": "parentHash"}[name]
         block[json_name] = "0x" + value.hex()
 
 
@@ -252,3 +275,245 @@ def test_a_follower_refuses_a_lying_upstream_and_follows_the_honest_one(
     finally:
         follower.stop()
         liar.close()
+
+
+# ---------------------------------------------------------------------- reorganisations
+
+# Who seals each block of the forks: the index of the key in EIP-225 turn order (sorted
+# addresses), so block n is in turn (difficulty 2) when the index is n % 3, else out of turn
+# (1). A signer seals at most one of two consecutive blocks. All forks part after block 2.
+# Block 2 is out of turn: its signer may not seal block 3, so HEAVY's block 3 can be out of
+# turn (by the one signer left) and still leave block 4 to its in-turn signer.
+PREFIX = (1, 0)  # blocks 1, 2: in turn, out of turn
+LIGHT = (1, 2)  # blocks 3, 4: both out of turn, weight 2 above the ancestor
+HEAVY = (2, 1, 2)  # blocks 3, 4, 5: out of turn then in turn twice, weight 5
+LONGER = (1, 2, 0, 1)  # blocks 3 to 6: all out of turn, weight 4 (longer than HEAVY, lighter)
+ANCESTOR = len(PREFIX)
+
+
+@dataclass
+class Forks:
+    """Forks of one three-authority chain, each in its own store, and what they include."""
+
+    config: ChainConfig
+    alloc: dict[bytes, int]
+    genesis_timestamp: int
+    keys: list[eth_keys.PrivateKey]  # in turn order
+    chains: dict[str, LedgerChain]  # light, heavy, longer
+    shared_tx: SignedTx  # in LIGHT's and HEAVY's block 3
+    light_tx: SignedTx  # in LIGHT's block 3 only
+    heavy_tx: SignedTx  # in HEAVY's block 5 only: the same sender and nonce as light_tx
+
+    def genesis(self, path: Path) -> LedgerChain:
+        """A keyless chain at this genesis in `path`, as a replica starts."""
+        store = LedgerStore(path)
+        LedgerChain.create_genesis(store, self.config, self.alloc, self.genesis_timestamp)
+        return LedgerChain(store, self.config, None)
+
+
+def _seal_blocks(forks: Forks, chain: LedgerChain, signers: Sequence[int],
+                 txs: dict[int, list[SignedTx]]) -> list[BlockAPI]:
+    """Append a block per entry of `signers` to `chain`, each sealed by that key alone (txs
+    by block number); checks the difficulty the layout means."""
+    blocks = []
+    for signer in signers:
+        number = chain.store.head().number + 1  # type: ignore[union-attr]
+        sealer = LedgerChain(chain.store, forks.config, [forks.keys[signer]])
+        built = sealer.build_block(txs.get(number, []), forks.genesis_timestamp + number)
+        assert built.block.header.difficulty == (2 if signer == number % 3 else 1), number
+        blocks.append(built.block)
+    chain.head_header = blocks[-1].header
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def forks(tmp_path_factory: pytest.TempPathFactory) -> Forks:
+    root = tmp_path_factory.mktemp("forks")
+    accounts = sorted((Account.create() for _ in range(3)), key=lambda a: a.address.lower())
+    keys = [eth_keys.PrivateKey(bytes(a.key)) for a in accounts]
+    users = [Account.create() for _ in range(2)]
+    config = ChainConfig(chain_id=CHAIN_ID, period=1, signers=tuple(a.address for a in accounts))
+    forks = Forks(
+        config=config, alloc={bytes.fromhex(u.address[2:]): 10**24 for u in users},
+        genesis_timestamp=int(time.time()) - 100, keys=keys, chains={},
+        shared_tx=transfer(users[1], 0), light_tx=transfer(users[0], 1, value=1),
+        heavy_tx=transfer(users[0], 1, value=2),
+    )
+    light = forks.genesis(root / "light.sqlite")
+    prefix = _seal_blocks(forks, light, PREFIX, {1: [transfer(users[0], 0)]})
+    _seal_blocks(forks, light, LIGHT, {3: [forks.shared_tx, forks.light_tx]})
+    forks.chains["light"] = light
+    for name, signers, txs in [("heavy", HEAVY, {3: [forks.shared_tx], 5: [forks.heavy_tx]}),
+                               ("longer", LONGER, {})]:
+        chain = forks.genesis(root / f"{name}.sqlite")
+        for block in prefix:
+            chain.import_block(block)
+        _seal_blocks(forks, chain, signers, txs)
+        forks.chains[name] = chain
+    return forks
+
+
+class SwitchableUpstream:
+    """A JSON-RPC upstream serving one in-process fork, then another, as the test says
+    (eth_blockNumber and eth_getBlockByNumber, answered by the node's own EthApi);
+    `tamper` may rewrite each block answer."""
+
+    def __init__(self) -> None:
+        self.api: EthApi | None = None
+        self.tamper: Tamper | None = None
+
+    def serve(self, chain: LedgerChain, tamper: Tamper | None = None) -> None:
+        # EthApi reads only the node's store and chain for these two methods.
+        self.api = EthApi(SimpleNamespace(store=chain.store, chain=chain))  # type: ignore[arg-type]
+        self.tamper = tamper
+
+    def answer(self, request: PeerRequest) -> tuple[int, bytes]:
+        payload = json.loads(request.body)
+        answers = [self._one(item) for item in (payload if isinstance(payload, list) else
+                                                [payload])]
+        return 200, json.dumps(answers if isinstance(payload, list) else answers[0]).encode()
+
+    def _one(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.api is not None
+        try:
+            result = self.api.methods[request["method"]](request.get("params", []))
+        except RpcError as exc:
+            return {"jsonrpc": "2.0", "id": request["id"], "error": exc.to_json()}
+        if self.tamper is not None and request["method"] == "eth_getBlockByNumber" and result:
+            self.tamper(result)
+        return {"jsonrpc": "2.0", "id": request["id"], "result": result}
+
+
+@contextlib.contextmanager
+def _replica_of(forks: Forks, path: Path) -> Iterator[tuple[Replica, SwitchableUpstream]]:
+    upstream = SwitchableUpstream()
+    with serve_json(upstream.answer) as url:
+        replica = Replica.over(forks.genesis(path), [url])
+        try:
+            yield replica, upstream
+        finally:
+            replica.close()
+
+
+def _follow(replica: Replica) -> list[SealedBlock]:
+    """Step until a round commits nothing; every block committed, in order."""
+    published: list[SealedBlock] = []
+    while committed := replica.step():
+        published += committed
+    return published
+
+
+def _hashes(chain: LedgerChain, numbers: range) -> list[bytes]:
+    return [chain.store.block_by_number(n).hash for n in numbers]  # type: ignore[union-attr]
+
+
+def _head(chain: LedgerChain) -> tuple[int, bytes]:
+    return chain.head_header.block_number, chain.head_header.hash
+
+
+def test_a_replica_moves_to_a_heavier_fork_and_not_to_a_longer_lighter_one(
+    forks: Forks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One block per fetch group: HEAVY's first block alone does not beat LIGHT, so the
+    # replica must accumulate groups before import_branch adopts the fork.
+    monkeypatch.setattr(replica_module, "MAX_BLOCKS_PER_FETCH", 1)
+    light, heavy = forks.chains["light"], forks.chains["heavy"]
+    with _replica_of(forks, tmp_path / "replica.sqlite") as (replica, upstream):
+        chain = replica.chain
+        upstream.serve(light)
+        _follow(replica)
+        assert _head(chain) == _head(light)
+        assert chain.store.tx_by_hash(forks.light_tx.hash) is not None
+
+        upstream.serve(heavy)
+        published = _follow(replica)
+        # The blocks the node publishes: the new branch from the ancestor on, in order.
+        assert [b.header.hash for b in published] == _hashes(heavy, range(ANCESTOR + 1, 6))
+        assert _head(chain) == _head(heavy)
+        assert _hashes(chain, range(6)) == _hashes(heavy, range(6))
+        assert chain.store.tx_by_hash(forks.light_tx.hash) is None  # only LIGHT held it
+        shared = chain.store.tx_by_hash(forks.shared_tx.hash)  # included again by HEAVY
+        assert shared is not None and shared.block_number == ANCESTOR + 1
+        assert chain.store.tx_by_hash(forks.heavy_tx.hash) is not None
+        # The Clique snapshot is HEAVY's, not one cached from LIGHT.
+        assert chain.snapshots.at(5) == LedgerChain(chain.store, forks.config, None).snapshots.at(5)
+
+        upstream.serve(forks.chains["longer"])  # two blocks more than HEAVY, weight 4 < 5
+        assert _follow(replica) == []
+        assert _head(chain) == _head(heavy)
+        status = replica.status()
+        assert status["rejections"] == []  # a valid fork, only not better: no rejection
+        assert status["upstreams"][0]["coolingDown"]
+        assert "is not better than our chain" in status["upstreams"][0]["lastError"]
+
+
+def test_a_replica_moves_to_a_shorter_heavier_fork(forks: Forks, tmp_path: Path) -> None:
+    """The upstream's head is below ours: its head block is compared with ours."""
+    with _replica_of(forks, tmp_path / "replica.sqlite") as (replica, upstream):
+        upstream.serve(forks.chains["longer"])
+        _follow(replica)
+        assert _head(replica.chain) == _head(forks.chains["longer"])
+        upstream.serve(forks.chains["heavy"])
+        assert [b.header.block_number for b in _follow(replica)] == [3, 4, 5]
+        assert _head(replica.chain) == _head(forks.chains["heavy"])
+
+
+def _state_root_changed_from_block_3(forks: Forks) -> Tamper:
+    """HEAVY as a liar serves it: block 3's state root changed and re-sealed by its
+    authority, the later blocks re-linked to it and re-sealed, so the fork still chains."""
+    heavy = forks.chains["heavy"]
+    api = EthApi(SimpleNamespace(store=heavy.store, chain=heavy))  # type: ignore[arg-type]
+    changes: dict[int, tuple[bytes, dict[str, bytes]]] = {}
+    parent_hash = b""
+    for number, signer in enumerate(HEAVY, start=ANCESTOR + 1):
+        change = ({"state_root": b"\x42" * 32} if number == ANCESTOR + 1
+                  else {"parent_hash": parent_hash})
+        changes[number] = (forks.keys[signer].to_bytes(), change)
+        block = api.eth_getBlockByNumber([hex(number), False])
+        assert block is not None
+        _reseal(block, changes[number][0], **change)
+        parent_hash = bytes.fromhex(block["hash"][2:])
+
+    def tamper(block: dict[str, Any]) -> None:
+        number = int(block["number"], 16)
+        if number in changes:
+            key, change = changes[number]
+            _reseal(block, key, **change)
+
+    return tamper
+
+
+def test_a_fork_whose_first_block_does_not_verify_is_refused(
+    forks: Forks, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with _replica_of(forks, tmp_path / "replica.sqlite") as (replica, upstream):
+        upstream.serve(forks.chains["light"])
+        _follow(replica)
+        upstream.serve(forks.chains["heavy"], _state_root_changed_from_block_3(forks))
+        with caplog.at_level(logging.ERROR, logger="ledger_node.replica"):
+            assert _follow(replica) == []
+        assert _head(replica.chain) == _head(forks.chains["light"])
+        assert replica.chain.store.tx_by_hash(forks.light_tx.hash) is not None
+        status = replica.status()
+        [rejection] = status["rejections"]
+        assert rejection["block"] == ANCESTOR + 1
+        assert "header.state_root" in rejection["reason"], rejection
+        assert status["upstreams"][0]["coolingDown"]
+        assert f"REFUSED block {ANCESTOR + 1} from {replica.upstreams[0].url}" in caplog.text
+
+
+def test_a_fork_deeper_than_the_limit_is_not_followed(
+    forks: Forks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(replica_module, "MAX_REORG_DEPTH", 1)  # LIGHT parts 2 blocks below
+    with _replica_of(forks, tmp_path / "replica.sqlite") as (replica, upstream):
+        upstream.serve(forks.chains["light"])
+        _follow(replica)
+        upstream.serve(forks.chains["heavy"])
+        with caplog.at_level(logging.ERROR, logger="ledger_node.replica"):
+            assert _follow(replica) == []
+        assert _head(replica.chain) == _head(forks.chains["light"])
+        assert "NOT FOLLOWING upstream" in caplog.text and "MAX_REORG_DEPTH" in caplog.text
+        assert replica.status()["rejections"] == []
+        assert replica.status()["upstreams"][0]["coolingDown"]
