@@ -27,9 +27,8 @@ import rlp
 from eth.vm.forks.cancun.blocks import CancunBlock
 from eth_utils import to_canonical_address
 
-from ledger_node.chain import ChainConfig, LedgerChain, load_config
+from ledger_node.chain import ChainConfig, LedgerChain, block_rlp_from_parts, load_config
 from ledger_node.errors import BlockRejectedError, GenesisError, LedgerNodeError
-from ledger_node.ordered_trie import rlp_bytes, rlp_list
 from ledger_node.rpc.admin import admin_socket_path
 from ledger_node.store import LedgerStore
 
@@ -70,8 +69,7 @@ def block_rlp(store: LedgerStore, number: int) -> bytes:
     row = store.block_by_number(number)
     if row is None:
         raise LedgerNodeError(f"no block {number}")
-    txs = [t.raw if t.raw[0] >= 0xC0 else rlp_bytes(t.raw) for t in store.txs_in_block(number)]
-    return rlp_list([row.header_rlp, rlp_list(txs), rlp_list([]), rlp_list([])])
+    return block_rlp_from_parts(row.header_rlp, [t.raw for t in store.txs_in_block(number)])
 
 
 def export_block_file(

@@ -8,6 +8,7 @@ indexes and head in one store transaction.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -41,6 +42,7 @@ from ledger_node.clique_votes import (
     DIFF_IN_TURN,
     DIFF_NO_TURN,
     CliqueError,
+    Snapshot,
     SnapshotCache,
     apply_header,
     checkpoint_signers,
@@ -48,7 +50,12 @@ from ledger_node.clique_votes import (
     choose_vote,
 )
 from ledger_node.deadline import ExecutionTimeout, execution_deadline
-from ledger_node.errors import BlockRejectedError, GenesisError, StoreError
+from ledger_node.errors import (
+    BlockRejectedError,
+    GenesisError,
+    StoreError,
+    UnknownParentError,
+)
 from ledger_node.ordered_trie import compute_ordered_trie, rlp_bytes, rlp_list
 from ledger_node.store import BlockRow, LedgerStore, LogRow, TxRow
 from ledger_node.transactions import SignedTx
@@ -441,50 +448,111 @@ class LedgerChain:
 
     # ------------------------------------------------------------------ importing
     def import_block(self, block: BlockAPI) -> tuple[LogRow, ...]:
-        """Verify `block` as a follower does and commit it as the new head.
-
-        The block must extend the head. Our EIP-225 snapshot checks the signer (authorized,
-        not among the recent signers: py-evm's Clique does not check that), the checkpoint
-        signer list and the votes; py-evm's Clique rules check the seal and the difficulty
-        (in turn or not); the block is re-executed with
-        py-evm's unmodified Cancun executor (signatures checked, unlike the sealer's) and
-        its state, transactions and receipts roots must match. Raises BlockRejectedError
-        (nothing is written) otherwise."""
-        number = block.header.block_number
-        if self._open is not None:
-            raise StoreError("a block is being built; import into a node that is not sealing")
+        """Verify `block`, which must extend the head, and commit it (see `import_branch`).
+        Raises BlockRejectedError (nothing is written) otherwise."""
         if block.header.parent_hash != self.head_header.hash:
             raise BlockRejectedError(
-                number, f"does not extend the head (block {self.head_header.block_number} "
+                block.header.block_number,
+                f"does not extend the head (block {self.head_header.block_number} "
                 f"0x{self.head_header.hash.hex()})")
+        result = self.import_branch([block])
+        assert result is not None  # a block extending the head is always heavier
+        return result.adopted[0].logs
+
+    def total_difficulty(self, block_hash: bytes) -> int:
+        """The sum of the difficulties from genesis to the block `block_hash` (its score)."""
+        return int(self.chain.chaindb.get_score(block_hash))
+
+    def import_branch(self, blocks: Sequence[BlockAPI]) -> BranchResult | None:
+        """Adopt consecutive `blocks` from a peer if they make a better chain; None if not.
+
+        The first block's parent must be on our chain (else UnknownParentError: ask the
+        peer for earlier blocks); blocks we already have are skipped. A branch that does
+        not extend our head replaces the blocks above its parent only if it wins the fork
+        choice (`is_better_head`: total difficulty, as geth's Clique). Every block is then
+        verified as a follower does: our EIP-225 snapshot checks the signer (authorized, not
+        among the recent signers: py-evm's Clique does not check that), the checkpoint
+        signer list and the votes; py-evm's Clique rules check the seal and the difficulty
+        (in turn or not); the block is re-executed with py-evm's unmodified Cancun executor
+        (signatures checked, unlike the sealer's) and its state, transactions and receipts
+        roots must match. All of it is committed in one store transaction, or, on the first
+        block that fails, nothing is (BlockRejectedError)."""
+        if self._open is not None:
+            raise StoreError("a block is being built; discard it before importing")
+        branch = list(blocks)
+        while branch:  # blocks we already have
+            row = self.store.block_by_number(branch[0].header.block_number)
+            if row is None or row.hash != branch[0].header.hash:
+                break
+            branch.pop(0)
+        if not branch:
+            return None
+        for previous, block in itertools.pairwise(branch):
+            if (block.header.parent_hash != previous.header.hash
+                    or block.header.block_number != previous.header.block_number + 1):
+                raise BlockRejectedError(block.header.block_number,
+                                         "does not follow the block before it in the branch")
+        first = branch[0].header
+        parent_number = first.block_number - 1
+        parent = self.store.block_by_number(parent_number) if parent_number >= 0 else None
+        if parent is None or parent.hash != first.parent_hash:
+            raise UnknownParentError(first.block_number, first.parent_hash)
+        head = self.head_header
+        reorg = parent_number != head.block_number
+        if reorg:
+            tip = branch[-1].header
+            branch_td = self.total_difficulty(first.parent_hash) + sum(
+                b.header.difficulty for b in branch)
+            if not is_better_head((branch_td, tip.block_number, tip.hash),
+                                  (self.total_difficulty(head.hash), head.block_number, head.hash)):
+                return None
+        snapshot = self.snapshots.at(parent_number)
+        rows = []
+        adopted = []
+        try:
+            for block in branch:
+                snapshot = self._verify_block(snapshot, block)
+                receipts = self.verifying_chain.chaindb.get_receipts(
+                    block.header,
+                    self.verifying_chain.get_vm_class(block.header).get_receipt_builder())
+                included = [SignedTx(tx=tx, hash=tx.hash, sender=tx.sender, raw=tx.encode())
+                            for tx in block.transactions]
+                row, tx_rows, log_rows = index_rows(block.header, included, receipts)
+                rows.append((row, tx_rows, log_rows))
+                adopted.append(AdoptedBlock(block, tuple(log_rows)))
+            orphaned = tuple(self.store.txs_after(parent_number)) if reorg else ()
+            self.store.commit_blocks(rows, replace_after=parent_number if reorg else None)
+        except BaseException:
+            self.store.discard_pending()
+            raise
+        self.head_header = branch[-1].header
+        if reorg:
+            self.snapshots.reset()
+            logger.warning(
+                "reorg: blocks %d..%d replaced by %d..%d (tip 0x%s), %d transactions orphaned",
+                parent_number + 1, head.block_number, parent_number + 1,
+                self.head_header.block_number, self.head_header.hash.hex(), len(orphaned))
+        return BranchResult(tuple(adopted), parent_number if reorg else None, orphaned)
+
+    def _verify_block(self, snapshot: Snapshot, block: BlockAPI) -> Snapshot:
+        """Check and execute `block` (its writes stay buffered); the snapshot after it."""
+        number = block.header.block_number
         if block.header.timestamp > _now() + ALLOWED_FUTURE_S:
             raise BlockRejectedError(
                 number, f"timestamp {block.header.timestamp} is more than "
                 f"{ALLOWED_FUTURE_S} s in the future")
         try:
-            apply_header(self.snapshots.at(number - 1), block.header, self.config.epoch)
+            after = apply_header(snapshot, block.header, self.config.epoch)
         except (CliqueError, ValueError) as exc:  # ValueError: no readable seal
             reason = str(exc).removeprefix(f"block {number}: ")  # the error says the block
             raise BlockRejectedError(number, f"Clique: {reason}") from exc
         try:
             self.verifying_chain.import_block(block)
-            receipts = self.verifying_chain.chaindb.get_receipts(
-                block.header, self.verifying_chain.get_vm_class(block.header).get_receipt_builder()
-            )
-            included = [
-                SignedTx(tx=tx, hash=tx.hash, sender=tx.sender, raw=tx.encode())
-                for tx in block.transactions
-            ]
-            row, tx_rows, log_rows = index_rows(block.header, included, receipts)
-            self.store.commit_block(row, tx_rows, log_rows)
-        except BaseException as exc:
-            self.store.discard_pending()
-            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
-                # py-evm raises ValidationError and others for a bad block
-                raise BlockRejectedError(number, f"{exc.__class__.__name__}: {exc}") from exc
+        except StoreError:
             raise
-        self.head_header = block.header
-        return tuple(log_rows)
+        except Exception as exc:  # py-evm raises ValidationError and others for a bad block
+            raise BlockRejectedError(number, f"{exc.__class__.__name__}: {exc}") from exc
+        return after
 
     @property
     def verifying_chain(self) -> Chain:
@@ -494,6 +562,36 @@ class LedgerChain:
                 self.config.chain_id, self.config.epoch, clique_vm_class()
             )(AtomicDB(self.store.kv))
         return self._verifying_chain
+
+
+@dataclass(frozen=True)
+class AdoptedBlock:
+    """A block another node sealed, verified and committed here, with its event logs."""
+
+    block: BlockAPI
+    logs: tuple[LogRow, ...]
+
+
+@dataclass(frozen=True)
+class BranchResult:
+    """What `import_branch` did: the blocks now canonical, in order; for a reorg, the number
+    of the last block kept (`replaced_after`) and the transactions of the blocks replaced."""
+
+    adopted: tuple[AdoptedBlock, ...]
+    replaced_after: int | None
+    orphaned: tuple[TxRow, ...]
+
+
+def is_better_head(theirs: tuple[int, int, bytes], ours: tuple[int, int, bytes]) -> bool:
+    """Fork choice between two heads given as (total difficulty, number, hash): the higher
+    total difficulty wins (EIP-225: in-turn blocks weigh 2, others 1); on a tie the lower
+    block number (as geth), then the lower hash. geth breaks the last tie at random; a
+    fixed rule makes every node of a healed partition pick the same head at once."""
+    if theirs[0] != ours[0]:
+        return theirs[0] > ours[0]
+    if theirs[1] != ours[1]:
+        return theirs[1] < ours[1]
+    return theirs[2] < ours[2]
 
 
 def index_rows(
@@ -549,12 +647,16 @@ def index_rows(
     return row, tx_rows, log_rows
 
 
+def block_rlp_from_parts(header_rlp: bytes, raw_txs: Sequence[bytes]) -> bytes:
+    """rlp([header, [txs], [], []]) (header, transactions, no uncles, no withdrawals) from
+    the parts, without re-encoding the block. In a block body a legacy tx is its RLP list
+    (first byte >= 0xc0), a typed tx the byte string of its envelope."""
+    tx_items = [raw if raw[0] >= 0xC0 else rlp_bytes(raw) for raw in raw_txs]
+    return rlp_list([header_rlp, rlp_list(tx_items), rlp_list([]), rlp_list([])])
+
+
 def _block_size(header_rlp: bytes, included: Sequence[SignedTx]) -> int:
-    """len(rlp([header, [txs], [], []])) (header, transactions, no uncles, no withdrawals)
-    from the parts, without re-encoding the block. In a block body a legacy tx is its RLP
-    list, a typed tx the byte string of its envelope."""
-    tx_items = [s.raw if s.type_id == 0 else rlp_bytes(s.raw) for s in included]
-    return len(rlp_list([header_rlp, rlp_list(tx_items), rlp_list([]), rlp_list([])]))
+    return len(block_rlp_from_parts(header_rlp, [s.raw for s in included]))
 
 
 def decode_header(header_rlp: bytes) -> BlockHeaderAPI:

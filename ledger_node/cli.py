@@ -44,6 +44,11 @@ def init(
         typer.Option("--genesis-signers", min=1,
                      help="How many of them are signers at genesis (default: all)."),
     ] = None,
+    authority: Annotated[
+        list[str] | None,
+        typer.Option("--authority", help="Address of a genesis signer whose key another "
+                     "organisation holds on its own node (repeatable): a consortium."),
+    ] = None,
 ) -> None:
     """Write genesis, keys and the bootstrap block (contracts) into DATA_DIR."""
     from ledger_node.genesis import init_data_dir
@@ -53,7 +58,7 @@ def init(
         result = init_data_dir(
             data_dir, dev=dev, chain_id=chain_id, period=period,
             passphrase_file=passphrase_file, key_dir=key_dir, signers=signers,
-            genesis_signers=genesis_signers,
+            genesis_signers=genesis_signers, other_authorities=tuple(authority or ()),
         )
     except LedgerNodeError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -99,13 +104,28 @@ def run(
     ] = None,
     genesis: Annotated[
         Path | None,
-        typer.Option("--genesis", help="With --follow and a new DATA_DIR: the network's "
-                     "genesis.json (block 0 is built from it and checked against its hash)."),
+        typer.Option("--genesis", help="With --follow or --follower and a new DATA_DIR: the "
+                     "network's genesis.json (block 0 is built from it and checked against "
+                     "its hash)."),
     ] = None,
+    peers: Annotated[
+        Path | None,
+        typer.Option("--peers", help="The consortium's nodes, [{name, url, nodeId}] "
+                     "(peers.json; this node's own entry is skipped): blocks and "
+                     "transactions are exchanged with them, signed, over --p2p-port."),
+    ] = None,
+    p2p_port: Annotated[
+        int | None, typer.Option("--p2p-port", help="Port of the peer link (with --peers).")
+    ] = None,
+    follower: Annotated[
+        bool,
+        typer.Option("--follower", help="With --peers: hold no key, seal nothing; verify and "
+                     "store the peers' blocks and serve read-only JSON-RPC."),
+    ] = False,
 ) -> None:
     """Serve JSON-RPC (HTTP + WebSocket) on HOST:RPC_PORT, the admin socket
-    DATA_DIR/admin.sock, and seal blocks (or, with --follow, verify and store another
-    node's)."""
+    DATA_DIR/admin.sock, and seal blocks (or, with --follow / --follower, verify and store
+    other nodes')."""
     import asyncio
 
     import uvicorn
@@ -114,7 +134,7 @@ def run(
     from ledger_node.node import LedgerNode, NodeSettings
     from ledger_node.recursion import apply_node_recursion_limit
     from ledger_node.rpc.admin import (
-        AdminServer,
+        SideServer,
         admin_socket_path,
         bind_admin_socket,
         create_admin_app,
@@ -130,13 +150,18 @@ def run(
     if bad:
         typer.echo(f"error: --known-authority {bad[0]!r} is not an address", err=True)
         raise typer.Exit(2)
+    if bool(peers) != (p2p_port is not None) or (follower and not peers):
+        typer.echo("error: --peers and --p2p-port go together; --follower needs --peers",
+                   err=True)
+        raise typer.Exit(2)
     try:
-        if follow and not (data_dir / "chain.sqlite").exists():
+        if (follow or follower) and not (data_dir / "chain.sqlite").exists():
             from ledger_node.block_file import create_chain_from_genesis
 
             if genesis is None:
                 raise LedgerNodeError(f"{data_dir} holds no chain: give --genesis genesis.json")
             create_chain_from_genesis(data_dir, genesis)
+        peer_list = _read_peers(peers, data_dir) if peers else ()
         node = LedgerNode(
             NodeSettings(
                 data_dir=data_dir,
@@ -146,6 +171,8 @@ def run(
                 known_authorities=frozenset(
                     to_canonical_address(a) for a in known_authority or ()),
                 follow=tuple(follow or ()),
+                peers=peer_list,
+                verify_only=follower,
             )
         )
         admin_socket = bind_admin_socket(admin_socket_path(data_dir))
@@ -164,18 +191,43 @@ def run(
     )
     admin_config = uvicorn.Config(
         create_admin_app(node), log_level="warning", access_log=False, lifespan="off")
-    asyncio.run(_serve(uvicorn.Server(config), AdminServer(admin_config), admin_socket))
+    peer_server = None
+    if node.link is not None:
+        peer_server = SideServer(uvicorn.Config(
+            node.link.app(node.protocol.handle), host=host, port=p2p_port,
+            log_level="warning", access_log=False, lifespan="off"))
+    asyncio.run(_serve(uvicorn.Server(config), SideServer(admin_config), admin_socket,
+                       peer_server))
 
 
-async def _serve(public: Any, admin: Any, admin_socket: Any) -> None:
+def _read_peers(path: Path, data_dir: Path) -> tuple[Any, ...]:
+    """The peers in `path` other than this node (a consortium can share one peers.json)."""
+    from coincurve import PrivateKey
+
+    from ledger_node.keys import load_node_key
+    from ledger_node.peer_messages import PeerBook, node_id
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LedgerNodeError(f"--peers {path}: {exc}") from exc
+    own = node_id(PrivateKey(load_node_key(data_dir)))
+    return tuple(p for p in PeerBook.from_json(document).by_id.values() if p.node_id != own)
+
+
+async def _serve(public: Any, admin: Any, admin_socket: Any, peer: Any = None) -> None:
     import asyncio
 
     admin_task = asyncio.create_task(admin.serve(sockets=[admin_socket]))
+    peer_task = asyncio.create_task(peer.serve()) if peer is not None else None
     try:
         await public.serve()
     finally:
         admin.should_exit = True
         await admin_task
+        if peer_task is not None:
+            peer.should_exit = True
+            await peer_task
 
 
 vote_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -216,6 +268,50 @@ def vote_discard(address: Address, data_dir: DataDir) -> None:
 def vote_list(data_dir: DataDir) -> None:
     """Print the standing proposals (address -> authorize)."""
     typer.echo(json.dumps(_admin_call(data_dir, "clique_getProposals", [])))
+
+
+@app.command("id")
+def show_node_id(data_dir: DataDir) -> None:
+    """Print this node's id (the public half of DATA_DIR/node-key, made if missing): what
+    the other organisations put in their peers.json."""
+    from coincurve import PrivateKey
+
+    from ledger_node.keys import load_node_key
+    from ledger_node.peer_messages import node_id
+
+    try:
+        typer.echo(node_id(PrivateKey(load_node_key(data_dir))))
+    except LedgerNodeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+peers_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                        help="The peer link, over the running node's admin socket.")
+app.add_typer(peers_app, name="peers")
+NodeId = Annotated[str, typer.Argument(help="A configured peer's node id (hex).")]
+
+
+@peers_app.command("list")
+def peers_list(data_dir: DataDir) -> None:
+    """Print this node's id, its peers (connected, last heard, last error) and refusals."""
+    typer.echo(json.dumps(_admin_call(data_dir, "admin_peers", []), indent=2))
+
+
+@peers_app.command("remove")
+def peers_remove(peer_id: NodeId, data_dir: DataDir) -> None:
+    """Cut a configured peer off until `peers add` (nothing sent, nothing accepted)."""
+    if not _admin_call(data_dir, "admin_removePeer", [peer_id]):
+        typer.echo("error: not a configured peer", err=True)
+        raise typer.Exit(1)
+
+
+@peers_app.command("add")
+def peers_add(peer_id: NodeId, data_dir: DataDir) -> None:
+    """Reconnect a configured peer that `peers remove` cut off."""
+    if not _admin_call(data_dir, "admin_addPeer", [peer_id]):
+        typer.echo("error: not a configured peer", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -220,6 +220,10 @@ class SnapshotCache:
         self._epoch = epoch
         self._latest: Snapshot | None = None
 
+    def reset(self) -> None:
+        """Forget the cached snapshot: the blocks above some number were replaced (reorg)."""
+        self._latest = None
+
     def at(self, number: int) -> Snapshot:
         """The snapshot after block `number`. Raises CliqueError if a header is missing."""
         latest = self._latest

@@ -70,3 +70,14 @@ class TxRejected(RpcError):
 
     def __init__(self, message: str) -> None:
         super().__init__(SERVER_ERROR, message)
+
+
+class UnknownParentError(LedgerNodeError):
+    """A block whose parent is not on this node's chain: not necessarily bad, the sender
+    may be on a fork that started earlier (ask it for earlier blocks)."""
+
+    def __init__(self, block_number: int, parent_hash: bytes) -> None:
+        super().__init__(f"block {block_number}: parent 0x{parent_hash.hex()} is not on this "
+                         "node's chain")
+        self.block_number = block_number
+        self.parent_hash = parent_hash

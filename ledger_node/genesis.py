@@ -22,7 +22,7 @@ from eth._utils.address import generate_contract_address
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_keys import keys as eth_keys
-from eth_utils import keccak, to_checksum_address
+from eth_utils import is_address, keccak, to_checksum_address
 
 from contracts.abi import Contract, MemberRole, abi_entry, canonical_type
 from contracts.artifacts import load_artifact
@@ -145,6 +145,7 @@ def init_data_dir(
     key_dir: Path | None = None,
     signers: int = 1,
     genesis_signers: int | None = None,
+    other_authorities: tuple[str, ...] = (),
 ) -> InitResult:
     """Create keys, genesis and bootstrap block in `data_dir`; write deployment.json.
 
@@ -155,6 +156,8 @@ def init_data_dir(
     new keys; roles without one get a new key. The node gets `signers` authority keys
     (roles sealer, sealer2, ...); the first `genesis_signers` (default: all) are the Clique
     signers of block 0, the others can be voted in (`clique_propose`).
+    `other_authorities` (0x addresses) are signers of block 0 whose keys other
+    organisations hold, on their own nodes (a consortium's genesis).
     """
     genesis_signers = signers if genesis_signers is None else genesis_signers
     if not 1 <= genesis_signers <= signers:
@@ -180,7 +183,11 @@ def init_data_dir(
         assert passphrase is not None
         key_files = tuple(write_keystore(data_dir, key, passphrase) for key in keys.values())
 
-    authorities = sorted(keys[r].address for r in sealer_roles[:genesis_signers])
+    bad = [a for a in other_authorities if not is_address(a)]
+    if bad:
+        raise GenesisError(f"authority {bad[0]!r} is not an address")
+    authorities = sorted({*(keys[r].address for r in sealer_roles[:genesis_signers]),
+                          *(to_checksum_address(a) for a in other_authorities)})
     config = ChainConfig(chain_id=chain_id, period=period, signers=tuple(authorities))
     alloc = {bytes.fromhex(k.address[2:]): DEV_BALANCE for k in keys.values()} if dev else {}
     genesis_timestamp = int(time.time()) - 1

@@ -5,6 +5,10 @@ Layout of a data directory:
                         unless `--dev`; decrypted with the passphrase from the environment
                         variable TRACELEDGER_NODE_PASSPHRASE or a passphrase file.
   dev-keys.json         `--dev` only: DEVELOPMENT KEYS in plain text, like anvil's accounts.
+  node-key              the node key (secp256k1, hex) that signs peer messages, as geth's
+                        `nodekey`: made on first use, owner-only. It only names the node
+                        to its peers (it holds no funds and seals nothing), so it is kept
+                        in plain text like geth's; its public half is the node id peers list.
 Keys and passphrases are never logged.
 """
 
@@ -21,6 +25,7 @@ from ledger_node.errors import KeyStoreError
 
 PASSPHRASE_ENV = "TRACELEDGER_NODE_PASSPHRASE"
 DEV_KEYS_FILE = "dev-keys.json"
+NODE_KEY_FILE = "node-key"
 KEYSTORE_DIR = "keystore"
 
 # Role names used in deployment.json and dev-keys.json.
@@ -158,3 +163,21 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def load_node_key(data_dir: Path, create: bool = True) -> bytes:
+    """This node's peer-message key (32 bytes) from DATA_DIR/node-key, made if missing
+    (and `create`). Raises KeyStoreError for a file that does not hold one."""
+    path = data_dir / NODE_KEY_FILE
+    if not path.exists():
+        if not create:
+            raise KeyStoreError(f"{path} does not exist")
+        _write_private(path, os.urandom(32).hex() + "\n")
+    text = path.read_text(encoding="utf-8").strip().removeprefix("0x")
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise KeyStoreError(f"{path}: not a 32-byte hex node key")
+    return key

@@ -1,5 +1,10 @@
 """The running node: store + chain + pool + the block production loop + block listeners.
 
+In a consortium (`run --peers`), the loop also takes in what peers send (their blocks,
+imported or synced by `_take_peer_work`, whose importing discards the open block), seals
+only when EIP-225 lets one of its keys seal, out of turn after geth's random delay, and
+tells its peers each block it seals and each transaction it admits (peer_protocol.py).
+
 Blocks are built by a sealer (ledger_node/sealer.py): a child process by default, so
 py-evm's CPU-bound execution runs on its own core, or a worker thread; admission, the pool
 and the RPC run on the event loop. Admitted transactions are streamed into the sealer's
@@ -13,26 +18,57 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from coincurve import PrivateKey
 from eth_keys import keys as eth_keys
 from eth_utils import to_canonical_address
 
-from ledger_node.chain import LedgerChain, load_config
-from ledger_node.errors import TxRejected
+from ledger_node.chain import LedgerChain, block_rlp_from_parts, is_better_head, load_config
+from ledger_node.clique_votes import DIFF_IN_TURN, CliqueError, choose_seal
+from ledger_node.errors import BlockRejectedError, RpcError, TxRejected, UnknownParentError
 from ledger_node.execution import is_member
 from ledger_node.genesis import STORE_FILE
 from ledger_node.hashing import use_fast_keccak
-from ledger_node.keys import load_sealer_keys
+from ledger_node.keys import load_node_key, load_sealer_keys
+from ledger_node.peer_link import PeerLink, PeerUnavailable
+from ledger_node.peer_messages import (
+    MessageOpener,
+    MessageSigner,
+    Peer,
+    PeerBook,
+    PeerMessageError,
+    node_id,
+)
+from ledger_node.peer_protocol import (
+    MAX_ANSWER_BYTES,
+    MAX_BLOCKS_PER_ANSWER,
+    MAX_HASHES_PER_ANSWER,
+    MAX_TXS_PER_MESSAGE,
+    PeerProtocol,
+    hex_bytes,
+    members,
+    natural,
+    to_hex,
+)
 from ledger_node.replica import Replica
-from ledger_node.sealer import SealedBlock, SealerProcess, SealerThread
+from ledger_node.sealer import (
+    ImportedBranch,
+    SealedBlock,
+    SealerError,
+    SealerProcess,
+    SealerThread,
+)
 from ledger_node.store import LedgerStore
-from ledger_node.transactions import SignedTx
+from ledger_node.transactions import SignedTx, decode_signed_transaction
 from ledger_node.txpool import PoolView, TxPool
 from ledger_node.vote_policy import verify_proposal
 
@@ -43,6 +79,15 @@ MAX_TXS_PER_BLOCK = 3_000
 
 SWITCH_INTERVAL_S = 0.00005
 FOLLOW_POLL_S = 0.25  # a follower asks its upstream for new blocks this often when idle
+WIGGLE_S = 0.5  # geth's Clique wiggleTime: out-of-turn delay unit per half of the signers
+NOT_OUR_TURN_POLL_S = 0.5
+STATUS_INTERVAL_S = 2.0  # how often a node compares heads with its peers
+STATUS_TIMEOUT_S = 3.0
+TX_FORWARD_DELAY_S = 0.02  # admitted transactions are forwarded in batches this often
+MAX_PEER_INBOX = 1_024
+MAX_BRANCH_BYTES = 256 * 1024 * 1024  # a fork fetched before it is known to beat ours
+MAX_REORG_DEPTH = 100_000  # blocks; deeper forks are not followed (a person decides)
+REJECTIONS_KEPT = 50
 
 BlockListener = Callable[[SealedBlock], None]
 
@@ -62,6 +107,10 @@ class NodeSettings:
     # Upstream JSON-RPC URLs: run as a read-only follower replica (`run --follow`) that
     # verifies and stores their blocks and seals nothing (ledger_node/replica.py).
     follow: tuple[str, ...] = ()
+    # The consortium's other nodes (`run --peers peers.json`), reached on the peer link.
+    peers: tuple[Peer, ...] = ()
+    # Hold no key and seal nothing: a follower that verifies its peers' blocks (`--follower`).
+    verify_only: bool = False
 
 
 class LedgerNode:
@@ -73,14 +122,15 @@ class LedgerNode:
         self.store = LedgerStore(settings.data_dir / STORE_FILE)
         self.config = load_config(self.store)
         # A follower holds no key: it verifies blocks others seal.
-        sealers = [] if settings.follow else load_sealer_keys(
+        self.read_only = bool(settings.follow) or settings.verify_only
+        sealers = [] if self.read_only else load_sealer_keys(
             settings.data_dir, settings.passphrase_file)
         self._sealer_keys = [k.private_key for k in sealers]
         self.held_signers = frozenset(to_canonical_address(k.address) for k in sealers)
         self.chain = LedgerChain(
             self.store,
             self.config,
-            None if settings.sealer_process or settings.follow
+            None if settings.sealer_process or self.read_only
             else [eth_keys.PrivateKey(k) for k in self._sealer_keys],
             signer=to_canonical_address(sealers[0].address) if sealers else None,
         )
@@ -106,6 +156,27 @@ class LedgerNode:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sealer")
         self._work = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()
+        genesis = self.store.block_by_number(0)
+        assert genesis is not None  # LedgerChain opened the store
+        self.genesis_hash = genesis.hash
+        self.link: PeerLink | None = None
+        if settings.peers:
+            node_key = PrivateKey(load_node_key(settings.data_dir))
+            book = PeerBook(settings.peers)
+            network = self.genesis_hash.hex()  # messages for another chain do not open
+            self.link = PeerLink(MessageSigner(node_key, network),
+                                 MessageOpener(node_id(node_key), network, book), book)
+            logger.info("node id %s; %d peers", node_id(node_key), len(settings.peers))
+        self.protocol = PeerProtocol(self)
+        # Peer blocks to import (peer, block RLP) and peers to sync from (peer, None).
+        self._peer_inbox: deque[tuple[Peer, bytes | None]] = deque()
+        self._outgoing_txs: list[bytes] = []
+        self._tx_ready = asyncio.Event()
+        self.peer_rejections: deque[dict[str, Any]] = deque(maxlen=REJECTIONS_KEPT)
+        self._wiggle: tuple[int, float] = (-1, 0.0)  # (block number, delay) out of turn
+        self._tasks: list[asyncio.Task[None]] = []
+        self._announcing: set[asyncio.Task[int]] = set()
         head = self.chain.head_header
         logger.info(
             "node open at block %d 0x%s chain id %d",
@@ -154,21 +225,56 @@ class LedgerNode:
         self.proposals.pop(candidate, None)
 
     def submit(self, signed: SignedTx) -> None:
-        """Admit a transaction (raises TxRejected) and wake the block producer."""
-        if self.replica is not None:
+        """Admit a transaction (raises TxRejected), wake the block producer and pass it on
+        to the peers, so whichever authority seals next includes it."""
+        if self.read_only:
             raise TxRejected("this node is a read-only follower: send transactions to an "
                              "authority node")
         self.pool.add(signed)
         self._work.set()
+        if self.link is not None:
+            self._outgoing_txs.append(signed.raw)
+            self._tx_ready.set()
+
+    # ------------------------------------------------------------------ from peers
+    def receive_peer_block(self, peer: Peer, block_rlp: bytes, _td: int) -> None:
+        """A peer sealed a block: import it (or sync from the peer) in the producer loop.
+        Its claimed total difficulty is not trusted: import_branch recomputes it."""
+        if len(self._peer_inbox) >= MAX_PEER_INBOX:
+            self._peer_inbox.popleft()  # the status rounds catch up with what is dropped
+        self._peer_inbox.append((peer, block_rlp))
+        self._work.set()
+
+    def receive_peer_txs(self, peer: Peer, raws: list[bytes]) -> None:
+        """Transactions another authority admitted: our own admission decides again."""
+        if self.read_only:
+            return
+        admitted = 0
+        for raw in raws:
+            try:
+                self.pool.add(decode_signed_transaction(raw))
+            except RpcError:  # already known, included meanwhile, not a member: not ours
+                continue
+            admitted += 1
+        if admitted:
+            self._work.set()
+        logger.debug("%d of %d transactions from %s admitted", admitted, len(raws), peer.name)
 
     # ------------------------------------------------------------------ production
     async def run_producer(self) -> None:
         """Produce blocks until `stop()`; returns after the block in progress is committed.
-        A follower instead pulls and verifies its upstreams' blocks."""
+        A follower instead pulls and verifies its upstreams' (or its peers') blocks."""
         if self.replica is not None:
             await self._run_replica(self.replica)
             return
         loop = asyncio.get_running_loop()
+        if self.link is not None:
+            self._tasks = [asyncio.create_task(self._status_rounds()),
+                           asyncio.create_task(self._forward_txs())]
+        if self.read_only:
+            self._sealer = SealerThread(self.chain)  # imports only: it holds no key
+            await self._run_peer_follower(self._sealer)
+            return
         period = self.config.period
         # With the in-process sealer, its thread holds the GIL while the event loop admits
         # transactions; every C call that releases the GIL (secp256k1 in coincurve, SQLite)
@@ -186,14 +292,27 @@ class LedgerNode:
         block_full = False
         max_txs = self.settings.max_txs_per_block
         while not self._stopping:
-            due = self.chain.head_header.timestamp + period
+            # 0. Peers' blocks first: importing one discards the open block.
+            if self._peer_inbox:
+                if open_batch:
+                    self.pool.forget_in_flight(open_batch)
+                    open_batch, block_full = [], False
+                await self._take_peer_work(sealer)
+                continue
+            seal_at = self._seal_time()
+            if seal_at is None:  # EIP-225: none of our keys may seal the next block now
+                self._work.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._work.wait(), timeout=NOT_OUR_TURN_POLL_S)
+                continue
+            now = time.time()
             # 1. Seal when the period is over (EIP-225: timestamp >= parent + period), before
             #    streaming more, so a steady stream cannot postpone the block.
-            if (open_batch or self.settings.empty_blocks) and time.time() >= due:
+            if (open_batch or self.settings.empty_blocks) and now >= seal_at:
+                timestamp = max(self.chain.head_header.timestamp + period, int(now))
                 try:
                     sealed = await loop.run_in_executor(
-                        self._executor, sealer.seal, max(due, int(time.time())),
-                        dict(self.proposals),
+                        self._executor, sealer.seal, timestamp, dict(self.proposals),
                     )
                 except Exception:
                     logger.exception("block seal failed; its transactions return to the pool")
@@ -205,14 +324,16 @@ class LedgerNode:
                 open_batch, block_full = [], False
                 continue
             # 2. Stream newly admitted transactions into the open block: they execute while
-            #    the period runs, so sealing at `due` has little left to do.
-            if len(self.pool) and not block_full and len(open_batch) < max_txs:
+            #    the period runs, so sealing at `due` has little left to do. Out of turn, not
+            #    before our delay is over: the in-turn block usually comes first.
+            streaming = now >= seal_at or seal_at <= self._due()
+            if streaming and len(self.pool) and not block_full and len(open_batch) < max_txs:
                 batch = self.pool.take_batch(max_txs - len(open_batch))
                 open_batch.extend(batch)
+                timestamp = max(self.chain.head_header.timestamp + period, int(now))
                 try:
                     deferred = await loop.run_in_executor(
-                        self._executor, sealer.add, batch, max(due, int(time.time())),
-                        dict(self.proposals),
+                        self._executor, sealer.add, batch, timestamp, dict(self.proposals),
                     )
                 except Exception:
                     logger.exception("open block lost; its transactions return to the pool")
@@ -224,13 +345,207 @@ class LedgerNode:
                 continue
             # 3. Wait for work or for the end of the period.
             self._work.clear()
-            if len(self.pool) and not block_full and len(open_batch) < max_txs:
+            if streaming and len(self.pool) and not block_full and len(open_batch) < max_txs:
                 continue
-            timeout = max(0.0, due - time.time()) if open_batch or self.settings.empty_blocks else 0.5
-            try:
+            if self._peer_inbox:
+                continue
+            idle = not (open_batch or self.settings.empty_blocks or len(self.pool))
+            timeout = 0.5 if idle else max(0.0, seal_at - time.time())
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._work.wait(), timeout=timeout)
-            except TimeoutError:
-                pass
+
+    def _due(self) -> float:
+        """When the next block may be sealed (EIP-225: parent timestamp + period)."""
+        return float(self.chain.head_header.timestamp + self.config.period)
+
+    def _seal_time(self) -> float | None:
+        """When this node seals the next block: at `_due()` in turn (or alone); out of turn
+        after a random delay of up to (N/2 + 1) x 500 ms, as geth's Clique, so that two
+        out-of-turn signers rarely seal the same height; None if no held key may seal now
+        (not a signer, or signed one of the last N/2 + 1 blocks)."""
+        head = self.chain.head_header
+        try:
+            _signer, difficulty = choose_seal(
+                self.chain.snapshots.at(head.block_number), self.held_signers)
+        except CliqueError:
+            return None
+        if difficulty == DIFF_IN_TURN or self.link is None:
+            return self._due()
+        number = head.block_number + 1
+        if self._wiggle[0] != number:
+            signers = len(self.signers_at_head())
+            self._wiggle = (number, random.uniform(0, (signers // 2 + 1) * WIGGLE_S))
+        return self._due() + self._wiggle[1]
+
+    async def _run_peer_follower(self, importer: SealerThread) -> None:
+        """A keyless node on the peer link: import what the peers seal until `stop()`."""
+        while not self._stopping:
+            if self._peer_inbox:
+                await self._take_peer_work(importer)
+                continue
+            self._work.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._work.wait(), timeout=NOT_OUR_TURN_POLL_S)
+
+    async def _take_peer_work(self, importer: SealerProcess | SealerThread) -> None:
+        """Import the peers' blocks waiting in the inbox; sync from a peer whose block does
+        not attach to our chain (or whose status round found a better chain)."""
+        while self._peer_inbox and not self._stopping:
+            peer, block_rlp = self._peer_inbox.popleft()
+            try:
+                if block_rlp is not None:
+                    try:
+                        await self._import(importer, peer, [block_rlp])
+                        continue
+                    except UnknownParentError:
+                        pass  # we miss blocks before it, or it is on a fork: ask the peer
+                await self._sync_from(peer, importer)
+            except BlockRejectedError as exc:
+                self._refuse_block(peer, exc)
+            except (PeerUnavailable, UnknownParentError, SealerError) as exc:
+                logger.warning("sync from %s stopped: %s", peer.name, exc)
+
+    async def _import(self, importer: SealerProcess | SealerThread, peer: Peer,
+                      block_rlps: list[bytes]) -> bool:
+        """Have the importer verify and adopt `block_rlps` (the open block is discarded);
+        False if they do not make a better chain."""
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._executor, importer.import_branch, block_rlps)
+        if result is None or not result.blocks:
+            return False
+        self._adopt(result)
+        if result.replaced_after is not None:
+            logger.warning("reorg to %s's chain: head %d 0x%s", peer.name,
+                           self.chain.head_header.block_number, self.chain.head_header.hash.hex())
+        return True
+
+    async def _sync_from(self, peer: Peer, importer: SealerProcess | SealerThread) -> None:
+        """If `peer` has a better chain, fetch it from where ours parts and adopt it."""
+        assert self.link is not None
+        status = await self.link.ask(peer, "status", {}, "status")
+        number, their_hash, td = self._parse_status(peer, status)
+        head = self.chain.head_header
+        ours = (self.chain.total_difficulty(head.hash), head.block_number, head.hash)
+        if not is_better_head((td, number, their_hash), ours):
+            return
+        ancestor = await self._common_ancestor(peer, min(number, head.block_number))
+        branch: list[bytes] = []
+        branch_bytes = 0
+        next_number = ancestor + 1
+        while next_number <= number and not self._stopping:
+            answer = await self.link.ask(peer, "blocks", {"from": next_number,
+                                                          "count": MAX_BLOCKS_PER_ANSWER}, "blocks")
+            rlps = answer.get("rlp") if isinstance(answer, dict) else None
+            if not isinstance(rlps, list) or not rlps or len(rlps) > MAX_BLOCKS_PER_ANSWER:
+                raise PeerUnavailable(f"{peer.name} answered no blocks from {next_number}")
+            try:
+                blocks = [hex_bytes(r, "rlp[]", MAX_ANSWER_BYTES) for r in rlps]
+            except PeerMessageError as exc:
+                raise PeerUnavailable(f"{peer.name}: {exc}") from exc
+            branch.extend(blocks)
+            branch_bytes += sum(len(b) for b in blocks)
+            next_number += len(blocks)
+            if branch_bytes > MAX_BRANCH_BYTES:
+                raise PeerUnavailable(f"{peer.name}'s branch from block {ancestor + 1} is over "
+                                      f"{MAX_BRANCH_BYTES:,} bytes before it beats ours")
+            if await self._import(importer, peer, branch):
+                branch, branch_bytes = [], 0  # adopted: what follows extends the new head
+
+    def _parse_status(self, peer: Peer, status: Any) -> tuple[int, bytes, int]:
+        try:
+            body = members(status, {"number", "hash", "td", "genesis"})
+            if hex_bytes(body["genesis"], "genesis", 32) != self.genesis_hash:
+                raise PeerUnavailable(f"{peer.name} is on another chain (genesis differs)")
+            return (natural(body["number"], "number"), hex_bytes(body["hash"], "hash", 32),
+                    natural(body["td"], "td"))
+        except PeerMessageError as exc:
+            raise PeerUnavailable(f"{peer.name}'s status: {exc}") from exc
+
+    async def _common_ancestor(self, peer: Peer, top: int) -> int:
+        """The highest block number at which `peer`'s chain and ours hold the same block."""
+        assert self.link is not None
+        high, span = top, 32
+        while True:
+            low = max(0, high - span + 1)
+            answer = await self.link.ask(peer, "hashes", {"from": low, "count": high - low + 1},
+                                         "hashes")
+            hashes = answer.get("hashes") if isinstance(answer, dict) else None
+            if not isinstance(hashes, list) or len(hashes) > high - low + 1:
+                raise PeerUnavailable(f"{peer.name} answered a malformed hash list")
+            for offset in range(len(hashes) - 1, -1, -1):
+                row = self.store.block_by_number(low + offset)
+                try:
+                    theirs = hex_bytes(hashes[offset], "hashes[]", 32)
+                except PeerMessageError as exc:
+                    raise PeerUnavailable(f"{peer.name}: {exc}") from exc
+                if row is not None and row.hash == theirs:
+                    return low + offset
+            if low == 0:
+                raise PeerUnavailable(f"{peer.name} shares no block with us (another genesis)")
+            if top - low >= MAX_REORG_DEPTH:
+                raise PeerUnavailable(f"{peer.name}'s chain parts from ours more than "
+                                      f"{MAX_REORG_DEPTH:,} blocks back; not followed")
+            high, span = low - 1, min(span * 2, MAX_HASHES_PER_ANSWER)
+
+    def _adopt(self, imported: ImportedBranch) -> None:
+        """Our chain now ends with a peer's blocks: update the head, the pool (included
+        transactions leave it, a replaced branch's come back) and the listeners."""
+        if imported.replaced_after is not None:
+            self.chain.snapshots.reset()
+        self._member_cache_block = -1
+        self.chain.head_header = imported.blocks[-1].header
+        self.pool.reset_to_head()
+        for raw, _sender in imported.orphaned:
+            with contextlib.suppress(RpcError):  # included again, or no longer valid
+                self.pool.add(decode_signed_transaction(raw))
+        for sealed in imported.blocks:
+            self._publish(sealed)
+
+    def _refuse_block(self, peer: Peer, exc: BlockRejectedError) -> None:
+        self.peer_rejections.append({"peer": peer.name, "block": exc.block_number,
+                                     "reason": exc.reason, "at": int(time.time())})
+        logger.error("REFUSED block %d from peer %s: %s", exc.block_number, peer.name,
+                     exc.reason)
+
+    async def _status_rounds(self) -> None:
+        """Ask every peer for its head now and then; sync from one with a better chain (a
+        restart, a missed announcement, a healed partition)."""
+        assert self.link is not None
+        link = self.link
+        while not self._stopping:
+            head = self.chain.head_header
+            ours = (self.chain.total_difficulty(head.hash), head.block_number, head.hash)
+            peers = link.peers
+            answers = await asyncio.gather(
+                *(link.ask(p, "status", {}, "status", timeout_s=STATUS_TIMEOUT_S) for p in peers),
+                return_exceptions=True)
+            queued = {p.node_id for p, rlp in self._peer_inbox if rlp is None}
+            for peer, answer in zip(peers, answers, strict=True):
+                if isinstance(answer, BaseException) or peer.node_id in queued:
+                    continue
+                try:
+                    number, their_hash, td = self._parse_status(peer, answer)
+                except PeerUnavailable as exc:
+                    logger.warning("%s", exc)
+                    continue
+                if is_better_head((td, number, their_hash), ours):
+                    self._peer_inbox.append((peer, None))
+                    self._work.set()
+                    break  # one sync at a time; the next round looks again
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), timeout=STATUS_INTERVAL_S)
+
+    async def _forward_txs(self) -> None:
+        """Pass admitted transactions on to the peers in batches."""
+        assert self.link is not None
+        while not self._stopping:
+            await self._tx_ready.wait()
+            self._tx_ready.clear()
+            await asyncio.sleep(TX_FORWARD_DELAY_S)  # gather a batch
+            while self._outgoing_txs:
+                batch = self._outgoing_txs[:MAX_TXS_PER_MESSAGE]
+                del self._outgoing_txs[:MAX_TXS_PER_MESSAGE]
+                await self.link.broadcast("txs", {"raw": [to_hex(r) for r in batch]})
 
     async def _run_replica(self, replica: Replica) -> None:
         """Follow the upstreams until `stop()`: each round's verified blocks go to the
@@ -261,6 +576,15 @@ class LedgerNode:
         for tx_hash, reason in sealed.dropped:
             logger.warning("block %d dropped tx 0x%s: %s", header.block_number, tx_hash.hex(), reason)
         self._publish(sealed)
+        if self.link is not None:
+            block_rlp = block_rlp_from_parts(sealed.header_rlp,
+                                             [by_hash[h].raw for h in sealed.included])
+            announcement = {"rlp": to_hex(block_rlp),
+                            "td": self.chain.total_difficulty(header.hash)}
+            task = asyncio.get_running_loop().create_task(
+                self.link.broadcast("block", announcement))
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
 
     def _publish(self, sealed: SealedBlock) -> None:
         """Make `sealed` the head and tell the listeners (subscriptions, filters)."""
@@ -276,6 +600,18 @@ class LedgerNode:
         """Ask the producer to stop after its current block."""
         self._stopping = True
         self._work.set()
+        self._tx_ready.set()
+        self._stopped.set()
+
+    async def stop_peer_tasks(self) -> None:
+        """End the status rounds and the transaction forwarder; close the peer link."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.link is not None:
+            await self.link.aclose()
 
     def close(self) -> None:
         """Stop the sealer, release the worker thread and the store."""

@@ -12,9 +12,11 @@ are named in configuration by URL and node id (`PeerBook`): a message is accepte
 3. the payload is a JSON object with exactly the envelope's members, of the right types,
    and its `from` is the node that signed it;
 4. it is addressed to this node (`to`) on this network (`network` = the genesis hash);
-5. it was sent within MAX_CLOCK_SKEW_S of our clock, and its `seq` is higher than every
-   `seq` already accepted from that sender (so a recorded message cannot be replayed,
-   and a message cannot be replayed to another node or network).
+5. it was sent within MAX_CLOCK_SKEW_S of our clock, and its `seq` was not accepted
+   from that sender before and is not older than the replay window (seqs are the
+   sender's clock in ns, strictly increasing; messages travel over concurrent HTTP
+   requests, so they may arrive out of order within the window). A recorded message
+   therefore cannot be replayed, nor replayed to another node or network.
 
 Otherwise `PeerMessageError` says which rule failed. The body is opaque here: the kinds
 of message (blocks, transactions, status, requests) are the peer protocol's business.
@@ -39,6 +41,9 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a full block of 3,000 transactions is ~1
 MAX_CLOCK_SKEW_S = 30.0
 ENVELOPE_MEMBERS = frozenset({"v", "network", "from", "to", "seq", "sent", "kind", "body"})
 SIGNATURE_BYTES = 65
+# Out-of-order delivery accepted within this span of the sender's seq (its clock, ns); older
+# is refused. Twice the clock skew: a message that passes the clock rule is in the window.
+REPLAY_WINDOW_NS = int(2 * MAX_CLOCK_SKEW_S * 1e9)
 VERSION = 1
 
 
@@ -143,7 +148,8 @@ class MessageOpener:
         self.own_node_id = own_node_id
         self.network = network
         self.peers = peers
-        self._last_seq: dict[str, int] = {}
+        self._highest_seq: dict[str, int] = {}
+        self._seen: dict[str, set[int]] = {}
         self._lock = threading.Lock()
 
     def open(self, data: bytes, now: float | None = None) -> PeerMessage:
@@ -176,11 +182,21 @@ class MessageOpener:
             raise PeerMessageError("clock", f"sent {envelope['sent']} ms, more than "
                                             f"{MAX_CLOCK_SKEW_S:.0f} s from our clock")
         with self._lock:
-            if envelope["seq"] <= self._last_seq.get(sender.node_id, -1):
-                raise PeerMessageError("replay", f"seq {envelope['seq']} already seen from "
-                                                 f"{sender.name}")
-            self._last_seq[sender.node_id] = envelope["seq"]
+            self._check_fresh(sender, envelope["seq"])
         return PeerMessage(sender, envelope["kind"], envelope["body"], envelope["seq"])
+
+    def _check_fresh(self, sender: Peer, seq: int) -> None:
+        highest = self._highest_seq.get(sender.node_id)
+        seen = self._seen.setdefault(sender.node_id, set())
+        if seq in seen or (highest is not None and seq <= highest - REPLAY_WINDOW_NS):
+            raise PeerMessageError("replay", f"seq {seq} already seen from {sender.name} "
+                                             "(or older than the replay window)")
+        seen.add(seq)
+        if highest is None or seq > highest:
+            self._highest_seq[sender.node_id] = seq
+            if len(seen) > 1_024:  # keep only the window
+                floor = seq - REPLAY_WINDOW_NS
+                self._seen[sender.node_id] = {s for s in seen if s > floor}
 
     @staticmethod
     def _check_shape(envelope: Any) -> None:

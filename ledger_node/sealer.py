@@ -23,11 +23,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from eth.abc import BlockAPI, BlockHeaderAPI
+from eth.vm.forks.cancun.blocks import CancunBlock
 from eth_keys import keys as eth_keys
 from eth_utils import keccak
 
-from ledger_node.chain import BuiltBlock, LedgerChain, decode_header, load_config
-from ledger_node.errors import LedgerNodeError
+from ledger_node.chain import BranchResult, BuiltBlock, LedgerChain, decode_header, load_config
+from ledger_node.errors import BlockRejectedError, LedgerNodeError, UnknownParentError
 from ledger_node.store import LedgerStore, LogRow
 from ledger_node.transactions import TRANSACTION_BUILDER, SignedTx
 
@@ -72,8 +73,37 @@ class SealedBlock:
                    (), (), logs)
 
 
+@dataclass(frozen=True)
+class ImportedBranch:
+    """What importing a peer's blocks did: the blocks adopted, in order; for a reorg, the
+    last block kept and the (raw, sender) of the transactions in the blocks replaced."""
+
+    blocks: tuple[SealedBlock, ...]
+    replaced_after: int | None
+    orphaned: tuple[tuple[bytes, bytes], ...]
+
+    @classmethod
+    def from_result(cls, result: BranchResult) -> ImportedBranch:
+        return cls(
+            tuple(SealedBlock.imported(a.block, a.logs) for a in result.adopted),
+            result.replaced_after,
+            tuple((t.raw, t.sender) for t in result.orphaned),
+        )
+
+
 class SealerError(LedgerNodeError):
     """The sealer failed to build a block (nothing was committed)."""
+
+
+def decode_block(block_rlp: bytes) -> BlockAPI:
+    """A block from its RLP (header, transactions, uncles, withdrawals), as peers send it.
+    Raises BlockRejectedError(-1, ...) if it is not one."""
+    import rlp
+
+    try:
+        return rlp.decode(block_rlp, sedes=CancunBlock)  # type: ignore[no-any-return]
+    except Exception as exc:  # rlp raises several DecodingError/DeserializationError kinds
+        raise BlockRejectedError(-1, f"not an RLP block: {exc.__class__.__name__}") from exc
 
 
 def _trusted_tx(raw: bytes, sender: bytes) -> SignedTx:
@@ -103,6 +133,15 @@ class _ChainSealer:
         if not self.chain.has_open_block:
             self.chain.open_block(timestamp, proposals)
         return SealedBlock.from_built(self.chain.seal_block())
+
+    def import_branch(self, block_rlps: Sequence[bytes]) -> ImportedBranch | None:
+        """Discard the open block (its transactions go back to the node's pool) and adopt
+        a peer's consecutive blocks if they verify and make a better chain (None if not).
+        Raises BlockRejectedError or UnknownParentError."""
+        if self.chain.has_open_block:
+            self.chain.discard_block()
+        result = self.chain.import_branch([decode_block(b) for b in block_rlps])
+        return None if result is None else ImportedBranch.from_result(result)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -147,8 +186,14 @@ def sealer_main(
                 _, pairs, timestamp, proposals = message
                 txs = [_trusted_tx(raw, sender) for raw, sender in pairs]
                 reply: tuple[str, object] = ("added", sealer.add(txs, timestamp, proposals))
+            elif message[0] == "import":
+                reply = ("imported", sealer.import_branch(message[1]))
             else:
                 reply = ("block", sealer.seal(message[1], message[2]))
+        except BlockRejectedError as exc:  # custom exceptions do not pickle: send the fields
+            reply = ("rejected", (exc.block_number, exc.reason))
+        except UnknownParentError as exc:
+            reply = ("unknown-parent", (exc.block_number, exc.parent_hash))
         except Exception as exc:  # reported to the node, which requeues its transactions
             logger.exception("block build failed; the open block is discarded")
             if chain.has_open_block:  # the node puts all of its transactions back
@@ -181,9 +226,17 @@ class SealerProcess:
             kind, payload = self._connection.recv()
         except EOFError as exc:
             raise SealerError("sealer process died") from exc
+        if kind == "rejected":
+            raise BlockRejectedError(*payload)
+        if kind == "unknown-parent":
+            raise UnknownParentError(*payload)
         if kind != expected:
             raise SealerError(str(payload))
         return payload
+
+    def import_branch(self, block_rlps: Sequence[bytes]) -> ImportedBranch | None:
+        """As `_ChainSealer.import_branch`, in the child (the store's only writer)."""
+        return self._request(("import", list(block_rlps)), "imported")  # type: ignore[return-value]
 
     def add(
         self, batch: Sequence[SignedTx], timestamp: int, proposals: Mapping[bytes, bool]

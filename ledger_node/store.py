@@ -229,6 +229,17 @@ class LedgerStore:
     ) -> None:
         """Write the buffered py-evm data, the block's index rows and the new head in one
         SQL transaction. Returns only after the commit is durable (WAL fsynced)."""
+        self.commit_blocks([(block, txs, logs)])
+
+    def commit_blocks(
+        self,
+        blocks: Sequence[tuple[BlockRow, Sequence[TxRow], Sequence[LogRow]]],
+        replace_after: int | None = None,
+    ) -> None:
+        """Write the buffered py-evm data and the index rows of consecutive `blocks` in one
+        SQL transaction; with `replace_after`, the canonical blocks above that number (and
+        their transactions and logs) are removed first, in the same transaction: a reorg is
+        on disk whole or not at all. Returns only after the commit is durable."""
         pending = self.kv.pending
         upserts = [(k, v) for k, v in pending.items() if v is not _DELETED]
         deletes = [(k,) for k, v in pending.items() if v is _DELETED]
@@ -238,33 +249,41 @@ class LedgerStore:
                 cursor.execute("BEGIN IMMEDIATE")
                 cursor.executemany("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", upserts)
                 cursor.executemany("DELETE FROM kv WHERE key = ?", deletes)
-                cursor.execute(
-                    "INSERT INTO blocks (number, hash, header_rlp, size, tx_count)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (block.number, block.hash, block.header_rlp, block.size, block.tx_count),
-                )
-                cursor.executemany(
-                    "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            t.hash, t.block_number, t.tx_index, t.sender, t.raw, t.status,
-                            t.gas_used, t.cumulative_gas_used, t.contract_address,
-                            t.effective_gas_price, t.logs_bloom, t.first_log_index,
-                        )
-                        for t in txs
-                    ],
-                )
-                cursor.executemany(
-                    "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [_log_params(log) for log in logs],
-                )
+                if replace_after is not None:
+                    for table in ("blocks", "txs", "logs"):
+                        column = "number" if table == "blocks" else "block_number"
+                        cursor.execute(f"DELETE FROM {table} WHERE {column} > ?", (replace_after,))
+                for block, txs, logs in blocks:
+                    cursor.execute(
+                        "INSERT INTO blocks (number, hash, header_rlp, size, tx_count)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (block.number, block.hash, block.header_rlp, block.size, block.tx_count),
+                    )
+                    cursor.executemany(
+                        "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            (
+                                t.hash, t.block_number, t.tx_index, t.sender, t.raw, t.status,
+                                t.gas_used, t.cumulative_gas_used, t.contract_address,
+                                t.effective_gas_price, t.logs_bloom, t.first_log_index,
+                            )
+                            for t in txs
+                        ],
+                    )
+                    cursor.executemany(
+                        "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [_log_params(log) for log in logs],
+                    )
                 cursor.execute("COMMIT")
             except BaseException:
                 cursor.execute("ROLLBACK")
                 raise
         self.kv.pending = {}
         self.kv.flushed(pending)
-        logger.debug("committed block %d 0x%s (%d txs)", block.number, block.hash.hex(), len(txs))
+        if blocks:
+            last = blocks[-1][0]
+            logger.debug("committed blocks to %d 0x%s%s", last.number, last.hash.hex(),
+                         "" if replace_after is None else f" (replacing after {replace_after})")
 
     # ------------------------------------------------------------------ queries
     def head(self) -> BlockRow | None:
@@ -288,6 +307,15 @@ class LedgerStore:
         if row is None:
             return None
         return BlockRow(row[0], bytes(row[1]), bytes(row[2]), row[3], row[4])
+
+    def txs_after(self, block_number: int) -> list[TxRow]:
+        """The transactions of the canonical blocks above `block_number`, in chain order."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM txs WHERE block_number > ? ORDER BY block_number, tx_index",
+                (block_number,),
+            ).fetchall()
+        return [_tx_row(row) for row in rows]
 
     def tx_by_hash(self, tx_hash: bytes) -> TxRow | None:
         """Return the included transaction with `tx_hash`, or None."""

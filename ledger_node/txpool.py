@@ -219,6 +219,33 @@ class TxPool:
         """A block build failed: put the batch back at the front of the pending order."""
         self.settle((), batch, ())
 
+    def reset_to_head(self) -> None:
+        """The head moved without this pool's batch (a peer's block, a reorg): drop what the
+        chain now includes (nonces below the state's) and re-derive each sender's pending
+        run, which must start at the state nonce; what follows a gap waits as queued."""
+        self._in_flight.clear()
+        for sender in set(self._pending) | set(self._queued) | set(self._next_nonce):
+            state_nonce = self._view.state_nonce(sender)
+            pending = self._pending.pop(sender, {})
+            queued = self._queued.pop(sender, {})
+            self._queued_total -= len(queued)
+            self._next_nonce.pop(sender, None)
+            for signed in pending.values():
+                self._order.pop(signed.hash, None)
+            waiting = {n: s for n, s in {**queued, **pending}.items() if n >= state_nonce}
+            if not waiting:
+                continue
+            self._next_nonce[sender] = state_nonce
+            run = state_nonce
+            while run in waiting:  # back in the order, at the end: they waited already
+                self._append_pending(waiting.pop(run))
+                run += 1
+            if waiting:
+                self._queued[sender] = waiting
+                self._queued_total += len(waiting)
+            if not self._pending.get(sender):
+                self._next_nonce.pop(sender, None)
+
 
 def _outbids(new: SignedTx, old: SignedTx) -> bool:
     # geth: both caps strictly higher and at least PRICE_BUMP_PERCENT higher.

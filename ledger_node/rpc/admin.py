@@ -7,7 +7,9 @@ the socket file is mode 0600 (owner only), like geth's IPC endpoint. The public 
 answers -32601 for these methods.
 
 Methods: `clique_propose(address, auth)`, `clique_discard(address)` and, for convenience,
-`clique_getProposals` (also public). `traceledger node vote ...` is the client.
+`clique_getProposals` (also public); `admin_peers`, `admin_removePeer(nodeId)`,
+`admin_addPeer(nodeId)` (cut a configured peer off and back, as geth's). `traceledger node
+vote ...` and `traceledger node peers ...` are the clients.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ledger_node.errors import INVALID_REQUEST, LedgerNodeError, RpcError, invalid_params
+from ledger_node.errors import (
+    INVALID_REQUEST,
+    SERVER_ERROR,
+    LedgerNodeError,
+    RpcError,
+    invalid_params,
+)
 from ledger_node.node import LedgerNode
 from ledger_node.rpc import format as fmt
 from ledger_node.rpc.server import RpcDispatcher, _error, _json_response
@@ -56,6 +64,9 @@ class AdminApi:
             "clique_propose": self.clique_propose,
             "clique_discard": self.clique_discard,
             "clique_getProposals": self.clique_getProposals,
+            "admin_peers": self.admin_peers,
+            "admin_removePeer": self.admin_removePeer,
+            "admin_addPeer": self.admin_addPeer,
         }
 
     def clique_propose(self, params: list[Any]) -> None:
@@ -82,6 +93,32 @@ class AdminApi:
         return {fmt.address(a): auth for a, auth in sorted(self.node.proposals.items())}
 
 
+    def admin_peers(self, params: list[Any]) -> dict[str, Any]:
+        """This node's id, its configured peers and the messages it refused."""
+        if params:
+            raise invalid_params(f"expected 0 params, got {len(params)}")
+        if self.node.link is None:
+            raise RpcError(SERVER_ERROR, "this node has no peers (run --peers)")
+        return self.node.link.status()
+
+    def admin_removePeer(self, params: list[Any]) -> bool:
+        """Cut a configured peer off (nothing sent to it, what it sends refused) until
+        admin_addPeer; false if the node id is not a configured peer."""
+        return self._set_connected(params, False)
+
+    def admin_addPeer(self, params: list[Any]) -> bool:
+        """Reconnect a configured peer cut off by admin_removePeer. The peer list itself
+        is static (`--peers`): an unknown node id cannot be added at run time."""
+        return self._set_connected(params, True)
+
+    def _set_connected(self, params: list[Any], connected: bool) -> bool:
+        if len(params) != 1 or not isinstance(params[0], str):
+            raise invalid_params("expected 1 param: the peer's node id (hex)")
+        if self.node.link is None:
+            raise RpcError(SERVER_ERROR, "this node has no peers (run --peers)")
+        return self.node.link.set_connected(params[0].removeprefix("0x").lower(), connected)
+
+
 def create_admin_app(node: LedgerNode) -> Starlette:
     """The ASGI app for the admin socket (no lifespan: the public app runs the node)."""
     dispatcher = RpcDispatcher(AdminApi(node).methods)
@@ -99,9 +136,10 @@ def create_admin_app(node: LedgerNode) -> Starlette:
     return Starlette(routes=[Route("/", endpoint, methods=["POST"])])
 
 
-class AdminServer(uvicorn.Server):
-    """uvicorn's server for the admin socket. It runs beside the public server in one event
-    loop and leaves signal handling to it (uvicorn lets only one server own the signals)."""
+class SideServer(uvicorn.Server):
+    """uvicorn's server for the admin socket or the peer link. It runs beside the public
+    server in one event loop and leaves signal handling to it (uvicorn lets only one
+    server own the signals)."""
 
     def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
         return contextlib.nullcontext()

@@ -460,6 +460,9 @@ def create_app(
         report: dict[str, Any] = {"ok": True, "head": api.store.head().number}  # type: ignore[union-attr]
         if node.replica is not None:
             report["follower"] = node.replica.status()
+        if node.link is not None:
+            report["peering"] = {**node.link.status(),
+                                 "refusedBlocks": list(node.peer_rejections)}
         return _json_response(report)
 
     @contextlib.asynccontextmanager
@@ -470,6 +473,7 @@ def create_app(
         finally:
             node.stop()
             await producer
+            await node.stop_peer_tasks()
             dispatcher.close()
             node.close()
 
