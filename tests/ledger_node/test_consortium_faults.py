@@ -62,7 +62,7 @@ def _assert_nothing_lost_or_doubled(network: LocalNetwork, load: SteadyLoad) -> 
     once, on every node."""
     follower = network.followers[0]
     load.observe_receipts(follower)
-    number, head_hash = network.wait_converged(timeout_s=60)
+    number, _ = network.wait_converged(timeout_s=60)
     included = chain_transactions(follower, number)
     counts = Counter(included)
     assert [h for h, n in counts.items() if n > 1] == []
@@ -70,7 +70,7 @@ def _assert_nothing_lost_or_doubled(network: LocalNetwork, load: SteadyLoad) -> 
     missing = load.receipts_seen - set(included)
     while missing and time.monotonic() < deadline:
         time.sleep(1)
-        number, head_hash = network.wait_converged(timeout_s=60)
+        number, _ = network.wait_converged(timeout_s=60)
         included = chain_transactions(follower, number)
         missing = load.receipts_seen - set(included)
     assert missing == set(), f"{len(missing)} transactions with a receipt were lost"
