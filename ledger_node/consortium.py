@@ -83,12 +83,14 @@ class NodePlan:
 
 def create_local_network(
     directory: Path, authorities: int, followers: int, rpc_ports: list[int],
-    p2p_ports: list[int], period: int = 1, chain_id: int = 7331,
+    p2p_ports: list[int], period: int = 1, chain_id: int = 7331, standby: int = 0,
 ) -> dict[str, Any]:
     """Lay out a development network in `directory` (see module doc); return the
-    network.json document (nodes with role, data dir, URLs and node id)."""
-    if authorities < 1 or followers < 0:
-        raise GenesisError("a network needs at least one authority")
+    network.json document (nodes with role, data dir, URLs and node id). The last
+    `standby` authorities hold a key but are not signers at genesis: the others can vote
+    them in (`traceledger node vote propose`)."""
+    if authorities < 1 or followers < 0 or not 0 <= standby < authorities:
+        raise GenesisError("a network needs at least one genesis authority")
     count = authorities + followers
     if len(rpc_ports) < count or len(p2p_ports) < count:
         raise GenesisError(f"{count} nodes need {count} RPC and {count} peer ports")
@@ -101,8 +103,9 @@ def create_local_network(
               for i in range(followers)]
     others: list[NodeKey] = [new_key(SEALER) for _ in range(authorities - 1)]
     founder = plans[0].data_dir
+    genesis_others = others[:len(others) - standby]
     init_data_dir(founder, dev=True, chain_id=chain_id, period=period,
-                  other_authorities=tuple(k.address for k in others))
+                  other_authorities=tuple(k.address for k in genesis_others))
     shared = directory / SHARED_DIR
     shared.mkdir(parents=True, exist_ok=True)
     for name in (GENESIS_FILE, DEPLOYMENT_FILE):
@@ -124,7 +127,8 @@ def create_local_network(
         nodes.append({"name": plan.name, "role": plan.role, "dataDir": str(plan.data_dir),
                       "rpc": plan.rpc_url, "p2p": plan.p2p_url, "nodeId": identity,
                       "authority": sealer})
-    peers = [{"name": n["name"], "url": n["p2p"], "nodeId": n["nodeId"]} for n in nodes]
+    peers = [{"name": n["name"], "url": n["p2p"], "nodeId": n["nodeId"],
+              "authority": n["authority"]} for n in nodes]
     (directory / PEERS_FILE).write_text(json.dumps(peers, indent=2) + "\n")
     deployment = json.loads((shared / DEPLOYMENT_FILE).read_text(encoding="utf-8"))
     document = {"chainId": chain_id, "genesisHash": deployment["genesisHash"],

@@ -160,6 +160,9 @@ class LedgerNode:
         genesis = self.store.block_by_number(0)
         assert genesis is not None  # LedgerChain opened the store
         self.genesis_hash = genesis.hash
+        # Addresses other nodes seal with: `--known-authority` and the peers' `authority`.
+        self.known_authorities = settings.known_authorities | frozenset(
+            to_canonical_address(p.authority) for p in settings.peers if p.authority)
         self.link: PeerLink | None = None
         if settings.peers:
             node_key = PrivateKey(load_node_key(settings.data_dir))
@@ -216,7 +219,7 @@ class LedgerNode:
         the vote could not count or could halt the chain (ledger_node/vote_policy.py)."""
         snapshot = self.chain.snapshots.at(self.chain.head_header.block_number)
         verify_proposal(snapshot, candidate, authorize, self.held_signers,
-                        self.settings.known_authorities)
+                        self.known_authorities)
         self.proposals[candidate] = authorize
         self._work.set()
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coincurve import PrivateKey, PublicKey
-from eth_utils import keccak
+from eth_utils import is_address, keccak
 
 from ledger_node.errors import LedgerNodeError
 
@@ -67,11 +67,13 @@ def node_id(key: PrivateKey | PublicKey) -> str:
 
 @dataclass(frozen=True)
 class Peer:
-    """A node this one talks to: a name for logs, where it listens, its node id."""
+    """A node this one talks to: a name for logs, where it listens, its node id and, for
+    an authority's node, the address it seals with (Clique votes may add it)."""
 
     name: str
     url: str
     node_id: str
+    authority: str | None = None
 
 
 class PeerBook:
@@ -87,16 +89,22 @@ class PeerBook:
 
     @classmethod
     def from_json(cls, document: Any) -> PeerBook:
-        """A peer book from `[{"name", "url", "nodeId"}, ...]` (peers.json)."""
+        """A peer book from `[{"name", "url", "nodeId", "authority"?}, ...]` (peers.json;
+        `authority`: the 0x address an authority's node seals with, or null)."""
         if not isinstance(document, list):
-            raise PeerConfigError("peers: a JSON list of {name, url, nodeId}")
+            raise PeerConfigError("peers: a JSON list of {name, url, nodeId, authority?}")
         peers = []
         for index, entry in enumerate(document):
-            if not isinstance(entry, dict) or set(entry) != {"name", "url", "nodeId"} or not all(
-                isinstance(value, str) for value in entry.values()
-            ):
-                raise PeerConfigError(f"peers[{index}]: exactly name, url and nodeId, all strings")
-            peers.append(Peer(entry["name"], entry["url"], entry["nodeId"].removeprefix("0x")))
+            if not isinstance(entry, dict) or not {"name", "url", "nodeId"} <= set(entry) <= {
+                "name", "url", "nodeId", "authority"
+            } or not all(isinstance(entry[k], str) for k in ("name", "url", "nodeId")):
+                raise PeerConfigError(
+                    f"peers[{index}]: name, url and nodeId (strings) and optionally authority")
+            authority = entry.get("authority")
+            if authority is not None and not is_address(authority):
+                raise PeerConfigError(f"peers[{index}]: authority must be a 0x address or null")
+            peers.append(Peer(entry["name"], entry["url"], entry["nodeId"].removeprefix("0x"),
+                              authority))
         return cls(peers)
 
 

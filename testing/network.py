@@ -89,11 +89,11 @@ class LocalNetwork:
 
     @classmethod
     def create(cls, directory: Path, authorities: int = 3, followers: int = 1,
-               period: int = 1) -> LocalNetwork:
+               period: int = 1, standby: int = 0) -> LocalNetwork:
         count = authorities + followers
         ports = [free_port() for _ in range(2 * count)]
         document = create_local_network(directory, authorities, followers, ports[:count],
-                                        ports[count:], period=period)
+                                        ports[count:], period=period, standby=standby)
         nodes = [NetNode(n["name"], n["role"], Path(n["dataDir"]), n["rpc"],
                          int(n["p2p"].rsplit(":", 1)[1]), n["nodeId"], n["authority"],
                          directory / "peers.json") for n in document["nodes"]]
