@@ -34,6 +34,8 @@ from typing import Any
 from coincurve import PrivateKey, PublicKey
 from eth_utils import is_address, keccak
 
+from anchoring.core.errors import JsonTooDeepError
+from anchoring.core.json_depth import check_json_depth
 from ledger_node.errors import LedgerNodeError
 
 DOMAIN = b"traceledger-peer-message/v1\n"
@@ -175,7 +177,10 @@ class MessageOpener:
             raise PeerMessageError("unknown-peer", f"signed by node {node_id(recovered)[:16]}..., "
                                                    "which is not a peer")
         try:
+            check_json_depth(payload)  # before the recursive parser, as for JSON-RPC
             envelope = json.loads(payload)
+        except JsonTooDeepError as exc:
+            raise PeerMessageError("format", f"payload nested deeper than {exc.limit}") from exc
         except (ValueError, RecursionError) as exc:
             raise PeerMessageError("format", f"payload is not JSON: {exc}") from exc
         self._check_shape(envelope)
