@@ -35,12 +35,13 @@ from eth_utils import keccak
 from ledger_node.block_file import block_rlp
 from ledger_node.chain import LedgerChain, load_config
 from ledger_node.keys import read_dev_keys
-from ledger_node.peer_messages import MessageSigner, node_id
+from ledger_node.peer_messages import DOMAIN, MAX_MESSAGE_BYTES, MessageSigner, node_id
 from ledger_node.sealer import decode_block
 from ledger_node.store import LedgerStore
 from ledger_node.transactions import decode_signed_transaction
 from testing.devnet import rpc
 from testing.network import LocalNetwork, NetNode
+from tests.adversarial import catalogue
 
 REFUSAL_WAIT_S = 20.0
 
@@ -226,4 +227,54 @@ def test_the_honest_network_still_seals_after_the_attacks(
         receipt = rpc(follower.rpc_url, "eth_getTransactionReceipt", [tx_hash])
         time.sleep(0.2)
     assert receipt is not None and receipt["status"] == "0x1"
+    net.wait_converged(timeout_s=30)
+
+
+def _signed_payload(key: PrivateKey, payload: bytes) -> bytes:
+    """`payload` under a valid peer signature, whatever it holds (not an envelope)."""
+    return key.sign_recoverable(keccak(DOMAIN + payload), hasher=None) + payload
+
+
+HOSTILE_BODIES = {
+    "block": [{"rlp": "0x" + "c0" * 10, "td": 1}, {"rlp": "0xzz", "td": 1},
+              {"rlp": "0x", "td": -1}, {"rlp": "0x00", "td": True}, {"rlp": 1, "td": 1}],
+    "txs": [{"raw": ["0x00"] * 3_000}, {"raw": "0x00"}, {"raw": [1, 2]}, {}],
+    "status": [{"extra": 1}, []],
+    "hashes": [{"from": 0, "count": 10**9}, {"from": -1, "count": 1}, {"from": "0", "count": 1}],
+    "blocks": [{"from": 0, "count": 10**9}, {"from": 0}, {"from": 0, "count": 1.5}],
+    "no-such-kind": [{}],
+}
+
+
+def test_hostile_bytes_to_the_peer_link_are_refused_and_no_node_falls(
+    network: tuple[LocalNetwork, PrivateKey],
+) -> None:
+    net, mallory = network
+    target = net.followers[0]
+    url = f"http://127.0.0.1:{target.p2p_port}/peer"
+    genesis = rpc(target.rpc_url, "eth_getBlockByNumber", ["0x0", False])["hash"][2:]
+    for body in catalogue.bodies():
+        # From nobody: refused on the signature before anything is parsed.
+        assert httpx.post(url, content=body.content, timeout=30).status_code in (400, 403)
+        # Under a known peer's valid signature: refused by the envelope checks.
+        answer = httpx.post(url, content=_signed_payload(mallory, body.content), timeout=30)
+        assert answer.status_code == 400, (body.name, answer.text)
+        assert answer.json()["rule"] == "format"
+    signer = MessageSigner(mallory, genesis)
+    for kind, bodies in HOSTILE_BODIES.items():
+        for hostile in bodies:
+            answer = httpx.post(url, content=signer.seal(target.node_id, kind, hostile),
+                                timeout=30)
+            if answer.status_code == 202:  # a block announcement is checked when imported
+                continue
+            assert answer.status_code == 400, (kind, hostile, answer.text)
+            assert answer.json()["rule"] == "format"
+    # Far past the head: an empty answer, without asking the database for it.
+    answer = httpx.post(url, content=signer.seal(target.node_id, "blocks",
+                                                 {"from": 2**80, "count": 1}), timeout=30)
+    assert answer.status_code == 200 and b'"rlp":[]' in answer.content
+    oversize = b"\x00" * (MAX_MESSAGE_BYTES + 1)
+    assert httpx.post(url, content=oversize, timeout=60).status_code == 413
+    for node in net.nodes:
+        assert node.running, f"{node.name} died"
     net.wait_converged(timeout_s=30)
