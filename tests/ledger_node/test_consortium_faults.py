@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from testing.devnet import rpc
+from testing.devnet import Backend, rpc
 from testing.network import LocalNetwork, NetNode, SteadyLoad, chain_transactions
+from tests.ledger_node.test_js_clients import check_ethers_and_viem
 
 PERIOD_S = 1
 RESUME_WITHIN_S = 8 * PERIOD_S  # "sealing resumes within a few periods"
@@ -40,7 +41,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
 
 @pytest.fixture(scope="module")
 def load(network: LocalNetwork) -> Iterator[SteadyLoad]:
-    steady = SteadyLoad(network, rate_per_s=15).start()
+    # enterprise2 and witness are left to the client-library test, whose nonces they are.
+    steady = SteadyLoad(network, rate_per_s=15,
+                        roles=("admin", "anchorer", "regulator", "enterprise1")).start()
     yield steady
     steady.stop()
 
@@ -88,6 +91,37 @@ def test_the_network_seals_with_every_authority_and_the_follower_agrees(
     sealers = {n.name for n in network.authorities if "sealed block" in n.log()}
     assert sealers == {n.name for n in network.authorities}
     _assert_nothing_lost_or_doubled(network, load)
+
+
+def test_standard_clients_write_through_any_authority_and_read_from_the_follower(
+    network: LocalNetwork, load: SteadyLoad, tmp_path: Path
+) -> None:
+    """The RPC stays standard on every node of the network: ethers and viem (deploy, calls,
+    logs, subscriptions, today's EVM) against an authority that is not the founder, and
+    web3.py sending through one authority and reading the receipt from the follower."""
+    from eth_account import Account
+    from web3 import Web3
+    from web3.middleware import ExtraDataToPOAMiddleware
+
+    writer, follower = network.node("authority2"), network.followers[0]
+    assert writer.launched is not None
+    check_ethers_and_viem(
+        Backend(name=writer.name, url=writer.rpc_url, ws_url=writer.rpc_url.replace("http", "ws"),
+                chain_id=network.chain_id, process=writer.launched.process,
+                accounts=network.accounts),
+        "enterprise2", tmp_path)
+    sender = Web3(Web3.HTTPProvider(network.node("authority3").rpc_url))
+    reader = Web3(Web3.HTTPProvider(follower.rpc_url))
+    reader.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)  # Clique's extraData
+    account = Account.from_key(network.accounts["witness"]["privateKey"])
+    raw = account.sign_transaction({
+        "nonce": sender.eth.get_transaction_count(account.address, "pending"), "gas": 21_000,
+        "maxFeePerGas": 0, "maxPriorityFeePerGas": 0, "to": account.address, "value": 0,
+        "chainId": sender.eth.chain_id, "type": 2}).raw_transaction
+    tx_hash = sender.eth.send_raw_transaction(raw)
+    receipt = reader.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.2)
+    assert receipt["status"] == 1
+    assert reader.eth.get_block(receipt["blockNumber"])["hash"] == receipt["blockHash"]
 
 
 def test_an_authority_killed_with_sigkill_restarts_and_catches_up(

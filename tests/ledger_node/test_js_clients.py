@@ -20,6 +20,12 @@ CHECKS = ("deploy", "call", "send_and_logs", "revert_reason", "custom_error",
 
 @pytest.mark.parametrize("role", ["enterprise1"])
 def test_ethers_and_viem(backend: Backend, role: str, tmp_path: Path) -> None:
+    check_ethers_and_viem(backend, role, tmp_path)
+
+
+def check_ethers_and_viem(backend: Backend, role: str, tmp_path: Path) -> None:
+    """Run every check of conformance.mjs with ethers and with viem against `backend`
+    (also used against the nodes of a consortium)."""
     assert (JS_DIR / "node_modules" / "ethers").is_dir(), "run `npm ci` in tests/ledger_node/js"
     artifact = probe_artifact()
     config = {

@@ -15,12 +15,12 @@ from ledger_node.peer_messages import (
     DOMAIN,
     MAX_CLOCK_SKEW_S,
     MAX_MESSAGE_BYTES,
+    REPLAY_WINDOW_NS,
     MessageOpener,
     MessageSigner,
     Peer,
     PeerBook,
     PeerConfigError,
-    REPLAY_WINDOW_NS,
     PeerMessageError,
     node_id,
 )
