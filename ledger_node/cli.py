@@ -150,9 +150,10 @@ def run(
     if bad:
         typer.echo(f"error: --known-authority {bad[0]!r} is not an address", err=True)
         raise typer.Exit(2)
-    if bool(peers) != (p2p_port is not None) or (follower and not peers):
-        typer.echo("error: --peers and --p2p-port go together; --follower needs --peers",
-                   err=True)
+    if bool(peers) != (p2p_port is not None) or (follower and not peers) or (follow and peers):
+        typer.echo("error: --peers and --p2p-port go together; --follower needs --peers; "
+                   "--follow (JSON-RPC upstreams) and --peers (the peer link) exclude each "
+                   "other", err=True)
         raise typer.Exit(2)
     try:
         if (follow or follower) and not (data_dir / "chain.sqlite").exists():

@@ -218,8 +218,8 @@ class SteadyLoad:
                                            [account["address"], "latest"], timeout=5), 16)
                 tx = {"nonce": nonces[role], "gas": TRANSFER_GAS, "gasPrice": 0, "value": 1,
                       "to": target, "chainId": self.network.chain_id}
-                raw = bytes(Account.sign_transaction(tx, account["privateKey"]).raw_transaction)
-                tx_hash = "0x" + Account.sign_transaction(tx, account["privateKey"]).hash.hex()
+                signed = Account.sign_transaction(tx, account["privateKey"])
+                raw, tx_hash = bytes(signed.raw_transaction), "0x" + signed.hash.hex()
                 nonces[role] += 1
                 self.sent[tx_hash] = raw
                 self.sent_at[tx_hash] = time.monotonic()
