@@ -11,7 +11,11 @@ life; each test checks the invariants at its end.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+import sqlite3
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,6 +25,7 @@ import pytest
 
 from testing.devnet import Backend, rpc
 from testing.network import LocalNetwork, NetNode, SteadyLoad, chain_transactions
+from testing.processes import Launched, python_command, repo_env
 from tests.ledger_node.test_js_clients import check_ethers_and_viem
 
 PERIOD_S = 1
@@ -37,6 +42,32 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNetwork]:
         yield net
     finally:
         net.stop()
+
+
+@pytest.fixture(scope="module")
+def indexer(network: LocalNetwork, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[tuple[Path, Launched]]:
+    """The indexer mirroring the chain as authority3 (the partition's minority) sees it."""
+    database = tmp_path_factory.mktemp("mirror") / "mirror.sqlite"
+    contracts = json.loads((network.directory / "shared" / "deployment.json").read_text())[
+        "contracts"]
+    node = network.node("authority3")
+    process = Launched(
+        python_command("indexer.cli", "run", "--rpc", node.rpc_url, "--db",
+                       f"sqlite:///{database}", "--confirmations", "3", "--poll-interval", "0.2",
+                       "--member-registry", contracts["MemberRegistry"]["address"],
+                       "--trace-anchor", contracts["TraceAnchor"]["address"],
+                       "--recall-registry", contracts["RecallRegistry"]["address"]),
+        env=repo_env(), log_path=database.with_suffix(".log"))
+    yield database, process
+    process.stop()
+
+
+def _mirrored_hash(database: Path, number: int) -> str | None:
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        row = connection.execute("SELECT hash FROM chain_blocks WHERE number = ?",
+                                 (number,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +187,9 @@ def _last_sealed(node: NetNode) -> int:
     return int(sealed[-1]) if sealed else -1
 
 
-def test_a_partition_heals_onto_the_heavier_side(network: LocalNetwork, load: SteadyLoad) -> None:
+def test_a_partition_heals_onto_the_heavier_side(
+    network: LocalNetwork, load: SteadyLoad, indexer: tuple[Path, Launched]
+) -> None:
     majority = [network.node("authority1"), network.node("authority2")]
     lone, follower = network.node("authority3"), network.followers[0]
     # Cut when the lone authority did not seal the head, so EIP-225 lets it seal one
@@ -187,3 +220,21 @@ def test_a_partition_heals_onto_the_heavier_side(network: LocalNetwork, load: St
         assert "reorg: blocks" in lone.log()[log_before:]
     assert _head_advances(network, RESUME_WITHIN_S) < RESUME_WITHIN_S
     _assert_nothing_lost_or_doubled(network, load)
+    # The indexer followed authority3 through its reorganisation: its mirror holds the
+    # final chain's blocks, and its own audit against the node finds nothing to report.
+    database, indexer_process = indexer
+    number, head_hash = network.wait_converged(timeout_s=30)
+    deadline = time.monotonic() + 30
+    while _mirrored_hash(database, number) != head_hash and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert _mirrored_hash(database, number) == head_hash, database.with_suffix(".log").read_text()
+    for replaced_number in replaced:
+        final_hash = rpc(follower.rpc_url, "eth_getBlockByNumber", [hex(int(replaced_number)),
+                                                                    False])["hash"]
+        assert _mirrored_hash(database, int(replaced_number)) == final_hash
+    indexer_process.stop()  # the audit compares a mirror at rest with the chain
+    audit = subprocess.run(
+        python_command("indexer.cli", "verify", "--rpc", lone.rpc_url, "--db",
+                       f"sqlite:///{database}"),
+        env=repo_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
