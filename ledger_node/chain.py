@@ -76,6 +76,10 @@ TX_TIME_BUDGET_S = 2.0
 # the remaining transactions wait for the next block, so sealing is never postponed by
 # more than this plus one transaction's budget, whatever members send.
 BLOCK_TIME_BUDGET_S = 2.0
+# Transactions per block by their bytes: a block must fit one peer message (16 MiB of
+# hex-encoded JSON, ledger_node/peer_messages.py) with room for the envelope, or no peer
+# could ever receive it. 1e9 gas alone allows hundreds of MB of zero calldata.
+MAX_BLOCK_TX_BYTES = 6 * 1024 * 1024
 # A block from another node may be this far ahead of our clock (geth's allowed future block
 # time); later than that, a sealer is lying about time or its clock is wrong.
 ALLOWED_FUTURE_S = 15
@@ -166,6 +170,7 @@ class _OpenBlock:
     header: BlockHeaderAPI
     key: keys.PrivateKey  # the held authority key that seals it
     gas_used: int = 0
+    tx_bytes: int = 0
     bloom: int = 0
     full: bool = False
     execution_s: float = 0.0  # wall-clock time spent executing its transactions
@@ -329,8 +334,8 @@ class LedgerChain:
 
     def add_transactions(self, txs: Sequence[SignedTx]) -> list[SignedTx]:
         """Execute `txs` in order in the open block; return those deferred because the block
-        gas limit or its time budget (BLOCK_TIME_BUDGET_S) is reached (the block is then
-        full: later adds defer everything). A transaction that runs longer than
+        gas limit, MAX_BLOCK_TX_BYTES or its time budget (BLOCK_TIME_BUDGET_S) is reached (the
+        block is then full: later adds defer everything). A transaction that runs longer than
         TX_TIME_BUDGET_S is left out, its effects reverted, and reported as dropped."""
         block = self._open
         if block is None:
@@ -345,6 +350,7 @@ class LedgerChain:
         for signed in txs:
             tx = signed.tx
             if (block.full or block.gas_used + tx.gas > gas_limit
+                    or block.tx_bytes + len(signed.raw) > MAX_BLOCK_TX_BYTES
                     or block.execution_s >= BLOCK_TIME_BUDGET_S):
                 block.full = True
                 deferred.append(signed)
@@ -368,6 +374,7 @@ class LedgerChain:
             finally:
                 block.execution_s += time.monotonic() - started
             state.commit(snapshot)
+            block.tx_bytes += len(signed.raw)
             block.gas_used += finalize_gas_used(tx, computation)
             status = (
                 EIP658_TRANSACTION_STATUS_CODE_FAILURE

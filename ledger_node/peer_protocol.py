@@ -21,6 +21,7 @@ it; blocks are then verified in full by `LedgerChain.import_branch`, whoever sen
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from ledger_node.errors import LedgerNodeError
@@ -36,6 +37,7 @@ MAX_HASHES_PER_ANSWER = 1_024
 MAX_BLOCKS_PER_ANSWER = 64
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # below the envelope's 16 MiB, hex doubling included
 MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize
+HEX_DIGITS = re.compile(r"[0-9a-fA-F]*")
 
 
 def to_hex(data: bytes) -> str:
@@ -48,10 +50,10 @@ def hex_bytes(value: Any, name: str, max_bytes: int) -> bytes:
         raise PeerMessageError("format", f"{name} must be a 0x-hex string")
     if len(value) > 2 + 2 * max_bytes:
         raise PeerMessageError("format", f"{name} is longer than {max_bytes:,} bytes")
-    try:
-        return bytes.fromhex(value[2:])
-    except ValueError as exc:
-        raise PeerMessageError("format", f"{name} is not hex") from exc
+    if HEX_DIGITS.fullmatch(value, 2) is None or len(value) % 2:
+        # bytes.fromhex would skip whitespace: only pairs of hex digits are bytes here.
+        raise PeerMessageError("format", f"{name} is not an even number of hex digits")
+    return bytes.fromhex(value[2:])
 
 
 def natural(value: Any, name: str, maximum: int | None = None) -> int:
