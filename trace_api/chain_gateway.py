@@ -1,4 +1,6 @@
-"""`ChainGateway`: the API's one door to the chain (web3 over JSON-RPC).
+"""`ChainGateway`: the API's one door to the chain (web3 over JSON-RPC) for sending and
+for the reads that must see what it sent: to `transaction_rpc_url` when set (an authority
+of a consortium whose `rpc_url` is a read-only follower), else to `rpc_url`.
 
 - Operator accounts: `admin` and `regulator` (the platform's staff keys), read from the
   node's data dir: `dev-keys.json` on a development chain, else the scrypt keystores
@@ -144,7 +146,9 @@ class ChainGateway:
     """web3 to the node, the operator accounts, and send-and-wait with decoded reverts."""
 
     def __init__(self, ctx: ApiContext, *, receipt_timeout_s: float = RECEIPT_TIMEOUT_S) -> None:
-        self.w3: Web3 = connect(ctx.settings.rpc_url)
+        # Nonces, receipts and membership checks from the node the transactions go to: a
+        # follower a block behind would hand out a used nonce or miss a fresh member.
+        self.w3: Web3 = connect(ctx.settings.transaction_rpc_url or ctx.settings.rpc_url)
         self.chain_id = ctx.deployment.chain_id
         self.receipt_timeout_s = receipt_timeout_s
         self._contracts: dict[str, Contract] = {

@@ -29,6 +29,13 @@ class ApiSettings(BaseSettings):
         description="The indexer's SQL mirror of the chain (read only here)."
     )
     rpc_url: str = Field(description="JSON-RPC of a ledger node (verdicts ask the chain).")
+    transaction_rpc_url: str | None = Field(
+        default=None,
+        description="JSON-RPC of a node that accepts transactions (a consortium authority), "
+        "for everything the chain gateway does: what the API sends and the reads around it "
+        "(nonces, gas estimates, receipts, membership checks). Unset: `rpc_url`. Needed "
+        "when `rpc_url` is a read-only follower, which refuses transactions.",
+    )
     log_url: str | None = Field(
         default=None,
         description="The trace log's tlog-tiles prefix (e.g. `http://127.0.0.1:8080/log`; "

@@ -12,8 +12,10 @@ from trace_api.cli import app as api_app
 from trace_api.provenance.cli import trace_command
 from trace_api.verification.cli import verify_command
 from traceledger_cli.core_commands import app as core_app
+from traceledger_cli.join_command import join as node_join_command
 from traceledger_cli.label_commands import app as label_app
 from traceledger_cli.lazy_bench import CommandsWithLazyBench
+from traceledger_cli.network import app as network_app
 from traceledger_cli.private_files import restrict_new_files
 from traceledger_cli.scan_page_commands import app as scan_page_app
 from traceledger_cli.system import up
@@ -32,6 +34,9 @@ app.add_typer(label_app, name="label", help="GS1 Digital Link QR labels (SVG/PNG
 app.add_typer(contracts_app, name="contracts", help="Build the Solidity contracts (needs Node).")
 app.add_typer(indexer_app, name="indexer", help="Mirror the chain into SQL; verify the mirror.")
 app.add_typer(node_app, name="node", help="The permissioned py-evm ledger node: init, run.")
+node_app.command("join")(node_join_command)  # beside `node init`: joining another's network
+app.add_typer(network_app, name="network",
+              help="A local consortium (several authorities, followers): up, status.")
 app.add_typer(log_app, name="log", help="The trace log: keys, tlog-tiles serving, verification.")
 app.add_typer(anchorer_app, name="anchorer", help="Anchor the log's tree heads on chain.")
 app.add_typer(witness_app, name="witness", help="Check and cosign the log's checkpoints (regulators).")

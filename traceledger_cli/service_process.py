@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,13 @@ from traceledger_cli.private_files import PRIVATE_FILE_MODE
 STOP_TIMEOUT_S = 15.0
 READY_PROBE_TIMEOUT_S = 1.0
 """One readiness probe; short, so a slow service never stalls the supervision loop."""
+
+
+def traceledger_command(*args: str) -> list[str]:
+    """`traceledger ARGS` as a child process runs it: this interpreter with `-m`, so a
+    service runs the same code as its supervisor whether or not the console script is on
+    PATH."""
+    return [sys.executable, "-m", "traceledger_cli.main", *args]
 
 
 @dataclass
