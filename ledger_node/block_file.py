@@ -27,7 +27,7 @@ import rlp
 from eth.vm.forks.cancun.blocks import CancunBlock
 from eth_utils import to_canonical_address
 
-from ledger_node.chain import ChainConfig, LedgerChain, block_rlp_from_parts, load_config
+from ledger_node.chain import ChainConfig, LedgerChain, load_config
 from ledger_node.errors import BlockRejectedError, GenesisError, LedgerNodeError
 from ledger_node.rpc.admin import admin_socket_path
 from ledger_node.store import LedgerStore
@@ -63,15 +63,6 @@ def _open_for(path: Path, mode: str, name: str | None = None) -> IO[bytes]:
     return path.open(mode)
 
 
-def block_rlp(store: LedgerStore, number: int) -> bytes:
-    """The RLP of committed block `number`, from the stored header and raw transactions
-    (in a block a legacy tx is its RLP list, a typed tx the byte string of its envelope)."""
-    row = store.block_by_number(number)
-    if row is None:
-        raise LedgerNodeError(f"no block {number}")
-    return block_rlp_from_parts(row.header_rlp, [t.raw for t in store.txs_in_block(number)])
-
-
 def export_block_file(
     data_dir: Path,
     output: Path,
@@ -94,7 +85,10 @@ def export_block_file(
         temporary = output.with_name(output.name + ".partial")
         with _open_for(temporary, "wb", output.name) as stream:
             for number in range(first, last + 1):
-                stream.write(block_rlp(store, number))
+                encoded = store.block_rlp(number)
+                if encoded is None:
+                    raise LedgerNodeError(f"no block {number}")
+                stream.write(encoded)
                 if progress:
                     progress(number, last)
         temporary.replace(output)

@@ -38,6 +38,7 @@ from eth.vm.forks.cancun.blocks import CancunBlockHeader
 from eth_keys import keys
 from eth_utils import ValidationError, to_canonical_address
 
+from ledger_node.block_encoding import block_rlp_from_parts
 from ledger_node.clique_votes import (
     DIFF_IN_TURN,
     DIFF_NO_TURN,
@@ -56,7 +57,7 @@ from ledger_node.errors import (
     StoreError,
     UnknownParentError,
 )
-from ledger_node.ordered_trie import compute_ordered_trie, rlp_bytes, rlp_list
+from ledger_node.ordered_trie import compute_ordered_trie
 from ledger_node.store import BlockRow, LedgerStore, LogRow, TxRow
 from ledger_node.transactions import SignedTx
 from ledger_node.vm import EVM_FORK, chain_class, clique_vm_class, sealer_vm_class
@@ -652,14 +653,6 @@ def index_rows(
         tx_count=len(included),
     )
     return row, tx_rows, log_rows
-
-
-def block_rlp_from_parts(header_rlp: bytes, raw_txs: Sequence[bytes]) -> bytes:
-    """rlp([header, [txs], [], []]) (header, transactions, no uncles, no withdrawals) from
-    the parts, without re-encoding the block. In a block body a legacy tx is its RLP list
-    (first byte >= 0xc0), a typed tx the byte string of its envelope."""
-    tx_items = [raw if raw[0] >= 0xC0 else rlp_bytes(raw) for raw in raw_txs]
-    return rlp_list([header_rlp, rlp_list(tx_items), rlp_list([]), rlp_list([])])
 
 
 def _block_size(header_rlp: bytes, included: Sequence[SignedTx]) -> int:

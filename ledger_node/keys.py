@@ -172,6 +172,7 @@ def load_node_key(data_dir: Path, create: bool = True) -> bytes:
     if not path.exists():
         if not create:
             raise KeyStoreError(f"{path} does not exist")
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_private(path, os.urandom(32).hex() + "\n")
     text = path.read_text(encoding="utf-8").strip().removeprefix("0x")
     try:

@@ -32,7 +32,8 @@ from coincurve import PrivateKey
 from eth_keys import keys as eth_keys
 from eth_utils import to_canonical_address
 
-from ledger_node.chain import LedgerChain, block_rlp_from_parts, is_better_head, load_config
+from ledger_node.block_encoding import block_rlp_from_parts
+from ledger_node.chain import LedgerChain, is_better_head, load_config
 from ledger_node.clique_votes import DIFF_IN_TURN, CliqueError, choose_seal
 from ledger_node.errors import BlockRejectedError, RpcError, TxRejected, UnknownParentError
 from ledger_node.execution import is_member

@@ -24,7 +24,6 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from ledger_node.errors import LedgerNodeError
 from ledger_node.peer_messages import PeerMessage, PeerMessageError
 
 if TYPE_CHECKING:
@@ -128,14 +127,11 @@ class PeerProtocol:
         return "hashes", {"hashes": hashes}
 
     def _blocks(self, message: PeerMessage) -> tuple[str, Any]:
-        from ledger_node.block_file import block_rlp
-
         blocks: list[str] = []
         size = 0
         for number in self._range(message.body, MAX_BLOCKS_PER_ANSWER):
-            try:
-                encoded = block_rlp(self.node.store, number)
-            except LedgerNodeError:  # a reorg shortened the chain meanwhile
+            encoded = self.node.store.block_rlp(number)
+            if encoded is None:  # a reorg shortened the chain meanwhile
                 break
             size += 2 * len(encoded)
             if blocks and size > MAX_ANSWER_BYTES:

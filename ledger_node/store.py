@@ -23,6 +23,7 @@ from pathlib import Path
 
 from eth.db.backends.base import BaseDB
 
+from ledger_node.block_encoding import block_rlp_from_parts
 from ledger_node.errors import StoreError
 
 logger = logging.getLogger(__name__)
@@ -316,6 +317,16 @@ class LedgerStore:
                 (block_number,),
             ).fetchall()
         return [_tx_row(row) for row in rows]
+
+    def block_rlp(self, number: int) -> bytes | None:
+        """The RLP of committed block `number` from its stored header and raw transactions
+        (read under one lock: a reorg cannot land between the two), or None."""
+        with self._lock:
+            row = self.block_by_number(number)
+            if row is None:
+                return None
+            return block_rlp_from_parts(row.header_rlp,
+                                        [t.raw for t in self.txs_in_block(number)])
 
     def tx_by_hash(self, tx_hash: bytes) -> TxRow | None:
         """Return the included transaction with `tx_hash`, or None."""

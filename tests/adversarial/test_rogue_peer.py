@@ -32,7 +32,6 @@ from eth_account import Account
 from eth_keys import keys as eth_keys
 from eth_utils import keccak
 
-from ledger_node.block_file import block_rlp
 from ledger_node.chain import LedgerChain, load_config
 from ledger_node.keys import read_dev_keys
 from ledger_node.peer_messages import DOMAIN, MAX_MESSAGE_BYTES, MessageSigner, node_id
@@ -102,7 +101,7 @@ def _valid_next_block(net: LocalNetwork, workdir: Path, transfers: int = 2) -> A
             sender["privateKey"]).raw_transaction)) for i in range(transfers)]
         built = chain.build_block(txs, max(int(time.time()), chain.head_header.timestamp + 1))
         assert len(built.included) == transfers
-        return decode_block(block_rlp(store, built.block.number))
+        return decode_block(store.block_rlp(built.block.number))
     finally:
         store.close()
         shutil.rmtree(workdir)
@@ -130,7 +129,7 @@ def _block_rlp_at(net: LocalNetwork, number: int) -> bytes:
     answer = rpc(net.followers[0].rpc_url, "eth_getBlockByNumber", [hex(number), False])
     store = LedgerStore(net.followers[0].data_dir / "chain.sqlite")
     try:
-        encoded = block_rlp(store, number)
+        encoded = store.block_rlp(number)
     finally:
         store.close()
     assert decode_block(encoded).header.hash.hex() == answer["hash"][2:]

@@ -23,7 +23,6 @@ from eth_utils import to_checksum_address
 from bench.node_bench import COUNTER_INIT
 from ledger_node.block_file import (
     BlockFileError,
-    block_rlp,
     export_block_file,
     import_block_file,
 )
@@ -111,7 +110,7 @@ def test_a_partial_file_then_the_rest_continues_the_chain(source: Chain, tmp_pat
 
 
 def _blocks(test: Chain) -> list[CancunBlock]:
-    return [rlp.decode(block_rlp(test.store, n), sedes=CancunBlock) for n in range(1, BLOCKS + 1)]
+    return [rlp.decode(test.store.block_rlp(n), sedes=CancunBlock) for n in range(1, BLOCKS + 1)]
 
 
 def _resealed(block: CancunBlock, key: bytes, **changes: object) -> CancunBlock:
@@ -175,7 +174,7 @@ def test_import_refuses_a_signer_sealing_too_often(tmp_path: Path) -> None:
     number = next(n for n in range(2, 5) if len(snapshots.at(n - 1).signers) == 2)
     previous_signer = get_block_signer(test.chain.header_by_number(number - 1))
     assert get_block_signer(test.chain.header_by_number(number)) != previous_signer
-    blocks = [rlp.decode(block_rlp(test.store, n), sedes=CancunBlock) for n in range(1, number + 1)]
+    blocks = [rlp.decode(test.store.block_rlp(n), sedes=CancunBlock) for n in range(1, number + 1)]
     keys = {bytes.fromhex(a.address[2:]): bytes(a.key) for a in (test.sealer, *test.standby)}
     in_turn = snapshots.at(number - 1).in_turn_signer(number) == previous_signer
     again = _resealed(blocks[-1], keys[previous_signer], difficulty=2 if in_turn else 1)

@@ -25,7 +25,6 @@ from coincurve import PrivateKey
 from eth_account import Account
 
 from ledger_node import peer_protocol
-from ledger_node.block_file import block_rlp
 from ledger_node.chain import LedgerChain
 from ledger_node.peer_messages import (
     MAX_MESSAGE_BYTES,
@@ -230,7 +229,7 @@ def test_blocks_are_the_canonical_blocks_cut_at_the_head(
 def test_a_blocks_answer_stops_below_max_answer_bytes_and_resumes(
     node: FakeNode, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sizes = {n: 2 * len(block_rlp(node.store, n)) for n in range(1, BLOCKS + 1)}
+    sizes = {n: 2 * len(node.store.block_rlp(n)) for n in range(1, BLOCKS + 1)}
     limit = sizes[1] + sizes[2] + sizes[3] - 1  # blocks 1 and 2 fit, 3 does not
     monkeypatch.setattr(peer_protocol, "MAX_ANSWER_BYTES", limit)
     received: list[str] = []
@@ -294,4 +293,4 @@ def test_a_block_sealed_from_admissible_transactions_fits_in_one_peer_message(
     assert built.deferred, "the block would not fit a peer message: some must wait"
     assert [*built.included, *built.deferred] == txs  # nothing dropped, order kept
     assert _sealed_answer_bytes(answer) <= MAX_MESSAGE_BYTES, (
-        f"block 1 of {len(block_rlp(test.store, 1)):,} bytes cannot travel on the peer link")
+        f"block 1 of {len(test.store.block_rlp(1)):,} bytes cannot travel on the peer link")
