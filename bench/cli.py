@@ -133,6 +133,36 @@ def node_bench(
         console.print("[green]appended to bench/README.md[/]")
 
 
+@app.command("network")
+def network_bench(
+    rate: Annotated[int, typer.Option(help="Offered signed transactions per second.")] = 1_200,
+    seconds: Annotated[float, typer.Option(help="Length of the offered-load run.")] = 30.0,
+    compare: Annotated[bool, typer.Option(
+        help="Also run `bench node`'s single node and anvil at the same load.")] = True,
+    record: Annotated[bool, typer.Option(help="Append the figures to bench/README.md.")] = True,
+) -> None:
+    """A 3-authority network (+1 follower) under the node bench's load spread over the
+    authorities: included tx/s and inclusion latency on the follower, block propagation."""
+    from rich.table import Table
+
+    from bench.network_bench import report_rows, run_network_bench
+
+    result, machine = _measured(
+        "measuring the network" + (", then one node and anvil" if compare else ""),
+        lambda: run_network_bench(rate=rate, seconds=seconds, compare=compare))
+    rows = report_rows(result)
+    table = Table(title="traceledger bench network")
+    for column in ("figure", "measured", "target"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if record:
+        _append("Consortium network", machine, rows,
+                f"traceledger bench network --rate {rate} --seconds {seconds:g}"
+                + ("" if compare else " --no-compare"))
+
+
 @app.command("indexer")
 def indexer_bench(
     events: Annotated[

@@ -16,6 +16,8 @@ first send and the last send, per second of that window.
 Both nodes get a 1 s block period and a 1,000,000,000 block gas limit (anvil:
 `--block-time 1 --gas-limit 1000000000`, Cancun, base fee 0), and are run one after the
 other so they do not compete for the CPU. The signing happens before the clock starts.
+`drive_load` is also `bench network`'s driver (bench/network_bench.py): it can spread the
+load over several nodes and read inclusion on another.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +45,8 @@ from testing.devnet import (
     wait_receipt,
 )
 
-SENDER_ROLES = ("admin", "anchorer", "regulator", "enterprise1", "enterprise2")
+# `bench node` uses the first five by default; `bench network` all six.
+SENDER_ROLES = ("admin", "anchorer", "regulator", "enterprise1", "enterprise2", "witness")
 # Counter: slot[caller] += 1; LOG1(value, topic=caller). Hand-assembled, no compiler needed.
 COUNTER_RUNTIME = bytes.fromhex("33546001018033556000523360206000a100")
 COUNTER_INIT = bytes([0x60, len(COUNTER_RUNTIME), 0x80, 0x60, 0x0B, 0x60, 0x00, 0x39,
@@ -54,7 +58,8 @@ POLL_INTERVAL = 0.05
 RPC_TIMEOUT_S = 60.0
 
 
-def _deploy_counter(backend: Backend) -> str:
+def deploy_counter(backend: Backend) -> str:
+    """Deploy the counter contract from the admin account; return its address."""
     admin = Account.from_key(backend.accounts["admin"]["privateKey"])
     nonce = int(rpc(backend.url, "eth_getTransactionCount", [admin.address, "pending"]), 16)
     signed = admin.sign_transaction({"data": COUNTER_INIT, "gas": 200_000, "gasPrice": 0,
@@ -65,8 +70,9 @@ def _deploy_counter(backend: Backend) -> str:
     return to_checksum_address(receipt["contractAddress"])
 
 
-def _sign_workload(backend: Backend, contract: str, total: int, senders: int) -> list[tuple[str, str]]:
-    """(tx hash, raw hex) round-robin over the senders, nonces from each sender's pending count."""
+def sign_workload(backend: Backend, contract: str, total: int, senders: int) -> list[tuple[str, str]]:
+    """(tx hash, raw hex) round-robin over the senders (transaction i is from sender
+    i % senders), nonces from each sender's pending count."""
     accounts = [Account.from_key(backend.accounts[r]["privateKey"]) for r in SENDER_ROLES[:senders]]
     nonces = [int(rpc(backend.url, "eth_getTransactionCount", [a.address, "pending"]), 16)
               for a in accounts]
@@ -82,25 +88,38 @@ def _sign_workload(backend: Backend, contract: str, total: int, senders: int) ->
     return signed_txs
 
 
-def _drive(url: str, signed_txs: list[tuple[str, str]], rate: int, drain_s: float) -> dict[str, Any]:
+def drive_load(signed_txs: list[tuple[str, str]], rate: int, drain_s: float, *,
+               send_urls: Sequence[str], poll_url: str,
+               routes: Sequence[int] | None = None) -> dict[str, Any]:
+    """Offer `signed_txs` at `rate` tx/s and watch for their inclusion; return the figures.
+
+    Every BATCH_INTERVAL the next `rate * BATCH_INTERVAL` transactions go out, transaction
+    i to `send_urls[routes[i]]` (all to the first URL without `routes`), one sender thread
+    and connection per URL on a common schedule; inclusion is read from `poll_url`'s blocks,
+    following it when it switches branches. Stops once every accepted transaction is
+    included, or `drain_s` after the last send."""
     sent_at: dict[str, float] = {}
     included_at: dict[str, float] = {}
     rejected: list[Any] = []
+    replaced_blocks = 0
     per_batch = max(1, int(rate * BATCH_INTERVAL))
-    sending_done = threading.Event()
     send_failures: list[Exception] = []
-    # One shared-client connection for the sender thread, one for the poller.
-    with JsonRpcClient(url, timeout_s=RPC_TIMEOUT_S) as sender, \
-            JsonRpcClient(url, timeout_s=RPC_TIMEOUT_S) as poller:
-        start_block = int(poller.call("eth_blockNumber"), 16)
+    # Batch b of URL k: the transactions of signed_txs[b * per_batch:(b + 1) * per_batch]
+    # routed to k, sent at started + b * BATCH_INTERVAL.
+    schedules: list[list[tuple[int, list[tuple[str, str]]]]] = [[] for _ in send_urls]
+    for batch_index, offset in enumerate(range(0, len(signed_txs), per_batch)):
+        chunks: list[list[tuple[str, str]]] = [[] for _ in send_urls]
+        for index in range(offset, min(offset + per_batch, len(signed_txs))):
+            chunks[routes[index] if routes is not None else 0].append(signed_txs[index])
+        for url_index, chunk in enumerate(chunks):
+            if chunk:
+                schedules[url_index].append((batch_index, chunk))
 
-        def send() -> None:
-            try:
-                started = time.monotonic()
-                for offset in range(0, len(signed_txs), per_batch):
-                    chunk = signed_txs[offset:offset + per_batch]
-                    target = started + (offset // per_batch) * BATCH_INTERVAL
-                    delay = target - time.monotonic()
+    def send(url: str, schedule: list[tuple[int, list[tuple[str, str]]]], started: float) -> None:
+        try:
+            with JsonRpcClient(url, timeout_s=RPC_TIMEOUT_S) as sender:
+                for batch_index, chunk in schedule:
+                    delay = started + batch_index * BATCH_INTERVAL - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
                     batch = [sender.request("eth_sendRawTransaction", [raw]) for _, raw in chunk]
@@ -110,31 +129,50 @@ def _drive(url: str, signed_txs: list[tuple[str, str]], rate: int, drain_s: floa
                     # Posted raw: a rejected transaction is counted, not raised.
                     responses = sender.post(batch, label="eth_sendRawTransaction batch")
                     rejected.extend(r["error"] for r in responses if "error" in r)
-            except Exception as exc:  # noqa: BLE001 - raised again below, once the poller stops
-                send_failures.append(exc)
-            finally:
-                sending_done.set()
+        except Exception as exc:  # noqa: BLE001 - raised again below, once the poller stops
+            send_failures.append(exc)
 
-        sending = threading.Thread(target=send, name="node-bench-sender", daemon=True)
-        sending.start()
+    with JsonRpcClient(poll_url, timeout_s=RPC_TIMEOUT_S) as poller:
+        start_block = int(poller.call("eth_blockNumber"), 16)
+        started = time.monotonic()
+        senders = [threading.Thread(target=send, args=(url, schedule, started),
+                                    name=f"node-bench-sender-{url_index}", daemon=True)
+                   for url_index, (url, schedule) in enumerate(zip(send_urls, schedules, strict=True))]
+        for sending in senders:
+            sending.start()
         next_block = start_block + 1
+        read: dict[int, tuple[str, list[str]]] = {}  # number -> (hash, tx hashes) read
         idle_deadline: float | None = None
         while True:
             head = int(poller.call("eth_blockNumber"), 16)
             while next_block <= head:
                 block = poller.call("eth_getBlockByNumber", [hex(next_block), False])
                 seen = time.monotonic()
+                if block is None:  # the watched node moved to a shorter branch
+                    break
+                parent = read.get(next_block - 1)
+                if parent is not None and block["parentHash"] != parent[0]:
+                    # The watched node switched branches (a network's fork choice): the
+                    # replaced block's transactions count when the new branch holds them.
+                    for tx_hash in read.pop(next_block - 1)[1]:
+                        included_at.pop(tx_hash, None)
+                    replaced_blocks += 1
+                    next_block -= 1
+                    continue
+                read[next_block] = (block["hash"], block["transactions"])
                 for tx_hash in block["transactions"]:
                     included_at.setdefault(tx_hash, seen)
                 next_block += 1
-            if len(included_at) >= len(signed_txs) - len(rejected) and sending_done.is_set():
+            sending_done = not any(sending.is_alive() for sending in senders)
+            if len(included_at) >= len(signed_txs) - len(rejected) and sending_done:
                 break
-            if sending_done.is_set():
+            if sending_done:
                 idle_deadline = idle_deadline or time.monotonic() + drain_s
                 if time.monotonic() > idle_deadline:
                     break
             time.sleep(POLL_INTERVAL)
-        sending.join()
+        for sending in senders:
+            sending.join()
     if send_failures:
         raise send_failures[0]
     latencies = sorted(included_at[h] - sent_at[h] for h in included_at if h in sent_at)
@@ -150,6 +188,7 @@ def _drive(url: str, signed_txs: list[tuple[str, str]], rate: int, drain_s: floa
         "included_tx": len(latencies),
         "rejected_tx": len(rejected),
         "rejections_sample": rejected[:3],
+        "replaced_blocks_seen": replaced_blocks,
         "sustained_included_tx_per_s": round(len(latencies) / max(last_inclusion - first_send, 1e-9), 1),
         "steady_included_tx_per_s": round(in_window / max(last_send - window_start, 1e-9), 1),
     }
@@ -160,9 +199,9 @@ def _drive(url: str, signed_txs: list[tuple[str, str]], rate: int, drain_s: floa
 
 
 def _bench_backend(backend: Backend, rate: int, seconds: float, senders: int) -> dict[str, Any]:
-    contract = _deploy_counter(backend)
-    signed_txs = _sign_workload(backend, contract, int(rate * seconds), senders)
-    return _drive(backend.url, signed_txs, rate, drain_s=30)
+    contract = deploy_counter(backend)
+    signed_txs = sign_workload(backend, contract, int(rate * seconds), senders)
+    return drive_load(signed_txs, rate, drain_s=30, send_urls=[backend.url], poll_url=backend.url)
 
 
 def run_node_bench(rate: int = 1_200, seconds: float = 15, senders: int = 5) -> dict[str, Any]:
