@@ -180,7 +180,7 @@ class LedgerNode:
         self.peer_rejections: deque[dict[str, Any]] = deque(maxlen=REJECTIONS_KEPT)
         self._wiggle: tuple[int, float] = (-1, 0.0)  # (block number, delay) out of turn
         self._tasks: list[asyncio.Task[None]] = []
-        self._announcing: set[asyncio.Task[int]] = set()
+        self._announcing: set[asyncio.Task[Any]] = set()
         head = self.chain.head_header
         logger.info(
             "node open at block %d 0x%s chain id %d",
@@ -498,10 +498,11 @@ class LedgerNode:
             self.chain.snapshots.reset()
         self._member_cache_block = -1
         self.chain.head_header = imported.blocks[-1].header
-        self.pool.reset_to_head()
+        orphaned = []
         for raw, _sender in imported.orphaned:
-            with contextlib.suppress(RpcError):  # included again, or no longer valid
-                self.pool.add(decode_signed_transaction(raw))
+            with contextlib.suppress(RpcError):  # the replaced block held it: it decodes
+                orphaned.append(decode_signed_transaction(raw))
+        self.pool.reset_to_head(returning=orphaned)
         for sealed in imported.blocks:
             self._publish(sealed)
 
@@ -516,6 +517,7 @@ class LedgerNode:
         restart, a missed announcement, a healed partition)."""
         assert self.link is not None
         link = self.link
+        reachable: set[str] = set()
         while not self._stopping:
             head = self.chain.head_header
             ours = (self.chain.total_difficulty(head.hash), head.block_number, head.hash)
@@ -524,6 +526,12 @@ class LedgerNode:
                 *(link.ask(p, "status", {}, "status", timeout_s=STATUS_TIMEOUT_S) for p in peers),
                 return_exceptions=True)
             queued = {p.node_id for p, rlp in self._peer_inbox if rlp is None}
+            answered = {p.node_id for p, a in zip(peers, answers, strict=True)
+                        if not isinstance(a, BaseException)}
+            for peer in peers:  # back (or first seen): it missed what we forwarded meanwhile
+                if peer.node_id in answered - reachable and not self.read_only:
+                    self._resend_pending(peer)
+            reachable = answered
             for peer, answer in zip(peers, answers, strict=True):
                 if isinstance(answer, BaseException) or peer.node_id in queued:
                     continue
@@ -538,6 +546,16 @@ class LedgerNode:
                     break  # one sync at a time; the next round looks again
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), timeout=STATUS_INTERVAL_S)
+
+    def _resend_pending(self, peer: Peer) -> None:
+        """Hand our pending transactions to `peer` (as geth does to a new peer)."""
+        assert self.link is not None
+        raws = self.pool.pending_raw(MAX_TXS_PER_MESSAGE)
+        if raws:
+            task = asyncio.get_running_loop().create_task(
+                self.link.tell(peer, "txs", {"raw": [to_hex(r) for r in raws]}))
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
 
     async def _forward_txs(self) -> None:
         """Pass admitted transactions on to the peers in batches."""

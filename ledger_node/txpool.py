@@ -219,12 +219,24 @@ class TxPool:
         """A block build failed: put the batch back at the front of the pending order."""
         self.settle((), batch, ())
 
-    def reset_to_head(self) -> None:
+    def pending_raw(self, limit: int) -> list[bytes]:
+        """The raw bytes of up to `limit` pending transactions, in block order (to hand
+        to a peer that was unreachable when they were admitted)."""
+        return [s.raw for s in list(self._order.values())[:limit]]
+
+    def reset_to_head(self, returning: Iterable[SignedTx] = ()) -> None:
         """The head moved without this pool's batch (a peer's block, a reorg): drop what the
         chain now includes (nonces below the state's) and re-derive each sender's pending
-        run, which must start at the state nonce; what follows a gap waits as queued."""
+        run, which must start at the state nonce; what follows a gap waits as queued.
+        `returning` are the transactions of blocks a reorg replaced: they join the pool in
+        the same pass (a transaction already held for that nonce stays), so they close the
+        nonce gaps they would otherwise leave."""
         self._in_flight.clear()
-        for sender in set(self._pending) | set(self._queued) | set(self._next_nonce):
+        returned: dict[bytes, dict[int, SignedTx]] = {}
+        for signed in returning:
+            returned.setdefault(signed.sender, {})[signed.nonce] = signed
+        for sender in set(self._pending) | set(self._queued) | set(self._next_nonce) | set(
+                returned):
             state_nonce = self._view.state_nonce(sender)
             pending = self._pending.pop(sender, {})
             queued = self._queued.pop(sender, {})
@@ -232,7 +244,8 @@ class TxPool:
             self._next_nonce.pop(sender, None)
             for signed in pending.values():
                 self._order.pop(signed.hash, None)
-            waiting = {n: s for n, s in {**queued, **pending}.items() if n >= state_nonce}
+            held = {**returned.get(sender, {}), **queued, **pending}
+            waiting = {n: s for n, s in held.items() if n >= state_nonce}
             if not waiting:
                 continue
             self._next_nonce[sender] = state_nonce

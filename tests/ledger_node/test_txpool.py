@@ -205,3 +205,32 @@ def test_reset_to_head_matches_the_naive_reference(history: dict[str, Any]) -> N
                     pool.add(_signed(s["index"], nonce))
                 except TxRejected as refused:
                     assert str(refused) != "already known", (sender.hex(), nonce)
+
+
+@given(_pool_histories())
+@settings(max_examples=100, deadline=None)
+def test_reset_to_head_takes_a_replaced_blocks_transactions_back_without_gaps(
+    history: dict[str, Any]
+) -> None:
+    """The batch taken went into a block that a reorg then replaced: its transactions come
+    back in the same reset, so they fill the nonce gaps instead of leaving later ones
+    queued (and the queue full)."""
+    nonces = {_address(s["index"]): s["before"] for s in history["senders"]}
+    pool = _pool({_address(i) for i in range(len(POOL_SENDERS))}, nonces)
+    for index, nonce in history["arrivals"]:
+        pool.add(_signed(index, nonce))
+    orphaned = pool.take_batch(history["taken"])
+    for s in history["senders"]:
+        nonces[_address(s["index"])] = s["after"]
+
+    pool.reset_to_head(returning=orphaned)
+
+    for s in history["senders"]:
+        sender, state = _address(s["index"]), s["after"]
+        held = {n for n in s["nonces"] if n >= state}  # the orphans are held again
+        run = 0
+        while state + run in held:
+            run += 1
+        assert pool.pending_nonce(sender) == state + run
+        for nonce in s["nonces"]:
+            assert (pool.get(_signed(s["index"], nonce).hash) is not None) == (nonce in held)
