@@ -24,14 +24,22 @@ admission: a permissioned chain without a consensus layer has nowhere to keep bl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from eth._utils.db import get_parent_header
 from eth._utils.headers import fill_header_params_from_parent
-from eth.abc import BlockHeaderAPI, SignedTransactionAPI
+from eth.abc import (
+    BlockAPI,
+    BlockHeaderAPI,
+    ReceiptAPI,
+    SignedTransactionAPI,
+    WithdrawalAPI,
+)
 from eth.chains.base import Chain
 from eth.consensus.clique import CliqueApplier, CliqueConsensus, CliqueConsensusContext
 from eth.consensus.clique.constants import SIGNATURE_LENGTH
-from eth.constants import BLANK_ROOT_HASH, ZERO_HASH32
+from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH, ZERO_HASH32
 from eth.validation import validate_gas_limit
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.forks.cancun.blocks import CancunBlockHeader
@@ -41,6 +49,7 @@ from eth_typing import Address
 from eth_utils import ValidationError
 
 from ledger_node.deadline import DeadlineComputation
+from ledger_node.ordered_trie import compute_ordered_trie
 
 ZERO_BASE_FEE = 0
 #: The fork whose execution rules the chain runs; stored in the chain config at `init`.
@@ -95,6 +104,52 @@ class CliqueCancunVM(CancunVM):
                 raise ValidationError(
                     f"{name} must be {expected!r} on this chain, header has {actual!r}"
                 )
+
+    def set_block_transactions_and_withdrawals(
+        self,
+        base_block: BlockAPI,
+        new_header: BlockHeaderAPI,
+        transactions: Sequence[SignedTransactionAPI],
+        receipts: Sequence[ReceiptAPI],
+        withdrawals: Sequence[WithdrawalAPI] | None = None,
+    ) -> BlockAPI:
+        """As py-evm's, with the one-pass trie builder (ledger_node/ordered_trie.py, the same
+        roots as py-evm's HexaryTrie, checked by its tests) instead of inserting key by key:
+        building the two tries of an imported block took ~40 % of its import."""
+        if withdrawals:  # never on this chain; py-evm's own way if ever
+            return super().set_block_transactions_and_withdrawals(
+                base_block, new_header, transactions, receipts, withdrawals)
+        tx_root, tx_nodes = compute_ordered_trie([tx.encode() for tx in transactions])
+        self.chaindb.persist_trie_data_dict(tx_nodes)
+        receipt_root, receipt_nodes = compute_ordered_trie([r.encode() for r in receipts])
+        self.chaindb.persist_trie_data_dict(receipt_nodes)
+        return base_block.copy(  # type: ignore[no-any-return]
+            transactions=transactions,
+            header=new_header.copy(transaction_root=tx_root, receipt_root=receipt_root))
+
+    def validate_block(self, block: BlockAPI) -> None:
+        """py-evm's `VM.validate_block` and Cancun's blob checks, in the same order, except
+        that the transactions root comes from the one-pass builder (py-evm recomputes it
+        with its HexaryTrie, as costly as building it) and a block has no uncles (Clique)."""
+        if block.is_genesis:
+            super().validate_block(block)
+            return
+        if not isinstance(block, self.get_block_class()):
+            raise ValidationError(f"This vm ({self!r}) cannot validate a block of type {block!r}")
+        self.validate_header(block.header, get_parent_header(block.header, self.chaindb))
+        tx_root, _ = compute_ordered_trie([tx.encode() for tx in block.transactions])
+        if tx_root != block.header.transaction_root:
+            raise ValidationError(
+                f"Block's transaction_root ({block.header.transaction_root!r}) does not match "
+                f"expected value: {tx_root!r}")
+        if block.uncles or block.header.uncles_hash != EMPTY_UNCLE_HASH:
+            raise ValidationError("a Clique block has no uncles")
+        if not self.chaindb.exists(block.header.state_root) and (
+                self.state.make_state_root() != block.header.state_root):
+            raise ValidationError(
+                f"`state_root` does not match or was not found in the db: "
+                f"{block.header.state_root!r}")
+        self.validate_block_blobs(block)
 
     @classmethod
     def validate_gas(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
