@@ -16,9 +16,7 @@ import os
 import signal
 import subprocess
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ from typer.testing import CliRunner
 
 from anchoring.anchor_contract import connect, fee_params
 from testing.processes import Launched, free_port, python_command
-from testing.system import random_company_prefix, random_uscc, with_check_digit
+from tests.cli.one_capture import capture_one_event
 from traceledger_cli.main import app
 
 NETWORK_READY_TIMEOUT_S = 180
@@ -249,28 +247,7 @@ def _capture_and_wait_until_anchored(api: str, admin_key: str,
                                      output: Callable[[], str]) -> dict[str, Any]:
     """A custodial enterprise registered through the API (a transaction, sent to an
     authority) captures one event; returns its proof bundle once it is anchored."""
-    prefix = random_company_prefix()
-    gln = with_check_digit(prefix + "100")
-    registered = httpx.post(
-        f"{api}/v1/enterprises", headers={"Authorization": f"Bearer {admin_key}"}, timeout=60,
-        json={"name": "Consortium Farm", "uscc": random_uscc(), "sectors": ["food"],
-              "companyPrefixes": [prefix], "glns": [gln], "custody": "custodial"})
-    assert registered.status_code == 201, registered.text
-    farm = {"Authorization": f"Bearer {registered.json()['apiKey']['key']}"}
-    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    gtin = "0" + with_check_digit(prefix + "001")
-    captured = httpx.post(f"{api}/v1/capture", headers=farm, timeout=120, json={
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": now,
-        "epcisBody": {"eventList": [{
-            "type": "ObjectEvent", "eventTime": now, "eventTimeZoneOffset": "+08:00",
-            "epcList": [f"https://id.gs1.org/01/{gtin}/21/1"], "action": "ADD",
-            "bizStep": "commissioning", "disposition": "active",
-            "bizLocation": {"id": f"https://id.gs1.org/414/{gln}"}}]}})
-    assert captured.status_code == 202, captured.text
-    [result] = captured.json()["events"]
-    assert result["status"] == "accepted", result
-    proof_url = f"{api}/v1/events/{urllib.parse.quote(result['eventHashId'], safe='')}/proof"
+    farm, proof_url = capture_one_event(api, admin_key, "Consortium Farm")
     bundles: list[dict[str, Any]] = []
 
     def anchored() -> bool:

@@ -16,8 +16,6 @@ import socket
 import sqlite3
 import stat
 import time
-import urllib.parse
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -33,7 +31,8 @@ from anchoring.keys import read_verifier_key
 from anchoring.store import LogStore
 from contracts.artifacts import load_artifact
 from testing.processes import free_port
-from testing.system import random_company_prefix, random_uscc, traceledger_up, with_check_digit
+from testing.system import traceledger_up
+from tests.cli.one_capture import capture_one_event
 from traceledger_cli.system import LOG_ORIGIN, WITNESS_NAME
 
 READY_TIMEOUT_S = 180
@@ -225,27 +224,7 @@ def _check_the_dev_witness(data_dir: Path, anchor, log_port: int, api_port: int,
     dev_accounts = json.loads((data_dir / "node" / "dev-keys.json").read_text())["accounts"]
     api = f"http://127.0.0.1:{api_port}"
 
-    prefix = random_company_prefix()
-    gln = with_check_digit(prefix + "100")
-    registered = httpx.post(f"{api}/v1/enterprises", headers={"Authorization": f"Bearer {admin_key}"},
-                            timeout=60, json={"name": "Witnessed Farm", "uscc": random_uscc(), "sectors": ["food"],
-                                              "companyPrefixes": [prefix], "glns": [gln], "custody": "custodial"})
-    assert registered.status_code == 201, registered.text
-    farm = {"Authorization": f"Bearer {registered.json()['apiKey']['key']}"}
-    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    gtin = "0" + with_check_digit(prefix + "001")
-    captured = httpx.post(f"{api}/v1/capture", headers=farm, timeout=120, json={
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": now,
-        "epcisBody": {"eventList": [{
-            "type": "ObjectEvent", "eventTime": now, "eventTimeZoneOffset": "+08:00",
-            "epcList": [f"https://id.gs1.org/01/{gtin}/21/1"], "action": "ADD",
-            "bizStep": "commissioning", "disposition": "active",
-            "bizLocation": {"id": f"https://id.gs1.org/414/{gln}"}}]}})
-    assert captured.status_code == 202, captured.text
-    [result] = captured.json()["events"]
-    assert result["status"] == "accepted", result
-    proof_url = f"{api}/v1/events/{urllib.parse.quote(result['eventHashId'], safe='')}/proof"
+    farm, proof_url = capture_one_event(api, admin_key, "Witnessed Farm")
 
     bundles: list[dict[str, object]] = []
 
