@@ -392,10 +392,9 @@ def api_command(
 ) -> None:
     """The trace API end to end on `traceledger up --dev`: capture, verify, anchoring."""
     from rich.console import Console
-    from rich.table import Table
 
     from bench.machine import describe_machine
-    from bench.report import append_section
+    from bench.report import append_section, print_rows
 
     console = Console(stderr=True)
     machine = describe_machine()
@@ -404,12 +403,7 @@ def api_command(
     result["machine"] = machine
     typer.echo(json.dumps(result, indent=2))
     rows = report_rows(result)
-    table = Table(title="traceledger bench api")
-    for column in ("figure", "measured", "target"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    print_rows(console, "traceledger bench api", rows)
     if record:
         append_section("trace API (capture, verify, anchoring)", machine, rows,
                        "traceledger bench api")

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from bench.machine import describe_machine
-from bench.report import append_section
+from bench.report import append_section, print_rows
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
@@ -143,7 +143,6 @@ def network_bench(
 ) -> None:
     """A 3-authority network (+1 follower) under the node bench's load spread over the
     authorities: included tx/s and inclusion latency on the follower, block propagation."""
-    from rich.table import Table
 
     from bench.network_bench import report_rows, run_network_bench
 
@@ -151,12 +150,7 @@ def network_bench(
         "measuring the network" + (", then one node and anvil" if compare else ""),
         lambda: run_network_bench(rate=rate, seconds=seconds, compare=compare))
     rows = report_rows(result)
-    table = Table(title="traceledger bench network")
-    for column in ("figure", "measured", "target"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    print_rows(console, "traceledger bench network", rows)
     if record:
         _append("Consortium network", machine, rows,
                 f"traceledger bench network --rate {rate} --seconds {seconds:g}"
