@@ -21,7 +21,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,7 +31,6 @@ from typing import Any
 import httpx
 import pytest
 import rlp
-from eth.abc import BlockAPI
 from eth.consensus.clique._utils import sign_block_header
 from eth.consensus.clique.constants import SIGNATURE_LENGTH
 from eth_account import Account
@@ -45,12 +44,13 @@ from ledger_node.ordered_trie import compute_ordered_trie
 from ledger_node.replica import Replica
 from ledger_node.rpc.methods import EthApi
 from ledger_node.sealer import SealedBlock
-from ledger_node.store import LedgerStore
 from ledger_node.transactions import SignedTx
 from testing.devnet import Backend, init_dev_dir, rpc, start_ledger_node, wait_receipt
 from testing.loopback_http import PeerRequest, serve_json
 from testing.processes import Launched, free_port, python_command, repo_env
-from tests.ledger_node.chain_helpers import CHAIN_ID, transfer
+from tests.ledger_node.chain_helpers import transfer
+from tests.ledger_node.fork_helpers import ANCESTOR, HEAVY, LIGHT, LONGER, three_authorities
+from tests.ledger_node.fork_helpers import Forks as ForkLayout
 
 CATCH_UP_S = 60.0
 
@@ -282,74 +282,45 @@ def test_a_follower_refuses_a_lying_upstream_and_follows_the_honest_one(
 # Who seals each block of the forks: the index of the key in EIP-225 turn order (sorted
 # addresses), so block n is in turn (difficulty 2) when the index is n % 3, else out of turn
 # (1). A signer seals at most one of two consecutive blocks. All forks part after block 2.
-# Block 2 is out of turn: its signer may not seal block 3, so HEAVY's block 3 can be out of
-# turn (by the one signer left) and still leave block 4 to its in-turn signer.
-PREFIX = (1, 0)  # blocks 1, 2: in turn, out of turn
-LIGHT = (1, 2)  # blocks 3, 4: both out of turn, weight 2 above the ancestor
-HEAVY = (2, 1, 2)  # blocks 3, 4, 5: out of turn then in turn twice, weight 5
-LONGER = (1, 2, 0, 1)  # blocks 3 to 6: all out of turn, weight 4 (longer than HEAVY, lighter)
-ANCESTOR = len(PREFIX)
-
-
 @dataclass
 class Forks:
-    """Forks of one three-authority chain, each in its own store, and what they include."""
+    """The three-authority fork layout of `fork_helpers` (LIGHT, HEAVY, LONGER), each fork
+    in its own store, and the transactions that tell them apart."""
 
-    config: ChainConfig
-    alloc: dict[bytes, int]
-    genesis_timestamp: int
-    keys: list[eth_keys.PrivateKey]  # in turn order
+    layout: ForkLayout
     chains: dict[str, LedgerChain]  # light, heavy, longer
     shared_tx: SignedTx  # in LIGHT's and HEAVY's block 3
     light_tx: SignedTx  # in LIGHT's block 3 only
     heavy_tx: SignedTx  # in HEAVY's block 5 only: the same sender and nonce as light_tx
 
+    @property
+    def config(self) -> ChainConfig:
+        return self.layout.config
+
+    @property
+    def keys(self) -> list[eth_keys.PrivateKey]:
+        return self.layout.keys
+
+    @property
+    def genesis_timestamp(self) -> int:
+        return self.layout.genesis_timestamp
+
     def genesis(self, path: Path) -> LedgerChain:
         """A keyless chain at this genesis in `path`, as a replica starts."""
-        store = LedgerStore(path)
-        LedgerChain.create_genesis(store, self.config, self.alloc, self.genesis_timestamp)
-        return LedgerChain(store, self.config, None)
-
-
-def _seal_blocks(forks: Forks, chain: LedgerChain, signers: Sequence[int],
-                 txs: dict[int, list[SignedTx]]) -> list[BlockAPI]:
-    """Append a block per entry of `signers` to `chain`, each sealed by that key alone (txs
-    by block number); checks the difficulty the layout means."""
-    blocks = []
-    for signer in signers:
-        number = chain.store.head().number + 1  # type: ignore[union-attr]
-        sealer = LedgerChain(chain.store, forks.config, [forks.keys[signer]])
-        built = sealer.build_block(txs.get(number, []), forks.genesis_timestamp + number)
-        assert built.block.header.difficulty == (2 if signer == number % 3 else 1), number
-        blocks.append(built.block)
-    chain.head_header = blocks[-1].header
-    return blocks
+        return self.layout.genesis(path)
 
 
 @pytest.fixture(scope="module")
 def forks(tmp_path_factory: pytest.TempPathFactory) -> Forks:
     root = tmp_path_factory.mktemp("forks")
-    accounts = sorted((Account.create() for _ in range(3)), key=lambda a: a.address.lower())
-    keys = [eth_keys.PrivateKey(bytes(a.key)) for a in accounts]
-    users = [Account.create() for _ in range(2)]
-    config = ChainConfig(chain_id=CHAIN_ID, period=1, signers=tuple(a.address for a in accounts))
-    forks = Forks(
-        config=config, alloc={bytes.fromhex(u.address[2:]): 10**24 for u in users},
-        genesis_timestamp=int(time.time()) - 100, keys=keys, chains={},
-        shared_tx=transfer(users[1], 0), light_tx=transfer(users[0], 1, value=1),
-        heavy_tx=transfer(users[0], 1, value=2),
-    )
-    light = forks.genesis(root / "light.sqlite")
-    prefix = _seal_blocks(forks, light, PREFIX, {1: [transfer(users[0], 0)]})
-    _seal_blocks(forks, light, LIGHT, {3: [forks.shared_tx, forks.light_tx]})
-    forks.chains["light"] = light
-    for name, signers, txs in [("heavy", HEAVY, {3: [forks.shared_tx], 5: [forks.heavy_tx]}),
+    layout = three_authorities(root)
+    users = layout.users
+    forks = Forks(layout=layout, chains={}, shared_tx=transfer(users[1], 0),
+                  light_tx=transfer(users[0], 1, value=1), heavy_tx=transfer(users[0], 1, value=2))
+    for name, signers, txs in [("light", LIGHT, {3: [forks.shared_tx, forks.light_tx]}),
+                               ("heavy", HEAVY, {3: [forks.shared_tx], 5: [forks.heavy_tx]}),
                                ("longer", LONGER, {})]:
-        chain = forks.genesis(root / f"{name}.sqlite")
-        for block in prefix:
-            chain.import_block(block)
-        _seal_blocks(forks, chain, signers, txs)
-        forks.chains[name] = chain
+        forks.chains[name], _blocks = layout.fork(root / f"{name}.sqlite", signers, txs)
     return forks
 
 
