@@ -180,7 +180,7 @@ class LedgerNode:
         self.peer_rejections: deque[dict[str, Any]] = deque(maxlen=REJECTIONS_KEPT)
         self._wiggle: tuple[int, float] = (-1, 0.0)  # (block number, delay) out of turn
         self._tasks: list[asyncio.Task[None]] = []
-        self._announcing: set[asyncio.Task[Any]] = set()
+        self._sending: set[asyncio.Task[Any]] = set()  # one-way messages in flight
         head = self.chain.head_header
         logger.info(
             "node open at block %d 0x%s chain id %d",
@@ -554,8 +554,8 @@ class LedgerNode:
         if raws:
             task = asyncio.get_running_loop().create_task(
                 self.link.tell(peer, "txs", {"raw": [to_hex(r) for r in raws]}))
-            self._announcing.add(task)
-            task.add_done_callback(self._announcing.discard)
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
 
     async def _forward_txs(self) -> None:
         """Pass admitted transactions on to the peers in batches."""
@@ -605,8 +605,8 @@ class LedgerNode:
                             "td": self.chain.total_difficulty(header.hash)}
             task = asyncio.get_running_loop().create_task(
                 self.link.broadcast("block", announcement))
-            self._announcing.add(task)
-            task.add_done_callback(self._announcing.discard)
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
 
     def _publish(self, sealed: SealedBlock) -> None:
         """Make `sealed` the head and tell the listeners (subscriptions, filters)."""

@@ -25,6 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ledger_node.peer_messages import PeerMessage, PeerMessageError
+from ledger_node.transactions import MAX_TX_SIZE
 
 if TYPE_CHECKING:
     from ledger_node.node import LedgerNode
@@ -35,7 +36,6 @@ MAX_TXS_PER_MESSAGE = 2_000
 MAX_HASHES_PER_ANSWER = 1_024
 MAX_BLOCKS_PER_ANSWER = 64
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # below the envelope's 16 MiB, hex doubling included
-MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize
 HEX_DIGITS = re.compile(r"[0-9a-fA-F]*")
 
 
@@ -99,7 +99,7 @@ class PeerProtocol:
             raise PeerMessageError("format", f"raw must be a list of at most "
                                              f"{MAX_TXS_PER_MESSAGE:,} transactions")
         self.node.receive_peer_txs(
-            message.sender, [hex_bytes(r, "raw[]", MAX_TX_BYTES) for r in raws])
+            message.sender, [hex_bytes(r, "raw[]", MAX_TX_SIZE) for r in raws])
 
     def _status(self, message: PeerMessage) -> tuple[str, Any]:
         members(message.body, set())

@@ -38,7 +38,6 @@ from ledger_node.peer_protocol import (
     MAX_ANSWER_BYTES,
     MAX_BLOCKS_PER_ANSWER,
     MAX_HASHES_PER_ANSWER,
-    MAX_TX_BYTES,
     MAX_TXS_PER_MESSAGE,
     PeerProtocol,
 )
@@ -125,7 +124,7 @@ def _malformed() -> list[tuple[str, Any, str]]:
         ("txs", {"raw": ["0x00"] * (MAX_TXS_PER_MESSAGE + 1)}, "too many transactions"),
         ("txs", {"raw": ["0x00", 0]}, "a transaction a number"),
         ("txs", {"raw": ["0x00", "0xg0"]}, "a transaction not hex"),
-        ("txs", {"raw": ["0x00", "0x" + "00" * (MAX_TX_BYTES + 1)]}, "a transaction oversize"),
+        ("txs", {"raw": ["0x00", "0x" + "00" * (MAX_TX_SIZE + 1)]}, "a transaction oversize"),
         ("status", {"from": 0}, "status with a member"),
         ("status", [], "status a list"),
         ("status", None, "status null"),
@@ -164,11 +163,11 @@ def test_a_malformed_body_fails_at_format_before_the_node_sees_it(
 def test_well_formed_one_way_messages_reach_the_node(node: FakeNode) -> None:
     assert _handle(node, "block", {"rlp": "0xC0", "td": 7}) is None
     assert node.blocks == [(SENDER, b"\xc0", 7)]
-    raws = ["0x" + "00" * MAX_TX_BYTES] + ["0x01"] * (MAX_TXS_PER_MESSAGE - 1)
+    raws = ["0x" + "00" * MAX_TX_SIZE] + ["0x01"] * (MAX_TXS_PER_MESSAGE - 1)
     assert _handle(node, "txs", {"raw": raws}) is None
     [(peer, received)] = node.txs
     assert peer == SENDER and len(received) == MAX_TXS_PER_MESSAGE
-    assert received[0] == bytes(MAX_TX_BYTES) and received[1] == b"\x01"
+    assert received[0] == bytes(MAX_TX_SIZE) and received[1] == b"\x01"
 
 
 # ---------------------------------------------------------------------- answers
